@@ -1,0 +1,29 @@
+//! Switchboard's domain: the types a support department works with and the
+//! rules that govern them. No I/O and no clock: time is always passed in, as
+//! UTC Unix milliseconds, so every rule can be tested exactly.
+
+mod str_enum;
+pub mod custom_field;
+pub mod directory;
+pub mod email;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod lifecycle;
+pub mod message;
+pub mod policy;
+pub mod search;
+pub mod ticket;
+
+pub use custom_field::{CustomFieldDef, FieldKind};
+pub use directory::{Customer, Organization, Role, Team, Tier, User};
+pub use email::EmailAddress;
+pub use error::DomainError;
+pub use event::{Actor, EventKind, TicketEvent};
+pub use ids::*;
+pub use message::{AuthorKind, Message, Visibility};
+pub use policy::{Action, Principal, TicketScope};
+pub use ticket::{Channel, Priority, Status, Ticket, TicketType};
+
+/// UTC Unix milliseconds: the one time representation stored and computed on.
+pub type Millis = i64;
