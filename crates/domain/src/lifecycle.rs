@@ -255,7 +255,6 @@ pub enum MessageOutcome {
 pub fn add_message(
     current: &Ticket,
     visibility: Visibility,
-    channel: Channel,
     actor: Actor,
     now: Millis,
 ) -> Result<MessageOutcome, DomainError> {
@@ -266,14 +265,8 @@ pub fn add_message(
         };
     }
     let mut next = current.clone();
-    let mut events = vec![NewEvent::change(
-        now,
-        actor,
-        EventKind::MessageAdded,
-        "messages",
-        Value::Null,
-        json!({ "visibility": visibility, "author_kind": actor.kind, "channel": channel }),
-    )];
+    // Storage records the `message_added` event with the message's id.
+    let mut events = Vec::new();
     let reopen_to = match (actor.kind, visibility, current.status) {
         (AuthorKind::Customer, _, Status::Pending | Status::Solved) => Some(Status::Open),
         (AuthorKind::Staff, Visibility::Public, Status::New) => Some(Status::Open),
@@ -413,8 +406,8 @@ mod tests {
         let (closed, _) =
             apply_patch(&t, &TicketPatch { status: Some(Status::Closed), ..Default::default() }, staff(), 2).unwrap();
         assert!(apply_patch(&closed, &TicketPatch { priority: Some(Priority::High), ..Default::default() }, staff(), 3).is_err());
-        assert_eq!(add_message(&closed, Visibility::Public, Channel::Email, customer(), 4).unwrap(), MessageOutcome::FollowUp);
-        assert!(add_message(&closed, Visibility::Public, Channel::Email, staff(), 4).is_err());
+        assert_eq!(add_message(&closed, Visibility::Public, customer(), 4).unwrap(), MessageOutcome::FollowUp);
+        assert!(add_message(&closed, Visibility::Public, staff(), 4).is_err());
         let f = follow_up_of(&closed, Channel::Email);
         assert_eq!(f.follow_up_of, Some(closed.id));
         assert_eq!(f.requester_id, closed.requester_id);
@@ -425,12 +418,12 @@ mod tests {
         for (from, reopened) in [(Status::Pending, true), (Status::Solved, true), (Status::OnHold, false), (Status::Open, false)] {
             let t = ticket(from);
             let MessageOutcome::Added { ticket, events } =
-                add_message(&t, Visibility::Public, Channel::Email, customer(), 9).unwrap()
+                add_message(&t, Visibility::Public, customer(), 9).unwrap()
             else {
                 unreachable!()
             };
             assert_eq!(ticket.status == Status::Open && from != Status::Open, reopened, "{from}");
-            assert_eq!(events.len(), if reopened { 2 } else { 1 });
+            assert_eq!(events.len(), usize::from(reopened));
         }
     }
 

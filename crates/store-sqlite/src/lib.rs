@@ -1,1 +1,210 @@
+//! Switchboard storage on an embedded SQLite file: WAL mode, one writer
+//! connection taking `BEGIN IMMEDIATE` (so writers queue instead of failing
+//! with "database is locked") and a pool of readers.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use domain::search::{Term, TextQuery};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{AssertSqlSafe, Row, TypeInfo, ValueRef};
+use store::database::TextAudience;
+use store::{Database, SqlRow, SqlStore, SqlValue, StoreError, TicketChange, Transaction};
+use tokio::sync::broadcast;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+pub struct Sqlite {
+    writer: SqlitePool,
+    reader: SqlitePool,
+    changes: broadcast::Sender<TicketChange>,
+}
+
+fn backend(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        let message = db.message();
+        if db.is_unique_violation() {
+            // "UNIQUE constraint failed: customers.email"
+            let column = message.rsplit('.').next().unwrap_or("value").to_string();
+            return StoreError::Duplicate(column);
+        }
+        if db.is_foreign_key_violation() {
+            return StoreError::MissingReference("a referenced record".into());
+        }
+    }
+    StoreError::Backend(e.to_string())
+}
+
+fn options(path: &Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true)
+        .pragma("cache_size", "-65536")
+        .pragma("temp_store", "memory")
+}
+
+impl Sqlite {
+    /// Opens (creating if needed) the database file and applies migrations.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Backend(format!("creating {}: {e}", dir.display())))?;
+        }
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options(path))
+            .await
+            .map_err(backend)?;
+        MIGRATOR.run(&writer).await.map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options(path).read_only(true))
+            .await
+            .map_err(backend)?;
+        let (changes, _) = broadcast::channel(1024);
+        Ok(Self { writer, reader, changes })
+    }
+
+    /// Accepts `sqlite://path` or a plain path.
+    pub async fn open_url(url: &str) -> Result<Self, StoreError> {
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        Self::open(Path::new(path)).await
+    }
+
+    pub fn into_store(self) -> SqlStore {
+        SqlStore::new(Arc::new(self))
+    }
+}
+
+/// Opens the SQLite file and returns the application's storage.
+pub async fn open(path: &Path) -> Result<SqlStore, StoreError> {
+    Ok(Sqlite::open(path).await?.into_store())
+}
+
+fn bind<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    params: Vec<SqlValue>,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    for p in params {
+        q = match p {
+            SqlValue::Null => q.bind(None::<i64>),
+            SqlValue::Int(v) => q.bind(v),
+            SqlValue::Real(v) => q.bind(v),
+            SqlValue::Text(v) => q.bind(v),
+            SqlValue::Bool(v) => q.bind(v),
+        };
+    }
+    q
+}
+
+fn row(r: &SqliteRow) -> Result<SqlRow, StoreError> {
+    let mut values = Vec::with_capacity(r.columns().len());
+    for i in 0..r.columns().len() {
+        let raw = r.try_get_raw(i).map_err(backend)?;
+        if raw.is_null() {
+            values.push(SqlValue::Null);
+            continue;
+        }
+        let kind = raw.type_info().name().to_string();
+        values.push(match kind.as_str() {
+            "INTEGER" | "BOOLEAN" => SqlValue::Int(r.try_get_unchecked::<i64, _>(i).map_err(backend)?),
+            "REAL" => SqlValue::Real(r.try_get_unchecked::<f64, _>(i).map_err(backend)?),
+            _ => SqlValue::Text(r.try_get_unchecked::<String, _>(i).map_err(backend)?),
+        });
+    }
+    Ok(SqlRow(values))
+}
+
+struct SqliteTx {
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    pending: Vec<TicketChange>,
+    changes: broadcast::Sender<TicketChange>,
+}
+
+#[async_trait]
+impl Transaction for SqliteTx {
+    async fn fetch(&mut self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<SqlRow>, StoreError> {
+        let q = bind(sqlx::query(AssertSqlSafe(sql.to_string())), params);
+        q.fetch_all(&mut *self.tx).await.map_err(backend)?.iter().map(row).collect()
+    }
+
+    async fn execute(&mut self, sql: &str, params: Vec<SqlValue>) -> Result<u64, StoreError> {
+        let q = bind(sqlx::query(AssertSqlSafe(sql.to_string())), params);
+        Ok(q.execute(&mut *self.tx).await.map_err(backend)?.rows_affected())
+    }
+
+    async fn notify(&mut self, change: &TicketChange) -> Result<(), StoreError> {
+        self.pending.push(change.clone());
+        Ok(())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        let this = *self;
+        this.tx.commit().await.map_err(backend)?;
+        for c in this.pending {
+            // No subscribers is fine.
+            let _ = this.changes.send(c);
+        }
+        Ok(())
+    }
+}
+
+/// An FTS5 expression of our tokens; every token is quoted, and tokens are
+/// alphanumeric, so user text can never become FTS5 syntax.
+fn fts_term(t: &Term) -> String {
+    match t {
+        Term::Word(w) => format!("\"{w}\""),
+        Term::Phrase(ws) => format!("\"{}\"", ws.join(" ")),
+    }
+}
+
+#[async_trait]
+impl Database for Sqlite {
+    async fn fetch(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<SqlRow>, StoreError> {
+        let q = bind(sqlx::query(AssertSqlSafe(sql.to_string())), params);
+        q.fetch_all(&self.reader).await.map_err(backend)?.iter().map(row).collect()
+    }
+
+    async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
+        let tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
+        Ok(Box::new(SqliteTx { tx, pending: Vec::new(), changes: self.changes.clone() }))
+    }
+
+    fn text_match(&self, text: &TextQuery, audience: TextAudience, first_param: usize) -> (String, Vec<SqlValue>) {
+        let scope = |expr: String| match audience {
+            TextAudience::Staff => expr,
+            TextAudience::Customer => format!("{{subject body}} : ({expr})"),
+        };
+        let positive = text.terms.iter().map(fts_term).collect::<Vec<_>>().join(" AND ");
+        let negative = text.excluded.iter().map(fts_term).collect::<Vec<_>>().join(" OR ");
+        let p = format!("${first_param}");
+        match (positive.is_empty(), negative.is_empty()) {
+            (false, true) => (
+                format!("t.id IN (SELECT rowid FROM ticket_search WHERE ticket_search MATCH {p})"),
+                vec![scope(positive).into()],
+            ),
+            (false, false) => (
+                format!("t.id IN (SELECT rowid FROM ticket_search WHERE ticket_search MATCH {p})"),
+                vec![scope(format!("({positive}) NOT ({negative})")).into()],
+            ),
+            _ => (
+                format!("t.id NOT IN (SELECT rowid FROM ticket_search WHERE ticket_search MATCH {p})"),
+                vec![scope(negative).into()],
+            ),
+        }
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<TicketChange> {
+        self.changes.subscribe()
+    }
+
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+}
 

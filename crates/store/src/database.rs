@@ -1,0 +1,129 @@
+//! The narrow interface a SQL backend implements. Statements use `$1, $2 …`
+//! placeholders, which both SQLite and PostgreSQL accept, and the same
+//! table names, so the statements in `sql_store` are written once.
+
+use async_trait::async_trait;
+use domain::search::TextQuery;
+use tokio::sync::broadcast;
+
+use crate::{Result, StoreError, TicketChange};
+
+/// A value bound to or read from a statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Bool(bool),
+}
+
+impl From<i64> for SqlValue {
+    fn from(v: i64) -> Self {
+        SqlValue::Int(v)
+    }
+}
+impl From<bool> for SqlValue {
+    fn from(v: bool) -> Self {
+        SqlValue::Bool(v)
+    }
+}
+impl From<&str> for SqlValue {
+    fn from(v: &str) -> Self {
+        SqlValue::Text(v.to_string())
+    }
+}
+impl From<String> for SqlValue {
+    fn from(v: String) -> Self {
+        SqlValue::Text(v)
+    }
+}
+impl<T: Into<SqlValue>> From<Option<T>> for SqlValue {
+    fn from(v: Option<T>) -> Self {
+        v.map(Into::into).unwrap_or(SqlValue::Null)
+    }
+}
+
+/// One result row, columns in select order.
+#[derive(Debug, Clone, Default)]
+pub struct SqlRow(pub Vec<SqlValue>);
+
+impl SqlRow {
+    fn at(&self, i: usize) -> Result<&SqlValue> {
+        self.0.get(i).ok_or_else(|| StoreError::Corrupt(format!("column {i} missing")))
+    }
+
+    pub fn int(&self, i: usize) -> Result<i64> {
+        match self.at(i)? {
+            SqlValue::Int(v) => Ok(*v),
+            SqlValue::Bool(b) => Ok(i64::from(*b)),
+            other => Err(StoreError::Corrupt(format!("column {i}: expected integer, got {other:?}"))),
+        }
+    }
+
+    pub fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        match self.at(i)? {
+            SqlValue::Null => Ok(None),
+            _ => self.int(i).map(Some),
+        }
+    }
+
+    pub fn text(&self, i: usize) -> Result<String> {
+        match self.at(i)? {
+            SqlValue::Text(v) => Ok(v.clone()),
+            other => Err(StoreError::Corrupt(format!("column {i}: expected text, got {other:?}"))),
+        }
+    }
+
+    pub fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        match self.at(i)? {
+            SqlValue::Null => Ok(None),
+            _ => self.text(i).map(Some),
+        }
+    }
+
+    pub fn bool(&self, i: usize) -> Result<bool> {
+        match self.at(i)? {
+            SqlValue::Bool(b) => Ok(*b),
+            SqlValue::Int(v) => Ok(*v != 0),
+            other => Err(StoreError::Corrupt(format!("column {i}: expected boolean, got {other:?}"))),
+        }
+    }
+}
+
+/// Which principals' view of the text a search uses: customers never match
+/// on internal notes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextAudience {
+    Staff,
+    Customer,
+}
+
+#[async_trait]
+pub trait Database: Send + Sync + 'static {
+    /// Runs a read outside any transaction.
+    async fn fetch(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<SqlRow>>;
+
+    /// Starts a write transaction (SQLite: `BEGIN IMMEDIATE`).
+    async fn begin(&self) -> Result<Box<dyn Transaction>>;
+
+    /// A SQL condition on `t.id` selecting tickets whose text matches, with
+    /// its parameters numbered from `first_param`. The query has at least one
+    /// term or exclusion.
+    fn text_match(&self, text: &TextQuery, audience: TextAudience, first_param: usize) -> (String, Vec<SqlValue>);
+
+    /// Changes committed on this node or (PostgreSQL) any node.
+    fn subscribe(&self) -> broadcast::Receiver<TicketChange>;
+
+    /// Which backend this is, for logs and the health endpoint.
+    fn name(&self) -> &'static str;
+}
+
+#[async_trait]
+pub trait Transaction: Send {
+    async fn fetch(&mut self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<SqlRow>>;
+    async fn execute(&mut self, sql: &str, params: Vec<SqlValue>) -> Result<u64>;
+    /// Announces a change; delivered only if the transaction commits.
+    async fn notify(&mut self, change: &TicketChange) -> Result<()>;
+    async fn commit(self: Box<Self>) -> Result<()>;
+}

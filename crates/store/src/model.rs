@@ -1,0 +1,221 @@
+//! What goes in and out of storage besides the domain types themselves.
+
+use domain::event::NewEvent;
+use domain::search::{TextQuery, TicketFilter};
+use domain::{
+    AttachmentId, AuthorKind, Channel, CustomerId, EventKind, Millis, OrganizationId, TeamId, Ticket, TicketId,
+    TicketScope, TokenId, UserId, Visibility,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::Cursor;
+
+/// A message before storage numbers it.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub visibility: Visibility,
+    pub author_kind: AuthorKind,
+    pub author_id: Option<i64>,
+    pub channel: Channel,
+    pub body_text: String,
+    pub body_html: String,
+    pub metadata: serde_json::Value,
+    /// Uploaded attachments to attach to this message.
+    pub attachment_ids: Vec<AttachmentId>,
+    pub created_at: Millis,
+}
+
+/// One ticket's new state with the events (and messages) that led to it,
+/// written together or not at all. `expected_version` is the version the
+/// change was computed from.
+#[derive(Debug, Clone)]
+pub struct TicketWrite {
+    pub ticket: Ticket,
+    pub expected_version: i64,
+    pub events: Vec<NewEvent>,
+    pub messages: Vec<NewMessage>,
+}
+
+/// A committed change, as delivered to live subscribers on every node.
+/// It carries where the ticket sits so each subscriber's access can be
+/// checked without another read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketChange {
+    pub ticket_id: TicketId,
+    pub version: i64,
+    pub kinds: Vec<EventKind>,
+    pub team_id: Option<TeamId>,
+    pub assignee_id: Option<UserId>,
+    pub requester_id: CustomerId,
+    pub organization_id: Option<OrganizationId>,
+    pub at: Millis,
+}
+
+impl TicketChange {
+    pub fn of(ticket: &Ticket, events: &[NewEvent]) -> Self {
+        let mut kinds: Vec<EventKind> = Vec::new();
+        for e in events {
+            if !kinds.contains(&e.kind) {
+                kinds.push(e.kind);
+            }
+        }
+        Self {
+            ticket_id: ticket.id,
+            version: ticket.version,
+            kinds,
+            team_id: ticket.team_id,
+            assignee_id: ticket.assignee_id,
+            requester_id: ticket.requester_id,
+            organization_id: ticket.organization_id,
+            at: ticket.updated_at,
+        }
+    }
+}
+
+/// A client's `Idempotency-Key`, scoped to who sent it; the request hash
+/// tells a retry from a different request reusing the key.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    pub scope: String,
+    pub key: String,
+    pub request_hash: String,
+}
+
+/// The outcome of a create: a new row, or the one an earlier request with
+/// the same idempotency key made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Created<Id> {
+    pub id: Id,
+    pub replayed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TicketSortField {
+    #[default]
+    Created,
+    Updated,
+    Priority,
+    Id,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TicketSort {
+    pub field: TicketSortField,
+    pub descending: bool,
+}
+
+impl TicketSort {
+    /// `created`, `-updated`, `priority` …: a leading `-` sorts descending.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let (descending, name) = match raw.strip_prefix('-') {
+            Some(n) => (true, n),
+            None => (false, raw),
+        };
+        let field = match name {
+            "created" | "created_at" => TicketSortField::Created,
+            "updated" | "updated_at" => TicketSortField::Updated,
+            "priority" => TicketSortField::Priority,
+            "id" | "number" => TicketSortField::Id,
+            _ => return None,
+        };
+        Some(Self { field, descending })
+    }
+
+    pub fn newest_first() -> Self {
+        Self { field: TicketSortField::Created, descending: true }
+    }
+
+    pub fn key(&self, t: &Ticket) -> i64 {
+        match self.field {
+            TicketSortField::Created => t.created_at,
+            TicketSortField::Updated => t.updated_at,
+            TicketSortField::Priority => t.priority.rank(),
+            TicketSortField::Id => t.id.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TicketQuery {
+    pub scope: TicketScope,
+    pub filter: TicketFilter,
+    pub text: TextQuery,
+    /// Whether the text may match internal notes.
+    pub staff_text: bool,
+    pub sort: TicketSort,
+    pub after: Option<Cursor>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<Cursor>,
+}
+
+/// A page request for the simpler lists (customers, users …), in id order.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub after: Option<i64>,
+    pub limit: u32,
+}
+
+/// Who is signed in: a staff user or a customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PrincipalRef {
+    Staff(UserId),
+    Customer(CustomerId),
+}
+
+/// A password hash and whose it is, for signing in.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub principal: PrincipalRef,
+    pub password_hash: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ApiToken {
+    pub id: TokenId,
+    pub user_id: UserId,
+    pub name: String,
+    pub created_at: Millis,
+    pub last_used_at: Option<Millis>,
+    pub revoked_at: Option<Millis>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: Millis,
+    /// `staff:7`, `customer:3`, `anonymous` or `system`.
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    /// `allowed` or `denied`.
+    pub outcome: String,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAuditEntry {
+    pub at: Millis,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub outcome: String,
+    pub detail: serde_json::Value,
+}
+
+/// An uploaded file before it is attached to a message.
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub uploader: PrincipalRef,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub storage_key: String,
+    pub created_at: Millis,
+}

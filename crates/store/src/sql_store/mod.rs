@@ -1,0 +1,83 @@
+//! The storage traits implemented once in SQL, over any `Database`.
+
+mod auth;
+mod directory;
+mod fields;
+mod idempotency;
+mod tickets;
+
+use std::sync::Arc;
+
+use crate::{Database, Result, SqlRow, SqlValue, Transaction};
+
+/// Storage on a SQL backend. Cheap to clone.
+#[derive(Clone)]
+pub struct SqlStore {
+    db: Arc<dyn Database>,
+}
+
+impl SqlStore {
+    pub fn new(db: Arc<dyn Database>) -> Self {
+        Self { db }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.db.name()
+    }
+
+    async fn fetch(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<SqlRow>> {
+        self.db.fetch(sql, params).await
+    }
+
+    async fn fetch_one(&self, sql: &str, params: Vec<SqlValue>) -> Result<Option<SqlRow>> {
+        Ok(self.db.fetch(sql, params).await?.into_iter().next())
+    }
+
+    async fn begin(&self) -> Result<Box<dyn Transaction>> {
+        self.db.begin().await
+    }
+
+    /// Runs one statement in its own transaction.
+    async fn execute(&self, sql: &str, params: Vec<SqlValue>) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let n = tx.execute(sql, params).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+}
+
+/// Numbers parameters as they are added: `$1`, `$2` …
+#[derive(Default)]
+pub(crate) struct Params {
+    pub values: Vec<SqlValue>,
+}
+
+impl Params {
+    pub fn push(&mut self, v: impl Into<SqlValue>) -> String {
+        self.values.push(v.into());
+        format!("${}", self.values.len())
+    }
+
+    /// `$3, $4, $5` for a list.
+    pub fn list<T: Into<SqlValue> + Clone>(&mut self, items: &[T]) -> String {
+        items.iter().map(|i| self.push(i.clone())).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// The id of the first row, as returned by `INSERT … RETURNING id`.
+pub(crate) fn returned_id(rows: &[SqlRow]) -> Result<i64> {
+    rows.first().ok_or_else(|| crate::StoreError::Backend("insert returned no id".into()))?.int(0)
+}
+
+/// Turns a page of rows into a `Page` with the next cursor, having asked for
+/// one row more than the limit to know whether there is a next page.
+pub(crate) fn page_by_id<T>(mut items: Vec<T>, limit: u32, id: impl Fn(&T) -> i64) -> crate::Page<T> {
+    let limit = limit as usize;
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|last| crate::Cursor { value: id(last), id: id(last) })
+    } else {
+        None
+    };
+    crate::Page { items, next }
+}

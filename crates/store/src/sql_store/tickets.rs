@@ -1,0 +1,460 @@
+use async_trait::async_trait;
+use domain::event::NewEvent;
+use domain::message::Attachment;
+use domain::search::{AssigneeFilter, tokens};
+use domain::{
+    Actor, AttachmentId, EventKind, Message, Millis, Ticket, TicketEvent, TicketId, TicketScope, Visibility,
+};
+use serde_json::json;
+use tokio::sync::broadcast;
+
+use super::{Params, SqlStore, idempotency, returned_id};
+use crate::database::TextAudience;
+use crate::rows::{self, to_json};
+use crate::{
+    Created, Cursor, IdempotencyKey, NewAttachment, NewMessage, Page, PrincipalRef, Result, StoreError, TicketChange,
+    TicketCreate, TicketQuery, TicketSortField, TicketStore, TicketWrite, Transaction,
+};
+
+fn ticket_values(t: &Ticket) -> Vec<crate::SqlValue> {
+    vec![
+        t.subject.clone().into(),
+        t.status.as_str().into(),
+        t.priority.rank().into(),
+        t.ticket_type.as_str().into(),
+        t.channel.as_str().into(),
+        t.requester_id.0.into(),
+        t.organization_id.map(|v| v.0).into(),
+        t.assignee_id.map(|v| v.0).into(),
+        t.team_id.map(|v| v.0).into(),
+        to_json(&t.tags).into(),
+        to_json(&t.custom_fields).into(),
+        t.problem_id.map(|v| v.0).into(),
+        t.merged_into.map(|v| v.0).into(),
+        t.follow_up_of.map(|v| v.0).into(),
+        t.created_at.into(),
+        t.updated_at.into(),
+        t.solved_at.into(),
+        t.version.into(),
+    ]
+}
+
+const INSERT_TICKET: &str = "INSERT INTO tickets (subject, status, priority, type, channel, requester_id, \
+    organization_id, assignee_id, team_id, tags, custom_fields, problem_id, merged_into, follow_up_of, created_at, \
+    updated_at, solved_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+    $17, $18) RETURNING id";
+
+const UPDATE_TICKET: &str = "UPDATE tickets SET subject = $1, status = $2, priority = $3, type = $4, channel = $5, \
+    requester_id = $6, organization_id = $7, assignee_id = $8, team_id = $9, tags = $10, custom_fields = $11, \
+    problem_id = $12, merged_into = $13, follow_up_of = $14, created_at = $15, updated_at = $16, solved_at = $17, \
+    version = $18 WHERE id = $19 AND version = $20";
+
+/// Search text is stored as our own tokens so both backends index exactly
+/// the words the query parser produces.
+fn search_text(s: &str) -> String {
+    tokens(s).join(" ")
+}
+
+impl SqlStore {
+    fn search_key(&self) -> &'static str {
+        if self.db.name() == "sqlite" { "rowid" } else { "ticket_id" }
+    }
+
+    async fn insert_ticket(&self, tx: &mut dyn Transaction, new: &TicketCreate) -> Result<TicketId> {
+        let id = TicketId(returned_id(&tx.fetch(INSERT_TICKET, ticket_values(&new.ticket)).await?)?);
+        replace_tags(tx, id, &new.ticket.tags).await?;
+        let key = self.search_key();
+        tx.execute(
+            &format!("INSERT INTO ticket_search ({key}, subject, body, notes) VALUES ($1, $2, '', '')"),
+            vec![id.0.into(), search_text(&new.ticket.subject).into()],
+        )
+        .await?;
+        let mut ticket = new.ticket.clone();
+        ticket.id = id;
+        self.append(tx, &ticket, &new.events, &new.messages).await?;
+        Ok(id)
+    }
+
+    /// Stores messages (each with its `message_added` event) and then the
+    /// other events, and announces the change.
+    async fn append(&self, tx: &mut dyn Transaction, ticket: &Ticket, events: &[NewEvent], messages: &[NewMessage]) -> Result<()> {
+        let mut all: Vec<NewEvent> = Vec::with_capacity(events.len() + messages.len());
+        // `created` first, then each message, then the other changes.
+        let (created, rest): (Vec<_>, Vec<_>) = events.iter().cloned().partition(|e| e.kind == EventKind::Created);
+        all.extend(created);
+        for m in messages {
+            let mid = self.insert_message(tx, ticket.id, m).await?;
+            let mut e = NewEvent::change(
+                m.created_at,
+                Actor { kind: m.author_kind, id: m.author_id },
+                EventKind::MessageAdded,
+                "messages",
+                serde_json::Value::Null,
+                json!({ "message_id": mid, "visibility": m.visibility, "author_kind": m.author_kind, "channel": m.channel }),
+            );
+            e.field = None;
+            all.push(e);
+        }
+        all.extend(rest);
+        insert_events(tx, ticket.id, &all).await?;
+        tx.notify(&TicketChange::of(ticket, &all)).await
+    }
+
+    async fn insert_message(&self, tx: &mut dyn Transaction, ticket: TicketId, m: &NewMessage) -> Result<i64> {
+        let id = returned_id(
+            &tx.fetch(
+                "INSERT INTO messages (ticket_id, visibility, author_kind, author_id, channel, body_text, body_html, \
+                 metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                vec![
+                    ticket.0.into(),
+                    m.visibility.as_str().into(),
+                    m.author_kind.as_str().into(),
+                    m.author_id.into(),
+                    m.channel.as_str().into(),
+                    m.body_text.clone().into(),
+                    m.body_html.clone().into(),
+                    to_json(&m.metadata).into(),
+                    m.created_at.into(),
+                ],
+            )
+            .await?,
+        )?;
+        for a in &m.attachment_ids {
+            let n = tx
+                .execute(
+                    "UPDATE attachments SET message_id = $1 WHERE id = $2 AND message_id IS NULL",
+                    vec![id.into(), a.0.into()],
+                )
+                .await?;
+            if n != 1 {
+                return Err(StoreError::MissingReference(format!("attachment {a}")));
+            }
+        }
+        let column = if m.visibility == Visibility::Public { "body" } else { "notes" };
+        let key = self.search_key();
+        tx.execute(
+            &format!("UPDATE ticket_search SET {column} = {column} || ' ' || $2 WHERE {key} = $1"),
+            vec![ticket.0.into(), search_text(&m.body_text).into()],
+        )
+        .await?;
+        Ok(id)
+    }
+
+    async fn update_row(&self, tx: &mut dyn Transaction, w: &TicketWrite) -> Result<()> {
+        let mut values = ticket_values(&w.ticket);
+        values.push(w.ticket.id.0.into());
+        values.push(w.expected_version.into());
+        if tx.execute(UPDATE_TICKET, values).await? != 1 {
+            let exists = !tx.fetch("SELECT 1 FROM tickets WHERE id = $1", vec![w.ticket.id.0.into()]).await?.is_empty();
+            return Err(if exists { StoreError::VersionConflict } else { StoreError::NotFound });
+        }
+        if w.events.iter().any(|e| e.kind == EventKind::TagsChanged) {
+            replace_tags(tx, w.ticket.id, &w.ticket.tags).await?;
+        }
+        if w.events.iter().any(|e| e.kind == EventKind::SubjectChanged) {
+            let key = self.search_key();
+            tx.execute(
+                &format!("UPDATE ticket_search SET subject = $2 WHERE {key} = $1"),
+                vec![w.ticket.id.0.into(), search_text(&w.ticket.subject).into()],
+            )
+            .await?;
+        }
+        self.append(tx, &w.ticket, &w.events, &w.messages).await
+    }
+
+    fn ticket_conditions(&self, q: &TicketQuery, p: &mut Params) -> Vec<String> {
+        let mut c = Vec::new();
+        if let TicketScope::Limited { team_ids, no_team, assignee_ids, requester_id, organization_id } = &q.scope {
+            let mut any = Vec::new();
+            if !team_ids.is_empty() {
+                let ids: Vec<i64> = team_ids.iter().map(|t| t.0).collect();
+                any.push(format!("t.team_id IN ({})", p.list(&ids)));
+            }
+            if *no_team {
+                any.push("t.team_id IS NULL".to_string());
+            }
+            if !assignee_ids.is_empty() {
+                let ids: Vec<i64> = assignee_ids.iter().map(|t| t.0).collect();
+                any.push(format!("t.assignee_id IN ({})", p.list(&ids)));
+            }
+            if let Some(r) = requester_id {
+                any.push(format!("t.requester_id = {}", p.push(r.0)));
+            }
+            if let Some(o) = organization_id {
+                any.push(format!("t.organization_id = {}", p.push(o.0)));
+            }
+            c.push(if any.is_empty() { "1 = 0".to_string() } else { format!("({})", any.join(" OR ")) });
+        }
+        let f = &q.filter;
+        let words = |p: &mut Params, xs: Vec<&'static str>| p.list(&xs);
+        if !f.statuses.is_empty() {
+            c.push(format!("t.status IN ({})", words(p, f.statuses.iter().map(|s| s.as_str()).collect())));
+        }
+        if !f.priorities.is_empty() {
+            let ranks: Vec<i64> = f.priorities.iter().map(|x| x.rank()).collect();
+            c.push(format!("t.priority IN ({})", p.list(&ranks)));
+        }
+        if !f.types.is_empty() {
+            c.push(format!("t.type IN ({})", words(p, f.types.iter().map(|s| s.as_str()).collect())));
+        }
+        if !f.channels.is_empty() {
+            c.push(format!("t.channel IN ({})", words(p, f.channels.iter().map(|s| s.as_str()).collect())));
+        }
+        match f.assignee {
+            Some(AssigneeFilter::Unassigned) => c.push("t.assignee_id IS NULL".into()),
+            Some(AssigneeFilter::User(u)) => c.push(format!("t.assignee_id = {}", p.push(u.0))),
+            None => {}
+        }
+        match (f.team_ids.is_empty(), f.no_team) {
+            (true, true) => c.push("t.team_id IS NULL".into()),
+            (false, no_team) => {
+                let ids: Vec<i64> = f.team_ids.iter().map(|t| t.0).collect();
+                let in_teams = format!("t.team_id IN ({})", p.list(&ids));
+                c.push(if no_team { format!("({in_teams} OR t.team_id IS NULL)") } else { in_teams });
+            }
+            (true, false) => {}
+        }
+        if let Some(r) = f.requester_id {
+            c.push(format!("t.requester_id = {}", p.push(r.0)));
+        }
+        if let Some(o) = f.organization_id {
+            c.push(format!("t.organization_id = {}", p.push(o.0)));
+        }
+        for tag in &f.tags {
+            c.push(format!("EXISTS (SELECT 1 FROM ticket_tags g WHERE g.ticket_id = t.id AND g.tag = {})", p.push(tag.clone())));
+        }
+        for tag in &f.without_tags {
+            c.push(format!(
+                "NOT EXISTS (SELECT 1 FROM ticket_tags g WHERE g.ticket_id = t.id AND g.tag = {})",
+                p.push(tag.clone())
+            ));
+        }
+        for (col, from, before) in
+            [("created_at", f.created_from, f.created_before), ("updated_at", f.updated_from, f.updated_before)]
+        {
+            if let Some(v) = from {
+                c.push(format!("t.{col} >= {}", p.push(v)));
+            }
+            if let Some(v) = before {
+                c.push(format!("t.{col} < {}", p.push(v)));
+            }
+        }
+        if !q.text.is_empty() {
+            let audience = if q.staff_text { TextAudience::Staff } else { TextAudience::Customer };
+            let (sql, values) = self.db.text_match(&q.text, audience, p.values.len() + 1);
+            p.values.extend(values);
+            c.push(sql);
+        }
+        c
+    }
+}
+
+async fn replace_tags(tx: &mut dyn Transaction, id: TicketId, tags: &[String]) -> Result<()> {
+    tx.execute("DELETE FROM ticket_tags WHERE ticket_id = $1", vec![id.0.into()]).await?;
+    for tag in tags {
+        tx.execute("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)", vec![id.0.into(), tag.clone().into()])
+            .await?;
+    }
+    Ok(())
+}
+
+async fn insert_events(tx: &mut dyn Transaction, id: TicketId, events: &[NewEvent]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let rows = tx.fetch("SELECT COALESCE(MAX(seq), 0) FROM ticket_events WHERE ticket_id = $1", vec![id.0.into()]).await?;
+    let mut seq = rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0);
+    for e in events {
+        seq += 1;
+        tx.execute(
+            "INSERT INTO ticket_events (ticket_id, seq, at, actor_kind, actor_id, kind, field, from_value, to_value) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            vec![
+                id.0.into(),
+                seq.into(),
+                e.at.into(),
+                e.actor.kind.as_str().into(),
+                e.actor.id.into(),
+                e.kind.as_str().into(),
+                e.field.clone().into(),
+                to_json(&e.from).into(),
+                to_json(&e.to).into(),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl TicketStore for SqlStore {
+    async fn create_ticket(&self, new: TicketCreate, idem: Option<IdempotencyKey>) -> Result<Created<TicketId>> {
+        let mut tx = self.begin().await?;
+        if let Some(key) = &idem {
+            if let Some(id) = idempotency::replayed(tx.as_mut(), key).await? {
+                return Ok(Created { id: TicketId(id), replayed: true });
+            }
+        }
+        let id = self.insert_ticket(tx.as_mut(), &new).await?;
+        if let Some(key) = &idem {
+            idempotency::remember(tx.as_mut(), key, id.0, new.ticket.created_at).await?;
+        }
+        tx.commit().await?;
+        Ok(Created { id, replayed: false })
+    }
+
+    async fn import_tickets(&self, batch: Vec<TicketCreate>) -> Result<Vec<TicketId>> {
+        let mut tx = self.begin().await?;
+        let mut ids = Vec::with_capacity(batch.len());
+        for new in &batch {
+            ids.push(self.insert_ticket(tx.as_mut(), new).await?);
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>> {
+        let sql = format!("SELECT {} FROM tickets t WHERE t.id = $1", rows::TICKET_COLS);
+        self.fetch_one(&sql, vec![id.0.into()]).await?.map(|r| rows::ticket(&r)).transpose()
+    }
+
+    async fn write_ticket(&self, write: TicketWrite) -> Result<()> {
+        let mut tx = self.begin().await?;
+        self.update_row(tx.as_mut(), &write).await?;
+        tx.commit().await
+    }
+
+    async fn create_follow_up(&self, new: TicketCreate, original: TicketId, at: Millis) -> Result<TicketId> {
+        let mut tx = self.begin().await?;
+        let id = self.insert_ticket(tx.as_mut(), &new).await?;
+        let actor = new.messages.first().map(|m| Actor { kind: m.author_kind, id: m.author_id }).unwrap_or(Actor::system());
+        let link = NewEvent::change(at, actor, EventKind::FollowUpCreated, "follow_up", serde_json::Value::Null, json!(id));
+        insert_events(tx.as_mut(), original, &[link]).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn merge_tickets(&self, source: TicketWrite, target: TicketWrite) -> Result<()> {
+        let mut tx = self.begin().await?;
+        self.update_row(tx.as_mut(), &source).await?;
+        self.update_row(tx.as_mut(), &target).await?;
+        let (s, t) = (source.ticket.id.0, target.ticket.id.0);
+        tx.execute("UPDATE messages SET ticket_id = $1 WHERE ticket_id = $2", vec![t.into(), s.into()]).await?;
+        let key = self.search_key();
+        tx.execute(
+            &format!(
+                "UPDATE ticket_search SET body = body || ' ' || (SELECT o.body FROM ticket_search o WHERE o.{key} = $2), \
+                 notes = notes || ' ' || (SELECT o.notes FROM ticket_search o WHERE o.{key} = $2) WHERE {key} = $1"
+            ),
+            vec![t.into(), s.into()],
+        )
+        .await?;
+        tx.execute(&format!("UPDATE ticket_search SET body = '', notes = '' WHERE {key} = $1"), vec![s.into()]).await?;
+        tx.commit().await
+    }
+
+    async fn tickets(&self, q: &TicketQuery) -> Result<Page<Ticket>> {
+        let mut p = Params::default();
+        let mut conditions = self.ticket_conditions(q, &mut p);
+        let col = match q.sort.field {
+            TicketSortField::Created => "t.created_at",
+            TicketSortField::Updated => "t.updated_at",
+            TicketSortField::Priority => "t.priority",
+            TicketSortField::Id => "t.id",
+        };
+        let (cmp, dir) = if q.sort.descending { ("<", "DESC") } else { (">", "ASC") };
+        if let Some(after) = q.after {
+            if q.sort.field == TicketSortField::Id {
+                conditions.push(format!("t.id {cmp} {}", p.push(after.id)));
+            } else {
+                let (v, id) = (p.push(after.value), p.push(after.id));
+                conditions.push(format!("({col}, t.id) {cmp} ({v}, {id})"));
+            }
+        }
+        let limit = q.limit.clamp(1, 1000);
+        let where_sql = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        let order = if q.sort.field == TicketSortField::Id { format!("t.id {dir}") } else { format!("{col} {dir}, t.id {dir}") };
+        let sql = format!("SELECT {} FROM tickets t {where_sql} ORDER BY {order} LIMIT {}", rows::TICKET_COLS, limit + 1);
+        let mut items = self.fetch(&sql, p.values).await?.iter().map(rows::ticket).collect::<Result<Vec<_>>>()?;
+        let next = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|t| Cursor { value: q.sort.key(t), id: t.id.0 })
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+
+    async fn messages(&self, ticket: TicketId, include_internal: bool) -> Result<Vec<Message>> {
+        let filter = if include_internal { "" } else { " AND visibility = 'public'" };
+        let sql = format!("SELECT {} FROM messages WHERE ticket_id = $1{filter} ORDER BY created_at, id", rows::MESSAGE_COLS);
+        let mut messages = self.fetch(&sql, vec![ticket.0.into()]).await?.iter().map(rows::message).collect::<Result<Vec<_>>>()?;
+        let sql = format!(
+            "SELECT {} FROM attachments WHERE message_id IN (SELECT id FROM messages WHERE ticket_id = $1) ORDER BY id",
+            rows::ATTACHMENT_COLS
+        );
+        for a in self.fetch(&sql, vec![ticket.0.into()]).await?.iter().map(rows::attachment) {
+            let a = a?;
+            if let Some(m) = messages.iter_mut().find(|m| Some(m.id) == a.message_id) {
+                m.attachments.push(a);
+            }
+        }
+        Ok(messages)
+    }
+
+    async fn events(&self, ticket: TicketId) -> Result<Vec<TicketEvent>> {
+        let sql = format!("SELECT {} FROM ticket_events WHERE ticket_id = $1 ORDER BY seq", rows::EVENT_COLS);
+        self.fetch(&sql, vec![ticket.0.into()]).await?.iter().map(rows::event).collect()
+    }
+
+    async fn create_attachment(&self, a: NewAttachment) -> Result<Attachment> {
+        let (kind, id) = match a.uploader {
+            PrincipalRef::Staff(u) => ("staff", u.0),
+            PrincipalRef::Customer(c) => ("customer", c.0),
+        };
+        let mut tx = self.begin().await?;
+        let rows = tx
+            .fetch(
+                "INSERT INTO attachments (file_name, content_type, size, storage_key, created_at, uploader_kind, uploader_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                vec![
+                    a.file_name.clone().into(),
+                    a.content_type.clone().into(),
+                    a.size.into(),
+                    a.storage_key.clone().into(),
+                    a.created_at.into(),
+                    kind.into(),
+                    id.into(),
+                ],
+            )
+            .await?;
+        let id = returned_id(&rows)?;
+        tx.commit().await?;
+        Ok(Attachment {
+            id: AttachmentId(id),
+            message_id: None,
+            file_name: a.file_name,
+            content_type: a.content_type,
+            size: a.size,
+            storage_key: a.storage_key,
+            created_at: a.created_at,
+        })
+    }
+
+    async fn attachment(&self, id: AttachmentId) -> Result<Option<(Attachment, PrincipalRef, Option<TicketId>)>> {
+        let sql = format!(
+            "SELECT {}, (SELECT m.ticket_id FROM messages m WHERE m.id = attachments.message_id) FROM attachments WHERE id = $1",
+            rows::ATTACHMENT_COLS
+        );
+        let Some(r) = self.fetch_one(&sql, vec![id.0.into()]).await? else { return Ok(None) };
+        let uploader = match r.text(7)?.as_str() {
+            "staff" => PrincipalRef::Staff(domain::UserId(r.int(8)?)),
+            _ => PrincipalRef::Customer(domain::CustomerId(r.int(8)?)),
+        };
+        Ok(Some((rows::attachment(&r)?, uploader, r.opt_int(9)?.map(TicketId))))
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<TicketChange> {
+        self.db.subscribe()
+    }
+}

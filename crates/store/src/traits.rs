@@ -1,0 +1,119 @@
+//! What the application asks of storage. Every method returns domain types;
+//! every write that touches several rows is one transaction.
+
+use async_trait::async_trait;
+use domain::event::NewEvent;
+use domain::message::Attachment;
+use domain::policy::{CustomerPrincipal, StaffPrincipal};
+use domain::{
+    AttachmentId, CustomFieldDef, Customer, CustomerId, FieldId, Message, Millis, Organization, OrganizationId, Team,
+    TeamId, Ticket, TicketEvent, TicketId, TokenId, User, UserId,
+};
+use tokio::sync::broadcast;
+
+use crate::{
+    ApiToken, AuditEntry, Created, Credentials, IdempotencyKey, NewAttachment, NewAuditEntry, NewMessage, Page,
+    PageRequest, PrincipalRef, Result, TicketChange, TicketQuery, TicketWrite,
+};
+
+/// A ticket as it is first stored: its state, its events, its messages.
+#[derive(Debug, Clone)]
+pub struct TicketCreate {
+    pub ticket: Ticket,
+    pub events: Vec<NewEvent>,
+    pub messages: Vec<NewMessage>,
+}
+
+#[async_trait]
+pub trait TicketStore: Send + Sync {
+    /// Numbers and stores a new ticket with its events and first messages.
+    async fn create_ticket(&self, new: TicketCreate, idem: Option<IdempotencyKey>) -> Result<Created<TicketId>>;
+    /// Stores many tickets in one transaction (imports, demo data, benchmarks).
+    async fn import_tickets(&self, batch: Vec<TicketCreate>) -> Result<Vec<TicketId>>;
+    async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>>;
+    /// Writes a change; `VersionConflict` if the ticket moved on meanwhile.
+    async fn write_ticket(&self, write: TicketWrite) -> Result<()>;
+    /// Creates the follow-up of a closed ticket and records the link on the
+    /// original, in one transaction.
+    async fn create_follow_up(&self, new: TicketCreate, original: TicketId, at: Millis) -> Result<TicketId>;
+    /// Writes both sides of a merge and moves the source's messages.
+    async fn merge_tickets(&self, source: TicketWrite, target: TicketWrite) -> Result<()>;
+    async fn tickets(&self, query: &TicketQuery) -> Result<Page<Ticket>>;
+    async fn messages(&self, ticket: TicketId, include_internal: bool) -> Result<Vec<Message>>;
+    async fn events(&self, ticket: TicketId) -> Result<Vec<TicketEvent>>;
+    async fn create_attachment(&self, new: NewAttachment) -> Result<Attachment>;
+    /// The attachment, who uploaded it, and the ticket it is on (if attached).
+    async fn attachment(&self, id: AttachmentId) -> Result<Option<(Attachment, PrincipalRef, Option<TicketId>)>>;
+    fn subscribe(&self) -> broadcast::Receiver<TicketChange>;
+}
+
+#[async_trait]
+pub trait DirectoryStore: Send + Sync {
+    async fn create_organization(&self, org: Organization, idem: Option<IdempotencyKey>) -> Result<Created<OrganizationId>>;
+    async fn update_organization(&self, org: &Organization) -> Result<()>;
+    async fn organization(&self, id: OrganizationId) -> Result<Option<Organization>>;
+    async fn organizations(&self, page: PageRequest) -> Result<Page<Organization>>;
+
+    async fn create_customer(
+        &self,
+        customer: Customer,
+        password_hash: Option<String>,
+        idem: Option<IdempotencyKey>,
+    ) -> Result<Created<CustomerId>>;
+    async fn update_customer(&self, customer: &Customer) -> Result<()>;
+    async fn customer(&self, id: CustomerId) -> Result<Option<Customer>>;
+    async fn customer_by_email(&self, email: &str) -> Result<Option<Customer>>;
+    async fn customers(&self, page: PageRequest, organization: Option<OrganizationId>) -> Result<Page<Customer>>;
+
+    async fn create_user(&self, user: User, password_hash: Option<String>, idem: Option<IdempotencyKey>) -> Result<Created<UserId>>;
+    async fn update_user(&self, user: &User) -> Result<()>;
+    async fn user(&self, id: UserId) -> Result<Option<User>>;
+    async fn users(&self, page: PageRequest) -> Result<Page<User>>;
+    async fn user_count(&self) -> Result<i64>;
+
+    async fn set_password(&self, who: PrincipalRef, password_hash: &str) -> Result<()>;
+    /// Staff first, then customers with an account.
+    async fn credentials(&self, email: &str) -> Result<Option<Credentials>>;
+
+    async fn create_team(&self, team: Team, idem: Option<IdempotencyKey>) -> Result<Created<TeamId>>;
+    /// Updates the team and replaces its members.
+    async fn update_team(&self, team: &Team) -> Result<()>;
+    async fn team(&self, id: TeamId) -> Result<Option<Team>>;
+    async fn teams(&self) -> Result<Vec<Team>>;
+
+    /// What the access policy needs to know about a staff user.
+    async fn staff_principal(&self, id: UserId) -> Result<Option<(User, StaffPrincipal)>>;
+    async fn customer_principal(&self, id: CustomerId) -> Result<Option<(Customer, CustomerPrincipal)>>;
+}
+
+#[async_trait]
+pub trait FieldStore: Send + Sync {
+    async fn create_field(&self, def: CustomFieldDef, idem: Option<IdempotencyKey>) -> Result<Created<FieldId>>;
+    async fn update_field(&self, def: &CustomFieldDef) -> Result<()>;
+    async fn fields(&self) -> Result<Vec<CustomFieldDef>>;
+}
+
+#[async_trait]
+pub trait AuthStore: Send + Sync {
+    async fn create_session(&self, token_hash: &str, who: PrincipalRef, now: Millis, expires_at: Millis) -> Result<()>;
+    async fn session(&self, token_hash: &str, now: Millis) -> Result<Option<PrincipalRef>>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    async fn delete_sessions_of(&self, who: PrincipalRef) -> Result<()>;
+
+    async fn create_api_token(&self, user: UserId, name: &str, token_hash: &str, now: Millis) -> Result<ApiToken>;
+    /// The live token with this hash; marks it used (at most once a minute).
+    async fn api_token(&self, token_hash: &str, now: Millis) -> Result<Option<(TokenId, UserId)>>;
+    async fn api_tokens(&self, user: UserId) -> Result<Vec<ApiToken>>;
+    async fn revoke_api_token(&self, user: UserId, id: TokenId, now: Millis) -> Result<bool>;
+
+    async fn record_login_failure(&self, key: &str, now: Millis) -> Result<()>;
+    async fn login_failures_since(&self, key: &str, since: Millis) -> Result<i64>;
+    async fn clear_login_failures(&self, key: &str) -> Result<()>;
+
+    async fn append_audit(&self, entry: NewAuditEntry) -> Result<()>;
+    async fn audit(&self, page: PageRequest) -> Result<Page<AuditEntry>>;
+}
+
+/// All of storage, as the application holds it (`Arc<dyn Store>`).
+pub trait Store: TicketStore + DirectoryStore + FieldStore + AuthStore {}
+impl<T: TicketStore + DirectoryStore + FieldStore + AuthStore> Store for T {}
