@@ -1,1 +1,224 @@
+//! Switchboard storage on PostgreSQL, for several `serve` nodes on one
+//! database. Changes are announced with `pg_notify` inside the writing
+//! transaction (so they are delivered only on commit) and every node
+//! listens, so live updates reach clients of all nodes.
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use domain::search::{Term, TextQuery};
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgArgumentBuffer, PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow, PgTypeInfo, Postgres};
+use sqlx::{AssertSqlSafe, Row, TypeInfo, ValueRef};
+use store::database::TextAudience;
+use store::{Database, SqlRow, SqlStore, SqlValue, StoreError, TicketChange, Transaction};
+use tokio::sync::broadcast;
+
+pub mod testing;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The channel every node listens on.
+const CHANNEL: &str = "switchboard_ticket_changes";
+
+pub struct Pg {
+    pool: PgPool,
+    changes: broadcast::Sender<TicketChange>,
+}
+
+fn backend(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            // Index "customers_email" or constraint "api_tokens_token_hash_key".
+            let name = db.constraint().unwrap_or("value");
+            let name = db.table().and_then(|t| name.strip_prefix(&format!("{t}_"))).unwrap_or(name);
+            return StoreError::Duplicate(name.trim_end_matches("_key").to_string());
+        }
+        if db.is_foreign_key_violation() {
+            return StoreError::MissingReference("a referenced record".into());
+        }
+    }
+    StoreError::Backend(e.to_string())
+}
+
+impl Pg {
+    /// Connects, applies migrations and starts listening for changes.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options: PgConnectOptions = url.parse().map_err(backend)?;
+        Self::connect_with(options).await
+    }
+
+    pub async fn connect_with(options: PgConnectOptions) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(backend)?;
+        // Several nodes may start at once; the migrator takes an advisory lock.
+        MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
+        let (changes, _) = broadcast::channel(1024);
+        let mut listener = PgListener::connect_with(&pool).await.map_err(backend)?;
+        listener.listen(CHANNEL).await.map_err(backend)?;
+        let tx = changes.clone();
+        tokio::spawn(async move {
+            loop {
+                match listener.recv().await {
+                    Ok(n) => match serde_json::from_str::<TicketChange>(n.payload()) {
+                        Ok(change) => {
+                            let _ = tx.send(change);
+                        }
+                        Err(e) => tracing::warn!(error = %e, "unreadable change notification"),
+                    },
+                    // PgListener reconnects by itself on the next recv.
+                    Err(e) => {
+                        tracing::warn!(error = %e, "change listener lost its connection; reconnecting");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(Self { pool, changes })
+    }
+
+    pub fn into_store(self) -> SqlStore {
+        SqlStore::new(Arc::new(self))
+    }
+}
+
+/// Connects to PostgreSQL and returns the application's storage.
+pub async fn connect(url: &str) -> Result<SqlStore, StoreError> {
+    Ok(Pg::connect(url).await?.into_store())
+}
+
+/// A NULL whose type PostgreSQL infers from where it is used.
+struct UntypedNull;
+
+impl sqlx::Type<Postgres> for UntypedNull {
+    fn type_info() -> PgTypeInfo {
+        PgTypeInfo::with_oid(sqlx::postgres::types::Oid(0))
+    }
+}
+
+impl sqlx::Encode<'_, Postgres> for UntypedNull {
+    fn encode_by_ref(&self, _buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        Ok(IsNull::Yes)
+    }
+}
+
+type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
+
+fn bind(mut q: PgQuery<'_>, params: Vec<SqlValue>) -> PgQuery<'_> {
+    for p in params {
+        q = match p {
+            SqlValue::Null => q.bind(UntypedNull),
+            SqlValue::Int(v) => q.bind(v),
+            SqlValue::Real(v) => q.bind(v),
+            SqlValue::Text(v) => q.bind(v),
+            SqlValue::Bool(v) => q.bind(v),
+        };
+    }
+    q
+}
+
+fn row(r: &PgRow) -> Result<SqlRow, StoreError> {
+    let mut values = Vec::with_capacity(r.len());
+    for i in 0..r.len() {
+        let raw = r.try_get_raw(i).map_err(backend)?;
+        if raw.is_null() {
+            values.push(SqlValue::Null);
+            continue;
+        }
+        let kind = raw.type_info().name().to_string();
+        values.push(match kind.as_str() {
+            "INT8" => SqlValue::Int(r.try_get::<i64, _>(i).map_err(backend)?),
+            "INT4" => SqlValue::Int(i64::from(r.try_get::<i32, _>(i).map_err(backend)?)),
+            "INT2" => SqlValue::Int(i64::from(r.try_get::<i16, _>(i).map_err(backend)?)),
+            "BOOL" => SqlValue::Bool(r.try_get::<bool, _>(i).map_err(backend)?),
+            "FLOAT8" => SqlValue::Real(r.try_get::<f64, _>(i).map_err(backend)?),
+            "FLOAT4" => SqlValue::Real(f64::from(r.try_get::<f32, _>(i).map_err(backend)?)),
+            _ => SqlValue::Text(r.try_get_unchecked::<String, _>(i).map_err(backend)?),
+        });
+    }
+    Ok(SqlRow(values))
+}
+
+struct PgTx {
+    tx: sqlx::Transaction<'static, Postgres>,
+}
+
+#[async_trait]
+impl Transaction for PgTx {
+    async fn fetch(&mut self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<SqlRow>, StoreError> {
+        let q = bind(sqlx::query(AssertSqlSafe(sql.to_string())), params);
+        q.fetch_all(&mut *self.tx).await.map_err(backend)?.iter().map(row).collect()
+    }
+
+    async fn execute(&mut self, sql: &str, params: Vec<SqlValue>) -> Result<u64, StoreError> {
+        let q = bind(sqlx::query(AssertSqlSafe(sql.to_string())), params);
+        Ok(q.execute(&mut *self.tx).await.map_err(backend)?.rows_affected())
+    }
+
+    async fn notify(&mut self, change: &TicketChange) -> Result<(), StoreError> {
+        let payload = serde_json::to_string(change).map_err(|e| StoreError::Backend(e.to_string()))?;
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(payload)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(backend)
+    }
+}
+
+/// A tsquery of our tokens; tokens are alphanumeric and quoted, so user
+/// text never becomes tsquery syntax. Customers match weight A only
+/// (subject and public messages).
+fn ts_term(t: &Term, weight: &str) -> String {
+    match t {
+        Term::Word(w) => format!("'{w}'{weight}"),
+        Term::Phrase(ws) => format!("({})", ws.iter().map(|w| format!("'{w}'{weight}")).collect::<Vec<_>>().join(" <-> ")),
+    }
+}
+
+#[async_trait]
+impl Database for Pg {
+    async fn fetch(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<SqlRow>, StoreError> {
+        let q = bind(sqlx::query(AssertSqlSafe(sql.to_string())), params);
+        q.fetch_all(&self.pool).await.map_err(backend)?.iter().map(row).collect()
+    }
+
+    async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
+        let tx = self.pool.begin().await.map_err(backend)?;
+        Ok(Box::new(PgTx { tx }))
+    }
+
+    fn text_match(&self, text: &TextQuery, audience: TextAudience, first_param: usize) -> (String, Vec<SqlValue>) {
+        let weight = match audience {
+            TextAudience::Staff => "",
+            TextAudience::Customer => ":A",
+        };
+        let mut parts: Vec<String> = text.terms.iter().map(|t| ts_term(t, weight)).collect();
+        parts.extend(text.excluded.iter().map(|t| format!("!{}", ts_term(t, weight))));
+        (
+            format!(
+                "t.id IN (SELECT s.ticket_id FROM ticket_search s WHERE s.document @@ to_tsquery('simple', ${first_param}))"
+            ),
+            vec![parts.join(" & ").into()],
+        )
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<TicketChange> {
+        self.changes.subscribe()
+    }
+
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+}
