@@ -2,7 +2,6 @@
 //! rules that govern them. No I/O and no clock: time is always passed in, as
 //! UTC Unix milliseconds, so every rule can be tested exactly.
 
-mod str_enum;
 pub mod custom_field;
 pub mod directory;
 pub mod email;
@@ -13,6 +12,7 @@ pub mod lifecycle;
 pub mod message;
 pub mod policy;
 pub mod search;
+mod str_enum;
 pub mod ticket;
 
 pub use custom_field::{CustomFieldDef, FieldKind};

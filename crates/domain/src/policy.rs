@@ -11,6 +11,26 @@
 
 use crate::{CustomerId, OrganizationId, Role, TeamId, Ticket, UserId};
 
+/// Where a ticket sits: all the policy needs to decide who sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    pub team_id: Option<TeamId>,
+    pub assignee_id: Option<UserId>,
+    pub requester_id: CustomerId,
+    pub organization_id: Option<OrganizationId>,
+}
+
+impl Placement {
+    pub fn of(t: &Ticket) -> Self {
+        Self {
+            team_id: t.team_id,
+            assignee_id: t.assignee_id,
+            requester_id: t.requester_id,
+            organization_id: t.organization_id,
+        }
+    }
+}
+
 /// Who is asking, with what the policy needs to know about them.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Principal {
@@ -135,7 +155,13 @@ impl Principal {
                 team_ids.dedup();
                 assignee_ids.sort();
                 assignee_ids.dedup();
-                TicketScope::Limited { team_ids, no_team: true, assignee_ids, requester_id: None, organization_id: None }
+                TicketScope::Limited {
+                    team_ids,
+                    no_team: true,
+                    assignee_ids,
+                    requester_id: None,
+                    organization_id: None,
+                }
             }
             Principal::Customer(c) => TicketScope::Limited {
                 team_ids: vec![],
@@ -158,9 +184,10 @@ impl Principal {
         }
         match self {
             Principal::Staff(s) => match action {
-                Action::ManageUsers | Action::ManageTeams | Action::ManageFields | Action::ViewAudit => {
-                    s.role == Role::Admin
-                }
+                Action::ManageUsers
+                | Action::ManageTeams
+                | Action::ManageFields
+                | Action::ViewAudit => s.role == Role::Admin,
                 Action::EditOrganizations => matches!(s.role, Role::Manager | Role::Admin),
                 _ => true,
             },
@@ -172,14 +199,28 @@ impl Principal {
     }
 
     pub fn can_see(&self, ticket: &Ticket) -> bool {
+        self.can_see_placement(&Placement::of(ticket))
+    }
+
+    /// Visibility decided from where a ticket sits, for live updates that
+    /// carry only that.
+    pub fn can_see_placement(&self, ticket: &Placement) -> bool {
         match self.ticket_scope() {
             TicketScope::All => true,
-            TicketScope::Limited { team_ids, no_team, assignee_ids, requester_id, organization_id } => {
+            TicketScope::Limited {
+                team_ids,
+                no_team,
+                assignee_ids,
+                requester_id,
+                organization_id,
+            } => {
                 let by_team = match ticket.team_id {
                     Some(t) => team_ids.contains(&t),
                     None => no_team,
                 };
-                let by_assignee = ticket.assignee_id.is_some_and(|a| assignee_ids.contains(&a));
+                let by_assignee = ticket
+                    .assignee_id
+                    .is_some_and(|a| assignee_ids.contains(&a));
                 let by_requester = requester_id == Some(ticket.requester_id);
                 let by_org = organization_id.is_some() && organization_id == ticket.organization_id;
                 by_team || by_assignee || by_requester || by_org

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The storage conformance suite on SQLite, each test on its own file.
 
 use std::sync::atomic::{AtomicU64, Ordering};

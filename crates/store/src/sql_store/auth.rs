@@ -3,7 +3,9 @@ use domain::{CustomerId, Millis, TokenId, UserId};
 
 use super::{SqlStore, page_by_id, returned_id};
 use crate::rows::{self, to_json};
-use crate::{ApiToken, AuditEntry, AuthStore, NewAuditEntry, Page, PageRequest, PrincipalRef, Result};
+use crate::{
+    ApiToken, AuditEntry, AuthStore, NewAuditEntry, Page, PageRequest, PrincipalRef, Result,
+};
 
 fn principal_columns(who: PrincipalRef) -> (&'static str, i64) {
     match who {
@@ -17,7 +19,13 @@ const LAST_USED_GRANULARITY_MS: i64 = 60_000;
 
 #[async_trait]
 impl AuthStore for SqlStore {
-    async fn create_session(&self, token_hash: &str, who: PrincipalRef, now: Millis, expires_at: Millis) -> Result<()> {
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        who: PrincipalRef,
+        now: Millis,
+        expires_at: Millis,
+    ) -> Result<()> {
         let (kind, id) = principal_columns(who);
         self.execute(
             "INSERT INTO sessions (token_hash, principal_kind, principal_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
@@ -36,24 +44,41 @@ impl AuthStore for SqlStore {
             .await?;
         r.map(|r| {
             let id = r.int(1)?;
-            Ok(if r.text(0)? == "staff" { PrincipalRef::Staff(UserId(id)) } else { PrincipalRef::Customer(CustomerId(id)) })
+            Ok(if r.text(0)? == "staff" {
+                PrincipalRef::Staff(UserId(id))
+            } else {
+                PrincipalRef::Customer(CustomerId(id))
+            })
         })
         .transpose()
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        self.execute("DELETE FROM sessions WHERE token_hash = $1", vec![token_hash.into()]).await?;
+        self.execute(
+            "DELETE FROM sessions WHERE token_hash = $1",
+            vec![token_hash.into()],
+        )
+        .await?;
         Ok(())
     }
 
     async fn delete_sessions_of(&self, who: PrincipalRef) -> Result<()> {
         let (kind, id) = principal_columns(who);
-        self.execute("DELETE FROM sessions WHERE principal_kind = $1 AND principal_id = $2", vec![kind.into(), id.into()])
-            .await?;
+        self.execute(
+            "DELETE FROM sessions WHERE principal_kind = $1 AND principal_id = $2",
+            vec![kind.into(), id.into()],
+        )
+        .await?;
         Ok(())
     }
 
-    async fn create_api_token(&self, user: UserId, name: &str, token_hash: &str, now: Millis) -> Result<ApiToken> {
+    async fn create_api_token(
+        &self,
+        user: UserId,
+        name: &str,
+        token_hash: &str,
+        now: Millis,
+    ) -> Result<ApiToken> {
         let mut tx = self.begin().await?;
         let id = returned_id(
             &tx.fetch(
@@ -63,7 +88,14 @@ impl AuthStore for SqlStore {
             .await?,
         )?;
         tx.commit().await?;
-        Ok(ApiToken { id: TokenId(id), user_id: user, name: name.to_string(), created_at: now, last_used_at: None, revoked_at: None })
+        Ok(ApiToken {
+            id: TokenId(id),
+            user_id: user,
+            name: name.to_string(),
+            created_at: now,
+            last_used_at: None,
+            revoked_at: None,
+        })
     }
 
     async fn api_token(&self, token_hash: &str, now: Millis) -> Result<Option<(TokenId, UserId)>> {
@@ -77,15 +109,28 @@ impl AuthStore for SqlStore {
             return Ok(None);
         };
         let (id, user) = (r.int(0)?, r.int(1)?);
-        if r.opt_int(2)?.is_none_or(|t| now - t > LAST_USED_GRANULARITY_MS) {
-            self.execute("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2", vec![now.into(), id.into()]).await?;
+        if r.opt_int(2)?
+            .is_none_or(|t| now - t > LAST_USED_GRANULARITY_MS)
+        {
+            self.execute(
+                "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2",
+                vec![now.into(), id.into()],
+            )
+            .await?;
         }
         Ok(Some((TokenId(id), UserId(user))))
     }
 
     async fn api_tokens(&self, user: UserId) -> Result<Vec<ApiToken>> {
-        let sql = format!("SELECT {} FROM api_tokens WHERE user_id = $1 ORDER BY id", rows::TOKEN_COLS);
-        self.fetch(&sql, vec![user.0.into()]).await?.iter().map(rows::api_token).collect()
+        let sql = format!(
+            "SELECT {} FROM api_tokens WHERE user_id = $1 ORDER BY id",
+            rows::TOKEN_COLS
+        );
+        self.fetch(&sql, vec![user.0.into()])
+            .await?
+            .iter()
+            .map(rows::api_token)
+            .collect()
     }
 
     async fn revoke_api_token(&self, user: UserId, id: TokenId, now: Millis) -> Result<bool> {
@@ -99,19 +144,30 @@ impl AuthStore for SqlStore {
     }
 
     async fn record_login_failure(&self, key: &str, now: Millis) -> Result<()> {
-        self.execute("INSERT INTO login_failures (key, at) VALUES ($1, $2)", vec![key.into(), now.into()]).await?;
+        self.execute(
+            "INSERT INTO login_failures (key, at) VALUES ($1, $2)",
+            vec![key.into(), now.into()],
+        )
+        .await?;
         Ok(())
     }
 
     async fn login_failures_since(&self, key: &str, since: Millis) -> Result<i64> {
         let r = self
-            .fetch_one("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at >= $2", vec![key.into(), since.into()])
+            .fetch_one(
+                "SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at >= $2",
+                vec![key.into(), since.into()],
+            )
             .await?;
         Ok(r.map(|r| r.int(0)).transpose()?.unwrap_or(0))
     }
 
     async fn clear_login_failures(&self, key: &str) -> Result<()> {
-        self.execute("DELETE FROM login_failures WHERE key = $1", vec![key.into()]).await?;
+        self.execute(
+            "DELETE FROM login_failures WHERE key = $1",
+            vec![key.into()],
+        )
+        .await?;
         Ok(())
     }
 
@@ -127,7 +183,11 @@ impl AuthStore for SqlStore {
     async fn audit(&self, page: PageRequest) -> Result<Page<AuditEntry>> {
         let limit = page.limit.clamp(1, 1000);
         // Newest first: the cursor is the last id seen.
-        let sql = format!("SELECT {} FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT {}", rows::AUDIT_COLS, limit + 1);
+        let sql = format!(
+            "SELECT {} FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT {}",
+            rows::AUDIT_COLS,
+            limit + 1
+        );
         let items = self
             .fetch(&sql, vec![page.after.unwrap_or(i64::MAX).into()])
             .await?

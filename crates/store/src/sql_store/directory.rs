@@ -6,12 +6,16 @@ use super::idempotency::insert_once;
 use super::{Params, SqlStore, page_by_id};
 use crate::rows::{self, to_json};
 use crate::{
-    Created, Credentials, DirectoryStore, IdempotencyKey, Page, PageRequest, PrincipalRef, Result, SqlValue, StoreError,
-    Transaction,
+    Created, Credentials, DirectoryStore, IdempotencyKey, Page, PageRequest, PrincipalRef, Result,
+    SqlValue, StoreError, Transaction,
 };
 
 fn updated(n: u64) -> Result<()> {
-    if n == 1 { Ok(()) } else { Err(StoreError::NotFound) }
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound)
+    }
 }
 
 fn limit(page: PageRequest) -> u32 {
@@ -19,9 +23,17 @@ fn limit(page: PageRequest) -> u32 {
 }
 
 async fn set_members(tx: &mut dyn Transaction, team: TeamId, members: &[UserId]) -> Result<()> {
-    tx.execute("DELETE FROM team_members WHERE team_id = $1", vec![team.0.into()]).await?;
+    tx.execute(
+        "DELETE FROM team_members WHERE team_id = $1",
+        vec![team.0.into()],
+    )
+    .await?;
     for m in members {
-        tx.execute("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2)", vec![team.0.into(), m.0.into()]).await?;
+        tx.execute(
+            "INSERT INTO team_members (team_id, user_id) VALUES ($1, $2)",
+            vec![team.0.into(), m.0.into()],
+        )
+        .await?;
     }
     Ok(())
 }
@@ -71,13 +83,21 @@ fn user_values(u: &User) -> Vec<SqlValue> {
 
 impl SqlStore {
     async fn ids(&self, sql: &str, id: i64) -> Result<Vec<i64>> {
-        self.fetch(sql, vec![id.into()]).await?.iter().map(|r| r.int(0)).collect()
+        self.fetch(sql, vec![id.into()])
+            .await?
+            .iter()
+            .map(|r| r.int(0))
+            .collect()
     }
 }
 
 #[async_trait]
 impl DirectoryStore for SqlStore {
-    async fn create_organization(&self, org: Organization, idem: Option<IdempotencyKey>) -> Result<Created<OrganizationId>> {
+    async fn create_organization(
+        &self,
+        org: Organization,
+        idem: Option<IdempotencyKey>,
+    ) -> Result<Created<OrganizationId>> {
         let (tx, c) = insert_once(
             self,
             idem,
@@ -88,7 +108,10 @@ impl DirectoryStore for SqlStore {
         )
         .await?;
         tx.commit().await?;
-        Ok(Created { id: OrganizationId(c.id), replayed: c.replayed })
+        Ok(Created {
+            id: OrganizationId(c.id),
+            replayed: c.replayed,
+        })
     }
 
     async fn update_organization(&self, org: &Organization) -> Result<()> {
@@ -105,8 +128,14 @@ impl DirectoryStore for SqlStore {
     }
 
     async fn organization(&self, id: OrganizationId) -> Result<Option<Organization>> {
-        let sql = format!("SELECT {} FROM organizations WHERE id = $1", rows::ORGANIZATION_COLS);
-        self.fetch_one(&sql, vec![id.0.into()]).await?.map(|r| rows::organization(&r)).transpose()
+        let sql = format!(
+            "SELECT {} FROM organizations WHERE id = $1",
+            rows::ORGANIZATION_COLS
+        );
+        self.fetch_one(&sql, vec![id.0.into()])
+            .await?
+            .map(|r| rows::organization(&r))
+            .transpose()
     }
 
     async fn organizations(&self, page: PageRequest) -> Result<Page<Organization>> {
@@ -115,7 +144,12 @@ impl DirectoryStore for SqlStore {
             rows::ORGANIZATION_COLS,
             limit(page) + 1
         );
-        let items = self.fetch(&sql, vec![page.after.unwrap_or(0).into()]).await?.iter().map(rows::organization).collect::<Result<_>>()?;
+        let items = self
+            .fetch(&sql, vec![page.after.unwrap_or(0).into()])
+            .await?
+            .iter()
+            .map(rows::organization)
+            .collect::<Result<_>>()?;
         Ok(page_by_id(items, limit(page), |o: &Organization| o.id.0))
     }
 
@@ -138,7 +172,10 @@ impl DirectoryStore for SqlStore {
         )
         .await?;
         tx.commit().await?;
-        Ok(Created { id: CustomerId(c.id), replayed: c.replayed })
+        Ok(Created {
+            id: CustomerId(c.id),
+            replayed: c.replayed,
+        })
     }
 
     async fn update_customer(&self, c: &Customer) -> Result<()> {
@@ -156,27 +193,57 @@ impl DirectoryStore for SqlStore {
     }
 
     async fn customer(&self, id: CustomerId) -> Result<Option<Customer>> {
-        let sql = format!("SELECT {} FROM customers WHERE id = $1", rows::CUSTOMER_COLS);
-        self.fetch_one(&sql, vec![id.0.into()]).await?.map(|r| rows::customer(&r)).transpose()
+        let sql = format!(
+            "SELECT {} FROM customers WHERE id = $1",
+            rows::CUSTOMER_COLS
+        );
+        self.fetch_one(&sql, vec![id.0.into()])
+            .await?
+            .map(|r| rows::customer(&r))
+            .transpose()
     }
 
     async fn customer_by_email(&self, email: &str) -> Result<Option<Customer>> {
-        let sql = format!("SELECT {} FROM customers WHERE email = $1", rows::CUSTOMER_COLS);
-        self.fetch_one(&sql, vec![email.to_lowercase().into()]).await?.map(|r| rows::customer(&r)).transpose()
+        let sql = format!(
+            "SELECT {} FROM customers WHERE email = $1",
+            rows::CUSTOMER_COLS
+        );
+        self.fetch_one(&sql, vec![email.to_lowercase().into()])
+            .await?
+            .map(|r| rows::customer(&r))
+            .transpose()
     }
 
-    async fn customers(&self, page: PageRequest, organization: Option<OrganizationId>) -> Result<Page<Customer>> {
+    async fn customers(
+        &self,
+        page: PageRequest,
+        organization: Option<OrganizationId>,
+    ) -> Result<Page<Customer>> {
         let mut p = Params::default();
         let mut cond = format!("id > {}", p.push(page.after.unwrap_or(0)));
         if let Some(o) = organization {
             cond.push_str(&format!(" AND organization_id = {}", p.push(o.0)));
         }
-        let sql = format!("SELECT {} FROM customers WHERE {cond} ORDER BY id LIMIT {}", rows::CUSTOMER_COLS, limit(page) + 1);
-        let items = self.fetch(&sql, p.values).await?.iter().map(rows::customer).collect::<Result<_>>()?;
+        let sql = format!(
+            "SELECT {} FROM customers WHERE {cond} ORDER BY id LIMIT {}",
+            rows::CUSTOMER_COLS,
+            limit(page) + 1
+        );
+        let items = self
+            .fetch(&sql, p.values)
+            .await?
+            .iter()
+            .map(rows::customer)
+            .collect::<Result<_>>()?;
         Ok(page_by_id(items, limit(page), |c: &Customer| c.id.0))
     }
 
-    async fn create_user(&self, user: User, password_hash: Option<String>, idem: Option<IdempotencyKey>) -> Result<Created<UserId>> {
+    async fn create_user(
+        &self,
+        user: User,
+        password_hash: Option<String>,
+        idem: Option<IdempotencyKey>,
+    ) -> Result<Created<UserId>> {
         let mut values = user_values(&user);
         values.push(password_hash.into());
         let (tx, c) = insert_once(
@@ -189,7 +256,10 @@ impl DirectoryStore for SqlStore {
         )
         .await?;
         tx.commit().await?;
-        Ok(Created { id: UserId(c.id), replayed: c.replayed })
+        Ok(Created {
+            id: UserId(c.id),
+            replayed: c.replayed,
+        })
     }
 
     async fn update_user(&self, u: &User) -> Result<()> {
@@ -207,23 +277,41 @@ impl DirectoryStore for SqlStore {
 
     async fn user(&self, id: UserId) -> Result<Option<User>> {
         let sql = format!("SELECT {} FROM users WHERE id = $1", rows::USER_COLS);
-        self.fetch_one(&sql, vec![id.0.into()]).await?.map(|r| rows::user(&r)).transpose()
+        self.fetch_one(&sql, vec![id.0.into()])
+            .await?
+            .map(|r| rows::user(&r))
+            .transpose()
     }
 
     async fn users(&self, page: PageRequest) -> Result<Page<User>> {
-        let sql = format!("SELECT {} FROM users WHERE id > $1 ORDER BY id LIMIT {}", rows::USER_COLS, limit(page) + 1);
-        let items = self.fetch(&sql, vec![page.after.unwrap_or(0).into()]).await?.iter().map(rows::user).collect::<Result<_>>()?;
+        let sql = format!(
+            "SELECT {} FROM users WHERE id > $1 ORDER BY id LIMIT {}",
+            rows::USER_COLS,
+            limit(page) + 1
+        );
+        let items = self
+            .fetch(&sql, vec![page.after.unwrap_or(0).into()])
+            .await?
+            .iter()
+            .map(rows::user)
+            .collect::<Result<_>>()?;
         Ok(page_by_id(items, limit(page), |u: &User| u.id.0))
     }
 
     async fn user_count(&self) -> Result<i64> {
-        self.fetch_one("SELECT COUNT(*) FROM users", vec![]).await?.map(|r| r.int(0)).transpose().map(|n| n.unwrap_or(0))
+        self.fetch_one("SELECT COUNT(*) FROM users", vec![])
+            .await?
+            .map(|r| r.int(0))
+            .transpose()
+            .map(|n| n.unwrap_or(0))
     }
 
     async fn set_password(&self, who: PrincipalRef, hash: &str) -> Result<()> {
         let (sql, id) = match who {
             PrincipalRef::Staff(u) => ("UPDATE users SET password_hash = $1 WHERE id = $2", u.0),
-            PrincipalRef::Customer(c) => ("UPDATE customers SET password_hash = $1 WHERE id = $2", c.0),
+            PrincipalRef::Customer(c) => {
+                ("UPDATE customers SET password_hash = $1 WHERE id = $2", c.0)
+            }
         };
         updated(self.execute(sql, vec![hash.into(), id.into()]).await?)
     }
@@ -231,7 +319,10 @@ impl DirectoryStore for SqlStore {
     async fn credentials(&self, email: &str) -> Result<Option<Credentials>> {
         let email = email.trim().to_lowercase();
         if let Some(r) = self
-            .fetch_one("SELECT id, password_hash, active FROM users WHERE email = $1", vec![email.clone().into()])
+            .fetch_one(
+                "SELECT id, password_hash, active FROM users WHERE email = $1",
+                vec![email.clone().into()],
+            )
             .await?
         {
             return Ok(r.opt_text(1)?.map(|hash| Credentials {
@@ -247,12 +338,20 @@ impl DirectoryStore for SqlStore {
             )
             .await?;
         r.map(|r| {
-            Ok(Credentials { principal: PrincipalRef::Customer(CustomerId(r.int(0)?)), password_hash: r.text(1)?, active: true })
+            Ok(Credentials {
+                principal: PrincipalRef::Customer(CustomerId(r.int(0)?)),
+                password_hash: r.text(1)?,
+                active: true,
+            })
         })
         .transpose()
     }
 
-    async fn create_team(&self, team: Team, idem: Option<IdempotencyKey>) -> Result<Created<TeamId>> {
+    async fn create_team(
+        &self,
+        team: Team,
+        idem: Option<IdempotencyKey>,
+    ) -> Result<Created<TeamId>> {
         let (mut tx, c) = insert_once(
             self,
             idem,
@@ -271,7 +370,10 @@ impl DirectoryStore for SqlStore {
             set_members(tx.as_mut(), TeamId(c.id), &team.member_ids).await?;
         }
         tx.commit().await?;
-        Ok(Created { id: TeamId(c.id), replayed: c.replayed })
+        Ok(Created {
+            id: TeamId(c.id),
+            replayed: c.replayed,
+        })
     }
 
     async fn update_team(&self, team: &Team) -> Result<()> {
@@ -295,17 +397,37 @@ impl DirectoryStore for SqlStore {
 
     async fn team(&self, id: TeamId) -> Result<Option<Team>> {
         let sql = format!("SELECT {} FROM teams WHERE id = $1", rows::TEAM_COLS);
-        let Some(r) = self.fetch_one(&sql, vec![id.0.into()]).await? else { return Ok(None) };
+        let Some(r) = self.fetch_one(&sql, vec![id.0.into()]).await? else {
+            return Ok(None);
+        };
         let mut team = rows::team(&r)?;
-        team.member_ids =
-            self.ids("SELECT user_id FROM team_members WHERE team_id = $1 ORDER BY user_id", id.0).await?.into_iter().map(UserId).collect();
+        team.member_ids = self
+            .ids(
+                "SELECT user_id FROM team_members WHERE team_id = $1 ORDER BY user_id",
+                id.0,
+            )
+            .await?
+            .into_iter()
+            .map(UserId)
+            .collect();
         Ok(Some(team))
     }
 
     async fn teams(&self) -> Result<Vec<Team>> {
         let sql = format!("SELECT {} FROM teams ORDER BY name", rows::TEAM_COLS);
-        let mut teams = self.fetch(&sql, vec![]).await?.iter().map(rows::team).collect::<Result<Vec<_>>>()?;
-        for r in self.fetch("SELECT team_id, user_id FROM team_members ORDER BY user_id", vec![]).await? {
+        let mut teams = self
+            .fetch(&sql, vec![])
+            .await?
+            .iter()
+            .map(rows::team)
+            .collect::<Result<Vec<_>>>()?;
+        for r in self
+            .fetch(
+                "SELECT team_id, user_id FROM team_members ORDER BY user_id",
+                vec![],
+            )
+            .await?
+        {
             let (team, user) = (TeamId(r.int(0)?), UserId(r.int(1)?));
             if let Some(t) = teams.iter_mut().find(|t| t.id == team) {
                 t.member_ids.push(user);
@@ -315,9 +437,15 @@ impl DirectoryStore for SqlStore {
     }
 
     async fn staff_principal(&self, id: UserId) -> Result<Option<(User, StaffPrincipal)>> {
-        let Some(user) = self.user(id).await? else { return Ok(None) };
-        let team_ids = self.ids("SELECT team_id FROM team_members WHERE user_id = $1", id.0).await?;
-        let led = self.ids("SELECT id FROM teams WHERE lead_id = $1", id.0).await?;
+        let Some(user) = self.user(id).await? else {
+            return Ok(None);
+        };
+        let team_ids = self
+            .ids("SELECT team_id FROM team_members WHERE user_id = $1", id.0)
+            .await?;
+        let led = self
+            .ids("SELECT id FROM teams WHERE lead_id = $1", id.0)
+            .await?;
         // Everyone below in the reporting line; UNION stops on cycles.
         let reports = self
             .ids(
@@ -336,10 +464,18 @@ impl DirectoryStore for SqlStore {
         Ok(Some((user, principal)))
     }
 
-    async fn customer_principal(&self, id: CustomerId) -> Result<Option<(Customer, CustomerPrincipal)>> {
-        let Some(customer) = self.customer(id).await? else { return Ok(None) };
+    async fn customer_principal(
+        &self,
+        id: CustomerId,
+    ) -> Result<Option<(Customer, CustomerPrincipal)>> {
+        let Some(customer) = self.customer(id).await? else {
+            return Ok(None);
+        };
         let shares = match customer.organization_id {
-            Some(o) => self.organization(o).await?.is_some_and(|o| o.shares_tickets),
+            Some(o) => self
+                .organization(o)
+                .await?
+                .is_some_and(|o| o.shares_tickets),
             None => false,
         };
         let principal = CustomerPrincipal {

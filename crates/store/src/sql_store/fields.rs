@@ -2,13 +2,17 @@ use async_trait::async_trait;
 use domain::{CustomFieldDef, FieldId};
 
 use super::SqlStore;
-use crate::rows::{self, to_json};
 use super::idempotency::insert_once;
+use crate::rows::{self, to_json};
 use crate::{Created, FieldStore, IdempotencyKey, Result, StoreError};
 
 #[async_trait]
 impl FieldStore for SqlStore {
-    async fn create_field(&self, def: CustomFieldDef, idem: Option<IdempotencyKey>) -> Result<Created<FieldId>> {
+    async fn create_field(
+        &self,
+        def: CustomFieldDef,
+        idem: Option<IdempotencyKey>,
+    ) -> Result<Created<FieldId>> {
         let (tx, c) = insert_once(
             self,
             idem,
@@ -27,7 +31,10 @@ impl FieldStore for SqlStore {
         )
         .await?;
         tx.commit().await?;
-        Ok(Created { id: FieldId(c.id), replayed: c.replayed })
+        Ok(Created {
+            id: FieldId(c.id),
+            replayed: c.replayed,
+        })
     }
 
     async fn update_field(&self, def: &CustomFieldDef) -> Result<()> {
@@ -43,11 +50,19 @@ impl FieldStore for SqlStore {
                 ],
             )
             .await?;
-        if n == 1 { Ok(()) } else { Err(StoreError::NotFound) }
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
     }
 
     async fn fields(&self) -> Result<Vec<CustomFieldDef>> {
         let sql = format!("SELECT {} FROM custom_fields ORDER BY id", rows::FIELD_COLS);
-        self.fetch(&sql, vec![]).await?.iter().map(rows::field).collect()
+        self.fetch(&sql, vec![])
+            .await?
+            .iter()
+            .map(rows::field)
+            .collect()
     }
 }

@@ -1,0 +1,111 @@
+//! The command line. Every option is explained in `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Overrides;
+
+/// Switchboard: the open-source customer-support platform. Agents answer
+/// customers from one queue; managers see exactly how the department does.
+///
+/// Configuration comes from the built-in defaults (see `switchboard config`),
+/// a TOML file (--config, or ./switchboard.toml if present), SWITCHBOARD_*
+/// environment variables and DATABASE_URL, and these flags, in rising order.
+#[derive(Debug, Parser)]
+#[command(name = "switchboard", version)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// A TOML configuration file.
+    #[arg(long, global = true, env = "SWITCHBOARD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on, e.g. 0.0.0.0:8080 (port 0 picks a free port).
+    #[arg(long, global = true)]
+    pub listen: Option<String>,
+    /// Directory for the SQLite database and attachments.
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://…); without it, SQLite in the data directory.
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+}
+
+impl Global {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            listen: self.listen.clone(),
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the HTTP server (applies migrations first). On an empty database
+    /// it creates the first admin and prints a one-time password.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Start the server on a sample department: 3 teams, 10 agents,
+    /// 200 customers and 1,000 tickets over 60 days, and print how to sign in.
+    /// Uses ./switchboard-demo unless --data-dir or --database-url is given.
+    Demo {
+        /// Create the sample data and exit instead of serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Manage staff accounts from the command line.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Print the commented default configuration file.
+    Config,
+    /// Measure performance and print figures.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an admin (or other staff) account and print its password once.
+    Create {
+        /// The account's email address.
+        #[arg(long)]
+        email: String,
+        /// The name shown to people.
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+        /// agent, manager or admin.
+        #[arg(long, default_value = "admin")]
+        role: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// The JSON API: ticket creations per second with 1 and 32 clients,
+    /// list and search latency over a large store, and memory. Runs against
+    /// a fresh database (SQLite in a temporary directory, or --database-url).
+    Api {
+        /// Tickets stored before measuring list and search.
+        #[arg(long, default_value_t = 1_000_000)]
+        tickets: u64,
+        /// Ticket creations measured per client count.
+        #[arg(long, default_value_t = 20_000)]
+        creates: u64,
+        /// List and search requests measured.
+        #[arg(long, default_value_t = 2_000)]
+        queries: u64,
+    },
+}

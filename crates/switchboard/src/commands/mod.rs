@@ -1,0 +1,69 @@
+//! One module per subcommand.
+
+mod admin;
+mod bench;
+mod demo;
+mod serve;
+
+use crate::cli::{AdminCommand, BenchCommand, Cli, Command};
+use crate::config::{Config, DEFAULT_CONFIG};
+
+pub async fn run(cli: Cli) -> Result<(), String> {
+    let overrides = cli.global.overrides();
+    match cli.command {
+        Command::Config => {
+            print!("{DEFAULT_CONFIG}");
+            Ok(())
+        }
+        Command::Serve => {
+            let config = Config::load(cli.global.config.as_deref(), &overrides)?;
+            init_logging(&config.log);
+            serve::serve(config).await
+        }
+        Command::Migrate => {
+            let config = Config::load(cli.global.config.as_deref(), &overrides)?;
+            init_logging(&config.log);
+            crate::storage::open(&config).await?;
+            println!("Migrations applied to {}.", config.describe_storage());
+            Ok(())
+        }
+        Command::Demo { no_serve } => {
+            let mut overrides = overrides;
+            if overrides.data_dir.is_none() {
+                overrides.data_dir = Some("./switchboard-demo".into());
+            }
+            let config = Config::load(cli.global.config.as_deref(), &overrides)?;
+            init_logging(&config.log);
+            demo::demo(config, !no_serve).await
+        }
+        Command::Admin {
+            command: AdminCommand::Create { email, name, role },
+        } => {
+            let config = Config::load(cli.global.config.as_deref(), &overrides)?;
+            init_logging(&config.log);
+            admin::create(config, &email, &name, &role).await
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Api {
+                    tickets,
+                    creates,
+                    queries,
+                },
+        } => {
+            let config = Config::load(cli.global.config.as_deref(), &overrides)?;
+            init_logging("warn");
+            bench::api(config, tickets, creates, queries).await
+        }
+    }
+}
+
+fn init_logging(filter: &str) {
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| filter.to_string());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&filter)
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init();
+}

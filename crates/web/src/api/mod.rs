@@ -1,0 +1,73 @@
+//! The JSON API under `/api/v1`: one module per resource, each with its own
+//! `router()`; the module tree mirrors the URL tree.
+
+mod attachments;
+mod audit;
+mod auth;
+mod customers;
+mod fields;
+mod links;
+mod me;
+mod organizations;
+mod stream;
+mod teams;
+mod tickets;
+mod tokens;
+mod users;
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(auth::router())
+        .merge(me::router())
+        .merge(tokens::router())
+        .merge(tickets::router())
+        .merge(customers::router())
+        .merge(organizations::router())
+        .merge(users::router())
+        .merge(teams::router())
+        .merge(fields::router())
+        .merge(attachments::router())
+        .merge(audit::router())
+        .merge(stream::router())
+}
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A personal API token (sbp_…)"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::accounts::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Switchboard API", version = "1", description = "The customer-support platform's JSON API. Errors are {\"error\": {\"code\", \"message\", \"details\"}}."),
+    modifiers(&Security),
+    security(("token" = []), ("session" = [])),
+)]
+struct ApiDoc;
+
+pub fn doc() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}

@@ -1,0 +1,49 @@
+use std::sync::Arc;
+
+use domain::Millis;
+use object_store::ObjectStore;
+use store::{NewAuditEntry, Store};
+use tokio::sync::watch;
+
+use crate::{Clock, Settings};
+
+/// What every handler can reach. Not generic over the database: storage is
+/// a trait object chosen at start.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub files: Arc<dyn ObjectStore>,
+    pub settings: Arc<Settings>,
+    /// Flips to true on shutdown so long-lived streams end.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl AppState {
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    /// Records an audit entry. A failure to audit is logged, not returned:
+    /// the action itself already happened or was refused.
+    pub async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        allowed: bool,
+        detail: serde_json::Value,
+    ) {
+        let entry = NewAuditEntry {
+            at: self.now(),
+            actor: actor.to_string(),
+            action: action.to_string(),
+            target: target.to_string(),
+            outcome: if allowed { "allowed" } else { "denied" }.to_string(),
+            detail,
+        };
+        if let Err(e) = self.store.append_audit(entry).await {
+            tracing::error!(error = %e, "writing the audit log failed");
+        }
+    }
+}
