@@ -29,11 +29,7 @@ impl CustomFieldDef {
         let field = format!("custom_fields.{}", self.key);
         let wrong = |what: &str| DomainError::new(&field, format!("{} expects {what}", self.label));
         if value.is_null() {
-            return if self.required {
-                Err(DomainError::new(&field, "is required"))
-            } else {
-                Ok(Value::Null)
-            };
+            return if self.required { Err(DomainError::new(&field, "is required")) } else { Ok(Value::Null) };
         }
         match self.kind {
             FieldKind::Text => match value.as_str() {
@@ -45,10 +41,7 @@ impl CustomFieldDef {
                 Some(n) if n.is_finite() => Ok(value.clone()),
                 _ => Err(wrong("a number")),
             },
-            FieldKind::Checkbox => value
-                .as_bool()
-                .map(Value::Bool)
-                .ok_or_else(|| wrong("true or false")),
+            FieldKind::Checkbox => value.as_bool().map(Value::Bool).ok_or_else(|| wrong("true or false")),
             FieldKind::Dropdown => match value.as_str() {
                 Some(s) if self.options.iter().any(|o| o == s) => Ok(Value::String(s.to_string())),
                 _ => Err(wrong(&format!("one of: {}", self.options.join(", ")))),
@@ -65,17 +58,12 @@ impl CustomFieldDef {
 pub fn parse_key(raw: &str) -> Result<String, DomainError> {
     let ok = !raw.is_empty()
         && raw.len() <= 64
-        && raw
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && raw.chars().next().is_some_and(|c| c.is_ascii_lowercase());
     if ok {
         Ok(raw.to_string())
     } else {
-        Err(DomainError::new(
-            "key",
-            "use lower-case letters, digits and _, starting with a letter (at most 64)",
-        ))
+        Err(DomainError::new("key", "use lower-case letters, digits and _, starting with a letter (at most 64)"))
     }
 }
 
@@ -99,27 +87,15 @@ mod tests {
 
     #[test]
     fn each_kind_accepts_its_type_only() {
-        assert_eq!(
-            def(FieldKind::Text).validate(&json!("x")).unwrap(),
-            json!("x")
-        );
+        assert_eq!(def(FieldKind::Text).validate(&json!("x")).unwrap(), json!("x"));
         assert!(def(FieldKind::Text).validate(&json!(1)).is_err());
         assert!(def(FieldKind::Number).validate(&json!("1")).is_err());
-        assert_eq!(
-            def(FieldKind::Number).validate(&json!(2.5)).unwrap(),
-            json!(2.5)
-        );
+        assert_eq!(def(FieldKind::Number).validate(&json!(2.5)).unwrap(), json!(2.5));
         assert!(def(FieldKind::Checkbox).validate(&json!("yes")).is_err());
         assert!(def(FieldKind::Dropdown).validate(&json!("c")).is_err());
-        assert_eq!(
-            def(FieldKind::Dropdown).validate(&json!("b")).unwrap(),
-            json!("b")
-        );
+        assert_eq!(def(FieldKind::Dropdown).validate(&json!("b")).unwrap(), json!("b"));
         assert!(def(FieldKind::Date).validate(&json!("2026-02-30")).is_err());
-        assert_eq!(
-            def(FieldKind::Date).validate(&json!("2026-02-28")).unwrap(),
-            json!("2026-02-28")
-        );
+        assert_eq!(def(FieldKind::Date).validate(&json!("2026-02-28")).unwrap(), json!("2026-02-28"));
         let mut required = def(FieldKind::Text);
         required.required = true;
         assert!(required.validate(&Value::Null).is_err());

@@ -84,10 +84,7 @@ pub fn parse_name(field: &str, raw: &str) -> Result<String, crate::DomainError> 
         return Err(crate::DomainError::new(field, "must not be empty"));
     }
     if s.chars().count() > 200 {
-        return Err(crate::DomainError::new(
-            field,
-            "must be at most 200 characters",
-        ));
+        return Err(crate::DomainError::new(field, "must be at most 200 characters"));
     }
     Ok(s.to_string())
 }
@@ -96,12 +93,7 @@ pub fn parse_name(field: &str, raw: &str) -> Result<String, crate::DomainError> 
 /// bundled time zone database.
 pub fn parse_time_zone(raw: &str) -> Result<String, crate::DomainError> {
     let s = raw.trim();
-    jiff::tz::TimeZone::get(s)
-        .map(|_| s.to_string())
-        .map_err(|_| {
-            crate::DomainError::new(
-                "time_zone",
-                format!("'{s}' is not an IANA time zone such as Europe/Berlin"),
-            )
-        })
+    jiff::tz::TimeZone::get(s).map(|_| s.to_string()).map_err(|_| {
+        crate::DomainError::new("time_zone", format!("'{s}' is not an IANA time zone such as Europe/Berlin"))
+    })
 }

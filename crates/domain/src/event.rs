@@ -38,10 +38,7 @@ pub struct Actor {
 
 impl Actor {
     pub fn system() -> Self {
-        Self {
-            kind: AuthorKind::System,
-            id: None,
-        }
+        Self { kind: AuthorKind::System, id: None }
     }
 }
 
@@ -75,31 +72,10 @@ pub struct NewEvent {
 
 impl NewEvent {
     pub fn new(at: Millis, actor: Actor, kind: EventKind) -> Self {
-        Self {
-            at,
-            actor,
-            kind,
-            field: None,
-            from: Value::Null,
-            to: Value::Null,
-        }
+        Self { at, actor, kind, field: None, from: Value::Null, to: Value::Null }
     }
 
-    pub fn change(
-        at: Millis,
-        actor: Actor,
-        kind: EventKind,
-        field: &str,
-        from: Value,
-        to: Value,
-    ) -> Self {
-        Self {
-            at,
-            actor,
-            kind,
-            field: Some(field.to_string()),
-            from,
-            to,
-        }
+    pub fn change(at: Millis, actor: Actor, kind: EventKind, field: &str, from: Value, to: Value) -> Self {
+        Self { at, actor, kind, field: Some(field.to_string()), from, to }
     }
 }

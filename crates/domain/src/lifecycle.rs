@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use crate::event::NewEvent;
 use crate::{
-    Actor, AuthorKind, Channel, CustomerId, DomainError, EventKind, FieldId, Millis,
-    OrganizationId, Priority, Status, TeamId, Ticket, TicketId, TicketType, UserId, Visibility,
+    Actor, AuthorKind, Channel, CustomerId, DomainError, EventKind, FieldId, Millis, OrganizationId, Priority, Status,
+    TeamId, Ticket, TicketId, TicketType, UserId, Visibility,
 };
 
 impl Status {
@@ -48,11 +48,7 @@ pub struct NewTicket {
 
 /// Builds a ticket (id 0 until storage numbers it) and its `created` event.
 /// A ticket created already assigned starts `open`, otherwise `new`.
-pub fn open_ticket(
-    input: NewTicket,
-    actor: Actor,
-    now: Millis,
-) -> Result<(Ticket, Vec<NewEvent>), DomainError> {
+pub fn open_ticket(input: NewTicket, actor: Actor, now: Millis) -> Result<(Ticket, Vec<NewEvent>), DomainError> {
     let status = match input.status {
         Some(Status::Closed) => {
             return Err(DomainError::new("status", "a new ticket cannot be closed"));
@@ -98,14 +94,7 @@ pub fn open_ticket(
     });
     let mut events = vec![created];
     if let Some(original) = ticket.follow_up_of {
-        events.push(NewEvent::change(
-            now,
-            actor,
-            EventKind::FollowUpOf,
-            "follow_up_of",
-            Value::Null,
-            json!(original),
-        ));
+        events.push(NewEvent::change(now, actor, EventKind::FollowUpOf, "follow_up_of", Value::Null, json!(original)));
     }
     if let Some(problem) = ticket.problem_id {
         events.push(NewEvent::change(
@@ -142,10 +131,7 @@ pub struct TicketPatch {
 }
 
 fn closed_is_final() -> DomainError {
-    DomainError::new(
-        "status",
-        "the ticket is closed, and closed is final; a new message opens a follow-up ticket",
-    )
+    DomainError::new("status", "the ticket is closed, and closed is final; a new message opens a follow-up ticket")
 }
 
 /// Applies a patch. Returns the new state (version + 1) and one event per
@@ -168,27 +154,14 @@ pub fn apply_patch(
     };
 
     if let Some(subject) = &patch.subject {
-        record(
-            EventKind::SubjectChanged,
-            "subject",
-            json!(next.subject),
-            json!(subject),
-        );
+        record(EventKind::SubjectChanged, "subject", json!(next.subject), json!(subject));
         next.subject = subject.clone();
     }
     if let Some(to) = patch.status {
         if !next.status.can_move_to(to) {
-            return Err(DomainError::new(
-                "status",
-                format!("a ticket cannot go from {} to {to}", next.status),
-            ));
+            return Err(DomainError::new("status", format!("a ticket cannot go from {} to {to}", next.status)));
         }
-        record(
-            EventKind::StatusChanged,
-            "status",
-            json!(next.status),
-            json!(to),
-        );
+        record(EventKind::StatusChanged, "status", json!(next.status), json!(to));
         if to == Status::Solved && next.status != Status::Solved {
             next.solved_at = Some(now);
         }
@@ -198,12 +171,7 @@ pub fn apply_patch(
         next.status = to;
     }
     if let Some(p) = patch.priority {
-        record(
-            EventKind::PriorityChanged,
-            "priority",
-            json!(next.priority),
-            json!(p),
-        );
+        record(EventKind::PriorityChanged, "priority", json!(next.priority), json!(p));
         next.priority = p;
     }
     if let Some(t) = patch.ticket_type {
@@ -213,58 +181,28 @@ pub fn apply_patch(
                 "an incident linked to a problem must stay an incident; unlink it first",
             ));
         }
-        record(
-            EventKind::TypeChanged,
-            "type",
-            json!(next.ticket_type),
-            json!(t),
-        );
+        record(EventKind::TypeChanged, "type", json!(next.ticket_type), json!(t));
         next.ticket_type = t;
     }
     if let Some(r) = patch.requester_id {
-        record(
-            EventKind::RequesterChanged,
-            "requester_id",
-            json!(next.requester_id),
-            json!(r),
-        );
+        record(EventKind::RequesterChanged, "requester_id", json!(next.requester_id), json!(r));
         next.requester_id = r;
     }
     if let Some(o) = patch.organization_id {
-        record(
-            EventKind::OrganizationChanged,
-            "organization_id",
-            json!(next.organization_id),
-            json!(o),
-        );
+        record(EventKind::OrganizationChanged, "organization_id", json!(next.organization_id), json!(o));
         next.organization_id = o;
     }
     if let Some(a) = patch.assignee_id {
-        record(
-            EventKind::Assigned,
-            "assignee_id",
-            json!(next.assignee_id),
-            json!(a),
-        );
+        record(EventKind::Assigned, "assignee_id", json!(next.assignee_id), json!(a));
         next.assignee_id = a;
         // Assigning a new ticket is taking it on.
         if a.is_some() && next.status == Status::New && patch.status.is_none() {
-            record(
-                EventKind::StatusChanged,
-                "status",
-                json!(Status::New),
-                json!(Status::Open),
-            );
+            record(EventKind::StatusChanged, "status", json!(Status::New), json!(Status::Open));
             next.status = Status::Open;
         }
     }
     if let Some(t) = patch.team_id {
-        record(
-            EventKind::TeamChanged,
-            "team_id",
-            json!(next.team_id),
-            json!(t),
-        );
+        record(EventKind::TeamChanged, "team_id", json!(next.team_id), json!(t));
         next.team_id = t;
     }
     if patch.tags.is_some() || !patch.add_tags.is_empty() || !patch.remove_tags.is_empty() {
@@ -272,12 +210,7 @@ pub fn apply_patch(
         tags.extend(patch.add_tags.iter().cloned());
         tags.retain(|t| !patch.remove_tags.contains(t));
         let tags = crate::ticket::parse_tags(&tags)?;
-        record(
-            EventKind::TagsChanged,
-            "tags",
-            json!(next.tags),
-            json!(tags),
-        );
+        record(EventKind::TagsChanged, "tags", json!(next.tags), json!(tags));
         next.tags = tags;
     }
     for (id, key, value) in &patch.custom_fields {
@@ -292,24 +225,13 @@ pub fn apply_patch(
     if let Some(p) = patch.problem_id {
         if let Some(problem) = p {
             if problem == next.id {
-                return Err(DomainError::new(
-                    "problem_id",
-                    "a ticket cannot be its own problem",
-                ));
+                return Err(DomainError::new("problem_id", "a ticket cannot be its own problem"));
             }
             if next.ticket_type != TicketType::Incident {
-                return Err(DomainError::new(
-                    "problem_id",
-                    "only an incident can be linked to a problem",
-                ));
+                return Err(DomainError::new("problem_id", "only an incident can be linked to a problem"));
             }
         }
-        record(
-            EventKind::LinkedToProblem,
-            "problem_id",
-            json!(next.problem_id),
-            json!(p),
-        );
+        record(EventKind::LinkedToProblem, "problem_id", json!(next.problem_id), json!(p));
         next.problem_id = p;
     }
 
@@ -326,16 +248,10 @@ pub type Changed = (Ticket, Vec<NewEvent>);
 /// Checks that `problem` can take incidents.
 pub fn check_problem(problem: &Ticket) -> Result<(), DomainError> {
     if problem.ticket_type != TicketType::Problem {
-        return Err(DomainError::new(
-            "problem_id",
-            format!("#{} is not a problem ticket", problem.id),
-        ));
+        return Err(DomainError::new("problem_id", format!("#{} is not a problem ticket", problem.id)));
     }
     if problem.status == Status::Closed {
-        return Err(DomainError::new(
-            "problem_id",
-            format!("#{} is closed", problem.id),
-        ));
+        return Err(DomainError::new("problem_id", format!("#{} is closed", problem.id)));
     }
     Ok(())
 }
@@ -346,10 +262,7 @@ pub fn check_problem(problem: &Ticket) -> Result<(), DomainError> {
 #[allow(clippy::large_enum_variant)]
 pub enum MessageOutcome {
     /// The message belongs on this ticket, which becomes `ticket`.
-    Added {
-        ticket: Ticket,
-        events: Vec<NewEvent>,
-    },
+    Added { ticket: Ticket, events: Vec<NewEvent> },
     /// The ticket is closed: a customer's message opens a follow-up.
     FollowUp,
 }
@@ -377,50 +290,26 @@ pub fn add_message(
         _ => None,
     };
     if let Some(to) = reopen_to {
-        events.push(NewEvent::change(
-            now,
-            actor,
-            EventKind::StatusChanged,
-            "status",
-            json!(current.status),
-            json!(to),
-        ));
+        events.push(NewEvent::change(now, actor, EventKind::StatusChanged, "status", json!(current.status), json!(to)));
         next.status = to;
         next.solved_at = None;
     }
     next.updated_at = now;
     next.version += 1;
-    Ok(MessageOutcome::Added {
-        ticket: next,
-        events,
-    })
+    Ok(MessageOutcome::Added { ticket: next, events })
 }
 
 /// Merges `source` into `target`: the source is closed with a pointer, the
 /// target records where its new messages came from. Storage moves the messages.
-pub fn merge(
-    source: &Ticket,
-    target: &Ticket,
-    actor: Actor,
-    now: Millis,
-) -> Result<(Changed, Changed), DomainError> {
+pub fn merge(source: &Ticket, target: &Ticket, actor: Actor, now: Millis) -> Result<(Changed, Changed), DomainError> {
     if source.id == target.id {
-        return Err(DomainError::new(
-            "target_id",
-            "a ticket cannot be merged into itself",
-        ));
+        return Err(DomainError::new("target_id", "a ticket cannot be merged into itself"));
     }
     if source.status == Status::Closed {
-        return Err(DomainError::new(
-            "source",
-            format!("#{} is closed and cannot be merged", source.id),
-        ));
+        return Err(DomainError::new("source", format!("#{} is closed and cannot be merged", source.id)));
     }
     if target.status == Status::Closed {
-        return Err(DomainError::new(
-            "target_id",
-            format!("#{} is closed and cannot take a merge", target.id),
-        ));
+        return Err(DomainError::new("target_id", format!("#{} is closed and cannot take a merge", target.id)));
     }
     let mut s = source.clone();
     s.merged_into = Some(target.id);
@@ -428,34 +317,14 @@ pub fn merge(
     s.updated_at = now;
     s.version += 1;
     let source_events = vec![
-        NewEvent::change(
-            now,
-            actor,
-            EventKind::Merged,
-            "merged_into",
-            Value::Null,
-            json!(target.id),
-        ),
-        NewEvent::change(
-            now,
-            actor,
-            EventKind::StatusChanged,
-            "status",
-            json!(source.status),
-            json!(Status::Closed),
-        ),
+        NewEvent::change(now, actor, EventKind::Merged, "merged_into", Value::Null, json!(target.id)),
+        NewEvent::change(now, actor, EventKind::StatusChanged, "status", json!(source.status), json!(Status::Closed)),
     ];
     let mut t = target.clone();
     t.updated_at = now;
     t.version += 1;
-    let target_events = vec![NewEvent::change(
-        now,
-        actor,
-        EventKind::MergedFrom,
-        "merged_from",
-        Value::Null,
-        json!(source.id),
-    )];
+    let target_events =
+        vec![NewEvent::change(now, actor, EventKind::MergedFrom, "merged_from", Value::Null, json!(source.id))];
     Ok(((s, source_events), (t, target_events)))
 }
 
@@ -484,16 +353,10 @@ mod tests {
     use super::*;
 
     fn staff() -> Actor {
-        Actor {
-            kind: AuthorKind::Staff,
-            id: Some(7),
-        }
+        Actor { kind: AuthorKind::Staff, id: Some(7) }
     }
     fn customer() -> Actor {
-        Actor {
-            kind: AuthorKind::Customer,
-            id: Some(3),
-        }
+        Actor { kind: AuthorKind::Customer, id: Some(3) }
     }
 
     fn ticket(status: Status) -> Ticket {
@@ -537,23 +400,14 @@ mod tests {
     #[test]
     fn patch_records_before_and_after_once() {
         let t = ticket(Status::Open);
-        let patch = TicketPatch {
-            priority: Some(Priority::Urgent),
-            status: Some(Status::Solved),
-            ..Default::default()
-        };
+        let patch =
+            TicketPatch { priority: Some(Priority::Urgent), status: Some(Status::Solved), ..Default::default() };
         let (next, events) = apply_patch(&t, &patch, staff(), 5_000).unwrap();
         assert_eq!(next.version, t.version + 1);
         assert_eq!(next.solved_at, Some(5_000));
         assert_eq!(events.len(), 2);
-        let status = events
-            .iter()
-            .find(|e| e.kind == EventKind::StatusChanged)
-            .unwrap();
-        assert_eq!(
-            (status.from.clone(), status.to.clone()),
-            (json!("open"), json!("solved"))
-        );
+        let status = events.iter().find(|e| e.kind == EventKind::StatusChanged).unwrap();
+        assert_eq!((status.from.clone(), status.to.clone()), (json!("open"), json!("solved")));
         // Setting the same values again changes nothing and bumps no version.
         let (again, none) = apply_patch(&next, &patch, staff(), 6_000).unwrap();
         assert!(none.is_empty());
@@ -563,32 +417,13 @@ mod tests {
     #[test]
     fn closed_is_final_and_customer_mail_follows_up() {
         let t = ticket(Status::Solved);
-        let (closed, _) = apply_patch(
-            &t,
-            &TicketPatch {
-                status: Some(Status::Closed),
-                ..Default::default()
-            },
-            staff(),
-            2,
-        )
-        .unwrap();
+        let (closed, _) =
+            apply_patch(&t, &TicketPatch { status: Some(Status::Closed), ..Default::default() }, staff(), 2).unwrap();
         assert!(
-            apply_patch(
-                &closed,
-                &TicketPatch {
-                    priority: Some(Priority::High),
-                    ..Default::default()
-                },
-                staff(),
-                3
-            )
-            .is_err()
+            apply_patch(&closed, &TicketPatch { priority: Some(Priority::High), ..Default::default() }, staff(), 3)
+                .is_err()
         );
-        assert_eq!(
-            add_message(&closed, Visibility::Public, customer(), 4).unwrap(),
-            MessageOutcome::FollowUp
-        );
+        assert_eq!(add_message(&closed, Visibility::Public, customer(), 4).unwrap(), MessageOutcome::FollowUp);
         assert!(add_message(&closed, Visibility::Public, staff(), 4).is_err());
         let f = follow_up_of(&closed, Channel::Email);
         assert_eq!(f.follow_up_of, Some(closed.id));
@@ -597,23 +432,15 @@ mod tests {
 
     #[test]
     fn customer_reply_reopens_pending_and_solved_only() {
-        for (from, reopened) in [
-            (Status::Pending, true),
-            (Status::Solved, true),
-            (Status::OnHold, false),
-            (Status::Open, false),
-        ] {
+        for (from, reopened) in
+            [(Status::Pending, true), (Status::Solved, true), (Status::OnHold, false), (Status::Open, false)]
+        {
             let t = ticket(from);
-            let MessageOutcome::Added { ticket, events } =
-                add_message(&t, Visibility::Public, customer(), 9).unwrap()
+            let MessageOutcome::Added { ticket, events } = add_message(&t, Visibility::Public, customer(), 9).unwrap()
             else {
                 unreachable!()
             };
-            assert_eq!(
-                ticket.status == Status::Open && from != Status::Open,
-                reopened,
-                "{from}"
-            );
+            assert_eq!(ticket.status == Status::Open && from != Status::Open, reopened, "{from}");
             assert_eq!(events.len(), usize::from(reopened));
         }
     }
@@ -635,10 +462,7 @@ mod tests {
     #[test]
     fn problem_links_only_from_incidents() {
         let t = ticket(Status::Open);
-        let link = TicketPatch {
-            problem_id: Some(Some(TicketId(9))),
-            ..Default::default()
-        };
+        let link = TicketPatch { problem_id: Some(Some(TicketId(9))), ..Default::default() };
         assert!(apply_patch(&t, &link, staff(), 1).is_err());
         let mut incident = t.clone();
         incident.ticket_type = TicketType::Incident;

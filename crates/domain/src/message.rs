@@ -50,10 +50,7 @@ pub fn parse_body(raw: &str) -> Result<String, crate::DomainError> {
         return Err(crate::DomainError::new("body", "must not be empty"));
     }
     if raw.len() > BODY_MAX_BYTES {
-        return Err(crate::DomainError::new(
-            "body",
-            format!("must be at most {BODY_MAX_BYTES} bytes"),
-        ));
+        return Err(crate::DomainError::new("body", format!("must be at most {BODY_MAX_BYTES} bytes")));
     }
     Ok(raw.to_string())
 }

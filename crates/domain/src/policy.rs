@@ -184,17 +184,13 @@ impl Principal {
         }
         match self {
             Principal::Staff(s) => match action {
-                Action::ManageUsers
-                | Action::ManageTeams
-                | Action::ManageFields
-                | Action::ViewAudit => s.role == Role::Admin,
+                Action::ManageUsers | Action::ManageTeams | Action::ManageFields | Action::ViewAudit => {
+                    s.role == Role::Admin
+                }
                 Action::EditOrganizations => matches!(s.role, Role::Manager | Role::Admin),
                 _ => true,
             },
-            Principal::Customer(_) => matches!(
-                action,
-                Action::ViewTicket | Action::CreateTicket | Action::ReplyPublic
-            ),
+            Principal::Customer(_) => matches!(action, Action::ViewTicket | Action::CreateTicket | Action::ReplyPublic),
         }
     }
 
@@ -207,20 +203,12 @@ impl Principal {
     pub fn can_see_placement(&self, ticket: &Placement) -> bool {
         match self.ticket_scope() {
             TicketScope::All => true,
-            TicketScope::Limited {
-                team_ids,
-                no_team,
-                assignee_ids,
-                requester_id,
-                organization_id,
-            } => {
+            TicketScope::Limited { team_ids, no_team, assignee_ids, requester_id, organization_id } => {
                 let by_team = match ticket.team_id {
                     Some(t) => team_ids.contains(&t),
                     None => no_team,
                 };
-                let by_assignee = ticket
-                    .assignee_id
-                    .is_some_and(|a| assignee_ids.contains(&a));
+                let by_assignee = ticket.assignee_id.is_some_and(|a| assignee_ids.contains(&a));
                 let by_requester = requester_id == Some(ticket.requester_id);
                 let by_org = organization_id.is_some() && organization_id == ticket.organization_id;
                 by_team || by_assignee || by_requester || by_org

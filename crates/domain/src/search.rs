@@ -5,10 +5,7 @@
 //! reduced to word tokens, so quotes, brackets, `*` or SQL in a query are
 //! simply words (or nothing) and never an error.
 
-use crate::{
-    Channel, CustomerId, DomainError, Millis, OrganizationId, Priority, Status, TeamId, TicketType,
-    UserId,
-};
+use crate::{Channel, CustomerId, DomainError, Millis, OrganizationId, Priority, Status, TeamId, TicketType, UserId};
 
 /// A word or a phrase of words, lower-cased alphanumeric tokens only.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,10 +72,7 @@ pub struct SearchContext {
 /// Splits text into lower-case alphanumeric tokens, the same way the
 /// full-text indexes of both backends do.
 pub fn tokens(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|t| !t.is_empty())
-        .map(|t| t.to_lowercase())
-        .collect()
+    text.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).map(|t| t.to_lowercase()).collect()
 }
 
 fn text_term(raw: &str) -> Option<Term> {
@@ -140,11 +134,7 @@ fn chunks(input: &str) -> Vec<Chunk> {
                 text.push(c);
             }
         }
-        out.push(Chunk {
-            negated,
-            quoted,
-            text,
-        });
+        out.push(Chunk { negated, quoted, text });
     }
     out
 }
@@ -193,18 +183,13 @@ fn split_field(text: &str) -> Option<(&str, Op, &str)> {
         (Op::Eq, rest.get(1..).unwrap_or_default())
     };
     // `status:` with nothing after it is just text.
-    if value.is_empty() {
-        None
-    } else {
-        Some((name, op, value))
-    }
+    if value.is_empty() { None } else { Some((name, op, value)) }
 }
 
 /// Start of the day `date` in UTC, and of the next day.
 fn day_bounds(field: &str, raw: &str) -> Result<(Millis, Millis), DomainError> {
-    let date: jiff::civil::Date = raw
-        .parse()
-        .map_err(|_| DomainError::new(field, format!("'{raw}' is not a date as YYYY-MM-DD")))?;
+    let date: jiff::civil::Date =
+        raw.parse().map_err(|_| DomainError::new(field, format!("'{raw}' is not a date as YYYY-MM-DD")))?;
     let start = date
         .to_zoned(jiff::tz::TimeZone::UTC)
         .map_err(|e| DomainError::new(field, e.to_string()))?
@@ -236,34 +221,20 @@ fn set_range(
 
 /// Values of an enum field; a negated term keeps every other value.
 fn enum_values<T: Copy + PartialEq>(all: &[T], value: T, negated: bool) -> Vec<T> {
-    if negated {
-        all.iter().copied().filter(|v| *v != value).collect()
-    } else {
-        vec![value]
-    }
+    if negated { all.iter().copied().filter(|v| *v != value).collect() } else { vec![value] }
 }
 
 fn parse_id(field: &str, raw: &str) -> Result<i64, DomainError> {
-    raw.trim_start_matches('#')
-        .parse()
-        .map_err(|_| DomainError::new(field, format!("'{raw}' is not an id")))
+    raw.trim_start_matches('#').parse().map_err(|_| DomainError::new(field, format!("'{raw}' is not an id")))
 }
 
 pub fn parse(input: &str, ctx: SearchContext) -> Result<SearchQuery, DomainError> {
     let mut q = SearchQuery::default();
     for chunk in chunks(input) {
-        let field = if chunk.quoted {
-            None
-        } else {
-            split_field(&chunk.text)
-        };
+        let field = if chunk.quoted { None } else { split_field(&chunk.text) };
         let Some((name, op, value)) = field else {
             if let Some(term) = text_term(&chunk.text) {
-                if chunk.negated {
-                    q.text.excluded.push(term)
-                } else {
-                    q.text.terms.push(term)
-                }
+                if chunk.negated { q.text.excluded.push(term) } else { q.text.terms.push(term) }
             }
             continue;
         };
@@ -271,60 +242,25 @@ pub fn parse(input: &str, ctx: SearchContext) -> Result<SearchQuery, DomainError
         let f = &mut q.filter;
         let neg = chunk.negated;
         match name.as_str() {
-            "created" => set_range(
-                "created",
-                op,
-                value,
-                &mut f.created_from,
-                &mut f.created_before,
-            )?,
-            "updated" => set_range(
-                "updated",
-                op,
-                value,
-                &mut f.updated_from,
-                &mut f.updated_before,
-            )?,
+            "created" => set_range("created", op, value, &mut f.created_from, &mut f.created_before)?,
+            "updated" => set_range("updated", op, value, &mut f.updated_from, &mut f.updated_before)?,
             _ if op != Op::Eq => {
-                return Err(DomainError::new(
-                    &name,
-                    format!("{name} takes {name}:value, not a comparison"),
-                ));
+                return Err(DomainError::new(&name, format!("{name} takes {name}:value, not a comparison")));
             }
-            "status" => f.statuses.extend(enum_values(
-                Status::ALL,
-                Status::parse("status", value)?,
-                neg,
-            )),
-            "priority" => f.priorities.extend(enum_values(
-                Priority::ALL,
-                Priority::parse("priority", value)?,
-                neg,
-            )),
-            "type" => f.types.extend(enum_values(
-                TicketType::ALL,
-                TicketType::parse("type", value)?,
-                neg,
-            )),
-            "channel" => f.channels.extend(enum_values(
-                Channel::ALL,
-                Channel::parse("channel", value)?,
-                neg,
-            )),
+            "status" => f.statuses.extend(enum_values(Status::ALL, Status::parse("status", value)?, neg)),
+            "priority" => f.priorities.extend(enum_values(Priority::ALL, Priority::parse("priority", value)?, neg)),
+            "type" => f.types.extend(enum_values(TicketType::ALL, TicketType::parse("type", value)?, neg)),
+            "channel" => f.channels.extend(enum_values(Channel::ALL, Channel::parse("channel", value)?, neg)),
             "tag" | "tags" => {
                 let tag = value.to_lowercase();
-                if neg {
-                    f.without_tags.push(tag)
-                } else {
-                    f.tags.push(tag)
-                }
+                if neg { f.without_tags.push(tag) } else { f.tags.push(tag) }
             }
             "assignee" => {
                 f.assignee = Some(match value.to_ascii_lowercase().as_str() {
                     "none" | "unassigned" => AssigneeFilter::Unassigned,
-                    "me" => AssigneeFilter::User(ctx.me.ok_or_else(|| {
-                        DomainError::new("assignee", "assignee:me needs a staff user")
-                    })?),
+                    "me" => AssigneeFilter::User(
+                        ctx.me.ok_or_else(|| DomainError::new("assignee", "assignee:me needs a staff user"))?,
+                    ),
                     other => AssigneeFilter::User(UserId(parse_id("assignee", other)?)),
                 })
             }
@@ -333,9 +269,7 @@ pub fn parse(input: &str, ctx: SearchContext) -> Result<SearchQuery, DomainError
                 other => f.team_ids.push(TeamId(parse_id("team", other)?)),
             },
             "requester" => f.requester_id = Some(CustomerId(parse_id("requester", value)?)),
-            "organization" | "org" => {
-                f.organization_id = Some(OrganizationId(parse_id("organization", value)?))
-            }
+            "organization" | "org" => f.organization_id = Some(OrganizationId(parse_id("organization", value)?)),
             _ => {}
         }
     }
@@ -351,38 +285,22 @@ mod tests {
     use super::*;
 
     fn p(s: &str) -> SearchQuery {
-        parse(
-            s,
-            SearchContext {
-                me: Some(UserId(7)),
-            },
-        )
-        .unwrap()
+        parse(s, SearchContext { me: Some(UserId(7)) }).unwrap()
     }
 
     #[test]
     fn words_phrases_exclusions() {
         let q = p(r#"refund "credit card" -spam -"out of office""#);
-        assert_eq!(
-            q.text.terms,
-            vec![
-                Term::Word("refund".into()),
-                Term::Phrase(vec!["credit".into(), "card".into()])
-            ]
-        );
+        assert_eq!(q.text.terms, vec![Term::Word("refund".into()), Term::Phrase(vec!["credit".into(), "card".into()])]);
         assert_eq!(
             q.text.excluded,
-            vec![
-                Term::Word("spam".into()),
-                Term::Phrase(vec!["out".into(), "of".into(), "office".into()])
-            ]
+            vec![Term::Word("spam".into()), Term::Phrase(vec!["out".into(), "of".into(), "office".into()])]
         );
     }
 
     #[test]
     fn fields() {
-        let q =
-            p("status:open tag:Refund assignee:me priority:urgent created>2026-01-01 -tag:spam");
+        let q = p("status:open tag:Refund assignee:me priority:urgent created>2026-01-01 -tag:spam");
         assert_eq!(q.filter.statuses, vec![Status::Open]);
         assert_eq!(q.filter.tags, vec!["refund"]);
         assert_eq!(q.filter.without_tags, vec!["spam"]);
@@ -393,10 +311,7 @@ mod tests {
         assert!(q.text.is_empty());
         let q = p("-status:solved created:2026-01-01");
         assert_eq!(q.filter.statuses.len(), Status::ALL.len() - 1);
-        assert_eq!(
-            q.filter.created_before.unwrap() - q.filter.created_from.unwrap(),
-            86_400_000
-        );
+        assert_eq!(q.filter.created_before.unwrap() - q.filter.created_from.unwrap(), 86_400_000);
     }
 
     #[test]

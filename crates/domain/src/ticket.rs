@@ -14,10 +14,7 @@ str_enum!(Channel { Email = "email", Web = "web", Chat = "chat", Phone = "phone"
 impl Status {
     /// Unsolved statuses make up the backlog.
     pub fn is_unsolved(self) -> bool {
-        matches!(
-            self,
-            Status::New | Status::Open | Status::Pending | Status::OnHold
-        )
+        matches!(self, Status::New | Status::Open | Status::Pending | Status::OnHold)
     }
 }
 
@@ -81,10 +78,7 @@ pub fn parse_subject(raw: &str) -> Result<String, crate::DomainError> {
         return Err(crate::DomainError::new("subject", "must not be empty"));
     }
     if s.chars().count() > SUBJECT_MAX {
-        return Err(crate::DomainError::new(
-            "subject",
-            format!("must be at most {SUBJECT_MAX} characters"),
-        ));
+        return Err(crate::DomainError::new("subject", format!("must be at most {SUBJECT_MAX} characters")));
     }
     Ok(s.to_string())
 }
@@ -101,9 +95,7 @@ pub fn parse_tags(raw: &[String]) -> Result<Vec<String>, crate::DomainError> {
         if t.chars().count() > TAG_MAX_LEN || t.chars().any(|c| c.is_whitespace() || c == ',') {
             return Err(crate::DomainError::new(
                 "tags",
-                format!(
-                    "'{t}' is not a tag: at most {TAG_MAX_LEN} characters, no spaces or commas"
-                ),
+                format!("'{t}' is not a tag: at most {TAG_MAX_LEN} characters, no spaces or commas"),
             ));
         }
         tags.push(t);
@@ -111,10 +103,7 @@ pub fn parse_tags(raw: &[String]) -> Result<Vec<String>, crate::DomainError> {
     tags.sort();
     tags.dedup();
     if tags.len() > TAGS_MAX {
-        return Err(crate::DomainError::new(
-            "tags",
-            format!("at most {TAGS_MAX} tags"),
-        ));
+        return Err(crate::DomainError::new("tags", format!("at most {TAGS_MAX} tags")));
     }
     Ok(tags)
 }
@@ -138,8 +127,7 @@ mod tests {
         assert!(parse_subject("  ").is_err());
         assert!(parse_subject(&"x".repeat(251)).is_err());
         assert_eq!(parse_subject(" Refund ").unwrap(), "Refund");
-        let tags =
-            parse_tags(&["Refund".into(), "vip".into(), "refund".into(), " ".into()]).unwrap();
+        let tags = parse_tags(&["Refund".into(), "vip".into(), "refund".into(), " ".into()]).unwrap();
         assert_eq!(tags, vec!["refund", "vip"]);
         assert!(parse_tags(&["two words".into()]).is_err());
     }

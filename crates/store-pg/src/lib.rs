@@ -11,8 +11,7 @@ use domain::search::{Term, TextQuery};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{
-    PgArgumentBuffer, PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow, PgTypeInfo,
-    Postgres,
+    PgArgumentBuffer, PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow, PgTypeInfo, Postgres,
 };
 use sqlx::{AssertSqlSafe, Row, TypeInfo, ValueRef};
 use store::database::TextAudience;
@@ -36,10 +35,7 @@ fn backend(e: sqlx::Error) -> StoreError {
         if db.is_unique_violation() {
             // Index "customers_email" or constraint "api_tokens_token_hash_key".
             let name = db.constraint().unwrap_or("value");
-            let name = db
-                .table()
-                .and_then(|t| name.strip_prefix(&format!("{t}_")))
-                .unwrap_or(name);
+            let name = db.table().and_then(|t| name.strip_prefix(&format!("{t}_"))).unwrap_or(name);
             return StoreError::Duplicate(name.trim_end_matches("_key").to_string());
         }
         if db.is_foreign_key_violation() {
@@ -64,10 +60,7 @@ impl Pg {
             .await
             .map_err(backend)?;
         // Several nodes may start at once; the migrator takes an advisory lock.
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
+        MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
         let (changes, _) = broadcast::channel(1024);
         let mut listener = PgListener::connect_with(&pool).await.map_err(backend)?;
         listener.listen(CHANNEL).await.map_err(backend)?;
@@ -162,25 +155,16 @@ struct PgTx {
 impl Transaction for PgTx {
     async fn fetch(&mut self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<SqlRow>, StoreError> {
         let q = bind(sqlx::query(AssertSqlSafe(sql.to_string())), params);
-        q.fetch_all(&mut *self.tx)
-            .await
-            .map_err(backend)?
-            .iter()
-            .map(row)
-            .collect()
+        q.fetch_all(&mut *self.tx).await.map_err(backend)?.iter().map(row).collect()
     }
 
     async fn execute(&mut self, sql: &str, params: Vec<SqlValue>) -> Result<u64, StoreError> {
         let q = bind(sqlx::query(AssertSqlSafe(sql.to_string())), params);
-        Ok(q.execute(&mut *self.tx)
-            .await
-            .map_err(backend)?
-            .rows_affected())
+        Ok(q.execute(&mut *self.tx).await.map_err(backend)?.rows_affected())
     }
 
     async fn notify(&mut self, change: &TicketChange) -> Result<(), StoreError> {
-        let payload =
-            serde_json::to_string(change).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let payload = serde_json::to_string(change).map_err(|e| StoreError::Backend(e.to_string()))?;
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANNEL)
             .bind(payload)
@@ -201,13 +185,9 @@ impl Transaction for PgTx {
 fn ts_term(t: &Term, weight: &str) -> String {
     match t {
         Term::Word(w) => format!("'{w}'{weight}"),
-        Term::Phrase(ws) => format!(
-            "({})",
-            ws.iter()
-                .map(|w| format!("'{w}'{weight}"))
-                .collect::<Vec<_>>()
-                .join(" <-> ")
-        ),
+        Term::Phrase(ws) => {
+            format!("({})", ws.iter().map(|w| format!("'{w}'{weight}")).collect::<Vec<_>>().join(" <-> "))
+        }
     }
 }
 
@@ -215,12 +195,7 @@ fn ts_term(t: &Term, weight: &str) -> String {
 impl Database for Pg {
     async fn fetch(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<SqlRow>, StoreError> {
         let q = bind(sqlx::query(AssertSqlSafe(sql.to_string())), params);
-        q.fetch_all(&self.pool)
-            .await
-            .map_err(backend)?
-            .iter()
-            .map(row)
-            .collect()
+        q.fetch_all(&self.pool).await.map_err(backend)?.iter().map(row).collect()
     }
 
     async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
@@ -228,22 +203,13 @@ impl Database for Pg {
         Ok(Box::new(PgTx { tx }))
     }
 
-    fn text_match(
-        &self,
-        text: &TextQuery,
-        audience: TextAudience,
-        first_param: usize,
-    ) -> (String, Vec<SqlValue>) {
+    fn text_match(&self, text: &TextQuery, audience: TextAudience, first_param: usize) -> (String, Vec<SqlValue>) {
         let weight = match audience {
             TextAudience::Staff => "",
             TextAudience::Customer => ":A",
         };
         let mut parts: Vec<String> = text.terms.iter().map(|t| ts_term(t, weight)).collect();
-        parts.extend(
-            text.excluded
-                .iter()
-                .map(|t| format!("!{}", ts_term(t, weight))),
-        );
+        parts.extend(text.excluded.iter().map(|t| format!("!{}", ts_term(t, weight))));
         (
             format!(
                 "t.id IN (SELECT s.ticket_id FROM ticket_search s WHERE s.document @@ to_tsquery('simple', ${first_param}))"

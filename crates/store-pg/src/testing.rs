@@ -17,24 +17,11 @@ pub async fn fresh_database() -> Result<Option<String>, StoreError> {
     let Some(admin) = std::env::var(ENV).ok().filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
-    let name = format!(
-        "sbtest_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::SeqCst)
-    );
+    let name = format!("sbtest_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
     let err = |e: sqlx::Error| StoreError::Backend(e.to_string());
     let mut conn = sqlx::PgConnection::connect(&admin).await.map_err(err)?;
-    sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
-        .execute(&mut conn)
-        .await
-        .map_err(err)?;
-    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .map_err(err)?;
-    let base = admin
-        .rsplit_once('/')
-        .map(|(b, _)| b.to_string())
-        .unwrap_or(admin);
+    sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&mut conn).await.map_err(err)?;
+    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.map_err(err)?;
+    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
     Ok(Some(format!("{base}/{name}")))
 }

@@ -3,9 +3,7 @@
 //! its own. Runs when SWITCHBOARD_TEST_PG names a server (CI sets it).
 
 async fn fresh() -> Option<store::SqlStore> {
-    let url = store_pg::testing::fresh_database()
-        .await
-        .expect("create test database")?;
+    let url = store_pg::testing::fresh_database().await.expect("create test database")?;
     Some(store_pg::connect(&url).await.expect("connect postgres"))
 }
 

@@ -9,8 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use domain::search::{Term, TextQuery};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{AssertSqlSafe, Row, TypeInfo, ValueRef};
 use store::database::TextAudience;
@@ -59,34 +58,20 @@ impl Sqlite {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::Backend(format!("creating {}: {e}", dir.display())))?;
         }
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options(path))
-            .await
-            .map_err(backend)?;
-        MIGRATOR
-            .run(&writer)
-            .await
-            .map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
+        let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options(path)).await.map_err(backend)?;
+        MIGRATOR.run(&writer).await.map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options(path).read_only(true))
             .await
             .map_err(backend)?;
         let (changes, _) = broadcast::channel(1024);
-        Ok(Self {
-            writer,
-            reader,
-            changes,
-        })
+        Ok(Self { writer, reader, changes })
     }
 
     /// Accepts `sqlite://path` or a plain path.
     pub async fn open_url(url: &str) -> Result<Self, StoreError> {
-        let path = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .unwrap_or(url);
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
         Self::open(Path::new(path)).await
     }
 
@@ -126,9 +111,7 @@ fn row(r: &SqliteRow) -> Result<SqlRow, StoreError> {
         }
         let kind = raw.type_info().name().to_string();
         values.push(match kind.as_str() {
-            "INTEGER" | "BOOLEAN" => {
-                SqlValue::Int(r.try_get_unchecked::<i64, _>(i).map_err(backend)?)
-            }
+            "INTEGER" | "BOOLEAN" => SqlValue::Int(r.try_get_unchecked::<i64, _>(i).map_err(backend)?),
             "REAL" => SqlValue::Real(r.try_get_unchecked::<f64, _>(i).map_err(backend)?),
             _ => SqlValue::Text(r.try_get_unchecked::<String, _>(i).map_err(backend)?),
         });
@@ -146,20 +129,12 @@ struct SqliteTx {
 impl Transaction for SqliteTx {
     async fn fetch(&mut self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<SqlRow>, StoreError> {
         let q = bind(sqlx::query(AssertSqlSafe(sql.to_string())), params);
-        q.fetch_all(&mut *self.tx)
-            .await
-            .map_err(backend)?
-            .iter()
-            .map(row)
-            .collect()
+        q.fetch_all(&mut *self.tx).await.map_err(backend)?.iter().map(row).collect()
     }
 
     async fn execute(&mut self, sql: &str, params: Vec<SqlValue>) -> Result<u64, StoreError> {
         let q = bind(sqlx::query(AssertSqlSafe(sql.to_string())), params);
-        Ok(q.execute(&mut *self.tx)
-            .await
-            .map_err(backend)?
-            .rows_affected())
+        Ok(q.execute(&mut *self.tx).await.map_err(backend)?.rows_affected())
     }
 
     async fn notify(&mut self, change: &TicketChange) -> Result<(), StoreError> {
@@ -191,49 +166,21 @@ fn fts_term(t: &Term) -> String {
 impl Database for Sqlite {
     async fn fetch(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<SqlRow>, StoreError> {
         let q = bind(sqlx::query(AssertSqlSafe(sql.to_string())), params);
-        q.fetch_all(&self.reader)
-            .await
-            .map_err(backend)?
-            .iter()
-            .map(row)
-            .collect()
+        q.fetch_all(&self.reader).await.map_err(backend)?.iter().map(row).collect()
     }
 
     async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
-        let tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(backend)?;
-        Ok(Box::new(SqliteTx {
-            tx,
-            pending: Vec::new(),
-            changes: self.changes.clone(),
-        }))
+        let tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
+        Ok(Box::new(SqliteTx { tx, pending: Vec::new(), changes: self.changes.clone() }))
     }
 
-    fn text_match(
-        &self,
-        text: &TextQuery,
-        audience: TextAudience,
-        first_param: usize,
-    ) -> (String, Vec<SqlValue>) {
+    fn text_match(&self, text: &TextQuery, audience: TextAudience, first_param: usize) -> (String, Vec<SqlValue>) {
         let scope = |expr: String| match audience {
             TextAudience::Staff => expr,
             TextAudience::Customer => format!("{{subject body}} : ({expr})"),
         };
-        let positive = text
-            .terms
-            .iter()
-            .map(fts_term)
-            .collect::<Vec<_>>()
-            .join(" AND ");
-        let negative = text
-            .excluded
-            .iter()
-            .map(fts_term)
-            .collect::<Vec<_>>()
-            .join(" OR ");
+        let positive = text.terms.iter().map(fts_term).collect::<Vec<_>>().join(" AND ");
+        let negative = text.excluded.iter().map(fts_term).collect::<Vec<_>>().join(" OR ");
         let p = format!("${first_param}");
         match (positive.is_empty(), negative.is_empty()) {
             (false, true) => (
@@ -245,9 +192,7 @@ impl Database for Sqlite {
                 vec![scope(format!("({positive}) NOT ({negative})")).into()],
             ),
             _ => (
-                format!(
-                    "t.id NOT IN (SELECT rowid FROM ticket_search WHERE ticket_search MATCH {p})"
-                ),
+                format!("t.id NOT IN (SELECT rowid FROM ticket_search WHERE ticket_search MATCH {p})"),
                 vec![scope(negative).into()],
             ),
         }

@@ -11,15 +11,13 @@ use domain::lifecycle::{self, NewTicket, TicketPatch};
 use domain::policy::TicketScope;
 use domain::search::{self, SearchContext};
 use domain::{
-    Actor, AttachmentId, AuthorKind, Channel, Customer, CustomerId, EventKind, Organization,
-    Priority, Role, Status, Team, TeamId, Ticket, TicketId, TicketType, Tier, User, UserId,
-    Visibility,
+    Actor, AttachmentId, AuthorKind, Channel, Customer, CustomerId, EventKind, Organization, Priority, Role, Status,
+    Team, TeamId, Ticket, TicketId, TicketType, Tier, User, UserId, Visibility,
 };
 
 use crate::{
-    AuthStore, Cursor, DirectoryStore, IdempotencyKey, NewAttachment, NewAuditEntry, NewMessage,
-    PageRequest, PrincipalRef, SqlStore, StoreError, TicketCreate, TicketQuery, TicketSort,
-    TicketStore, TicketWrite,
+    AuthStore, Cursor, DirectoryStore, IdempotencyKey, NewAttachment, NewAuditEntry, NewMessage, PageRequest,
+    PrincipalRef, SqlStore, StoreError, TicketCreate, TicketQuery, TicketSort, TicketStore, TicketWrite,
 };
 
 /// Expands to one `#[tokio::test]` per conformance test.
@@ -48,10 +46,7 @@ macro_rules! conformance_tests {
 pub const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 
 fn staff(id: UserId) -> Actor {
-    Actor {
-        kind: AuthorKind::Staff,
-        id: Some(id.0),
-    }
+    Actor { kind: AuthorKind::Staff, id: Some(id.0) }
 }
 
 pub async fn customer(store: &SqlStore, email: &str) -> CustomerId {
@@ -87,19 +82,10 @@ pub async fn user(store: &SqlStore, email: &str, role: Role, reports_to: Option<
         created_at: T0,
         updated_at: T0,
     };
-    store
-        .create_user(u, Some("hash".into()), None)
-        .await
-        .unwrap()
-        .id
+    store.create_user(u, Some("hash".into()), None).await.unwrap().id
 }
 
-pub async fn team(
-    store: &SqlStore,
-    name: &str,
-    lead: Option<UserId>,
-    members: &[UserId],
-) -> TeamId {
+pub async fn team(store: &SqlStore, name: &str, lead: Option<UserId>, members: &[UserId]) -> TeamId {
     let t = Team {
         id: TeamId(0),
         name: name.into(),
@@ -138,23 +124,11 @@ pub struct Spec<'a> {
 }
 
 pub fn spec<'a>(subject: &'a str, body: &'a str, requester: CustomerId, at: i64) -> Spec<'a> {
-    Spec {
-        subject,
-        body,
-        requester,
-        priority: Priority::Normal,
-        team: None,
-        assignee: None,
-        tags: &[],
-        at,
-    }
+    Spec { subject, body, requester, priority: Priority::Normal, team: None, assignee: None, tags: &[], at }
 }
 
 pub fn new_ticket(s: &Spec<'_>) -> TicketCreate {
-    let actor = Actor {
-        kind: AuthorKind::Customer,
-        id: Some(s.requester.0),
-    };
+    let actor = Actor { kind: AuthorKind::Customer, id: Some(s.requester.0) };
     let (ticket, events) = lifecycle::open_ticket(
         NewTicket {
             subject: s.subject.into(),
@@ -179,6 +153,7 @@ pub fn new_ticket(s: &Spec<'_>) -> TicketCreate {
         ticket,
         events,
         messages: vec![message(actor, Visibility::Public, s.body, s.at)],
+        new_requester: None,
     }
 }
 
@@ -190,25 +165,14 @@ pub async fn create(store: &SqlStore, s: Spec<'_>) -> Ticket {
 async fn patch(store: &SqlStore, t: &Ticket, p: TicketPatch, by: UserId, at: i64) -> Ticket {
     let (next, events) = lifecycle::apply_patch(t, &p, staff(by), at).unwrap();
     store
-        .write_ticket(TicketWrite {
-            ticket: next,
-            expected_version: t.version,
-            events,
-            messages: vec![],
-        })
+        .write_ticket(TicketWrite { ticket: next, expected_version: t.version, events, messages: vec![] })
         .await
         .unwrap();
     store.ticket(t.id).await.unwrap().unwrap()
 }
 
 fn query(scope: TicketScope, q: &str) -> TicketQuery {
-    let parsed = search::parse(
-        q,
-        SearchContext {
-            me: Some(UserId(1)),
-        },
-    )
-    .unwrap();
+    let parsed = search::parse(q, SearchContext { me: Some(UserId(1)) }).unwrap();
     TicketQuery {
         scope,
         filter: parsed.filter,
@@ -221,14 +185,7 @@ fn query(scope: TicketScope, q: &str) -> TicketQuery {
 }
 
 async fn ids(store: &SqlStore, q: &TicketQuery) -> Vec<i64> {
-    let mut ids: Vec<i64> = store
-        .tickets(q)
-        .await
-        .unwrap()
-        .items
-        .iter()
-        .map(|t| t.id.0)
-        .collect();
+    let mut ids: Vec<i64> = store.tickets(q).await.unwrap().items.iter().map(|t| t.id.0).collect();
     ids.sort();
     ids
 }
@@ -264,32 +221,22 @@ pub async fn events_record_every_change(store: SqlStore) {
     let t = patch(
         &store,
         &t,
-        TicketPatch {
-            assignee_id: Some(Some(agent)),
-            priority: Some(Priority::Urgent),
-            ..Default::default()
-        },
+        TicketPatch { assignee_id: Some(Some(agent)), priority: Some(Priority::Urgent), ..Default::default() },
         agent,
         T0 + 1000,
     )
     .await;
     assert_eq!(t.status, Status::Open, "assigning a new ticket opens it");
-    let (next, events) =
-        match lifecycle::add_message(&t, Visibility::Internal, staff(agent), T0 + 2000).unwrap() {
-            lifecycle::MessageOutcome::Added { ticket, events } => (ticket, events),
-            lifecycle::MessageOutcome::FollowUp => unreachable!(),
-        };
+    let (next, events) = match lifecycle::add_message(&t, Visibility::Internal, staff(agent), T0 + 2000).unwrap() {
+        lifecycle::MessageOutcome::Added { ticket, events } => (ticket, events),
+        lifecycle::MessageOutcome::FollowUp => unreachable!(),
+    };
     store
         .write_ticket(TicketWrite {
             ticket: next,
             expected_version: t.version,
             events,
-            messages: vec![message(
-                staff(agent),
-                Visibility::Internal,
-                "calling the fire brigade",
-                T0 + 2000,
-            )],
+            messages: vec![message(staff(agent), Visibility::Internal, "calling the fire brigade", T0 + 2000)],
         })
         .await
         .unwrap();
@@ -306,15 +253,9 @@ pub async fn events_record_every_change(store: SqlStore) {
             EventKind::MessageAdded
         ]
     );
-    assert_eq!(
-        events.iter().map(|e| e.seq).collect::<Vec<_>>(),
-        vec![1, 2, 3, 4, 5, 6]
-    );
+    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5, 6]);
     let prio = &events[2];
-    assert_eq!(
-        (prio.from.clone(), prio.to.clone()),
-        (serde_json::json!("normal"), serde_json::json!("urgent"))
-    );
+    assert_eq!((prio.from.clone(), prio.to.clone()), (serde_json::json!("normal"), serde_json::json!("urgent")));
     assert_eq!(prio.actor, staff(agent));
     assert_eq!(prio.at, T0 + 1000);
     let note = &events[5];
@@ -330,50 +271,30 @@ pub async fn stale_write_is_refused(store: SqlStore) {
     let t = create(&store, spec("Two agents", "race", c, T0)).await;
     let (a, ea) = lifecycle::apply_patch(
         &t,
-        &TicketPatch {
-            priority: Some(Priority::High),
-            ..Default::default()
-        },
+        &TicketPatch { priority: Some(Priority::High), ..Default::default() },
         staff(UserId(1)),
         T0 + 1,
     )
     .unwrap();
     let (b, eb) = lifecycle::apply_patch(
         &t,
-        &TicketPatch {
-            priority: Some(Priority::Low),
-            ..Default::default()
-        },
+        &TicketPatch { priority: Some(Priority::Low), ..Default::default() },
         staff(UserId(2)),
         T0 + 2,
     )
     .unwrap();
     store
-        .write_ticket(TicketWrite {
-            ticket: a,
-            expected_version: t.version,
-            events: ea,
-            messages: vec![],
-        })
+        .write_ticket(TicketWrite { ticket: a, expected_version: t.version, events: ea, messages: vec![] })
         .await
         .unwrap();
     let err = store
-        .write_ticket(TicketWrite {
-            ticket: b,
-            expected_version: t.version,
-            events: eb,
-            messages: vec![],
-        })
+        .write_ticket(TicketWrite { ticket: b, expected_version: t.version, events: eb, messages: vec![] })
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::VersionConflict), "{err:?}");
     let now = store.ticket(t.id).await.unwrap().unwrap();
     assert_eq!(now.priority, Priority::High);
-    assert_eq!(
-        store.events(t.id).await.unwrap().len(),
-        3,
-        "the refused write left no events"
-    );
+    assert_eq!(store.events(t.id).await.unwrap().len(), 3, "the refused write left no events");
 }
 
 pub async fn list_filters(store: SqlStore) {
@@ -381,107 +302,30 @@ pub async fn list_filters(store: SqlStore) {
     let c2 = customer(&store, "b@example.com").await;
     let agent = user(&store, "agent@support.test", Role::Agent, None).await;
     let billing = team(&store, "Billing", None, &[agent]).await;
-    let t1 = create(
-        &store,
-        Spec {
-            team: Some(billing),
-            tags: &["refund"],
-            ..spec("one", "x", c1, T0)
-        },
-    )
-    .await;
+    let t1 = create(&store, Spec { team: Some(billing), tags: &["refund"], ..spec("one", "x", c1, T0) }).await;
     let t2 = create(
         &store,
-        Spec {
-            assignee: Some(agent),
-            priority: Priority::Urgent,
-            ..spec("two", "x", c2, T0 + 86_400_000)
-        },
+        Spec { assignee: Some(agent), priority: Priority::Urgent, ..spec("two", "x", c2, T0 + 86_400_000) },
     )
     .await;
-    let t3 = create(
-        &store,
-        Spec {
-            tags: &["refund", "vip"],
-            ..spec("three", "x", c1, T0 + 2 * 86_400_000)
-        },
-    )
-    .await;
+    let t3 = create(&store, Spec { tags: &["refund", "vip"], ..spec("three", "x", c1, T0 + 2 * 86_400_000) }).await;
     let all = TicketScope::All;
-    assert_eq!(
-        ids(&store, &query(all.clone(), "")).await,
-        vec![t1.id.0, t2.id.0, t3.id.0]
-    );
-    assert_eq!(
-        ids(&store, &query(all.clone(), "status:open")).await,
-        vec![t2.id.0]
-    );
-    assert_eq!(
-        ids(&store, &query(all.clone(), "status:new")).await,
-        vec![t1.id.0, t3.id.0]
-    );
-    assert_eq!(
-        ids(&store, &query(all.clone(), "priority:urgent")).await,
-        vec![t2.id.0]
-    );
-    assert_eq!(
-        ids(&store, &query(all.clone(), "tag:refund")).await,
-        vec![t1.id.0, t3.id.0]
-    );
-    assert_eq!(
-        ids(&store, &query(all.clone(), "tag:refund tag:vip")).await,
-        vec![t3.id.0]
-    );
-    assert_eq!(
-        ids(&store, &query(all.clone(), "tag:refund -tag:vip")).await,
-        vec![t1.id.0]
-    );
-    assert_eq!(
-        ids(&store, &query(all.clone(), "assignee:none")).await,
-        vec![t1.id.0, t3.id.0]
-    );
-    assert_eq!(
-        ids(
-            &store,
-            &query(all.clone(), &format!("assignee:{}", agent.0))
-        )
-        .await,
-        vec![t2.id.0]
-    );
-    assert_eq!(
-        ids(&store, &query(all.clone(), &format!("team:{}", billing.0))).await,
-        vec![t1.id.0]
-    );
-    assert_eq!(
-        ids(&store, &query(all.clone(), &format!("requester:{}", c1.0))).await,
-        vec![t1.id.0, t3.id.0]
-    );
-    assert_eq!(
-        ids(&store, &query(all.clone(), "channel:email"))
-            .await
-            .len(),
-        3
-    );
-    assert_eq!(
-        ids(&store, &query(all.clone(), "channel:chat")).await,
-        Vec::<i64>::new()
-    );
-    assert_eq!(
-        ids(&store, &query(all.clone(), "created>2026-01-01")).await,
-        vec![t2.id.0, t3.id.0]
-    );
-    assert_eq!(
-        ids(&store, &query(all.clone(), "created:2026-01-02")).await,
-        vec![t2.id.0]
-    );
-    assert_eq!(
-        ids(
-            &store,
-            &query(all.clone(), "created<2026-01-02 updated<2026-01-02")
-        )
-        .await,
-        vec![t1.id.0]
-    );
+    assert_eq!(ids(&store, &query(all.clone(), "")).await, vec![t1.id.0, t2.id.0, t3.id.0]);
+    assert_eq!(ids(&store, &query(all.clone(), "status:open")).await, vec![t2.id.0]);
+    assert_eq!(ids(&store, &query(all.clone(), "status:new")).await, vec![t1.id.0, t3.id.0]);
+    assert_eq!(ids(&store, &query(all.clone(), "priority:urgent")).await, vec![t2.id.0]);
+    assert_eq!(ids(&store, &query(all.clone(), "tag:refund")).await, vec![t1.id.0, t3.id.0]);
+    assert_eq!(ids(&store, &query(all.clone(), "tag:refund tag:vip")).await, vec![t3.id.0]);
+    assert_eq!(ids(&store, &query(all.clone(), "tag:refund -tag:vip")).await, vec![t1.id.0]);
+    assert_eq!(ids(&store, &query(all.clone(), "assignee:none")).await, vec![t1.id.0, t3.id.0]);
+    assert_eq!(ids(&store, &query(all.clone(), &format!("assignee:{}", agent.0))).await, vec![t2.id.0]);
+    assert_eq!(ids(&store, &query(all.clone(), &format!("team:{}", billing.0))).await, vec![t1.id.0]);
+    assert_eq!(ids(&store, &query(all.clone(), &format!("requester:{}", c1.0))).await, vec![t1.id.0, t3.id.0]);
+    assert_eq!(ids(&store, &query(all.clone(), "channel:email")).await.len(), 3);
+    assert_eq!(ids(&store, &query(all.clone(), "channel:chat")).await, Vec::<i64>::new());
+    assert_eq!(ids(&store, &query(all.clone(), "created>2026-01-01")).await, vec![t2.id.0, t3.id.0]);
+    assert_eq!(ids(&store, &query(all.clone(), "created:2026-01-02")).await, vec![t2.id.0]);
+    assert_eq!(ids(&store, &query(all.clone(), "created<2026-01-02 updated<2026-01-02")).await, vec![t1.id.0]);
     // Sorting by priority puts the urgent ticket first.
     let mut q = query(all, "");
     q.sort = TicketSort::parse("-priority").unwrap();
@@ -499,15 +343,7 @@ pub async fn keyset_pages_cover_everything_once(store: SqlStore) {
         batch.push(new_ticket(&s));
     }
     let created = store.import_tickets(batch).await.unwrap();
-    for sort in [
-        "-created",
-        "created",
-        "-updated",
-        "priority",
-        "-priority",
-        "id",
-        "-id",
-    ] {
+    for sort in ["-created", "created", "-updated", "priority", "-priority", "id", "-id"] {
         let mut q = query(TicketScope::All, "");
         q.sort = TicketSort::parse(sort).unwrap();
         q.limit = 10;
@@ -546,104 +382,44 @@ pub async fn keyset_pages_cover_everything_once(store: SqlStore) {
 
 pub async fn search_words_phrases_exclusions(store: SqlStore) {
     let c = customer(&store, "a@example.com").await;
-    let a = create(
-        &store,
-        spec(
-            "Export to CSV fails",
-            "The export button gives an error",
-            c,
-            T0,
-        ),
-    )
-    .await;
-    let b = create(
-        &store,
-        spec(
-            "Invoice question",
-            "Where is my invoice for the export license?",
-            c,
-            T0 + 1,
-        ),
-    )
-    .await;
-    let d = create(
-        &store,
-        spec(
-            "Password reset",
-            "Cannot reset password; error E-42",
-            c,
-            T0 + 2,
-        ),
-    )
-    .await;
+    let a = create(&store, spec("Export to CSV fails", "The export button gives an error", c, T0)).await;
+    let b = create(&store, spec("Invoice question", "Where is my invoice for the export license?", c, T0 + 1)).await;
+    let d = create(&store, spec("Password reset", "Cannot reset password; error E-42", c, T0 + 2)).await;
     let all = TicketScope::All;
-    assert_eq!(
-        ids(&store, &query(all.clone(), "export")).await,
-        vec![a.id.0, b.id.0]
-    );
-    assert_eq!(
-        ids(&store, &query(all.clone(), "EXPORT error")).await,
-        vec![a.id.0]
-    );
-    assert_eq!(
-        ids(&store, &query(all.clone(), "\"export button\"")).await,
-        vec![a.id.0]
-    );
-    assert_eq!(
-        ids(&store, &query(all.clone(), "\"button export\"")).await,
-        Vec::<i64>::new()
-    );
-    assert_eq!(
-        ids(&store, &query(all.clone(), "export -invoice")).await,
-        vec![a.id.0]
-    );
-    assert_eq!(
-        ids(&store, &query(all.clone(), "-export")).await,
-        vec![d.id.0]
-    );
+    assert_eq!(ids(&store, &query(all.clone(), "export")).await, vec![a.id.0, b.id.0]);
+    assert_eq!(ids(&store, &query(all.clone(), "EXPORT error")).await, vec![a.id.0]);
+    assert_eq!(ids(&store, &query(all.clone(), "\"export button\"")).await, vec![a.id.0]);
+    assert_eq!(ids(&store, &query(all.clone(), "\"button export\"")).await, Vec::<i64>::new());
+    assert_eq!(ids(&store, &query(all.clone(), "export -invoice")).await, vec![a.id.0]);
+    assert_eq!(ids(&store, &query(all.clone(), "-export")).await, vec![d.id.0]);
     assert_eq!(ids(&store, &query(all.clone(), "e-42")).await, vec![d.id.0]);
-    assert_eq!(
-        ids(&store, &query(all.clone(), "error status:new")).await,
-        vec![a.id.0, d.id.0]
-    );
+    assert_eq!(ids(&store, &query(all.clone(), "error status:new")).await, vec![a.id.0, d.id.0]);
     // Subject changes are searchable at once.
     let a2 = patch(
         &store,
         &a,
-        TicketPatch {
-            subject: Some("Spreadsheet download broken".into()),
-            ..Default::default()
-        },
+        TicketPatch { subject: Some("Spreadsheet download broken".into()), ..Default::default() },
         UserId(1),
         T0 + 5,
     )
     .await;
-    assert_eq!(
-        ids(&store, &query(all.clone(), "spreadsheet")).await,
-        vec![a2.id.0]
-    );
+    assert_eq!(ids(&store, &query(all.clone(), "spreadsheet")).await, vec![a2.id.0]);
     assert_eq!(ids(&store, &query(all, "csv")).await, Vec::<i64>::new());
 }
 
 pub async fn customers_never_match_notes(store: SqlStore) {
     let c = customer(&store, "a@example.com").await;
     let t = create(&store, spec("Login trouble", "cannot sign in", c, T0)).await;
-    let (next, events) =
-        match lifecycle::add_message(&t, Visibility::Internal, staff(UserId(1)), T0 + 1).unwrap() {
-            lifecycle::MessageOutcome::Added { ticket, events } => (ticket, events),
-            lifecycle::MessageOutcome::FollowUp => unreachable!(),
-        };
+    let (next, events) = match lifecycle::add_message(&t, Visibility::Internal, staff(UserId(1)), T0 + 1).unwrap() {
+        lifecycle::MessageOutcome::Added { ticket, events } => (ticket, events),
+        lifecycle::MessageOutcome::FollowUp => unreachable!(),
+    };
     store
         .write_ticket(TicketWrite {
             ticket: next,
             expected_version: t.version,
             events,
-            messages: vec![message(
-                staff(UserId(1)),
-                Visibility::Internal,
-                "customer is a known fraudster",
-                T0 + 1,
-            )],
+            messages: vec![message(staff(UserId(1)), Visibility::Internal, "customer is a known fraudster", T0 + 1)],
         })
         .await
         .unwrap();
@@ -658,16 +434,7 @@ pub async fn customers_never_match_notes(store: SqlStore) {
 
 pub async fn hostile_search_text_is_text(store: SqlStore) {
     let c = customer(&store, "a@example.com").await;
-    let t = create(
-        &store,
-        spec(
-            "Drop table",
-            "robert'); DROP TABLE tickets; -- said hi",
-            c,
-            T0,
-        ),
-    )
-    .await;
+    let t = create(&store, spec("Drop table", "robert'); DROP TABLE tickets; -- said hi", c, T0)).await;
     for q in [
         "'); DROP TABLE tickets; --",
         "\"unbalanced",
@@ -687,19 +454,9 @@ pub async fn hostile_search_text_is_text(store: SqlStore) {
             after: None,
             limit: 10,
         };
-        store
-            .tickets(&tq)
-            .await
-            .unwrap_or_else(|e| panic!("{q}: {e}"));
+        store.tickets(&tq).await.unwrap_or_else(|e| panic!("{q}: {e}"));
     }
-    assert_eq!(
-        ids(
-            &store,
-            &query(TicketScope::All, "'); DROP TABLE tickets; --")
-        )
-        .await,
-        vec![t.id.0]
-    );
+    assert_eq!(ids(&store, &query(TicketScope::All, "'); DROP TABLE tickets; --")).await, vec![t.id.0]);
     assert!(store.ticket(t.id).await.unwrap().is_some());
 }
 
@@ -710,115 +467,46 @@ pub async fn scope_limits_lists(store: SqlStore) {
     let other = user(&store, "other@support.test", Role::Agent, None).await;
     let a = team(&store, "A", None, &[agent]).await;
     let b = team(&store, "B", None, &[other]).await;
-    let in_a = create(
-        &store,
-        Spec {
-            team: Some(a),
-            ..spec("in a", "x", c1, T0)
-        },
-    )
-    .await;
-    let in_b = create(
-        &store,
-        Spec {
-            team: Some(b),
-            ..spec("in b", "x", c2, T0)
-        },
-    )
-    .await;
-    let in_b_mine = create(
-        &store,
-        Spec {
-            team: Some(b),
-            assignee: Some(agent),
-            ..spec("in b mine", "x", c2, T0)
-        },
-    )
-    .await;
+    let in_a = create(&store, Spec { team: Some(a), ..spec("in a", "x", c1, T0) }).await;
+    let in_b = create(&store, Spec { team: Some(b), ..spec("in b", "x", c2, T0) }).await;
+    let in_b_mine =
+        create(&store, Spec { team: Some(b), assignee: Some(agent), ..spec("in b mine", "x", c2, T0) }).await;
     let general = create(&store, spec("no team", "x", c1, T0)).await;
     let (_, principal) = store.staff_principal(agent).await.unwrap().unwrap();
     let agent_scope = domain::Principal::Staff(principal).ticket_scope();
-    assert_eq!(
-        ids(&store, &query(agent_scope.clone(), "")).await,
-        vec![in_a.id.0, in_b_mine.id.0, general.id.0]
-    );
-    assert_eq!(
-        ids(&store, &query(agent_scope, "x")).await,
-        vec![in_a.id.0, in_b_mine.id.0, general.id.0]
-    );
+    assert_eq!(ids(&store, &query(agent_scope.clone(), "")).await, vec![in_a.id.0, in_b_mine.id.0, general.id.0]);
+    assert_eq!(ids(&store, &query(agent_scope, "x")).await, vec![in_a.id.0, in_b_mine.id.0, general.id.0]);
     let (_, cp) = store.customer_principal(c2).await.unwrap().unwrap();
     let customer_scope = domain::Principal::Customer(cp).ticket_scope();
-    assert_eq!(
-        ids(&store, &query(customer_scope, "")).await,
-        vec![in_b.id.0, in_b_mine.id.0]
-    );
+    assert_eq!(ids(&store, &query(customer_scope, "")).await, vec![in_b.id.0, in_b_mine.id.0]);
 }
 
 pub async fn idempotent_create_replays(store: SqlStore) {
     let c = customer(&store, "a@example.com").await;
-    let key = IdempotencyKey {
-        scope: "staff:1".into(),
-        key: "k-1".into(),
-        request_hash: "h1".into(),
-    };
-    let first = store
-        .create_ticket(new_ticket(&spec("once", "x", c, T0)), Some(key.clone()))
-        .await
-        .unwrap();
-    let again = store
-        .create_ticket(new_ticket(&spec("once", "x", c, T0)), Some(key.clone()))
-        .await
-        .unwrap();
+    let key = IdempotencyKey { scope: "staff:1".into(), key: "k-1".into(), request_hash: "h1".into() };
+    let first = store.create_ticket(new_ticket(&spec("once", "x", c, T0)), Some(key.clone())).await.unwrap();
+    let again = store.create_ticket(new_ticket(&spec("once", "x", c, T0)), Some(key.clone())).await.unwrap();
     assert!(!first.replayed);
     assert!(again.replayed);
     assert_eq!(first.id, again.id);
-    let other = IdempotencyKey {
-        request_hash: "h2".into(),
-        ..key.clone()
-    };
-    let err = store
-        .create_ticket(new_ticket(&spec("different", "y", c, T0)), Some(other))
-        .await
-        .unwrap_err();
+    let other = IdempotencyKey { request_hash: "h2".into(), ..key.clone() };
+    let err = store.create_ticket(new_ticket(&spec("different", "y", c, T0)), Some(other)).await.unwrap_err();
     assert!(matches!(err, StoreError::IdempotencyMismatch));
     // The same key from someone else is a different key.
-    let theirs = IdempotencyKey {
-        scope: "staff:2".into(),
-        ..key
-    };
-    assert!(
-        !store
-            .create_ticket(new_ticket(&spec("once", "x", c, T0)), Some(theirs))
-            .await
-            .unwrap()
-            .replayed
-    );
+    let theirs = IdempotencyKey { scope: "staff:2".into(), ..key };
+    assert!(!store.create_ticket(new_ticket(&spec("once", "x", c, T0)), Some(theirs)).await.unwrap().replayed);
     assert_eq!(ids(&store, &query(TicketScope::All, "")).await.len(), 2);
 }
 
 pub async fn merge_moves_messages(store: SqlStore) {
     let c = customer(&store, "a@example.com").await;
-    let src = create(
-        &store,
-        spec("Duplicate", "second mail about kangaroo", c, T0),
-    )
-    .await;
+    let src = create(&store, spec("Duplicate", "second mail about kangaroo", c, T0)).await;
     let dst = create(&store, spec("Original", "first mail", c, T0 + 1)).await;
     let ((s, se), (t, te)) = lifecycle::merge(&src, &dst, staff(UserId(1)), T0 + 10).unwrap();
     store
         .merge_tickets(
-            TicketWrite {
-                ticket: s,
-                expected_version: src.version,
-                events: se,
-                messages: vec![],
-            },
-            TicketWrite {
-                ticket: t,
-                expected_version: dst.version,
-                events: te,
-                messages: vec![],
-            },
+            TicketWrite { ticket: s, expected_version: src.version, events: se, messages: vec![] },
+            TicketWrite { ticket: t, expected_version: dst.version, events: te, messages: vec![] },
         )
         .await
         .unwrap();
@@ -827,57 +515,27 @@ pub async fn merge_moves_messages(store: SqlStore) {
     assert_eq!(src_now.merged_into, Some(dst.id));
     assert!(store.messages(src.id, true).await.unwrap().is_empty());
     assert_eq!(store.messages(dst.id, true).await.unwrap().len(), 2);
-    assert_eq!(
-        ids(&store, &query(TicketScope::All, "kangaroo")).await,
-        vec![dst.id.0]
-    );
-    let kinds: Vec<EventKind> = store
-        .events(dst.id)
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.kind)
-        .collect();
+    assert_eq!(ids(&store, &query(TicketScope::All, "kangaroo")).await, vec![dst.id.0]);
+    let kinds: Vec<EventKind> = store.events(dst.id).await.unwrap().iter().map(|e| e.kind).collect();
     assert!(kinds.contains(&EventKind::MergedFrom));
 }
 
 pub async fn follow_up_links_back(store: SqlStore) {
     let c = customer(&store, "a@example.com").await;
     let t = create(&store, spec("Done", "thanks", c, T0)).await;
-    let t = patch(
-        &store,
-        &t,
-        TicketPatch {
-            status: Some(Status::Solved),
-            ..Default::default()
-        },
-        UserId(1),
-        T0 + 1,
-    )
-    .await;
-    let t = patch(
-        &store,
-        &t,
-        TicketPatch {
-            status: Some(Status::Closed),
-            ..Default::default()
-        },
-        UserId(1),
-        T0 + 2,
-    )
-    .await;
-    let actor = Actor {
-        kind: AuthorKind::Customer,
-        id: Some(c.0),
-    };
-    let (ticket, events) =
-        lifecycle::open_ticket(lifecycle::follow_up_of(&t, Channel::Email), actor, T0 + 3).unwrap();
+    let t =
+        patch(&store, &t, TicketPatch { status: Some(Status::Solved), ..Default::default() }, UserId(1), T0 + 1).await;
+    let t =
+        patch(&store, &t, TicketPatch { status: Some(Status::Closed), ..Default::default() }, UserId(1), T0 + 2).await;
+    let actor = Actor { kind: AuthorKind::Customer, id: Some(c.0) };
+    let (ticket, events) = lifecycle::open_ticket(lifecycle::follow_up_of(&t, Channel::Email), actor, T0 + 3).unwrap();
     let id = store
         .create_follow_up(
             TicketCreate {
                 ticket,
                 events,
                 messages: vec![message(actor, Visibility::Public, "it broke again", T0 + 3)],
+                new_requester: None,
             },
             t.id,
             T0 + 3,
@@ -891,32 +549,19 @@ pub async fn follow_up_links_back(store: SqlStore) {
     let last = original_events.last().unwrap();
     assert_eq!(last.kind, EventKind::FollowUpCreated);
     assert_eq!(last.to, serde_json::json!(id.0));
-    assert_eq!(
-        store.ticket(t.id).await.unwrap().unwrap(),
-        t,
-        "the closed ticket itself is unchanged"
-    );
+    assert_eq!(store.ticket(t.id).await.unwrap().unwrap(), t, "the closed ticket itself is unchanged");
 }
 
 pub async fn failed_write_leaves_nothing(store: SqlStore) {
     let c = customer(&store, "a@example.com").await;
     let mut new = new_ticket(&spec("Half", "written", c, T0));
     new.messages[0].attachment_ids = vec![AttachmentId(424_242)];
+    new.new_requester = Some(Customer { email: "new@example.com".into(), ..store.customer(c).await.unwrap().unwrap() });
     let err = store.create_ticket(new, None).await.unwrap_err();
     assert!(matches!(err, StoreError::MissingReference(_)), "{err:?}");
-    assert!(
-        store
-            .tickets(&query(TicketScope::All, ""))
-            .await
-            .unwrap()
-            .items
-            .is_empty()
-    );
-    assert!(
-        ids(&store, &query(TicketScope::All, "written"))
-            .await
-            .is_empty()
-    );
+    assert!(store.customer_by_email("new@example.com").await.unwrap().is_none(), "the new requester was rolled back");
+    assert!(store.tickets(&query(TicketScope::All, "")).await.unwrap().items.is_empty());
+    assert!(ids(&store, &query(TicketScope::All, "written")).await.is_empty());
     // A real attachment attaches once, and not to a second message.
     let a = store
         .create_attachment(NewAttachment {
@@ -931,25 +576,21 @@ pub async fn failed_write_leaves_nothing(store: SqlStore) {
         .unwrap();
     let mut ok = new_ticket(&spec("With file", "see file", c, T0));
     ok.messages[0].attachment_ids = vec![a.id];
+    ok.new_requester = Some(Customer {
+        id: CustomerId(0),
+        email: "new@example.com".into(),
+        ..store.customer(c).await.unwrap().unwrap()
+    });
     let id = store.create_ticket(ok, None).await.unwrap().id;
-    assert_eq!(
-        store.messages(id, false).await.unwrap()[0].attachments[0].file_name,
-        "a.txt"
-    );
+    let requester = store.customer_by_email("new@example.com").await.unwrap().unwrap();
+    assert_eq!(store.ticket(id).await.unwrap().unwrap().requester_id, requester.id);
+    assert_eq!(store.messages(id, false).await.unwrap()[0].attachments[0].file_name, "a.txt");
     let (_, _, on_ticket) = store.attachment(a.id).await.unwrap().unwrap();
     assert_eq!(on_ticket, Some(id));
     let mut again = new_ticket(&spec("Steal file", "x", c, T0));
     again.messages[0].attachment_ids = vec![a.id];
     assert!(store.create_ticket(again, None).await.is_err());
-    assert_eq!(
-        store
-            .tickets(&query(TicketScope::All, ""))
-            .await
-            .unwrap()
-            .items
-            .len(),
-        1
-    );
+    assert_eq!(store.tickets(&query(TicketScope::All, "")).await.unwrap().items.len(), 1);
 }
 
 pub async fn emails_are_unique(store: SqlStore) {
@@ -972,17 +613,8 @@ pub async fn emails_are_unique(store: SqlStore) {
         updated_at: T0,
     };
     let err = store.create_customer(c, None, None).await.unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Duplicate(col) if col == "email"),
-        "{err:?}"
-    );
-    assert!(
-        store
-            .customer_by_email("ANN@example.com")
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(matches!(&err, StoreError::Duplicate(col) if col == "email"), "{err:?}");
+    assert!(store.customer_by_email("ANN@example.com").await.unwrap().is_some());
     let org = Organization {
         id: domain::OrganizationId(0),
         name: "Acme".into(),
@@ -993,19 +625,9 @@ pub async fn emails_are_unique(store: SqlStore) {
         created_at: T0,
         updated_at: T0,
     };
-    let id = store
-        .create_organization(org.clone(), None)
-        .await
-        .unwrap()
-        .id;
-    assert_eq!(
-        store.organization(id).await.unwrap().unwrap().domains,
-        vec!["acme.test"]
-    );
-    assert!(matches!(
-        store.create_organization(org, None).await.unwrap_err(),
-        StoreError::Duplicate(_)
-    ));
+    let id = store.create_organization(org.clone(), None).await.unwrap().id;
+    assert_eq!(store.organization(id).await.unwrap().unwrap().domains, vec!["acme.test"]);
+    assert!(matches!(store.create_organization(org, None).await.unwrap_err(), StoreError::Duplicate(_)));
 }
 
 pub async fn staff_principal_follows_reporting_line(store: SqlStore) {
@@ -1029,26 +651,11 @@ pub async fn staff_principal_follows_reporting_line(store: SqlStore) {
     let mut t = store.team(billing).await.unwrap().unwrap();
     t.member_ids = vec![agent, manager];
     store.update_team(&t).await.unwrap();
-    assert_eq!(
-        store.team(billing).await.unwrap().unwrap().member_ids.len(),
-        2
-    );
+    assert_eq!(store.team(billing).await.unwrap().unwrap().member_ids.len(), 2);
     assert_eq!(store.teams().await.unwrap().len(), 2);
-    let page = store
-        .users(PageRequest {
-            after: None,
-            limit: 2,
-        })
-        .await
-        .unwrap();
+    let page = store.users(PageRequest { after: None, limit: 2 }).await.unwrap();
     assert_eq!(page.items.len(), 2);
-    let rest = store
-        .users(PageRequest {
-            after: Some(page.next.unwrap().id),
-            limit: 2,
-        })
-        .await
-        .unwrap();
+    let rest = store.users(PageRequest { after: Some(page.next.unwrap().id), limit: 2 }).await.unwrap();
     assert_eq!(rest.items.len(), 1);
     assert!(rest.next.is_none());
 }
@@ -1056,50 +663,24 @@ pub async fn staff_principal_follows_reporting_line(store: SqlStore) {
 pub async fn sessions_tokens_throttle_audit(store: SqlStore) {
     let u = user(&store, "agent@support.test", Role::Agent, None).await;
     let who = PrincipalRef::Staff(u);
-    store
-        .create_session("s1", who, T0, T0 + 1000)
-        .await
-        .unwrap();
+    store.create_session("s1", who, T0, T0 + 1000).await.unwrap();
     assert_eq!(store.session("s1", T0 + 999).await.unwrap(), Some(who));
-    assert_eq!(
-        store.session("s1", T0 + 1000).await.unwrap(),
-        None,
-        "expired"
-    );
+    assert_eq!(store.session("s1", T0 + 1000).await.unwrap(), None, "expired");
     store.delete_sessions_of(who).await.unwrap();
     assert_eq!(store.session("s1", T0).await.unwrap(), None);
     let tok = store.create_api_token(u, "laptop", "th", T0).await.unwrap();
     assert_eq!(store.api_token("th", T0).await.unwrap(), Some((tok.id, u)));
     assert_eq!(store.api_tokens(u).await.unwrap()[0].last_used_at, Some(T0));
     assert!(store.revoke_api_token(u, tok.id, T0 + 1).await.unwrap());
-    assert!(
-        !store.revoke_api_token(u, tok.id, T0 + 2).await.unwrap(),
-        "revoked once"
-    );
+    assert!(!store.revoke_api_token(u, tok.id, T0 + 2).await.unwrap(), "revoked once");
     assert_eq!(store.api_token("th", T0).await.unwrap(), None);
     for i in 0..3 {
-        store
-            .record_login_failure("ann@x.test", T0 + i)
-            .await
-            .unwrap();
+        store.record_login_failure("ann@x.test", T0 + i).await.unwrap();
     }
-    assert_eq!(
-        store
-            .login_failures_since("ann@x.test", T0 + 1)
-            .await
-            .unwrap(),
-        2
-    );
+    assert_eq!(store.login_failures_since("ann@x.test", T0 + 1).await.unwrap(), 2);
     store.clear_login_failures("ann@x.test").await.unwrap();
-    assert_eq!(
-        store.login_failures_since("ann@x.test", 0).await.unwrap(),
-        0
-    );
-    let creds = store
-        .credentials("AGENT@support.test")
-        .await
-        .unwrap()
-        .unwrap();
+    assert_eq!(store.login_failures_since("ann@x.test", 0).await.unwrap(), 0);
+    let creds = store.credentials("AGENT@support.test").await.unwrap().unwrap();
     assert_eq!(creds.principal, who);
     for i in 0..5 {
         store
@@ -1114,21 +695,9 @@ pub async fn sessions_tokens_throttle_audit(store: SqlStore) {
             .await
             .unwrap();
     }
-    let page = store
-        .audit(PageRequest {
-            after: None,
-            limit: 3,
-        })
-        .await
-        .unwrap();
+    let page = store.audit(PageRequest { after: None, limit: 3 }).await.unwrap();
     assert_eq!(page.items[0].target, "user:4", "newest first");
-    let rest = store
-        .audit(PageRequest {
-            after: page.next.map(|c| c.id),
-            limit: 3,
-        })
-        .await
-        .unwrap();
+    let rest = store.audit(PageRequest { after: page.next.map(|c| c.id), limit: 3 }).await.unwrap();
     assert_eq!(rest.items.len(), 2);
 }
 
@@ -1136,34 +705,17 @@ pub async fn changes_are_announced_after_commit(store: SqlStore) {
     let mut rx = store.subscribe();
     let c = customer(&store, "a@example.com").await;
     let t = create(&store, spec("Live", "x", c, T0)).await;
-    let change = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let change = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv()).await.unwrap().unwrap();
     assert_eq!(change.ticket_id, t.id);
     assert!(change.kinds.contains(&EventKind::Created));
     // A refused write announces nothing.
     let (b, eb) = lifecycle::apply_patch(
         &t,
-        &TicketPatch {
-            priority: Some(Priority::Low),
-            ..Default::default()
-        },
+        &TicketPatch { priority: Some(Priority::Low), ..Default::default() },
         staff(UserId(2)),
         T0 + 2,
     )
     .unwrap();
-    let _ = store
-        .write_ticket(TicketWrite {
-            ticket: b,
-            expected_version: 77,
-            events: eb,
-            messages: vec![],
-        })
-        .await;
-    assert!(
-        tokio::time::timeout(std::time::Duration::from_millis(300), rx.recv())
-            .await
-            .is_err()
-    );
+    let _ = store.write_ticket(TicketWrite { ticket: b, expected_version: 77, events: eb, messages: vec![] }).await;
+    assert!(tokio::time::timeout(std::time::Duration::from_millis(300), rx.recv()).await.is_err());
 }

@@ -18,10 +18,7 @@ impl Cursor {
         let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
         let text = String::from_utf8(bytes).ok()?;
         let (v, id) = text.split_once(':')?;
-        Some(Self {
-            value: v.parse().ok()?,
-            id: id.parse().ok()?,
-        })
+        Some(Self { value: v.parse().ok()?, id: id.parse().ok()? })
     }
 }
 

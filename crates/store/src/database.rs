@@ -50,18 +50,14 @@ pub struct SqlRow(pub Vec<SqlValue>);
 
 impl SqlRow {
     fn at(&self, i: usize) -> Result<&SqlValue> {
-        self.0
-            .get(i)
-            .ok_or_else(|| StoreError::Corrupt(format!("column {i} missing")))
+        self.0.get(i).ok_or_else(|| StoreError::Corrupt(format!("column {i} missing")))
     }
 
     pub fn int(&self, i: usize) -> Result<i64> {
         match self.at(i)? {
             SqlValue::Int(v) => Ok(*v),
             SqlValue::Bool(b) => Ok(i64::from(*b)),
-            other => Err(StoreError::Corrupt(format!(
-                "column {i}: expected integer, got {other:?}"
-            ))),
+            other => Err(StoreError::Corrupt(format!("column {i}: expected integer, got {other:?}"))),
         }
     }
 
@@ -75,9 +71,7 @@ impl SqlRow {
     pub fn text(&self, i: usize) -> Result<String> {
         match self.at(i)? {
             SqlValue::Text(v) => Ok(v.clone()),
-            other => Err(StoreError::Corrupt(format!(
-                "column {i}: expected text, got {other:?}"
-            ))),
+            other => Err(StoreError::Corrupt(format!("column {i}: expected text, got {other:?}"))),
         }
     }
 
@@ -92,9 +86,7 @@ impl SqlRow {
         match self.at(i)? {
             SqlValue::Bool(b) => Ok(*b),
             SqlValue::Int(v) => Ok(*v != 0),
-            other => Err(StoreError::Corrupt(format!(
-                "column {i}: expected boolean, got {other:?}"
-            ))),
+            other => Err(StoreError::Corrupt(format!("column {i}: expected boolean, got {other:?}"))),
         }
     }
 }
@@ -118,12 +110,7 @@ pub trait Database: Send + Sync + 'static {
     /// A SQL condition on `t.id` selecting tickets whose text matches, with
     /// its parameters numbered from `first_param`. The query has at least one
     /// term or exclusion.
-    fn text_match(
-        &self,
-        text: &TextQuery,
-        audience: TextAudience,
-        first_param: usize,
-    ) -> (String, Vec<SqlValue>);
+    fn text_match(&self, text: &TextQuery, audience: TextAudience, first_param: usize) -> (String, Vec<SqlValue>);
 
     /// Changes committed on this node or (PostgreSQL) any node.
     fn subscribe(&self) -> broadcast::Receiver<TicketChange>;

@@ -3,8 +3,8 @@
 use domain::event::NewEvent;
 use domain::search::{TextQuery, TicketFilter};
 use domain::{
-    AttachmentId, AuthorKind, Channel, CustomerId, EventKind, Millis, OrganizationId, TeamId,
-    Ticket, TicketId, TicketScope, TokenId, UserId, Visibility,
+    AttachmentId, AuthorKind, Channel, CustomerId, EventKind, Millis, OrganizationId, TeamId, Ticket, TicketId,
+    TicketScope, TokenId, UserId, Visibility,
 };
 use serde::{Deserialize, Serialize};
 
@@ -122,10 +122,7 @@ impl TicketSort {
     }
 
     pub fn newest_first() -> Self {
-        Self {
-            field: TicketSortField::Created,
-            descending: true,
-        }
+        Self { field: TicketSortField::Created, descending: true }
     }
 
     pub fn key(&self, t: &Ticket) -> i64 {

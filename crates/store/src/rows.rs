@@ -3,10 +3,9 @@
 
 use domain::message::Attachment;
 use domain::{
-    Actor, AttachmentId, AuthorKind, Channel, CustomFieldDef, Customer, CustomerId, EventId,
-    EventKind, FieldId, FieldKind, Message, MessageId, Organization, OrganizationId, Priority,
-    Role, Status, Team, TeamId, Ticket, TicketEvent, TicketId, TicketType, Tier, User, UserId,
-    Visibility,
+    Actor, AttachmentId, AuthorKind, Channel, CustomFieldDef, Customer, CustomerId, EventId, EventKind, FieldId,
+    FieldKind, Message, MessageId, Organization, OrganizationId, Priority, Role, Status, Team, TeamId, Ticket,
+    TicketEvent, TicketId, TicketType, Tier, User, UserId, Visibility,
 };
 use serde::de::DeserializeOwned;
 
@@ -33,8 +32,7 @@ pub(crate) fn ticket(r: &SqlRow) -> Result<Ticket> {
         id: TicketId(r.int(0)?),
         subject: r.text(1)?,
         status: word(Status::parse("status", &r.text(2)?))?,
-        priority: Priority::from_rank(r.int(3)?)
-            .ok_or_else(|| StoreError::Corrupt("priority".into()))?,
+        priority: Priority::from_rank(r.int(3)?).ok_or_else(|| StoreError::Corrupt("priority".into()))?,
         ticket_type: word(TicketType::parse("type", &r.text(4)?))?,
         channel: word(Channel::parse("channel", &r.text(5)?))?,
         requester_id: CustomerId(r.int(6)?),
@@ -53,7 +51,8 @@ pub(crate) fn ticket(r: &SqlRow) -> Result<Ticket> {
     })
 }
 
-pub(crate) const MESSAGE_COLS: &str = "id, ticket_id, visibility, author_kind, author_id, channel, body_text, body_html, metadata, created_at";
+pub(crate) const MESSAGE_COLS: &str =
+    "id, ticket_id, visibility, author_kind, author_id, channel, body_text, body_html, metadata, created_at";
 
 pub(crate) fn message(r: &SqlRow) -> Result<Message> {
     Ok(Message {
@@ -71,7 +70,8 @@ pub(crate) fn message(r: &SqlRow) -> Result<Message> {
     })
 }
 
-pub(crate) const ATTACHMENT_COLS: &str = "id, message_id, file_name, content_type, size, storage_key, created_at, uploader_kind, uploader_id";
+pub(crate) const ATTACHMENT_COLS: &str =
+    "id, message_id, file_name, content_type, size, storage_key, created_at, uploader_kind, uploader_id";
 
 pub(crate) fn attachment(r: &SqlRow) -> Result<Attachment> {
     Ok(Attachment {
@@ -85,8 +85,7 @@ pub(crate) fn attachment(r: &SqlRow) -> Result<Attachment> {
     })
 }
 
-pub(crate) const EVENT_COLS: &str =
-    "id, ticket_id, seq, at, actor_kind, actor_id, kind, field, from_value, to_value";
+pub(crate) const EVENT_COLS: &str = "id, ticket_id, seq, at, actor_kind, actor_id, kind, field, from_value, to_value";
 
 pub(crate) fn event(r: &SqlRow) -> Result<TicketEvent> {
     Ok(TicketEvent {
@@ -94,10 +93,7 @@ pub(crate) fn event(r: &SqlRow) -> Result<TicketEvent> {
         ticket_id: TicketId(r.int(1)?),
         seq: r.int(2)?,
         at: r.int(3)?,
-        actor: Actor {
-            kind: word(AuthorKind::parse("actor_kind", &r.text(4)?))?,
-            id: r.opt_int(5)?,
-        },
+        actor: Actor { kind: word(AuthorKind::parse("actor_kind", &r.text(4)?))?, id: r.opt_int(5)? },
         kind: word(EventKind::parse("kind", &r.text(6)?))?,
         field: r.opt_text(7)?,
         from: json(&r.text(8)?)?,
@@ -105,8 +101,7 @@ pub(crate) fn event(r: &SqlRow) -> Result<TicketEvent> {
     })
 }
 
-pub(crate) const ORGANIZATION_COLS: &str =
-    "id, name, domains, tier, notes, shares_tickets, created_at, updated_at";
+pub(crate) const ORGANIZATION_COLS: &str = "id, name, domains, tier, notes, shares_tickets, created_at, updated_at";
 
 pub(crate) fn organization(r: &SqlRow) -> Result<Organization> {
     Ok(Organization {
@@ -144,8 +139,7 @@ pub(crate) fn customer(r: &SqlRow) -> Result<Customer> {
     })
 }
 
-pub(crate) const USER_COLS: &str =
-    "id, email, name, role, active, reports_to, time_zone, created_at, updated_at";
+pub(crate) const USER_COLS: &str = "id, email, name, role, active, reports_to, time_zone, created_at, updated_at";
 
 pub(crate) fn user(r: &SqlRow) -> Result<User> {
     Ok(User {

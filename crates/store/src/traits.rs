@@ -6,14 +6,14 @@ use domain::event::NewEvent;
 use domain::message::Attachment;
 use domain::policy::{CustomerPrincipal, StaffPrincipal};
 use domain::{
-    AttachmentId, CustomFieldDef, Customer, CustomerId, FieldId, Message, Millis, Organization,
-    OrganizationId, Team, TeamId, Ticket, TicketEvent, TicketId, TokenId, User, UserId,
+    AttachmentId, CustomFieldDef, Customer, CustomerId, FieldId, Message, Millis, Organization, OrganizationId, Team,
+    TeamId, Ticket, TicketEvent, TicketId, TokenId, User, UserId,
 };
 use tokio::sync::broadcast;
 
 use crate::{
-    ApiToken, AuditEntry, Created, Credentials, IdempotencyKey, NewAttachment, NewAuditEntry,
-    NewMessage, Page, PageRequest, PrincipalRef, Result, TicketChange, TicketQuery, TicketWrite,
+    ApiToken, AuditEntry, Created, Credentials, IdempotencyKey, NewAttachment, NewAuditEntry, NewMessage, Page,
+    PageRequest, PrincipalRef, Result, TicketChange, TicketQuery, TicketWrite,
 };
 
 /// A ticket as it is first stored: its state, its events, its messages.
@@ -22,16 +22,16 @@ pub struct TicketCreate {
     pub ticket: Ticket,
     pub events: Vec<NewEvent>,
     pub messages: Vec<NewMessage>,
+    /// A requester to find by email or create in the same transaction; the
+    /// ticket's `requester_id` (and the events' mention of it) is then set
+    /// from it, so a failed create leaves no customer behind.
+    pub new_requester: Option<Customer>,
 }
 
 #[async_trait]
 pub trait TicketStore: Send + Sync {
     /// Numbers and stores a new ticket with its events and first messages.
-    async fn create_ticket(
-        &self,
-        new: TicketCreate,
-        idem: Option<IdempotencyKey>,
-    ) -> Result<Created<TicketId>>;
+    async fn create_ticket(&self, new: TicketCreate, idem: Option<IdempotencyKey>) -> Result<Created<TicketId>>;
     /// Stores many tickets in one transaction (imports, demo data, benchmarks).
     async fn import_tickets(&self, batch: Vec<TicketCreate>) -> Result<Vec<TicketId>>;
     async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>>;
@@ -39,12 +39,7 @@ pub trait TicketStore: Send + Sync {
     async fn write_ticket(&self, write: TicketWrite) -> Result<()>;
     /// Creates the follow-up of a closed ticket and records the link on the
     /// original, in one transaction.
-    async fn create_follow_up(
-        &self,
-        new: TicketCreate,
-        original: TicketId,
-        at: Millis,
-    ) -> Result<TicketId>;
+    async fn create_follow_up(&self, new: TicketCreate, original: TicketId, at: Millis) -> Result<TicketId>;
     /// Writes both sides of a merge and moves the source's messages.
     async fn merge_tickets(&self, source: TicketWrite, target: TicketWrite) -> Result<()>;
     async fn tickets(&self, query: &TicketQuery) -> Result<Page<Ticket>>;
@@ -52,10 +47,7 @@ pub trait TicketStore: Send + Sync {
     async fn events(&self, ticket: TicketId) -> Result<Vec<TicketEvent>>;
     async fn create_attachment(&self, new: NewAttachment) -> Result<Attachment>;
     /// The attachment, who uploaded it, and the ticket it is on (if attached).
-    async fn attachment(
-        &self,
-        id: AttachmentId,
-    ) -> Result<Option<(Attachment, PrincipalRef, Option<TicketId>)>>;
+    async fn attachment(&self, id: AttachmentId) -> Result<Option<(Attachment, PrincipalRef, Option<TicketId>)>>;
     fn subscribe(&self) -> broadcast::Receiver<TicketChange>;
 }
 
@@ -79,11 +71,7 @@ pub trait DirectoryStore: Send + Sync {
     async fn update_customer(&self, customer: &Customer) -> Result<()>;
     async fn customer(&self, id: CustomerId) -> Result<Option<Customer>>;
     async fn customer_by_email(&self, email: &str) -> Result<Option<Customer>>;
-    async fn customers(
-        &self,
-        page: PageRequest,
-        organization: Option<OrganizationId>,
-    ) -> Result<Page<Customer>>;
+    async fn customers(&self, page: PageRequest, organization: Option<OrganizationId>) -> Result<Page<Customer>>;
 
     async fn create_user(
         &self,
@@ -100,11 +88,7 @@ pub trait DirectoryStore: Send + Sync {
     /// Staff first, then customers with an account.
     async fn credentials(&self, email: &str) -> Result<Option<Credentials>>;
 
-    async fn create_team(
-        &self,
-        team: Team,
-        idem: Option<IdempotencyKey>,
-    ) -> Result<Created<TeamId>>;
+    async fn create_team(&self, team: Team, idem: Option<IdempotencyKey>) -> Result<Created<TeamId>>;
     /// Updates the team and replaces its members.
     async fn update_team(&self, team: &Team) -> Result<()>;
     async fn team(&self, id: TeamId) -> Result<Option<Team>>;
@@ -112,43 +96,24 @@ pub trait DirectoryStore: Send + Sync {
 
     /// What the access policy needs to know about a staff user.
     async fn staff_principal(&self, id: UserId) -> Result<Option<(User, StaffPrincipal)>>;
-    async fn customer_principal(
-        &self,
-        id: CustomerId,
-    ) -> Result<Option<(Customer, CustomerPrincipal)>>;
+    async fn customer_principal(&self, id: CustomerId) -> Result<Option<(Customer, CustomerPrincipal)>>;
 }
 
 #[async_trait]
 pub trait FieldStore: Send + Sync {
-    async fn create_field(
-        &self,
-        def: CustomFieldDef,
-        idem: Option<IdempotencyKey>,
-    ) -> Result<Created<FieldId>>;
+    async fn create_field(&self, def: CustomFieldDef, idem: Option<IdempotencyKey>) -> Result<Created<FieldId>>;
     async fn update_field(&self, def: &CustomFieldDef) -> Result<()>;
     async fn fields(&self) -> Result<Vec<CustomFieldDef>>;
 }
 
 #[async_trait]
 pub trait AuthStore: Send + Sync {
-    async fn create_session(
-        &self,
-        token_hash: &str,
-        who: PrincipalRef,
-        now: Millis,
-        expires_at: Millis,
-    ) -> Result<()>;
+    async fn create_session(&self, token_hash: &str, who: PrincipalRef, now: Millis, expires_at: Millis) -> Result<()>;
     async fn session(&self, token_hash: &str, now: Millis) -> Result<Option<PrincipalRef>>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
     async fn delete_sessions_of(&self, who: PrincipalRef) -> Result<()>;
 
-    async fn create_api_token(
-        &self,
-        user: UserId,
-        name: &str,
-        token_hash: &str,
-        now: Millis,
-    ) -> Result<ApiToken>;
+    async fn create_api_token(&self, user: UserId, name: &str, token_hash: &str, now: Millis) -> Result<ApiToken>;
     /// The live token with this hash; marks it used (at most once a minute).
     async fn api_token(&self, token_hash: &str, now: Millis) -> Result<Option<(TokenId, UserId)>>;
     async fn api_tokens(&self, user: UserId) -> Result<Vec<ApiToken>>;

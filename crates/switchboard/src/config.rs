@@ -64,27 +64,15 @@ impl Config {
                 return Err(format!("config file {} does not exist", f.display()));
             }
             Some(f) => figment = figment.merge(Toml::file(f)),
-            None if Path::new("switchboard.toml").exists() => {
-                figment = figment.merge(Toml::file("switchboard.toml"))
-            }
+            None if Path::new("switchboard.toml").exists() => figment = figment.merge(Toml::file("switchboard.toml")),
             None => {}
         }
         figment = figment
             .merge(Env::prefixed("SWITCHBOARD_").ignore(&["config"]))
-            .merge(
-                Env::raw()
-                    .only(&["DATABASE_URL"])
-                    .map(|_| "database_url".into()),
-            )
+            .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database_url".into()))
             .merge(Serialized::defaults(overrides));
-        let mut config: Config = figment
-            .extract()
-            .map_err(|e| format!("configuration: {e}"))?;
-        if config
-            .database_url
-            .as_deref()
-            .is_some_and(|u| u.trim().is_empty())
-        {
+        let mut config: Config = figment.extract().map_err(|e| format!("configuration: {e}"))?;
+        if config.database_url.as_deref().is_some_and(|u| u.trim().is_empty()) {
             config.database_url = None;
         }
         Ok(config)
@@ -122,10 +110,7 @@ pub fn without_password(url: &str) -> String {
         return url.to_string();
     };
     match rest.split_once('@') {
-        Some((creds, host)) => format!(
-            "{scheme}://{}@{host}",
-            creds.split(':').next().unwrap_or_default()
-        ),
+        Some((creds, host)) => format!("{scheme}://{}@{host}", creds.split(':').next().unwrap_or_default()),
         None => url.to_string(),
     }
 }
@@ -151,10 +136,7 @@ mod tests {
 
     #[test]
     fn passwords_are_not_shown() {
-        assert_eq!(
-            without_password("postgres://sb:secret@db/x"),
-            "postgres://sb@db/x"
-        );
+        assert_eq!(without_password("postgres://sb:secret@db/x"), "postgres://sb@db/x");
         assert_eq!(without_password("postgres://db/x"), "postgres://db/x");
     }
 

@@ -24,9 +24,7 @@ pub fn random_secret() -> String {
 pub fn random_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();
-    (0..20)
-        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
-        .collect()
+    (0..20).map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())])).collect()
 }
 
 /// Tokens and session ids are stored only as their SHA-256.
@@ -63,10 +61,7 @@ pub async fn verify_password(password: String, hash: Option<String>) -> bool {
                 })
                 .clone()
         });
-        known
-            && Argon2::default()
-                .verify_password(password.as_bytes(), hash.as_str())
-                .is_ok()
+        known && Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok()
     })
     .await
     .unwrap_or(false)
@@ -74,10 +69,7 @@ pub async fn verify_password(password: String, hash: Option<String>) -> bool {
 
 pub fn check_password_strength(password: &str) -> Result<(), ApiError> {
     if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(ApiError::invalid(
-            "password",
-            format!("must be at least {MIN_PASSWORD_LEN} characters"),
-        ));
+        return Err(ApiError::invalid("password", format!("must be at least {MIN_PASSWORD_LEN} characters")));
     }
     Ok(())
 }
@@ -128,16 +120,9 @@ pub async fn ensure_first_admin(
 }
 
 /// Sets a new password and ends every session of its owner.
-pub async fn set_password(
-    store: &dyn Store,
-    who: PrincipalRef,
-    password: &str,
-) -> Result<(), ApiError> {
+pub async fn set_password(store: &dyn Store, who: PrincipalRef, password: &str) -> Result<(), ApiError> {
     check_password_strength(password)?;
     let hash = hash_password(password.to_string()).await?;
     store.set_password(who, &hash).await?;
-    store
-        .delete_sessions_of(who)
-        .await
-        .map_err(|e: StoreError| ApiError::from(e))
+    store.delete_sessions_of(who).await.map_err(|e: StoreError| ApiError::from(e))
 }

@@ -80,11 +80,7 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<axum::
 }
 
 impl Application {
-    pub async fn build(
-        settings: Settings,
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-    ) -> std::io::Result<Self> {
+    pub async fn build(settings: Settings, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
         std::fs::create_dir_all(&settings.attachments_dir)?;
         let files: Arc<dyn ObjectStore> = Arc::new(
             LocalFileSystem::new_with_prefix(&settings.attachments_dir)
@@ -92,20 +88,9 @@ impl Application {
         );
         let listener = TcpListener::bind(&settings.listen).await?;
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let state = AppState {
-            store,
-            clock,
-            files,
-            settings: Arc::new(settings),
-            shutdown: shutdown_rx,
-        };
+        let state = AppState { store, clock, files, settings: Arc::new(settings), shutdown: shutdown_rx };
         let router = router(state.clone());
-        Ok(Self {
-            listener,
-            router,
-            shutdown,
-            state,
-        })
+        Ok(Self { listener, router, shutdown, state })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -118,38 +103,37 @@ impl Application {
 
     /// Serves until `stop` resolves, then lets in-flight requests finish and
     /// ends live streams.
-    pub async fn run_until(
-        self,
-        stop: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let shutdown = self.shutdown;
         let signal = async move {
             stop.await;
             let _ = shutdown.send(true);
         };
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(signal)
-            .await
+        axum::serve(self.listener, self.router).with_graceful_shutdown(signal).await
     }
 }
 
 /// The whole HTTP surface. The OpenAPI document is generated from the same
 /// route registrations, so a route cannot be missing from it.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = OpenApiRouter::with_openapi(crate::api::doc())
-        .nest("/api/v1", crate::api::router())
-        .split_for_parts();
+    let (api, openapi) =
+        OpenApiRouter::with_openapi(crate::api::doc()).nest("/api/v1", crate::api::router()).split_for_parts();
     let openapi = Arc::new(openapi);
     let request_id = HeaderName::from_static("x-request-id");
     let limit = state.settings.max_body_bytes;
     Router::new()
         .merge(api)
-        .route("/api/v1/openapi.json", get(move || {
-            let doc = openapi.clone();
-            async move { axum::Json(doc.as_ref().clone()) }
-        }))
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = openapi.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
         .route("/health", get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }))
-        .fallback(|| async { crate::ApiError::NotFound })
+        .fallback(|| async {
+            crate::ApiError::BadRequest { code: "no_route", message: "there is no such endpoint; see /api/v1/openapi.json".into() }
+        })
         .with_state(state)
         .layer(axum::middleware::map_response(json_errors))
         .layer(DefaultBodyLimit::max(limit))
@@ -188,19 +172,10 @@ async fn json_errors(response: Response<axum::body::Body>) -> Response<axum::bod
         s if s.is_server_error() => "internal",
         _ => "bad_request",
     };
-    let message = if text.trim().is_empty() {
-        status.canonical_reason().unwrap_or("error").to_string()
-    } else {
-        text
-    };
-    let body =
-        serde_json::json!({ "error": { "code": code, "message": message, "details": null } });
+    let message = if text.trim().is_empty() { status.canonical_reason().unwrap_or("error").to_string() } else { text };
+    let body = serde_json::json!({ "error": { "code": code, "message": message, "details": null } });
     let mut response = (status, axum::Json(body)).into_response();
-    for (name, value) in parts
-        .headers
-        .iter()
-        .filter(|(n, _)| *n == "allow" || *n == "retry-after")
-    {
+    for (name, value) in parts.headers.iter().filter(|(n, _)| *n == "allow" || *n == "retry-after") {
         response.headers_mut().insert(name.clone(), value.clone());
     }
     response

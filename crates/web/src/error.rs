@@ -40,10 +40,7 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> Self {
-        ApiError::BadRequest {
-            code: "bad_request",
-            message: message.into(),
-        }
+        ApiError::BadRequest { code: "bad_request", message: message.into() }
     }
 
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
@@ -91,9 +88,12 @@ impl ApiError {
                 format!("too many attempts; try again in {retry_after_secs} seconds"),
                 Value::Null,
             ),
-            ApiError::Internal(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; it has been logged".into(), Value::Null)
-            }
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error; it has been logged".into(),
+                Value::Null,
+            ),
         }
     }
 }
@@ -118,9 +118,7 @@ impl IntoResponse for ApiError {
                 }
             }
             ApiError::Unauthorized(_) => {
-                response
-                    .headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             _ => {}
         }
@@ -138,10 +136,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::NotFound,
-            StoreError::Duplicate(field) => ApiError::Conflict {
-                code: "duplicate",
-                message: format!("{field} is already taken"),
-            },
+            StoreError::Duplicate(field) => {
+                ApiError::Conflict { code: "duplicate", message: format!("{field} is already taken") }
+            }
             StoreError::VersionConflict => ApiError::Conflict {
                 code: "conflict",
                 message: "the record was changed by someone else; reload and try again".into(),
@@ -150,9 +147,7 @@ impl From<StoreError> for ApiError {
                 code: "idempotency_key_reused",
                 message: "this Idempotency-Key was already used for a different request".into(),
             },
-            StoreError::MissingReference(what) => {
-                ApiError::invalid("reference", format!("{what} does not exist"))
-            }
+            StoreError::MissingReference(what) => ApiError::invalid("reference", format!("{what} does not exist")),
             StoreError::Backend(m) | StoreError::Corrupt(m) => ApiError::Internal(m),
         }
     }

@@ -43,11 +43,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             }
         })?;
         let value = serde_json::from_slice(&raw).map_err(|e| ApiError::BadRequest {
-            code: if e.is_data() {
-                "invalid_field"
-            } else {
-                "invalid_json"
-            },
+            code: if e.is_data() { "invalid_field" } else { "invalid_json" },
             message: e.to_string(),
         })?;
         Ok(Self { value, raw })
@@ -64,16 +60,9 @@ pub struct Caller {
 }
 
 fn cookie(parts: &Parts, name: &str) -> Option<String> {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|all| {
-            all.split(';')
-                .map(str::trim)
-                .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=').map(str::to_string))
-        })
+    parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|all| {
+        all.split(';').map(str::trim).find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=').map(str::to_string))
+    })
 }
 
 /// A cookie-authenticated write must come from our own pages: browsers send
@@ -82,21 +71,12 @@ fn cross_site(parts: &Parts) -> bool {
     if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return false;
     }
-    let site = parts
-        .headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok());
+    let site = parts.headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     if matches!(site, Some("cross-site") | Some("same-site")) {
         return true;
     }
-    let origin = parts
-        .headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok());
-    let host = parts
-        .headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok());
+    let origin = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok());
     match (origin, host) {
         (Some(o), Some(h)) => o.split("://").nth(1) != Some(h),
         _ => false,
@@ -106,28 +86,20 @@ fn cross_site(parts: &Parts) -> bool {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let now = state.now();
         let bearer = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim);
         let (who, session) = if let Some(token) = bearer {
             let (_, user) = state
                 .store
                 .api_token(&hash_token(token), now)
                 .await?
-                .ok_or(ApiError::Unauthorized(
-                    "the API token is unknown or revoked",
-                ))?;
+                .ok_or(ApiError::Unauthorized("the API token is unknown or revoked"))?;
             (PrincipalRef::Staff(user), None)
         } else if let Some(token) = cookie(parts, SESSION_COOKIE) {
             let hash = hash_token(&token);
@@ -135,58 +107,37 @@ impl FromRequestParts<AppState> for Caller {
                 .store
                 .session(&hash, now)
                 .await?
-                .ok_or(ApiError::Unauthorized(
-                    "the session has ended; sign in again",
-                ))?;
+                .ok_or(ApiError::Unauthorized("the session has ended; sign in again"))?;
             if cross_site(parts) {
                 return Err(ApiError::Forbidden);
             }
             (who, Some(hash))
         } else {
-            return Err(ApiError::Unauthorized(
-                "sign in, or send Authorization: Bearer <token>",
-            ));
+            return Err(ApiError::Unauthorized("sign in, or send Authorization: Bearer <token>"));
         };
         let principal = match who {
             PrincipalRef::Staff(id) => {
-                let (user, p) = state
-                    .store
-                    .staff_principal(id)
-                    .await?
-                    .ok_or(ApiError::Unauthorized("unknown user"))?;
+                let (user, p) = state.store.staff_principal(id).await?.ok_or(ApiError::Unauthorized("unknown user"))?;
                 if !user.active {
                     return Err(ApiError::Unauthorized("this account is deactivated"));
                 }
                 Principal::Staff(p)
             }
             PrincipalRef::Customer(id) => {
-                let (_, p) = state
-                    .store
-                    .customer_principal(id)
-                    .await?
-                    .ok_or(ApiError::Unauthorized("unknown customer"))?;
+                let (_, p) =
+                    state.store.customer_principal(id).await?.ok_or(ApiError::Unauthorized("unknown customer"))?;
                 Principal::Customer(p)
             }
         };
-        Ok(Caller {
-            principal,
-            who,
-            session,
-        })
+        Ok(Caller { principal, who, session })
     }
 }
 
 impl Caller {
     pub fn actor(&self) -> Actor {
         match self.who {
-            PrincipalRef::Staff(u) => Actor {
-                kind: AuthorKind::Staff,
-                id: Some(u.0),
-            },
-            PrincipalRef::Customer(c) => Actor {
-                kind: AuthorKind::Customer,
-                id: Some(c.0),
-            },
+            PrincipalRef::Staff(u) => Actor { kind: AuthorKind::Staff, id: Some(u.0) },
+            PrincipalRef::Customer(c) => Actor { kind: AuthorKind::Customer, id: Some(c.0) },
         }
     }
 
@@ -210,26 +161,13 @@ impl Caller {
         if self.principal.may(action, None) {
             return Ok(());
         }
-        state
-            .audit(
-                &self.label(),
-                &format!("{action:?}"),
-                "-",
-                false,
-                serde_json::Value::Null,
-            )
-            .await;
+        state.audit(&self.label(), &format!("{action:?}"), "-", false, serde_json::Value::Null).await;
         Err(ApiError::Forbidden)
     }
 
     /// Allows an action on a ticket. A ticket the caller may not see is 404,
     /// so ids do not leak; one they see but may not change is 403.
-    pub async fn require_ticket(
-        &self,
-        state: &AppState,
-        action: Action,
-        ticket: &Ticket,
-    ) -> ApiResult<()> {
+    pub async fn require_ticket(&self, state: &AppState, action: Action, ticket: &Ticket) -> ApiResult<()> {
         if self.principal.may(action, Some(ticket)) {
             return Ok(());
         }
@@ -242,11 +180,7 @@ impl Caller {
                 serde_json::Value::Null,
             )
             .await;
-        if self.principal.can_see(ticket) {
-            Err(ApiError::Forbidden)
-        } else {
-            Err(ApiError::NotFound)
-        }
+        if self.principal.can_see(ticket) { Err(ApiError::Forbidden) } else { Err(ApiError::NotFound) }
     }
 }
 
@@ -260,16 +194,12 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         let Some(raw) = parts.headers.get(header::IF_MATCH) else {
             return Ok(IfMatch(None));
         };
-        let text = raw
-            .to_str()
-            .map_err(|_| ApiError::bad_request("If-Match is not text"))?;
+        let text = raw.to_str().map_err(|_| ApiError::bad_request("If-Match is not text"))?;
         if text.trim() == "*" {
             return Ok(IfMatch(None));
         }
         parse_etag(text).map(|v| IfMatch(Some(v))).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "If-Match must be an ETag this API gave, like \"3\"; got {text}"
-            ))
+            ApiError::bad_request(format!("If-Match must be an ETag this API gave, like \"3\"; got {text}"))
         })
     }
 }
@@ -279,11 +209,7 @@ pub fn etag(version: i64) -> String {
 }
 
 fn parse_etag(text: &str) -> Option<i64> {
-    text.trim()
-        .trim_start_matches("W/")
-        .trim_matches('"')
-        .parse()
-        .ok()
+    text.trim().trim_start_matches("W/").trim_matches('"').parse().ok()
 }
 
 /// The `Idempotency-Key` header, if sent.
@@ -296,14 +222,9 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyHeader {
         let Some(raw) = parts.headers.get("idempotency-key") else {
             return Ok(Self(None));
         };
-        let key = raw
-            .to_str()
-            .map_err(|_| ApiError::bad_request("Idempotency-Key must be text"))?
-            .trim();
+        let key = raw.to_str().map_err(|_| ApiError::bad_request("Idempotency-Key must be text"))?.trim();
         if key.is_empty() || key.len() > 255 {
-            return Err(ApiError::bad_request(
-                "Idempotency-Key must be 1 to 255 characters",
-            ));
+            return Err(ApiError::bad_request("Idempotency-Key must be 1 to 255 characters"));
         }
         Ok(Self(Some(key.to_string())))
     }

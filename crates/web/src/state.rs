@@ -26,14 +26,7 @@ impl AppState {
 
     /// Records an audit entry. A failure to audit is logged, not returned:
     /// the action itself already happened or was refused.
-    pub async fn audit(
-        &self,
-        actor: &str,
-        action: &str,
-        target: &str,
-        allowed: bool,
-        detail: serde_json::Value,
-    ) {
+    pub async fn audit(&self, actor: &str, action: &str, target: &str, allowed: bool, detail: serde_json::Value) {
         let entry = NewAuditEntry {
             at: self.now(),
             actor: actor.to_string(),

@@ -14,12 +14,7 @@ const MANAGER: UserId = UserId(20);
 const ADMIN: UserId = UserId(30);
 const ORG: OrganizationId = OrganizationId(5);
 
-fn ticket(
-    team: Option<TeamId>,
-    assignee: Option<UserId>,
-    requester: i64,
-    org: Option<OrganizationId>,
-) -> Ticket {
+fn ticket(team: Option<TeamId>, assignee: Option<UserId>, requester: i64, org: Option<OrganizationId>) -> Ticket {
     Ticket {
         id: TicketId(1),
         subject: "s".into(),
@@ -43,13 +38,7 @@ fn ticket(
     }
 }
 
-fn staff(
-    user: UserId,
-    role: Role,
-    teams: &[TeamId],
-    led: &[TeamId],
-    reports: &[UserId],
-) -> Principal {
+fn staff(user: UserId, role: Role, teams: &[TeamId], led: &[TeamId], reports: &[UserId]) -> Principal {
     Principal::Staff(StaffPrincipal {
         user_id: user,
         role,
@@ -89,48 +78,18 @@ fn ticket_visibility_by_principal() {
     let cases: &[(&str, Principal, &Ticket, bool)] = &[
         ("agent sees own team", agent_a(), &in_a, true),
         ("agent not other team", agent_a(), &in_b, false),
-        (
-            "agent sees assigned in other team",
-            agent_a(),
-            &in_b_assigned_to_agent,
-            true,
-        ),
-        (
-            "agent not other's in other team",
-            agent_a(),
-            &in_b_assigned_other,
-            false,
-        ),
+        ("agent sees assigned in other team", agent_a(), &in_b_assigned_to_agent, true),
+        ("agent not other's in other team", agent_a(), &in_b_assigned_other, false),
         ("agent sees general queue", agent_a(), &no_team, true),
         ("manager sees led team", manager_b(), &in_b, true),
         ("manager not unled team", manager_b(), &in_a, false),
-        (
-            "manager sees report's assigned",
-            manager_b(),
-            &ticket(Some(TEAM_A), Some(AGENT), 1, None),
-            true,
-        ),
+        ("manager sees report's assigned", manager_b(), &ticket(Some(TEAM_A), Some(AGENT), 1, None), true),
         ("admin sees all", admin(), &in_a, true),
         ("admin sees all b", admin(), &in_b_assigned_other, true),
         ("customer sees own", customer(100, false), &in_b, true),
-        (
-            "customer not others'",
-            customer(100, false),
-            &org_ticket,
-            false,
-        ),
-        (
-            "customer sees org's when shared",
-            customer(100, true),
-            &org_ticket,
-            true,
-        ),
-        (
-            "customer not general queue",
-            customer(102, true),
-            &no_team,
-            false,
-        ),
+        ("customer not others'", customer(100, false), &org_ticket, false),
+        ("customer sees org's when shared", customer(100, true), &org_ticket, true),
+        ("customer not general queue", customer(102, true), &no_team, false),
     ];
     for (name, p, t, want) in cases {
         assert_eq!(p.can_see(t), *want, "{name}");
@@ -184,11 +143,7 @@ fn role_action_matrix() {
             ],
         ),
         ("admin", admin(), Action::ALL),
-        (
-            "customer",
-            customer(100, false),
-            &[ViewTicket, CreateTicket, ReplyPublic],
-        ),
+        ("customer", customer(100, false), &[ViewTicket, CreateTicket, ReplyPublic]),
     ];
     for (name, p, allowed) in expect {
         for action in Action::ALL {
@@ -210,12 +165,7 @@ fn role_action_matrix() {
 #[test]
 fn scopes_match_can_see() {
     match customer(7, true).ticket_scope() {
-        TicketScope::Limited {
-            requester_id,
-            organization_id,
-            no_team,
-            ..
-        } => {
+        TicketScope::Limited { requester_id, organization_id, no_team, .. } => {
             assert_eq!(requester_id, Some(CustomerId(7)));
             assert_eq!(organization_id, Some(ORG));
             assert!(!no_team);
@@ -223,9 +173,7 @@ fn scopes_match_can_see() {
         TicketScope::All => unreachable!("customer scope is limited"),
     }
     match customer(7, false).ticket_scope() {
-        TicketScope::Limited {
-            organization_id, ..
-        } => assert_eq!(organization_id, None),
+        TicketScope::Limited { organization_id, .. } => assert_eq!(organization_id, None),
         TicketScope::All => unreachable!("customer scope is limited"),
     }
     assert_eq!(admin().ticket_scope(), TicketScope::All);

@@ -3,9 +3,7 @@ use domain::{CustomerId, Millis, TokenId, UserId};
 
 use super::{SqlStore, page_by_id, returned_id};
 use crate::rows::{self, to_json};
-use crate::{
-    ApiToken, AuditEntry, AuthStore, NewAuditEntry, Page, PageRequest, PrincipalRef, Result,
-};
+use crate::{ApiToken, AuditEntry, AuthStore, NewAuditEntry, Page, PageRequest, PrincipalRef, Result};
 
 fn principal_columns(who: PrincipalRef) -> (&'static str, i64) {
     match who {
@@ -19,13 +17,7 @@ const LAST_USED_GRANULARITY_MS: i64 = 60_000;
 
 #[async_trait]
 impl AuthStore for SqlStore {
-    async fn create_session(
-        &self,
-        token_hash: &str,
-        who: PrincipalRef,
-        now: Millis,
-        expires_at: Millis,
-    ) -> Result<()> {
+    async fn create_session(&self, token_hash: &str, who: PrincipalRef, now: Millis, expires_at: Millis) -> Result<()> {
         let (kind, id) = principal_columns(who);
         self.execute(
             "INSERT INTO sessions (token_hash, principal_kind, principal_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
@@ -54,11 +46,7 @@ impl AuthStore for SqlStore {
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        self.execute(
-            "DELETE FROM sessions WHERE token_hash = $1",
-            vec![token_hash.into()],
-        )
-        .await?;
+        self.execute("DELETE FROM sessions WHERE token_hash = $1", vec![token_hash.into()]).await?;
         Ok(())
     }
 
@@ -72,13 +60,7 @@ impl AuthStore for SqlStore {
         Ok(())
     }
 
-    async fn create_api_token(
-        &self,
-        user: UserId,
-        name: &str,
-        token_hash: &str,
-        now: Millis,
-    ) -> Result<ApiToken> {
+    async fn create_api_token(&self, user: UserId, name: &str, token_hash: &str, now: Millis) -> Result<ApiToken> {
         let mut tx = self.begin().await?;
         let id = returned_id(
             &tx.fetch(
@@ -109,28 +91,15 @@ impl AuthStore for SqlStore {
             return Ok(None);
         };
         let (id, user) = (r.int(0)?, r.int(1)?);
-        if r.opt_int(2)?
-            .is_none_or(|t| now - t > LAST_USED_GRANULARITY_MS)
-        {
-            self.execute(
-                "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2",
-                vec![now.into(), id.into()],
-            )
-            .await?;
+        if r.opt_int(2)?.is_none_or(|t| now - t > LAST_USED_GRANULARITY_MS) {
+            self.execute("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2", vec![now.into(), id.into()]).await?;
         }
         Ok(Some((TokenId(id), UserId(user))))
     }
 
     async fn api_tokens(&self, user: UserId) -> Result<Vec<ApiToken>> {
-        let sql = format!(
-            "SELECT {} FROM api_tokens WHERE user_id = $1 ORDER BY id",
-            rows::TOKEN_COLS
-        );
-        self.fetch(&sql, vec![user.0.into()])
-            .await?
-            .iter()
-            .map(rows::api_token)
-            .collect()
+        let sql = format!("SELECT {} FROM api_tokens WHERE user_id = $1 ORDER BY id", rows::TOKEN_COLS);
+        self.fetch(&sql, vec![user.0.into()]).await?.iter().map(rows::api_token).collect()
     }
 
     async fn revoke_api_token(&self, user: UserId, id: TokenId, now: Millis) -> Result<bool> {
@@ -144,11 +113,7 @@ impl AuthStore for SqlStore {
     }
 
     async fn record_login_failure(&self, key: &str, now: Millis) -> Result<()> {
-        self.execute(
-            "INSERT INTO login_failures (key, at) VALUES ($1, $2)",
-            vec![key.into(), now.into()],
-        )
-        .await?;
+        self.execute("INSERT INTO login_failures (key, at) VALUES ($1, $2)", vec![key.into(), now.into()]).await?;
         Ok(())
     }
 
@@ -163,18 +128,21 @@ impl AuthStore for SqlStore {
     }
 
     async fn clear_login_failures(&self, key: &str) -> Result<()> {
-        self.execute(
-            "DELETE FROM login_failures WHERE key = $1",
-            vec![key.into()],
-        )
-        .await?;
+        self.execute("DELETE FROM login_failures WHERE key = $1", vec![key.into()]).await?;
         Ok(())
     }
 
     async fn append_audit(&self, e: NewAuditEntry) -> Result<()> {
         self.execute(
             "INSERT INTO audit_log (at, actor, action, target, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)",
-            vec![e.at.into(), e.actor.into(), e.action.into(), e.target.into(), e.outcome.into(), to_json(&e.detail).into()],
+            vec![
+                e.at.into(),
+                e.actor.into(),
+                e.action.into(),
+                e.target.into(),
+                e.outcome.into(),
+                to_json(&e.detail).into(),
+            ],
         )
         .await?;
         Ok(())
@@ -183,11 +151,8 @@ impl AuthStore for SqlStore {
     async fn audit(&self, page: PageRequest) -> Result<Page<AuditEntry>> {
         let limit = page.limit.clamp(1, 1000);
         // Newest first: the cursor is the last id seen.
-        let sql = format!(
-            "SELECT {} FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT {}",
-            rows::AUDIT_COLS,
-            limit + 1
-        );
+        let sql =
+            format!("SELECT {} FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT {}", rows::AUDIT_COLS, limit + 1);
         let items = self
             .fetch(&sql, vec![page.after.unwrap_or(i64::MAX).into()])
             .await?

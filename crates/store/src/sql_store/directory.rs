@@ -6,16 +6,12 @@ use super::idempotency::insert_once;
 use super::{Params, SqlStore, page_by_id};
 use crate::rows::{self, to_json};
 use crate::{
-    Created, Credentials, DirectoryStore, IdempotencyKey, Page, PageRequest, PrincipalRef, Result,
-    SqlValue, StoreError, Transaction,
+    Created, Credentials, DirectoryStore, IdempotencyKey, Page, PageRequest, PrincipalRef, Result, SqlValue,
+    StoreError, Transaction,
 };
 
 fn updated(n: u64) -> Result<()> {
-    if n == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::NotFound)
-    }
+    if n == 1 { Ok(()) } else { Err(StoreError::NotFound) }
 }
 
 fn limit(page: PageRequest) -> u32 {
@@ -23,20 +19,33 @@ fn limit(page: PageRequest) -> u32 {
 }
 
 async fn set_members(tx: &mut dyn Transaction, team: TeamId, members: &[UserId]) -> Result<()> {
-    tx.execute(
-        "DELETE FROM team_members WHERE team_id = $1",
-        vec![team.0.into()],
-    )
-    .await?;
+    tx.execute("DELETE FROM team_members WHERE team_id = $1", vec![team.0.into()]).await?;
     for m in members {
-        tx.execute(
-            "INSERT INTO team_members (team_id, user_id) VALUES ($1, $2)",
-            vec![team.0.into(), m.0.into()],
-        )
-        .await?;
+        tx.execute("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2)", vec![team.0.into(), m.0.into()])
+            .await?;
     }
     Ok(())
 }
+
+/// The customer with this email, or a new one: (id, organization).
+pub(crate) async fn find_or_insert_customer(
+    tx: &mut dyn Transaction,
+    c: &Customer,
+) -> Result<(CustomerId, Option<OrganizationId>)> {
+    let found =
+        tx.fetch("SELECT id, organization_id FROM customers WHERE email = $1", vec![c.email.clone().into()]).await?;
+    if let Some(r) = found.first() {
+        return Ok((CustomerId(r.int(0)?), r.opt_int(1)?.map(OrganizationId)));
+    }
+    let mut values = customer_values(c);
+    values.push(SqlValue::Null);
+    let id = super::returned_id(&tx.fetch(INSERT_CUSTOMER, values).await?)?;
+    Ok((CustomerId(id), c.organization_id))
+}
+
+const INSERT_CUSTOMER: &str = "INSERT INTO customers (email, name, phone, organization_id, tier, annual_value_cents, tags, \
+    time_zone, locale, external_id, churned_at, created_at, updated_at, password_hash) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id";
 
 fn org_values(o: &Organization) -> Vec<SqlValue> {
     vec![
@@ -83,11 +92,7 @@ fn user_values(u: &User) -> Vec<SqlValue> {
 
 impl SqlStore {
     async fn ids(&self, sql: &str, id: i64) -> Result<Vec<i64>> {
-        self.fetch(sql, vec![id.into()])
-            .await?
-            .iter()
-            .map(|r| r.int(0))
-            .collect()
+        self.fetch(sql, vec![id.into()]).await?.iter().map(|r| r.int(0)).collect()
     }
 }
 
@@ -108,10 +113,7 @@ impl DirectoryStore for SqlStore {
         )
         .await?;
         tx.commit().await?;
-        Ok(Created {
-            id: OrganizationId(c.id),
-            replayed: c.replayed,
-        })
+        Ok(Created { id: OrganizationId(c.id), replayed: c.replayed })
     }
 
     async fn update_organization(&self, org: &Organization) -> Result<()> {
@@ -128,14 +130,8 @@ impl DirectoryStore for SqlStore {
     }
 
     async fn organization(&self, id: OrganizationId) -> Result<Option<Organization>> {
-        let sql = format!(
-            "SELECT {} FROM organizations WHERE id = $1",
-            rows::ORGANIZATION_COLS
-        );
-        self.fetch_one(&sql, vec![id.0.into()])
-            .await?
-            .map(|r| rows::organization(&r))
-            .transpose()
+        let sql = format!("SELECT {} FROM organizations WHERE id = $1", rows::ORGANIZATION_COLS);
+        self.fetch_one(&sql, vec![id.0.into()]).await?.map(|r| rows::organization(&r)).transpose()
     }
 
     async fn organizations(&self, page: PageRequest) -> Result<Page<Organization>> {
@@ -161,21 +157,9 @@ impl DirectoryStore for SqlStore {
     ) -> Result<Created<CustomerId>> {
         let mut values = customer_values(&customer);
         values.push(password_hash.into());
-        let (tx, c) = insert_once(
-            self,
-            idem,
-            customer.created_at,
-            "INSERT INTO customers (email, name, phone, organization_id, tier, annual_value_cents, tags, time_zone, \
-             locale, external_id, churned_at, created_at, updated_at, password_hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
-            values,
-        )
-        .await?;
+        let (tx, c) = insert_once(self, idem, customer.created_at, INSERT_CUSTOMER, values).await?;
         tx.commit().await?;
-        Ok(Created {
-            id: CustomerId(c.id),
-            replayed: c.replayed,
-        })
+        Ok(Created { id: CustomerId(c.id), replayed: c.replayed })
     }
 
     async fn update_customer(&self, c: &Customer) -> Result<()> {
@@ -193,48 +177,24 @@ impl DirectoryStore for SqlStore {
     }
 
     async fn customer(&self, id: CustomerId) -> Result<Option<Customer>> {
-        let sql = format!(
-            "SELECT {} FROM customers WHERE id = $1",
-            rows::CUSTOMER_COLS
-        );
-        self.fetch_one(&sql, vec![id.0.into()])
-            .await?
-            .map(|r| rows::customer(&r))
-            .transpose()
+        let sql = format!("SELECT {} FROM customers WHERE id = $1", rows::CUSTOMER_COLS);
+        self.fetch_one(&sql, vec![id.0.into()]).await?.map(|r| rows::customer(&r)).transpose()
     }
 
     async fn customer_by_email(&self, email: &str) -> Result<Option<Customer>> {
-        let sql = format!(
-            "SELECT {} FROM customers WHERE email = $1",
-            rows::CUSTOMER_COLS
-        );
-        self.fetch_one(&sql, vec![email.to_lowercase().into()])
-            .await?
-            .map(|r| rows::customer(&r))
-            .transpose()
+        let sql = format!("SELECT {} FROM customers WHERE email = $1", rows::CUSTOMER_COLS);
+        self.fetch_one(&sql, vec![email.to_lowercase().into()]).await?.map(|r| rows::customer(&r)).transpose()
     }
 
-    async fn customers(
-        &self,
-        page: PageRequest,
-        organization: Option<OrganizationId>,
-    ) -> Result<Page<Customer>> {
+    async fn customers(&self, page: PageRequest, organization: Option<OrganizationId>) -> Result<Page<Customer>> {
         let mut p = Params::default();
         let mut cond = format!("id > {}", p.push(page.after.unwrap_or(0)));
         if let Some(o) = organization {
             cond.push_str(&format!(" AND organization_id = {}", p.push(o.0)));
         }
-        let sql = format!(
-            "SELECT {} FROM customers WHERE {cond} ORDER BY id LIMIT {}",
-            rows::CUSTOMER_COLS,
-            limit(page) + 1
-        );
-        let items = self
-            .fetch(&sql, p.values)
-            .await?
-            .iter()
-            .map(rows::customer)
-            .collect::<Result<_>>()?;
+        let sql =
+            format!("SELECT {} FROM customers WHERE {cond} ORDER BY id LIMIT {}", rows::CUSTOMER_COLS, limit(page) + 1);
+        let items = self.fetch(&sql, p.values).await?.iter().map(rows::customer).collect::<Result<_>>()?;
         Ok(page_by_id(items, limit(page), |c: &Customer| c.id.0))
     }
 
@@ -256,10 +216,7 @@ impl DirectoryStore for SqlStore {
         )
         .await?;
         tx.commit().await?;
-        Ok(Created {
-            id: UserId(c.id),
-            replayed: c.replayed,
-        })
+        Ok(Created { id: UserId(c.id), replayed: c.replayed })
     }
 
     async fn update_user(&self, u: &User) -> Result<()> {
@@ -277,18 +234,11 @@ impl DirectoryStore for SqlStore {
 
     async fn user(&self, id: UserId) -> Result<Option<User>> {
         let sql = format!("SELECT {} FROM users WHERE id = $1", rows::USER_COLS);
-        self.fetch_one(&sql, vec![id.0.into()])
-            .await?
-            .map(|r| rows::user(&r))
-            .transpose()
+        self.fetch_one(&sql, vec![id.0.into()]).await?.map(|r| rows::user(&r)).transpose()
     }
 
     async fn users(&self, page: PageRequest) -> Result<Page<User>> {
-        let sql = format!(
-            "SELECT {} FROM users WHERE id > $1 ORDER BY id LIMIT {}",
-            rows::USER_COLS,
-            limit(page) + 1
-        );
+        let sql = format!("SELECT {} FROM users WHERE id > $1 ORDER BY id LIMIT {}", rows::USER_COLS, limit(page) + 1);
         let items = self
             .fetch(&sql, vec![page.after.unwrap_or(0).into()])
             .await?
@@ -309,9 +259,7 @@ impl DirectoryStore for SqlStore {
     async fn set_password(&self, who: PrincipalRef, hash: &str) -> Result<()> {
         let (sql, id) = match who {
             PrincipalRef::Staff(u) => ("UPDATE users SET password_hash = $1 WHERE id = $2", u.0),
-            PrincipalRef::Customer(c) => {
-                ("UPDATE customers SET password_hash = $1 WHERE id = $2", c.0)
-            }
+            PrincipalRef::Customer(c) => ("UPDATE customers SET password_hash = $1 WHERE id = $2", c.0),
         };
         updated(self.execute(sql, vec![hash.into(), id.into()]).await?)
     }
@@ -319,10 +267,7 @@ impl DirectoryStore for SqlStore {
     async fn credentials(&self, email: &str) -> Result<Option<Credentials>> {
         let email = email.trim().to_lowercase();
         if let Some(r) = self
-            .fetch_one(
-                "SELECT id, password_hash, active FROM users WHERE email = $1",
-                vec![email.clone().into()],
-            )
+            .fetch_one("SELECT id, password_hash, active FROM users WHERE email = $1", vec![email.clone().into()])
             .await?
         {
             return Ok(r.opt_text(1)?.map(|hash| Credentials {
@@ -347,11 +292,7 @@ impl DirectoryStore for SqlStore {
         .transpose()
     }
 
-    async fn create_team(
-        &self,
-        team: Team,
-        idem: Option<IdempotencyKey>,
-    ) -> Result<Created<TeamId>> {
+    async fn create_team(&self, team: Team, idem: Option<IdempotencyKey>) -> Result<Created<TeamId>> {
         let (mut tx, c) = insert_once(
             self,
             idem,
@@ -370,10 +311,7 @@ impl DirectoryStore for SqlStore {
             set_members(tx.as_mut(), TeamId(c.id), &team.member_ids).await?;
         }
         tx.commit().await?;
-        Ok(Created {
-            id: TeamId(c.id),
-            replayed: c.replayed,
-        })
+        Ok(Created { id: TeamId(c.id), replayed: c.replayed })
     }
 
     async fn update_team(&self, team: &Team) -> Result<()> {
@@ -402,10 +340,7 @@ impl DirectoryStore for SqlStore {
         };
         let mut team = rows::team(&r)?;
         team.member_ids = self
-            .ids(
-                "SELECT user_id FROM team_members WHERE team_id = $1 ORDER BY user_id",
-                id.0,
-            )
+            .ids("SELECT user_id FROM team_members WHERE team_id = $1 ORDER BY user_id", id.0)
             .await?
             .into_iter()
             .map(UserId)
@@ -415,19 +350,8 @@ impl DirectoryStore for SqlStore {
 
     async fn teams(&self) -> Result<Vec<Team>> {
         let sql = format!("SELECT {} FROM teams ORDER BY name", rows::TEAM_COLS);
-        let mut teams = self
-            .fetch(&sql, vec![])
-            .await?
-            .iter()
-            .map(rows::team)
-            .collect::<Result<Vec<_>>>()?;
-        for r in self
-            .fetch(
-                "SELECT team_id, user_id FROM team_members ORDER BY user_id",
-                vec![],
-            )
-            .await?
-        {
+        let mut teams = self.fetch(&sql, vec![]).await?.iter().map(rows::team).collect::<Result<Vec<_>>>()?;
+        for r in self.fetch("SELECT team_id, user_id FROM team_members ORDER BY user_id", vec![]).await? {
             let (team, user) = (TeamId(r.int(0)?), UserId(r.int(1)?));
             if let Some(t) = teams.iter_mut().find(|t| t.id == team) {
                 t.member_ids.push(user);
@@ -440,12 +364,8 @@ impl DirectoryStore for SqlStore {
         let Some(user) = self.user(id).await? else {
             return Ok(None);
         };
-        let team_ids = self
-            .ids("SELECT team_id FROM team_members WHERE user_id = $1", id.0)
-            .await?;
-        let led = self
-            .ids("SELECT id FROM teams WHERE lead_id = $1", id.0)
-            .await?;
+        let team_ids = self.ids("SELECT team_id FROM team_members WHERE user_id = $1", id.0).await?;
+        let led = self.ids("SELECT id FROM teams WHERE lead_id = $1", id.0).await?;
         // Everyone below in the reporting line; UNION stops on cycles.
         let reports = self
             .ids(
@@ -464,18 +384,12 @@ impl DirectoryStore for SqlStore {
         Ok(Some((user, principal)))
     }
 
-    async fn customer_principal(
-        &self,
-        id: CustomerId,
-    ) -> Result<Option<(Customer, CustomerPrincipal)>> {
+    async fn customer_principal(&self, id: CustomerId) -> Result<Option<(Customer, CustomerPrincipal)>> {
         let Some(customer) = self.customer(id).await? else {
             return Ok(None);
         };
         let shares = match customer.organization_id {
-            Some(o) => self
-                .organization(o)
-                .await?
-                .is_some_and(|o| o.shares_tickets),
+            Some(o) => self.organization(o).await?.is_some_and(|o| o.shares_tickets),
             None => false,
         };
         let principal = CustomerPrincipal {

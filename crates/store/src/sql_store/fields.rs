@@ -8,11 +8,7 @@ use crate::{Created, FieldStore, IdempotencyKey, Result, StoreError};
 
 #[async_trait]
 impl FieldStore for SqlStore {
-    async fn create_field(
-        &self,
-        def: CustomFieldDef,
-        idem: Option<IdempotencyKey>,
-    ) -> Result<Created<FieldId>> {
+    async fn create_field(&self, def: CustomFieldDef, idem: Option<IdempotencyKey>) -> Result<Created<FieldId>> {
         let (tx, c) = insert_once(
             self,
             idem,
@@ -31,10 +27,7 @@ impl FieldStore for SqlStore {
         )
         .await?;
         tx.commit().await?;
-        Ok(Created {
-            id: FieldId(c.id),
-            replayed: c.replayed,
-        })
+        Ok(Created { id: FieldId(c.id), replayed: c.replayed })
     }
 
     async fn update_field(&self, def: &CustomFieldDef) -> Result<()> {
@@ -50,19 +43,11 @@ impl FieldStore for SqlStore {
                 ],
             )
             .await?;
-        if n == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound)
-        }
+        if n == 1 { Ok(()) } else { Err(StoreError::NotFound) }
     }
 
     async fn fields(&self) -> Result<Vec<CustomFieldDef>> {
         let sql = format!("SELECT {} FROM custom_fields ORDER BY id", rows::FIELD_COLS);
-        self.fetch(&sql, vec![])
-            .await?
-            .iter()
-            .map(rows::field)
-            .collect()
+        self.fetch(&sql, vec![]).await?.iter().map(rows::field).collect()
     }
 }

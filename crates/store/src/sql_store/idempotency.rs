@@ -5,10 +5,7 @@ use super::{SqlStore, returned_id};
 use crate::{Created, IdempotencyKey, Result, SqlValue, StoreError, Transaction};
 
 /// The id an earlier request with this key created, if any.
-pub(crate) async fn replayed(
-    tx: &mut dyn Transaction,
-    key: &IdempotencyKey,
-) -> Result<Option<i64>> {
+pub(crate) async fn replayed(tx: &mut dyn Transaction, key: &IdempotencyKey) -> Result<Option<i64>> {
     let rows = tx
         .fetch(
             "SELECT resource_id, request_hash FROM idempotency_keys WHERE scope = $1 AND key = $2",
@@ -22,12 +19,7 @@ pub(crate) async fn replayed(
     }
 }
 
-pub(crate) async fn remember(
-    tx: &mut dyn Transaction,
-    key: &IdempotencyKey,
-    id: i64,
-    now: i64,
-) -> Result<()> {
+pub(crate) async fn remember(tx: &mut dyn Transaction, key: &IdempotencyKey, id: i64, now: i64) -> Result<()> {
     tx.execute(
         "INSERT INTO idempotency_keys (scope, key, resource_id, request_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
         vec![key.scope.clone().into(), key.key.clone().into(), id.into(), key.request_hash.clone().into(), now.into()],
@@ -55,11 +47,5 @@ pub(crate) async fn insert_once(
     if let Some(key) = &idem {
         remember(tx.as_mut(), key, id, now).await?;
     }
-    Ok((
-        tx,
-        Created {
-            id,
-            replayed: false,
-        },
-    ))
+    Ok((tx, Created { id, replayed: false }))
 }

@@ -60,35 +60,22 @@ impl Params {
 
     /// `$3, $4, $5` for a list.
     pub fn list<T: Into<SqlValue> + Clone>(&mut self, items: &[T]) -> String {
-        items
-            .iter()
-            .map(|i| self.push(i.clone()))
-            .collect::<Vec<_>>()
-            .join(", ")
+        items.iter().map(|i| self.push(i.clone())).collect::<Vec<_>>().join(", ")
     }
 }
 
 /// The id of the first row, as returned by `INSERT … RETURNING id`.
 pub(crate) fn returned_id(rows: &[SqlRow]) -> Result<i64> {
-    rows.first()
-        .ok_or_else(|| crate::StoreError::Backend("insert returned no id".into()))?
-        .int(0)
+    rows.first().ok_or_else(|| crate::StoreError::Backend("insert returned no id".into()))?.int(0)
 }
 
 /// Turns a page of rows into a `Page` with the next cursor, having asked for
 /// one row more than the limit to know whether there is a next page.
-pub(crate) fn page_by_id<T>(
-    mut items: Vec<T>,
-    limit: u32,
-    id: impl Fn(&T) -> i64,
-) -> crate::Page<T> {
+pub(crate) fn page_by_id<T>(mut items: Vec<T>, limit: u32, id: impl Fn(&T) -> i64) -> crate::Page<T> {
     let limit = limit as usize;
     let next = if items.len() > limit {
         items.truncate(limit);
-        items.last().map(|last| crate::Cursor {
-            value: id(last),
-            id: id(last),
-        })
+        items.last().map(|last| crate::Cursor { value: id(last), id: id(last) })
     } else {
         None
     };

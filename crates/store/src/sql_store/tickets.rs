@@ -2,10 +2,7 @@ use async_trait::async_trait;
 use domain::event::NewEvent;
 use domain::message::Attachment;
 use domain::search::{AssigneeFilter, tokens};
-use domain::{
-    Actor, AttachmentId, EventKind, Message, Millis, Ticket, TicketEvent, TicketId, TicketScope,
-    Visibility,
-};
+use domain::{Actor, AttachmentId, EventKind, Message, Millis, Ticket, TicketEvent, TicketId, TicketScope, Visibility};
 use serde_json::json;
 use tokio::sync::broadcast;
 
@@ -13,9 +10,8 @@ use super::{Params, SqlStore, idempotency, returned_id};
 use crate::database::TextAudience;
 use crate::rows::{self, to_json};
 use crate::{
-    Created, Cursor, IdempotencyKey, NewAttachment, NewMessage, Page, PrincipalRef, Result,
-    StoreError, TicketChange, TicketCreate, TicketQuery, TicketSortField, TicketStore, TicketWrite,
-    Transaction,
+    Created, Cursor, IdempotencyKey, NewAttachment, NewMessage, Page, PrincipalRef, Result, StoreError, TicketChange,
+    TicketCreate, TicketQuery, TicketSortField, TicketStore, TicketWrite, Transaction,
 };
 
 fn ticket_values(t: &Ticket) -> Vec<crate::SqlValue> {
@@ -59,33 +55,33 @@ fn search_text(s: &str) -> String {
 
 impl SqlStore {
     fn search_key(&self) -> &'static str {
-        if self.db.name() == "sqlite" {
-            "rowid"
-        } else {
-            "ticket_id"
-        }
+        if self.db.name() == "sqlite" { "rowid" } else { "ticket_id" }
     }
 
-    async fn insert_ticket(
-        &self,
-        tx: &mut dyn Transaction,
-        new: &TicketCreate,
-    ) -> Result<TicketId> {
-        let id = TicketId(returned_id(
-            &tx.fetch(INSERT_TICKET, ticket_values(&new.ticket)).await?,
-        )?);
-        replace_tags(tx, id, &new.ticket.tags).await?;
+    async fn insert_ticket(&self, tx: &mut dyn Transaction, new: &TicketCreate) -> Result<TicketId> {
+        let mut ticket = new.ticket.clone();
+        let mut events = new.events.clone();
+        if let Some(c) = &new.new_requester {
+            let (requester, organization) = super::directory::find_or_insert_customer(tx, c).await?;
+            ticket.requester_id = requester;
+            if ticket.organization_id.is_none() {
+                ticket.organization_id = organization;
+            }
+            for e in events.iter_mut().filter(|e| e.kind == EventKind::Created) {
+                e.to["requester_id"] = json!(ticket.requester_id);
+                e.to["organization_id"] = json!(ticket.organization_id);
+            }
+        }
+        let id = TicketId(returned_id(&tx.fetch(INSERT_TICKET, ticket_values(&ticket)).await?)?);
+        replace_tags(tx, id, &ticket.tags).await?;
         let key = self.search_key();
         tx.execute(
-            &format!(
-                "INSERT INTO ticket_search ({key}, subject, body, notes) VALUES ($1, $2, '', '')"
-            ),
-            vec![id.0.into(), search_text(&new.ticket.subject).into()],
+            &format!("INSERT INTO ticket_search ({key}, subject, body, notes) VALUES ($1, $2, '', '')"),
+            vec![id.0.into(), search_text(&ticket.subject).into()],
         )
         .await?;
-        let mut ticket = new.ticket.clone();
         ticket.id = id;
-        self.append(tx, &ticket, &new.events, &new.messages).await?;
+        self.append(tx, &ticket, &events, &new.messages).await?;
         Ok(id)
     }
 
@@ -100,19 +96,13 @@ impl SqlStore {
     ) -> Result<()> {
         let mut all: Vec<NewEvent> = Vec::with_capacity(events.len() + messages.len());
         // `created` first, then each message, then the other changes.
-        let (created, rest): (Vec<_>, Vec<_>) = events
-            .iter()
-            .cloned()
-            .partition(|e| e.kind == EventKind::Created);
+        let (created, rest): (Vec<_>, Vec<_>) = events.iter().cloned().partition(|e| e.kind == EventKind::Created);
         all.extend(created);
         for m in messages {
             let mid = self.insert_message(tx, ticket.id, m).await?;
             let mut e = NewEvent::change(
                 m.created_at,
-                Actor {
-                    kind: m.author_kind,
-                    id: m.author_id,
-                },
+                Actor { kind: m.author_kind, id: m.author_id },
                 EventKind::MessageAdded,
                 "messages",
                 serde_json::Value::Null,
@@ -128,12 +118,7 @@ impl SqlStore {
         tx.notify(&TicketChange::of(ticket, &all)).await
     }
 
-    async fn insert_message(
-        &self,
-        tx: &mut dyn Transaction,
-        ticket: TicketId,
-        m: &NewMessage,
-    ) -> Result<i64> {
+    async fn insert_message(&self, tx: &mut dyn Transaction, ticket: TicketId, m: &NewMessage) -> Result<i64> {
         let id = returned_id(
             &tx.fetch(
                 "INSERT INTO messages (ticket_id, visibility, author_kind, author_id, channel, body_text, body_html, \
@@ -163,11 +148,7 @@ impl SqlStore {
                 return Err(StoreError::MissingReference(format!("attachment {a}")));
             }
         }
-        let column = if m.visibility == Visibility::Public {
-            "body"
-        } else {
-            "notes"
-        };
+        let column = if m.visibility == Visibility::Public { "body" } else { "notes" };
         let key = self.search_key();
         tx.execute(
             &format!("UPDATE ticket_search SET {column} = {column} || ' ' || $2 WHERE {key} = $1"),
@@ -182,18 +163,8 @@ impl SqlStore {
         values.push(w.ticket.id.0.into());
         values.push(w.expected_version.into());
         if tx.execute(UPDATE_TICKET, values).await? != 1 {
-            let exists = !tx
-                .fetch(
-                    "SELECT 1 FROM tickets WHERE id = $1",
-                    vec![w.ticket.id.0.into()],
-                )
-                .await?
-                .is_empty();
-            return Err(if exists {
-                StoreError::VersionConflict
-            } else {
-                StoreError::NotFound
-            });
+            let exists = !tx.fetch("SELECT 1 FROM tickets WHERE id = $1", vec![w.ticket.id.0.into()]).await?.is_empty();
+            return Err(if exists { StoreError::VersionConflict } else { StoreError::NotFound });
         }
         if w.events.iter().any(|e| e.kind == EventKind::TagsChanged) {
             replace_tags(tx, w.ticket.id, &w.ticket.tags).await?;
@@ -211,14 +182,7 @@ impl SqlStore {
 
     fn ticket_conditions(&self, q: &TicketQuery, p: &mut Params) -> Vec<String> {
         let mut c = Vec::new();
-        if let TicketScope::Limited {
-            team_ids,
-            no_team,
-            assignee_ids,
-            requester_id,
-            organization_id,
-        } = &q.scope
-        {
+        if let TicketScope::Limited { team_ids, no_team, assignee_ids, requester_id, organization_id } = &q.scope {
             let mut any = Vec::new();
             if !team_ids.is_empty() {
                 let ids: Vec<i64> = team_ids.iter().map(|t| t.0).collect();
@@ -237,35 +201,22 @@ impl SqlStore {
             if let Some(o) = organization_id {
                 any.push(format!("t.organization_id = {}", p.push(o.0)));
             }
-            c.push(if any.is_empty() {
-                "1 = 0".to_string()
-            } else {
-                format!("({})", any.join(" OR "))
-            });
+            c.push(if any.is_empty() { "1 = 0".to_string() } else { format!("({})", any.join(" OR ")) });
         }
         let f = &q.filter;
         let words = |p: &mut Params, xs: Vec<&'static str>| p.list(&xs);
         if !f.statuses.is_empty() {
-            c.push(format!(
-                "t.status IN ({})",
-                words(p, f.statuses.iter().map(|s| s.as_str()).collect())
-            ));
+            c.push(format!("t.status IN ({})", words(p, f.statuses.iter().map(|s| s.as_str()).collect())));
         }
         if !f.priorities.is_empty() {
             let ranks: Vec<i64> = f.priorities.iter().map(|x| x.rank()).collect();
             c.push(format!("t.priority IN ({})", p.list(&ranks)));
         }
         if !f.types.is_empty() {
-            c.push(format!(
-                "t.type IN ({})",
-                words(p, f.types.iter().map(|s| s.as_str()).collect())
-            ));
+            c.push(format!("t.type IN ({})", words(p, f.types.iter().map(|s| s.as_str()).collect())));
         }
         if !f.channels.is_empty() {
-            c.push(format!(
-                "t.channel IN ({})",
-                words(p, f.channels.iter().map(|s| s.as_str()).collect())
-            ));
+            c.push(format!("t.channel IN ({})", words(p, f.channels.iter().map(|s| s.as_str()).collect())));
         }
         match f.assignee {
             Some(AssigneeFilter::Unassigned) => c.push("t.assignee_id IS NULL".into()),
@@ -277,11 +228,7 @@ impl SqlStore {
             (false, no_team) => {
                 let ids: Vec<i64> = f.team_ids.iter().map(|t| t.0).collect();
                 let in_teams = format!("t.team_id IN ({})", p.list(&ids));
-                c.push(if no_team {
-                    format!("({in_teams} OR t.team_id IS NULL)")
-                } else {
-                    in_teams
-                });
+                c.push(if no_team { format!("({in_teams} OR t.team_id IS NULL)") } else { in_teams });
             }
             (true, false) => {}
         }
@@ -303,10 +250,9 @@ impl SqlStore {
                 p.push(tag.clone())
             ));
         }
-        for (col, from, before) in [
-            ("created_at", f.created_from, f.created_before),
-            ("updated_at", f.updated_from, f.updated_before),
-        ] {
+        for (col, from, before) in
+            [("created_at", f.created_from, f.created_before), ("updated_at", f.updated_from, f.updated_before)]
+        {
             if let Some(v) = from {
                 c.push(format!("t.{col} >= {}", p.push(v)));
             }
@@ -315,11 +261,7 @@ impl SqlStore {
             }
         }
         if !q.text.is_empty() {
-            let audience = if q.staff_text {
-                TextAudience::Staff
-            } else {
-                TextAudience::Customer
-            };
+            let audience = if q.staff_text { TextAudience::Staff } else { TextAudience::Customer };
             let (sql, values) = self.db.text_match(&q.text, audience, p.values.len() + 1);
             p.values.extend(values);
             c.push(sql);
@@ -329,17 +271,10 @@ impl SqlStore {
 }
 
 async fn replace_tags(tx: &mut dyn Transaction, id: TicketId, tags: &[String]) -> Result<()> {
-    tx.execute(
-        "DELETE FROM ticket_tags WHERE ticket_id = $1",
-        vec![id.0.into()],
-    )
-    .await?;
+    tx.execute("DELETE FROM ticket_tags WHERE ticket_id = $1", vec![id.0.into()]).await?;
     for tag in tags {
-        tx.execute(
-            "INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)",
-            vec![id.0.into(), tag.clone().into()],
-        )
-        .await?;
+        tx.execute("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)", vec![id.0.into(), tag.clone().into()])
+            .await?;
     }
     Ok(())
 }
@@ -348,12 +283,8 @@ async fn insert_events(tx: &mut dyn Transaction, id: TicketId, events: &[NewEven
     if events.is_empty() {
         return Ok(());
     }
-    let rows = tx
-        .fetch(
-            "SELECT COALESCE(MAX(seq), 0) FROM ticket_events WHERE ticket_id = $1",
-            vec![id.0.into()],
-        )
-        .await?;
+    let rows =
+        tx.fetch("SELECT COALESCE(MAX(seq), 0) FROM ticket_events WHERE ticket_id = $1", vec![id.0.into()]).await?;
     let mut seq = rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0);
     for e in events {
         seq += 1;
@@ -379,29 +310,19 @@ async fn insert_events(tx: &mut dyn Transaction, id: TicketId, events: &[NewEven
 
 #[async_trait]
 impl TicketStore for SqlStore {
-    async fn create_ticket(
-        &self,
-        new: TicketCreate,
-        idem: Option<IdempotencyKey>,
-    ) -> Result<Created<TicketId>> {
+    async fn create_ticket(&self, new: TicketCreate, idem: Option<IdempotencyKey>) -> Result<Created<TicketId>> {
         let mut tx = self.begin().await?;
         if let Some(key) = &idem
             && let Some(id) = idempotency::replayed(tx.as_mut(), key).await?
         {
-            return Ok(Created {
-                id: TicketId(id),
-                replayed: true,
-            });
+            return Ok(Created { id: TicketId(id), replayed: true });
         }
         let id = self.insert_ticket(tx.as_mut(), &new).await?;
         if let Some(key) = &idem {
             idempotency::remember(tx.as_mut(), key, id.0, new.ticket.created_at).await?;
         }
         tx.commit().await?;
-        Ok(Created {
-            id,
-            replayed: false,
-        })
+        Ok(Created { id, replayed: false })
     }
 
     async fn import_tickets(&self, batch: Vec<TicketCreate>) -> Result<Vec<TicketId>> {
@@ -415,14 +336,8 @@ impl TicketStore for SqlStore {
     }
 
     async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>> {
-        let sql = format!(
-            "SELECT {} FROM tickets t WHERE t.id = $1",
-            rows::TICKET_COLS
-        );
-        self.fetch_one(&sql, vec![id.0.into()])
-            .await?
-            .map(|r| rows::ticket(&r))
-            .transpose()
+        let sql = format!("SELECT {} FROM tickets t WHERE t.id = $1", rows::TICKET_COLS);
+        self.fetch_one(&sql, vec![id.0.into()]).await?.map(|r| rows::ticket(&r)).transpose()
     }
 
     async fn write_ticket(&self, write: TicketWrite) -> Result<()> {
@@ -431,30 +346,13 @@ impl TicketStore for SqlStore {
         tx.commit().await
     }
 
-    async fn create_follow_up(
-        &self,
-        new: TicketCreate,
-        original: TicketId,
-        at: Millis,
-    ) -> Result<TicketId> {
+    async fn create_follow_up(&self, new: TicketCreate, original: TicketId, at: Millis) -> Result<TicketId> {
         let mut tx = self.begin().await?;
         let id = self.insert_ticket(tx.as_mut(), &new).await?;
-        let actor = new
-            .messages
-            .first()
-            .map(|m| Actor {
-                kind: m.author_kind,
-                id: m.author_id,
-            })
-            .unwrap_or(Actor::system());
-        let link = NewEvent::change(
-            at,
-            actor,
-            EventKind::FollowUpCreated,
-            "follow_up",
-            serde_json::Value::Null,
-            json!(id),
-        );
+        let actor =
+            new.messages.first().map(|m| Actor { kind: m.author_kind, id: m.author_id }).unwrap_or(Actor::system());
+        let link =
+            NewEvent::change(at, actor, EventKind::FollowUpCreated, "follow_up", serde_json::Value::Null, json!(id));
         insert_events(tx.as_mut(), original, &[link]).await?;
         tx.commit().await?;
         Ok(id)
@@ -465,11 +363,7 @@ impl TicketStore for SqlStore {
         self.update_row(tx.as_mut(), &source).await?;
         self.update_row(tx.as_mut(), &target).await?;
         let (s, t) = (source.ticket.id.0, target.ticket.id.0);
-        tx.execute(
-            "UPDATE messages SET ticket_id = $1 WHERE ticket_id = $2",
-            vec![t.into(), s.into()],
-        )
-        .await?;
+        tx.execute("UPDATE messages SET ticket_id = $1 WHERE ticket_id = $2", vec![t.into(), s.into()]).await?;
         let key = self.search_key();
         tx.execute(
             &format!(
@@ -479,11 +373,7 @@ impl TicketStore for SqlStore {
             vec![t.into(), s.into()],
         )
         .await?;
-        tx.execute(
-            &format!("UPDATE ticket_search SET body = '', notes = '' WHERE {key} = $1"),
-            vec![s.into()],
-        )
-        .await?;
+        tx.execute(&format!("UPDATE ticket_search SET body = '', notes = '' WHERE {key} = $1"), vec![s.into()]).await?;
         tx.commit().await
     }
 
@@ -496,11 +386,7 @@ impl TicketStore for SqlStore {
             TicketSortField::Priority => "t.priority",
             TicketSortField::Id => "t.id",
         };
-        let (cmp, dir) = if q.sort.descending {
-            ("<", "DESC")
-        } else {
-            (">", "ASC")
-        };
+        let (cmp, dir) = if q.sort.descending { ("<", "DESC") } else { (">", "ASC") };
         if let Some(after) = q.after {
             if q.sort.field == TicketSortField::Id {
                 conditions.push(format!("t.id {cmp} {}", p.push(after.id)));
@@ -510,33 +396,19 @@ impl TicketStore for SqlStore {
             }
         }
         let limit = q.limit.clamp(1, 1000);
-        let where_sql = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conditions.join(" AND "))
-        };
+        let where_sql =
+            if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
         let order = if q.sort.field == TicketSortField::Id {
             format!("t.id {dir}")
         } else {
             format!("{col} {dir}, t.id {dir}")
         };
-        let sql = format!(
-            "SELECT {} FROM tickets t {where_sql} ORDER BY {order} LIMIT {}",
-            rows::TICKET_COLS,
-            limit + 1
-        );
-        let mut items = self
-            .fetch(&sql, p.values)
-            .await?
-            .iter()
-            .map(rows::ticket)
-            .collect::<Result<Vec<_>>>()?;
+        let sql =
+            format!("SELECT {} FROM tickets t {where_sql} ORDER BY {order} LIMIT {}", rows::TICKET_COLS, limit + 1);
+        let mut items = self.fetch(&sql, p.values).await?.iter().map(rows::ticket).collect::<Result<Vec<_>>>()?;
         let next = if items.len() > limit as usize {
             items.truncate(limit as usize);
-            items.last().map(|t| Cursor {
-                value: q.sort.key(t),
-                id: t.id.0,
-            })
+            items.last().map(|t| Cursor { value: q.sort.key(t), id: t.id.0 })
         } else {
             None
         };
@@ -544,31 +416,16 @@ impl TicketStore for SqlStore {
     }
 
     async fn messages(&self, ticket: TicketId, include_internal: bool) -> Result<Vec<Message>> {
-        let filter = if include_internal {
-            ""
-        } else {
-            " AND visibility = 'public'"
-        };
-        let sql = format!(
-            "SELECT {} FROM messages WHERE ticket_id = $1{filter} ORDER BY created_at, id",
-            rows::MESSAGE_COLS
-        );
-        let mut messages = self
-            .fetch(&sql, vec![ticket.0.into()])
-            .await?
-            .iter()
-            .map(rows::message)
-            .collect::<Result<Vec<_>>>()?;
+        let filter = if include_internal { "" } else { " AND visibility = 'public'" };
+        let sql =
+            format!("SELECT {} FROM messages WHERE ticket_id = $1{filter} ORDER BY created_at, id", rows::MESSAGE_COLS);
+        let mut messages =
+            self.fetch(&sql, vec![ticket.0.into()]).await?.iter().map(rows::message).collect::<Result<Vec<_>>>()?;
         let sql = format!(
             "SELECT {} FROM attachments WHERE message_id IN (SELECT id FROM messages WHERE ticket_id = $1) ORDER BY id",
             rows::ATTACHMENT_COLS
         );
-        for a in self
-            .fetch(&sql, vec![ticket.0.into()])
-            .await?
-            .iter()
-            .map(rows::attachment)
-        {
+        for a in self.fetch(&sql, vec![ticket.0.into()]).await?.iter().map(rows::attachment) {
             let a = a?;
             if let Some(m) = messages.iter_mut().find(|m| Some(m.id) == a.message_id) {
                 m.attachments.push(a);
@@ -578,15 +435,8 @@ impl TicketStore for SqlStore {
     }
 
     async fn events(&self, ticket: TicketId) -> Result<Vec<TicketEvent>> {
-        let sql = format!(
-            "SELECT {} FROM ticket_events WHERE ticket_id = $1 ORDER BY seq",
-            rows::EVENT_COLS
-        );
-        self.fetch(&sql, vec![ticket.0.into()])
-            .await?
-            .iter()
-            .map(rows::event)
-            .collect()
+        let sql = format!("SELECT {} FROM ticket_events WHERE ticket_id = $1 ORDER BY seq", rows::EVENT_COLS);
+        self.fetch(&sql, vec![ticket.0.into()]).await?.iter().map(rows::event).collect()
     }
 
     async fn create_attachment(&self, a: NewAttachment) -> Result<Attachment> {
@@ -623,10 +473,7 @@ impl TicketStore for SqlStore {
         })
     }
 
-    async fn attachment(
-        &self,
-        id: AttachmentId,
-    ) -> Result<Option<(Attachment, PrincipalRef, Option<TicketId>)>> {
+    async fn attachment(&self, id: AttachmentId) -> Result<Option<(Attachment, PrincipalRef, Option<TicketId>)>> {
         let sql = format!(
             "SELECT {}, (SELECT m.ticket_id FROM messages m WHERE m.id = attachments.message_id) FROM attachments WHERE id = $1",
             rows::ATTACHMENT_COLS
@@ -638,11 +485,7 @@ impl TicketStore for SqlStore {
             "staff" => PrincipalRef::Staff(domain::UserId(r.int(8)?)),
             _ => PrincipalRef::Customer(domain::CustomerId(r.int(8)?)),
         };
-        Ok(Some((
-            rows::attachment(&r)?,
-            uploader,
-            r.opt_int(9)?.map(TicketId),
-        )))
+        Ok(Some((rows::attachment(&r)?, uploader, r.opt_int(9)?.map(TicketId))))
     }
 
     fn subscribe(&self) -> broadcast::Receiver<TicketChange> {

@@ -36,21 +36,12 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             init_logging(&config.log);
             demo::demo(config, !no_serve).await
         }
-        Command::Admin {
-            command: AdminCommand::Create { email, name, role },
-        } => {
+        Command::Admin { command: AdminCommand::Create { email, name, role } } => {
             let config = Config::load(cli.global.config.as_deref(), &overrides)?;
             init_logging(&config.log);
             admin::create(config, &email, &name, &role).await
         }
-        Command::Bench {
-            command:
-                BenchCommand::Api {
-                    tickets,
-                    creates,
-                    queries,
-                },
-        } => {
+        Command::Bench { command: BenchCommand::Api { tickets, creates, queries } } => {
             let config = Config::load(cli.global.config.as_deref(), &overrides)?;
             init_logging("warn");
             bench::api(config, tickets, creates, queries).await

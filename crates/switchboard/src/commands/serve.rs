@@ -30,27 +30,19 @@ pub async fn shutdown_signal() {
 pub async fn serve(config: Config) -> Result<(), String> {
     let store = crate::storage::open(&config).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    if let Some((email, password)) =
-        web::accounts::ensure_first_admin(store.as_ref(), &config.admin_email, clock.now())
-            .await
-            .map_err(|e| format!("{e:?}"))?
+    if let Some((email, password)) = web::accounts::ensure_first_admin(store.as_ref(), &config.admin_email, clock.now())
+        .await
+        .map_err(|e| format!("{e:?}"))?
     {
         println!("First start: created the admin account.");
         println!("  email:    {email}");
         println!("  password: {password}");
-        println!(
-            "This password is shown once. Sign in and change it (POST /api/v1/auth/password)."
-        );
+        println!("This password is shown once. Sign in and change it (POST /api/v1/auth/password).");
     }
     let app = Application::build(config.web_settings(), store, clock)
         .await
         .map_err(|e| format!("listening on {}: {e}", config.listen))?;
     let addr = app.local_addr().map_err(|e| e.to_string())?;
-    println!(
-        "Switchboard is listening on http://{addr} with {}.",
-        config.describe_storage()
-    );
-    app.run_until(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())
+    println!("Switchboard is listening on http://{addr} with {}.", config.describe_storage());
+    app.run_until(shutdown_signal()).await.map_err(|e| e.to_string())
 }

@@ -24,10 +24,7 @@ use crate::extract::Caller;
 
 pub fn router() -> OpenApiRouter<AppState> {
     // The upload enforces its own, larger limit (max_attachment_bytes).
-    OpenApiRouter::new()
-        .routes(routes!(upload))
-        .routes(routes!(download))
-        .layer(DefaultBodyLimit::disable())
+    OpenApiRouter::new().routes(routes!(upload)).routes(routes!(download)).layer(DefaultBodyLimit::disable())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -39,19 +36,11 @@ pub struct UploadParams {
 }
 
 fn clean_file_name(raw: &str) -> Result<String, ApiError> {
-    let name: String = raw
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .filter(|c| !c.is_control() && *c != '"')
-        .collect();
+    let name: String =
+        raw.rsplit(['/', '\\']).next().unwrap_or_default().chars().filter(|c| !c.is_control() && *c != '"').collect();
     let name = name.trim().to_string();
     if name.is_empty() || name.len() > 255 {
-        return Err(ApiError::invalid(
-            "file_name",
-            "must be 1 to 255 characters",
-        ));
+        return Err(ApiError::invalid("file_name", "must be 1 to 255 characters"));
     }
     Ok(name)
 }
@@ -74,16 +63,14 @@ pub async fn upload(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/octet-stream")
         .to_string();
-    let bytes = axum::body::to_bytes(body, state.settings.max_attachment_bytes)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge)?;
+    let bytes =
+        axum::body::to_bytes(body, state.settings.max_attachment_bytes).await.map_err(|_| ApiError::PayloadTooLarge)?;
     if bytes.is_empty() {
         return Err(ApiError::invalid("body", "the file is empty"));
     }
     let now = state.now();
-    let year = jiff::Timestamp::from_millisecond(now)
-        .map(|t| t.strftime("%Y").to_string())
-        .unwrap_or_else(|_| "0".into());
+    let year =
+        jiff::Timestamp::from_millisecond(now).map(|t| t.strftime("%Y").to_string()).unwrap_or_else(|_| "0".into());
     let key = format!("{year}/{}", random_secret());
     let size = bytes.len() as i64;
     state
@@ -108,35 +95,16 @@ pub async fn upload(
 /// Downloads a file: its uploader, or anyone who may see the message it is on.
 #[utoipa::path(get, path = "/attachments/{id}", tag = "tickets", params(("id" = i64, Path)),
     responses((status = 200, content_type = "application/octet-stream"), (status = 404)))]
-pub async fn download(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-) -> ApiResult<Response> {
-    let (attachment, uploader, ticket) = state
-        .store
-        .attachment(AttachmentId(id))
-        .await?
-        .ok_or(ApiError::NotFound)?;
+pub async fn download(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<Response> {
+    let (attachment, uploader, ticket) = state.store.attachment(AttachmentId(id)).await?.ok_or(ApiError::NotFound)?;
     let allowed = match ticket {
         None => uploader == caller.who,
         Some(ticket_id) => {
-            let ticket = state
-                .store
-                .ticket(ticket_id)
-                .await?
-                .ok_or(ApiError::NotFound)?;
-            caller
-                .require_ticket(&state, Action::ViewTicket, &ticket)
-                .await?;
+            let ticket = state.store.ticket(ticket_id).await?.ok_or(ApiError::NotFound)?;
+            caller.require_ticket(&state, Action::ViewTicket, &ticket).await?;
             // Customers see attachments of public messages only.
-            let messages = state
-                .store
-                .messages(ticket_id, caller.principal.is_staff())
-                .await?;
-            messages
-                .iter()
-                .any(|m| m.attachments.iter().any(|a| a.id == attachment.id))
+            let messages = state.store.messages(ticket_id, caller.principal.is_staff()).await?;
+            messages.iter().any(|m| m.attachments.iter().any(|a| a.id == attachment.id))
         }
     };
     if !allowed {
@@ -161,9 +129,6 @@ pub async fn download(
     )) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     Ok(response)
 }

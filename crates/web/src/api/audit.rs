@@ -37,17 +37,7 @@ pub async fn list_audit(
 ) -> ApiResult<Json<AuditList>> {
     caller.require(&state, Action::ViewAudit).await?;
     let (limit, after) = links::limit_and_cursor(p.limit, p.cursor.as_deref())?;
-    let page = state
-        .store
-        .audit(PageRequest {
-            after: after.map(|c| c.id),
-            limit,
-        })
-        .await?;
+    let page = state.store.audit(PageRequest { after: after.map(|c| c.id), limit }).await?;
     let (meta, links) = links::page(&state, &headers, &uri, page.next);
-    Ok(Json(AuditList {
-        entries: page.items,
-        meta,
-        links,
-    }))
+    Ok(Json(AuditList { entries: page.items, meta, links }))
 }

@@ -15,10 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Caller};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(login))
-        .routes(routes!(logout))
-        .routes(routes!(change_password))
+    OpenApiRouter::new().routes(routes!(login)).routes(routes!(logout)).routes(routes!(change_password))
 }
 
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
@@ -36,11 +33,7 @@ pub struct SignedIn {
 }
 
 fn session_cookie(state: &AppState, value: &str, max_age_secs: i64) -> String {
-    let secure = state
-        .settings
-        .public_url
-        .as_deref()
-        .is_some_and(|u| u.starts_with("https://"));
+    let secure = state.settings.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
     format!(
         "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}",
         if secure { "; Secure" } else { "" }
@@ -54,64 +47,30 @@ pub async fn login(State(state): State<AppState>, body: ApiJson<Login>) -> ApiRe
     let now = state.now();
     let key = body.value.email.trim().to_lowercase();
     let window_ms = state.settings.login_window_minutes * 60_000;
-    let failures = state
-        .store
-        .login_failures_since(&key, now - window_ms)
-        .await?;
+    let failures = state.store.login_failures_since(&key, now - window_ms).await?;
     if failures >= state.settings.login_max_failures {
-        state
-            .audit(
-                "anonymous",
-                "login",
-                &key,
-                false,
-                serde_json::json!({ "reason": "throttled" }),
-            )
-            .await;
-        return Err(ApiError::TooManyRequests {
-            retry_after_secs: (window_ms / 1000).max(1) as u64,
-        });
+        state.audit("anonymous", "login", &key, false, serde_json::json!({ "reason": "throttled" })).await;
+        return Err(ApiError::TooManyRequests { retry_after_secs: (window_ms / 1000).max(1) as u64 });
     }
     let creds = state.store.credentials(&key).await?;
-    let ok = accounts::verify_password(
-        body.value.password.clone(),
-        creds.as_ref().map(|c| c.password_hash.clone()),
-    )
-    .await;
+    let ok =
+        accounts::verify_password(body.value.password.clone(), creds.as_ref().map(|c| c.password_hash.clone())).await;
     let Some(creds) = creds.filter(|c| ok && c.active) else {
         state.store.record_login_failure(&key, now).await?;
         state
-            .audit(
-                "anonymous",
-                "login",
-                &key,
-                false,
-                serde_json::json!({ "reason": "wrong email or password" }),
-            )
+            .audit("anonymous", "login", &key, false, serde_json::json!({ "reason": "wrong email or password" }))
             .await;
         return Err(ApiError::Unauthorized("wrong email or password"));
     };
     state.store.clear_login_failures(&key).await?;
     let token = accounts::random_secret();
     let max_age = state.settings.session_hours * 3600;
-    state
-        .store
-        .create_session(
-            &accounts::hash_token(&token),
-            creds.principal,
-            now,
-            now + max_age * 1000,
-        )
-        .await?;
+    state.store.create_session(&accounts::hash_token(&token), creds.principal, now, now + max_age * 1000).await?;
     let (kind, id) = match creds.principal {
         PrincipalRef::Staff(u) => ("staff", u.0),
         PrincipalRef::Customer(c) => ("customer", c.0),
     };
-    let mut response = axum::Json(SignedIn {
-        kind: kind.into(),
-        id,
-    })
-    .into_response();
+    let mut response = axum::Json(SignedIn { kind: kind.into(), id }).into_response();
     if let Ok(v) = HeaderValue::from_str(&session_cookie(&state, &token, max_age)) {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }
@@ -151,26 +110,11 @@ pub async fn change_password(
         PrincipalRef::Customer(c) => state.store.customer(c).await?.map(|c| c.email),
     }
     .ok_or(ApiError::NotFound)?;
-    let hash = state
-        .store
-        .credentials(&email)
-        .await?
-        .map(|c| c.password_hash);
+    let hash = state.store.credentials(&email).await?.map(|c| c.password_hash);
     if !accounts::verify_password(body.value.current_password.clone(), hash).await {
-        return Err(ApiError::invalid(
-            "current_password",
-            "is not your current password",
-        ));
+        return Err(ApiError::invalid("current_password", "is not your current password"));
     }
     accounts::set_password(state.store.as_ref(), caller.who, &body.value.new_password).await?;
-    state
-        .audit(
-            &caller.label(),
-            "password.change",
-            &caller.label(),
-            true,
-            serde_json::Value::Null,
-        )
-        .await;
+    state.audit(&caller.label(), "password.change", &caller.label(), true, serde_json::Value::Null).await;
     Ok(StatusCode::NO_CONTENT)
 }

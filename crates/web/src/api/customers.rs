@@ -17,14 +17,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Caller, IdempotencyHeader};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_customers, create_customer))
-        .routes(routes!(get_customer, update_customer))
+    OpenApiRouter::new().routes(routes!(list_customers, create_customer)).routes(routes!(get_customer, update_customer))
 }
 
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -80,23 +76,13 @@ async fn apply(state: &AppState, c: &mut Customer, input: &CustomerInput) -> Api
         }
     }
     if let Some(p) = &input.phone {
-        c.phone = p
-            .as_ref()
-            .map(|p| p.trim().to_string())
-            .filter(|p| !p.is_empty());
+        c.phone = p.as_ref().map(|p| p.trim().to_string()).filter(|p| !p.is_empty());
     }
     if let Some(o) = input.organization_id {
         if let Some(id) = o
-            && state
-                .store
-                .organization(OrganizationId(id))
-                .await?
-                .is_none()
+            && state.store.organization(OrganizationId(id)).await?.is_none()
         {
-            errors.push(DomainError::new(
-                "organization_id",
-                format!("organization {id} does not exist"),
-            ));
+            errors.push(DomainError::new("organization_id", format!("organization {id} does not exist")));
         }
         c.organization_id = o.map(OrganizationId);
     }
@@ -105,10 +91,7 @@ async fn apply(state: &AppState, c: &mut Customer, input: &CustomerInput) -> Api
     }
     if let Some(v) = input.annual_value_cents {
         if v.is_some_and(|v| v < 0) {
-            errors.push(DomainError::new(
-                "annual_value_cents",
-                "must not be negative",
-            ));
+            errors.push(DomainError::new("annual_value_cents", "must not be negative"));
         }
         c.annual_value_cents = v;
     }
@@ -133,11 +116,7 @@ async fn apply(state: &AppState, c: &mut Customer, input: &CustomerInput) -> Api
     if let Some(ch) = input.churned_at {
         c.churned_at = ch;
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Invalid(errors))
-    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::Invalid(errors)) }
 }
 
 /// Creates a customer; with `password` they can also sign in.
@@ -187,15 +166,8 @@ pub async fn create_customer(
         }
         None => None,
     };
-    let created = state
-        .store
-        .create_customer(c, hash, idem.key(&caller, "customers", &body.raw))
-        .await?;
-    let c = state
-        .store
-        .customer(created.id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let created = state.store.create_customer(c, hash, idem.key(&caller, "customers", &body.raw)).await?;
+    let c = state.store.customer(created.id).await?.ok_or(ApiError::NotFound)?;
     Ok((StatusCode::CREATED, Json(c)))
 }
 
@@ -228,20 +200,10 @@ pub async fn list_customers(
     let (limit, after) = links::limit_and_cursor(p.limit, p.cursor.as_deref())?;
     let page = state
         .store
-        .customers(
-            PageRequest {
-                after: after.map(|c| c.id),
-                limit,
-            },
-            p.organization_id.map(OrganizationId),
-        )
+        .customers(PageRequest { after: after.map(|c| c.id), limit }, p.organization_id.map(OrganizationId))
         .await?;
     let (meta, links) = links::page(&state, &headers, &uri, page.next);
-    Ok(Json(CustomerList {
-        customers: page.items,
-        meta,
-        links,
-    }))
+    Ok(Json(CustomerList { customers: page.items, meta, links }))
 }
 
 #[utoipa::path(get, path = "/customers/{id}", tag = "customers", params(("id" = i64, Path)), responses((status = 200, body = Customer), (status = 404)))]
@@ -251,13 +213,7 @@ pub async fn get_customer(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Customer>> {
     caller.require(&state, Action::ViewCustomers).await?;
-    Ok(Json(
-        state
-            .store
-            .customer(CustomerId(id))
-            .await?
-            .ok_or(ApiError::NotFound)?,
-    ))
+    Ok(Json(state.store.customer(CustomerId(id)).await?.ok_or(ApiError::NotFound)?))
 }
 
 #[utoipa::path(patch, path = "/customers/{id}", tag = "customers", params(("id" = i64, Path)), request_body = CustomerInput,
@@ -270,24 +226,11 @@ pub async fn update_customer(
 ) -> ApiResult<Json<Customer>> {
     caller.require(&state, Action::EditCustomers).await?;
     if body.value.password.is_some() {
-        return Err(ApiError::invalid(
-            "password",
-            "customers change their own password with POST /auth/password",
-        ));
+        return Err(ApiError::invalid("password", "customers change their own password with POST /auth/password"));
     }
-    let mut c = state
-        .store
-        .customer(CustomerId(id))
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let mut c = state.store.customer(CustomerId(id)).await?.ok_or(ApiError::NotFound)?;
     apply(&state, &mut c, &body.value).await?;
     c.updated_at = state.now();
     state.store.update_customer(&c).await?;
-    Ok(Json(
-        state
-            .store
-            .customer(c.id)
-            .await?
-            .ok_or(ApiError::NotFound)?,
-    ))
+    Ok(Json(state.store.customer(c.id).await?.ok_or(ApiError::NotFound)?))
 }

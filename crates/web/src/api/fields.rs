@@ -17,9 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Caller, IdempotencyHeader};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_fields, create_field))
-        .routes(routes!(update_field))
+    OpenApiRouter::new().routes(routes!(list_fields, create_field)).routes(routes!(update_field))
 }
 
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
@@ -47,16 +45,11 @@ pub struct UpdateField {
 }
 
 fn check_options(kind: FieldKind, options: &[String]) -> Result<Vec<String>, DomainError> {
-    let clean: Vec<String> = options
-        .iter()
-        .map(|o| o.trim().to_string())
-        .filter(|o| !o.is_empty())
-        .collect();
+    let clean: Vec<String> = options.iter().map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect();
     match kind {
-        FieldKind::Dropdown if clean.is_empty() => Err(DomainError::new(
-            "options",
-            "a dropdown needs at least one option",
-        )),
+        FieldKind::Dropdown if clean.is_empty() => {
+            Err(DomainError::new("options", "a dropdown needs at least one option"))
+        }
         FieldKind::Dropdown => Ok(clean),
         _ if !clean.is_empty() => Err(DomainError::new("options", "only dropdowns have options")),
         _ => Ok(clean),
@@ -69,14 +62,9 @@ pub struct FieldList {
 }
 
 #[utoipa::path(get, path = "/fields", tag = "fields", responses((status = 200, body = FieldList)))]
-pub async fn list_fields(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> ApiResult<Json<FieldList>> {
+pub async fn list_fields(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<FieldList>> {
     caller.require(&state, Action::ViewFields).await?;
-    Ok(Json(FieldList {
-        fields: state.store.fields().await?,
-    }))
+    Ok(Json(FieldList { fields: state.store.fields().await? }))
 }
 
 #[utoipa::path(post, path = "/fields", tag = "fields", request_body = CreateField,
@@ -91,12 +79,8 @@ pub async fn create_field(
     let input = &body.value;
     let mut errors = Vec::new();
     let key = parse_key(&input.key).map_err(|e| errors.push(e)).ok();
-    let label = parse_name("label", &input.label)
-        .map_err(|e| errors.push(e))
-        .ok();
-    let options = check_options(input.kind, &input.options)
-        .map_err(|e| errors.push(e))
-        .ok();
+    let label = parse_name("label", &input.label).map_err(|e| errors.push(e)).ok();
+    let options = check_options(input.kind, &input.options).map_err(|e| errors.push(e)).ok();
     let (Some(key), Some(label), Some(options)) = (key, label, options) else {
         return Err(ApiError::Invalid(errors));
     };
@@ -110,10 +94,7 @@ pub async fn create_field(
         active: true,
         created_at: state.now(),
     };
-    let created = state
-        .store
-        .create_field(def.clone(), idem.key(&caller, "fields", &body.raw))
-        .await?;
+    let created = state.store.create_field(def.clone(), idem.key(&caller, "fields", &body.raw)).await?;
     state
         .audit(
             &caller.label(),
@@ -124,15 +105,7 @@ pub async fn create_field(
         )
         .await;
     let fields = state.store.fields().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            fields
-                .into_iter()
-                .find(|f| f.id == created.id)
-                .ok_or(ApiError::NotFound)?,
-        ),
-    ))
+    Ok((StatusCode::CREATED, Json(fields.into_iter().find(|f| f.id == created.id).ok_or(ApiError::NotFound)?)))
 }
 
 #[utoipa::path(patch, path = "/fields/{id}", tag = "fields", params(("id" = i64, Path)), request_body = UpdateField,
@@ -144,13 +117,7 @@ pub async fn update_field(
     body: ApiJson<UpdateField>,
 ) -> ApiResult<Json<CustomFieldDef>> {
     caller.require(&state, Action::ManageFields).await?;
-    let mut def = state
-        .store
-        .fields()
-        .await?
-        .into_iter()
-        .find(|f| f.id.0 == id)
-        .ok_or(ApiError::NotFound)?;
+    let mut def = state.store.fields().await?.into_iter().find(|f| f.id.0 == id).ok_or(ApiError::NotFound)?;
     let input = &body.value;
     if let Some(l) = &input.label {
         def.label = parse_name("label", l)?;

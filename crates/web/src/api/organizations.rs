@@ -47,14 +47,8 @@ fn apply(o: &mut Organization, input: &OrganizationInput) -> ApiResult<()> {
         let mut clean = Vec::new();
         for d in domains {
             let d = d.trim().trim_start_matches('@').to_lowercase();
-            if d.is_empty()
-                || !d.contains('.')
-                || d.contains(|c: char| c.is_whitespace() || c == '@')
-            {
-                errors.push(DomainError::new(
-                    "domains",
-                    format!("'{d}' is not a domain such as example.com"),
-                ));
+            if d.is_empty() || !d.contains('.') || d.contains(|c: char| c.is_whitespace() || c == '@') {
+                errors.push(DomainError::new("domains", format!("'{d}' is not a domain such as example.com")));
             } else if !clean.contains(&d) {
                 clean.push(d);
             }
@@ -66,21 +60,14 @@ fn apply(o: &mut Organization, input: &OrganizationInput) -> ApiResult<()> {
     }
     if let Some(n) = &input.notes {
         if n.chars().count() > 10_000 {
-            errors.push(DomainError::new(
-                "notes",
-                "must be at most 10,000 characters",
-            ));
+            errors.push(DomainError::new("notes", "must be at most 10,000 characters"));
         }
         o.notes = n.clone();
     }
     if let Some(s) = input.shares_tickets {
         o.shares_tickets = s;
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Invalid(errors))
-    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::Invalid(errors)) }
 }
 
 #[utoipa::path(post, path = "/organizations", tag = "customers", request_body = OrganizationInput,
@@ -107,10 +94,7 @@ pub async fn create_organization(
         updated_at: now,
     };
     apply(&mut o, &body.value)?;
-    let created = state
-        .store
-        .create_organization(o, idem.key(&caller, "organizations", &body.raw))
-        .await?;
+    let created = state.store.create_organization(o, idem.key(&caller, "organizations", &body.raw)).await?;
     state
         .audit(
             &caller.label(),
@@ -120,16 +104,7 @@ pub async fn create_organization(
             serde_json::Value::Null,
         )
         .await;
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            state
-                .store
-                .organization(created.id)
-                .await?
-                .ok_or(ApiError::NotFound)?,
-        ),
-    ))
+    Ok((StatusCode::CREATED, Json(state.store.organization(created.id).await?.ok_or(ApiError::NotFound)?)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -157,19 +132,9 @@ pub async fn list_organizations(
 ) -> ApiResult<Json<OrganizationList>> {
     caller.require(&state, Action::ViewOrganizations).await?;
     let (limit, after) = links::limit_and_cursor(p.limit, p.cursor.as_deref())?;
-    let page = state
-        .store
-        .organizations(PageRequest {
-            after: after.map(|c| c.id),
-            limit,
-        })
-        .await?;
+    let page = state.store.organizations(PageRequest { after: after.map(|c| c.id), limit }).await?;
     let (meta, links) = links::page(&state, &headers, &uri, page.next);
-    Ok(Json(OrganizationList {
-        organizations: page.items,
-        meta,
-        links,
-    }))
+    Ok(Json(OrganizationList { organizations: page.items, meta, links }))
 }
 
 #[utoipa::path(get, path = "/organizations/{id}", tag = "customers", params(("id" = i64, Path)), responses((status = 200, body = Organization), (status = 404)))]
@@ -179,13 +144,7 @@ pub async fn get_organization(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Organization>> {
     caller.require(&state, Action::ViewOrganizations).await?;
-    Ok(Json(
-        state
-            .store
-            .organization(OrganizationId(id))
-            .await?
-            .ok_or(ApiError::NotFound)?,
-    ))
+    Ok(Json(state.store.organization(OrganizationId(id)).await?.ok_or(ApiError::NotFound)?))
 }
 
 #[utoipa::path(patch, path = "/organizations/{id}", tag = "customers", params(("id" = i64, Path)), request_body = OrganizationInput,
@@ -197,11 +156,7 @@ pub async fn update_organization(
     body: ApiJson<OrganizationInput>,
 ) -> ApiResult<Json<Organization>> {
     caller.require(&state, Action::EditOrganizations).await?;
-    let mut o = state
-        .store
-        .organization(OrganizationId(id))
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let mut o = state.store.organization(OrganizationId(id)).await?.ok_or(ApiError::NotFound)?;
     apply(&mut o, &body.value)?;
     o.updated_at = state.now();
     state.store.update_organization(&o).await?;

@@ -50,14 +50,12 @@ pub async fn ticket_stream(
                     Ok(Event::default().event("ticket").data(data.to_string()))
                 })
             }
-            Err(BroadcastStreamRecvError::Lagged(missed)) => Some(Ok(Event::default()
-                .event("resync")
-                .data(missed.to_string()))),
+            Err(BroadcastStreamRecvError::Lagged(missed)) => {
+                Some(Ok(Event::default().event("resync").data(missed.to_string())))
+            }
         })
     });
-    let ready = stream::once(future::ready(Ok(Event::default()
-        .event("ready")
-        .data("{}"))));
+    let ready = stream::once(future::ready(Ok(Event::default().event("ready").data("{}"))));
     let until_shutdown = async move {
         let _ = shutdown.wait_for(|stopping| *stopping).await;
     };

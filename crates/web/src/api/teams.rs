@@ -15,14 +15,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Caller, IdempotencyHeader};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_teams, create_team))
-        .routes(routes!(get_team, update_team))
+    OpenApiRouter::new().routes(routes!(list_teams, create_team)).routes(routes!(get_team, update_team))
 }
 
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -53,10 +49,7 @@ async fn apply(state: &AppState, t: &mut Team, input: &TeamInput) -> ApiResult<(
         if let Some(l) = lead
             && state.store.user(UserId(l)).await?.is_none()
         {
-            errors.push(DomainError::new(
-                "lead_id",
-                format!("user {l} does not exist"),
-            ));
+            errors.push(DomainError::new("lead_id", format!("user {l} does not exist")));
         }
         t.lead_id = lead.map(UserId);
     }
@@ -64,21 +57,14 @@ async fn apply(state: &AppState, t: &mut Team, input: &TeamInput) -> ApiResult<(
         let mut ids: Vec<UserId> = Vec::new();
         for m in members {
             if state.store.user(UserId(*m)).await?.is_none() {
-                errors.push(DomainError::new(
-                    "member_ids",
-                    format!("user {m} does not exist"),
-                ));
+                errors.push(DomainError::new("member_ids", format!("user {m} does not exist")));
             } else if !ids.contains(&UserId(*m)) {
                 ids.push(UserId(*m));
             }
         }
         t.member_ids = ids;
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Invalid(errors))
-    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::Invalid(errors)) }
 }
 
 #[utoipa::path(post, path = "/teams", tag = "staff", request_body = TeamInput,
@@ -104,10 +90,7 @@ pub async fn create_team(
         updated_at: now,
     };
     apply(&state, &mut t, &body.value).await?;
-    let created = state
-        .store
-        .create_team(t, idem.key(&caller, "teams", &body.raw))
-        .await?;
+    let created = state.store.create_team(t, idem.key(&caller, "teams", &body.raw)).await?;
     state
         .audit(
             &caller.label(),
@@ -117,16 +100,7 @@ pub async fn create_team(
             serde_json::to_value(&body.value).unwrap_or_default(),
         )
         .await;
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            state
-                .store
-                .team(created.id)
-                .await?
-                .ok_or(ApiError::NotFound)?,
-        ),
-    ))
+    Ok((StatusCode::CREATED, Json(state.store.team(created.id).await?.ok_or(ApiError::NotFound)?)))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -135,30 +109,15 @@ pub struct TeamList {
 }
 
 #[utoipa::path(get, path = "/teams", tag = "staff", responses((status = 200, body = TeamList)))]
-pub async fn list_teams(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> ApiResult<Json<TeamList>> {
+pub async fn list_teams(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<TeamList>> {
     caller.require(&state, Action::ViewStaff).await?;
-    Ok(Json(TeamList {
-        teams: state.store.teams().await?,
-    }))
+    Ok(Json(TeamList { teams: state.store.teams().await? }))
 }
 
 #[utoipa::path(get, path = "/teams/{id}", tag = "staff", params(("id" = i64, Path)), responses((status = 200, body = Team), (status = 404)))]
-pub async fn get_team(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-) -> ApiResult<Json<Team>> {
+pub async fn get_team(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<Json<Team>> {
     caller.require(&state, Action::ViewStaff).await?;
-    Ok(Json(
-        state
-            .store
-            .team(TeamId(id))
-            .await?
-            .ok_or(ApiError::NotFound)?,
-    ))
+    Ok(Json(state.store.team(TeamId(id)).await?.ok_or(ApiError::NotFound)?))
 }
 
 #[utoipa::path(patch, path = "/teams/{id}", tag = "staff", params(("id" = i64, Path)), request_body = TeamInput,
@@ -170,11 +129,7 @@ pub async fn update_team(
     body: ApiJson<TeamInput>,
 ) -> ApiResult<Json<Team>> {
     caller.require(&state, Action::ManageTeams).await?;
-    let mut t = state
-        .store
-        .team(TeamId(id))
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let mut t = state.store.team(TeamId(id)).await?.ok_or(ApiError::NotFound)?;
     apply(&state, &mut t, &body.value).await?;
     t.updated_at = state.now();
     state.store.update_team(&t).await?;
@@ -187,7 +142,5 @@ pub async fn update_team(
             serde_json::to_value(&body.value).unwrap_or_default(),
         )
         .await;
-    Ok(Json(
-        state.store.team(t.id).await?.ok_or(ApiError::NotFound)?,
-    ))
+    Ok(Json(state.store.team(t.id).await?.ok_or(ApiError::NotFound)?))
 }

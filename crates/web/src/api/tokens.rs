@@ -17,9 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Caller};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_tokens, create_token))
-        .routes(routes!(revoke_token))
+    OpenApiRouter::new().routes(routes!(list_tokens, create_token)).routes(routes!(revoke_token))
 }
 
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
@@ -48,14 +46,9 @@ async fn staff(state: &AppState, caller: &Caller) -> ApiResult<domain::UserId> {
 
 /// The caller's tokens (never their secrets).
 #[utoipa::path(get, path = "/tokens", tag = "auth", responses((status = 200, body = TokenList)))]
-pub async fn list_tokens(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> ApiResult<Json<TokenList>> {
+pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<TokenList>> {
     let user = staff(&state, &caller).await?;
-    Ok(Json(TokenList {
-        tokens: state.store.api_tokens(user).await?,
-    }))
+    Ok(Json(TokenList { tokens: state.store.api_tokens(user).await? }))
 }
 
 /// Creates a personal API token.
@@ -68,10 +61,7 @@ pub async fn create_token(
     let user = staff(&state, &caller).await?;
     let name = domain::directory::parse_name("name", &body.value.name)?;
     let token = format!("{TOKEN_PREFIX}{}", accounts::random_secret());
-    let api_token = state
-        .store
-        .create_api_token(user, &name, &accounts::hash_token(&token), state.now())
-        .await?;
+    let api_token = state.store.create_api_token(user, &name, &accounts::hash_token(&token), state.now()).await?;
     state
         .audit(
             &caller.label(),
@@ -86,27 +76,11 @@ pub async fn create_token(
 
 /// Revokes one of the caller's tokens.
 #[utoipa::path(delete, path = "/tokens/{id}", tag = "auth", params(("id" = i64, Path)), responses((status = 204), (status = 404)))]
-pub async fn revoke_token(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-) -> ApiResult<StatusCode> {
+pub async fn revoke_token(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<StatusCode> {
     let user = staff(&state, &caller).await?;
-    if !state
-        .store
-        .revoke_api_token(user, TokenId(id), state.now())
-        .await?
-    {
+    if !state.store.revoke_api_token(user, TokenId(id), state.now()).await? {
         return Err(ApiError::NotFound);
     }
-    state
-        .audit(
-            &caller.label(),
-            "token.revoke",
-            &format!("token:{id}"),
-            true,
-            serde_json::Value::Null,
-        )
-        .await;
+    state.audit(&caller.label(), "token.revoke", &format!("token:{id}"), true, serde_json::Value::Null).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -19,14 +19,10 @@ use crate::extract::{ApiJson, Caller, IdempotencyHeader};
 use crate::{AppState, accounts};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_users, create_user))
-        .routes(routes!(get_user, update_user))
+    OpenApiRouter::new().routes(routes!(list_users, create_user)).routes(routes!(get_user, update_user))
 }
 
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -79,15 +75,9 @@ async fn apply(state: &AppState, u: &mut User, input: &UserInput) -> ApiResult<(
     if let Some(r) = input.reports_to {
         if let Some(m) = r {
             if m == u.id.0 {
-                errors.push(DomainError::new(
-                    "reports_to",
-                    "nobody reports to themselves",
-                ));
+                errors.push(DomainError::new("reports_to", "nobody reports to themselves"));
             } else if state.store.user(UserId(m)).await?.is_none() {
-                errors.push(DomainError::new(
-                    "reports_to",
-                    format!("user {m} does not exist"),
-                ));
+                errors.push(DomainError::new("reports_to", format!("user {m} does not exist")));
             }
         }
         u.reports_to = r.map(UserId);
@@ -98,11 +88,7 @@ async fn apply(state: &AppState, u: &mut User, input: &UserInput) -> ApiResult<(
             None => None,
         };
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Invalid(errors))
-    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::Invalid(errors)) }
 }
 
 #[utoipa::path(post, path = "/users", tag = "staff", request_body = UserInput,
@@ -116,11 +102,9 @@ pub async fn create_user(
     caller.require(&state, Action::ManageUsers).await?;
     let input = &body.value;
     let mut errors = Vec::new();
-    for (field, given) in [
-        ("email", input.email.is_some()),
-        ("name", input.name.is_some()),
-        ("role", input.role.is_some()),
-    ] {
+    for (field, given) in
+        [("email", input.email.is_some()), ("name", input.name.is_some()), ("role", input.role.is_some())]
+    {
         if !given {
             errors.push(DomainError::new(field, "is required"));
         }
@@ -152,15 +136,8 @@ pub async fn create_user(
         }
     };
     let hash = accounts::hash_password(password).await?;
-    let created = state
-        .store
-        .create_user(u, Some(hash), idem.key(&caller, "users", &body.raw))
-        .await?;
-    let user = state
-        .store
-        .user(created.id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let created = state.store.create_user(u, Some(hash), idem.key(&caller, "users", &body.raw)).await?;
+    let user = state.store.user(created.id).await?.ok_or(ApiError::NotFound)?;
     state
         .audit(
             &caller.label(),
@@ -171,13 +148,7 @@ pub async fn create_user(
         )
         .await;
     let initial_password = if created.replayed { None } else { generated };
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedUser {
-            user,
-            initial_password,
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(CreatedUser { user, initial_password })))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -197,35 +168,15 @@ pub async fn list_users(
 ) -> ApiResult<Json<UserList>> {
     caller.require(&state, Action::ViewStaff).await?;
     let (limit, after) = links::limit_and_cursor(p.limit, p.cursor.as_deref())?;
-    let page = state
-        .store
-        .users(PageRequest {
-            after: after.map(|c| c.id),
-            limit,
-        })
-        .await?;
+    let page = state.store.users(PageRequest { after: after.map(|c| c.id), limit }).await?;
     let (meta, links) = links::page(&state, &headers, &uri, page.next);
-    Ok(Json(UserList {
-        users: page.items,
-        meta,
-        links,
-    }))
+    Ok(Json(UserList { users: page.items, meta, links }))
 }
 
 #[utoipa::path(get, path = "/users/{id}", tag = "staff", params(("id" = i64, Path)), responses((status = 200, body = User), (status = 404)))]
-pub async fn get_user(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-) -> ApiResult<Json<User>> {
+pub async fn get_user(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<Json<User>> {
     caller.require(&state, Action::ViewStaff).await?;
-    Ok(Json(
-        state
-            .store
-            .user(UserId(id))
-            .await?
-            .ok_or(ApiError::NotFound)?,
-    ))
+    Ok(Json(state.store.user(UserId(id)).await?.ok_or(ApiError::NotFound)?))
 }
 
 /// Changes a staff account. Deactivating ends the user's sessions.
@@ -239,24 +190,14 @@ pub async fn update_user(
 ) -> ApiResult<Json<User>> {
     caller.require(&state, Action::ManageUsers).await?;
     if body.value.password.is_some() {
-        return Err(ApiError::invalid(
-            "password",
-            "users change their own password with POST /auth/password",
-        ));
+        return Err(ApiError::invalid("password", "users change their own password with POST /auth/password"));
     }
-    let mut u = state
-        .store
-        .user(UserId(id))
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let mut u = state.store.user(UserId(id)).await?.ok_or(ApiError::NotFound)?;
     apply(&state, &mut u, &body.value).await?;
     u.updated_at = state.now();
     state.store.update_user(&u).await?;
     if !u.active {
-        state
-            .store
-            .delete_sessions_of(PrincipalRef::Staff(u.id))
-            .await?;
+        state.store.delete_sessions_of(PrincipalRef::Staff(u.id)).await?;
     }
     state
         .audit(

@@ -6,8 +6,8 @@ use axum::response::Response;
 use domain::lifecycle::{self, NewTicket};
 use domain::policy::Action;
 use domain::{
-    Channel, Customer, CustomerId, DomainError, EmailAddress, Principal, Priority, Status, TeamId,
-    TicketId, TicketType, Tier, UserId, Visibility,
+    Channel, Customer, CustomerId, DomainError, EmailAddress, Principal, Priority, Status, TeamId, TicketId,
+    TicketType, Tier, UserId, Visibility,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -63,32 +63,41 @@ pub struct CreateTicket {
     pub attachment_ids: Vec<i64>,
 }
 
-/// Finds the requester, creating a customer for an unknown email.
+/// Who a new ticket is for: a known customer, or one to create with it.
+enum Requester {
+    Known(Customer),
+    New(Customer),
+}
+
+impl Requester {
+    fn customer(&self) -> &Customer {
+        match self {
+            Requester::Known(c) | Requester::New(c) => c,
+        }
+    }
+}
+
+/// Finds the requester; an unknown email becomes a customer created in the
+/// ticket's own transaction.
 async fn requester(
     state: &AppState,
     caller: &Caller,
     input: &CreateTicket,
     errors: &mut Vec<DomainError>,
-) -> ApiResult<Option<Customer>> {
+) -> ApiResult<Option<Requester>> {
     if let Principal::Customer(c) = &caller.principal {
         if input.requester_id.is_some_and(|r| r != c.customer_id.0) || input.requester.is_some() {
-            errors.push(DomainError::new(
-                "requester",
-                "customers open tickets for themselves",
-            ));
+            errors.push(DomainError::new("requester", "customers open tickets for themselves"));
         }
-        return Ok(state.store.customer(c.customer_id).await?);
+        return Ok(state.store.customer(c.customer_id).await?.map(Requester::Known));
     }
     match (&input.requester_id, &input.requester) {
         (Some(id), _) => {
             let found = state.store.customer(CustomerId(*id)).await?;
             if found.is_none() {
-                errors.push(DomainError::new(
-                    "requester_id",
-                    format!("customer {id} does not exist"),
-                ));
+                errors.push(DomainError::new("requester_id", format!("customer {id} does not exist")));
             }
-            Ok(found)
+            Ok(found.map(Requester::Known))
         }
         (None, Some(r)) => {
             let email = match EmailAddress::parse(&r.email) {
@@ -99,21 +108,22 @@ async fn requester(
                 }
             };
             if let Some(c) = state.store.customer_by_email(email.as_str()).await? {
-                return Ok(Some(c));
+                return Ok(Some(Requester::Known(c)));
             }
-            let name = r.name.clone().unwrap_or_else(|| {
-                email
-                    .as_str()
-                    .split('@')
-                    .next()
-                    .unwrap_or_default()
-                    .to_string()
-            });
+            let name =
+                r.name.clone().unwrap_or_else(|| email.as_str().split('@').next().unwrap_or_default().to_string());
+            let name = match domain::directory::parse_name("requester.name", &name) {
+                Ok(n) => n,
+                Err(e) => {
+                    errors.push(e);
+                    return Ok(None);
+                }
+            };
             let now = state.now();
-            let customer = Customer {
+            Ok(Some(Requester::New(Customer {
                 id: CustomerId(0),
                 email: email.to_string(),
-                name: domain::directory::parse_name("requester.name", &name)?,
+                name,
                 phone: None,
                 organization_id: None,
                 tier: Tier::Standard,
@@ -126,22 +136,10 @@ async fn requester(
                 churned_at: None,
                 created_at: now,
                 updated_at: now,
-            };
-            let id = match state.store.create_customer(customer, None, None).await {
-                Ok(c) => c.id,
-                // Created by a concurrent request: use theirs.
-                Err(store::StoreError::Duplicate(_)) => {
-                    return Ok(state.store.customer_by_email(email.as_str()).await?);
-                }
-                Err(e) => return Err(e.into()),
-            };
-            Ok(state.store.customer(id).await?)
+            })))
         }
         (None, None) => {
-            errors.push(DomainError::new(
-                "requester_id",
-                "give requester_id or requester {email, name}",
-            ));
+            errors.push(DomainError::new("requester_id", "give requester_id or requester {email, name}"));
             Ok(None)
         }
     }
@@ -157,23 +155,14 @@ pub(crate) async fn check_assignment(
     if let Some(a) = assignee {
         match state.store.user(UserId(a)).await? {
             Some(u) if u.active => {}
-            Some(_) => errors.push(DomainError::new(
-                "assignee_id",
-                format!("user {a} is deactivated"),
-            )),
-            None => errors.push(DomainError::new(
-                "assignee_id",
-                format!("user {a} does not exist"),
-            )),
+            Some(_) => errors.push(DomainError::new("assignee_id", format!("user {a} is deactivated"))),
+            None => errors.push(DomainError::new("assignee_id", format!("user {a} does not exist"))),
         }
     }
     if let Some(t) = team
         && state.store.team(TeamId(t)).await?.is_none()
     {
-        errors.push(DomainError::new(
-            "team_id",
-            format!("team {t} does not exist"),
-        ));
+        errors.push(DomainError::new("team_id", format!("team {t} does not exist")));
     }
     Ok(())
 }
@@ -190,10 +179,7 @@ pub(crate) async fn check_problem(
                 errors.push(e);
             }
         }
-        _ => errors.push(DomainError::new(
-            "problem_id",
-            format!("ticket {problem} does not exist"),
-        )),
+        _ => errors.push(DomainError::new("problem_id", format!("ticket {problem} does not exist"))),
     }
     Ok(())
 }
@@ -229,30 +215,18 @@ pub async fn create_ticket(
             }
         }
     }
-    let subject = domain::ticket::parse_subject(&input.subject)
-        .map_err(|e| errors.push(e))
-        .ok();
-    let tags = domain::ticket::parse_tags(&input.tags)
-        .map_err(|e| errors.push(e))
-        .ok();
+    let subject = domain::ticket::parse_subject(&input.subject).map_err(|e| errors.push(e)).ok();
+    let tags = domain::ticket::parse_tags(&input.tags).map_err(|e| errors.push(e)).ok();
     let defs = state.store.fields().await?;
-    let custom = fields::resolve(&defs, &input.custom_fields)
-        .map_err(|e| errors.extend(e))
-        .unwrap_or_default();
+    let custom = fields::resolve(&defs, &input.custom_fields).map_err(|e| errors.extend(e)).unwrap_or_default();
     errors.extend(fields::missing_required(&defs, &custom));
     check_assignment(&state, input.assignee_id, input.team_id, &mut errors).await?;
     if let Some(p) = input.problem_id {
         check_problem(&state, &caller, p, &mut errors).await?;
     }
     let requester = requester(&state, &caller, input, &mut errors).await?;
-    let channel = input
-        .channel
-        .unwrap_or(if staff { Channel::Api } else { Channel::Web });
-    let visibility = if input.public {
-        Visibility::Public
-    } else {
-        Visibility::Internal
-    };
+    let channel = input.channel.unwrap_or(if staff { Channel::Api } else { Channel::Web });
+    let visibility = if input.public { Visibility::Public } else { Visibility::Internal };
     let message = new_message(
         &state,
         &caller,
@@ -278,10 +252,7 @@ pub async fn create_ticket(
         TicketType::Question
     });
     if input.problem_id.is_some() && ticket_type != TicketType::Incident {
-        return Err(ApiError::invalid(
-            "problem_id",
-            "only an incident can be linked to a problem",
-        ));
+        return Err(ApiError::invalid("problem_id", "only an incident can be linked to a problem"));
     }
     let (ticket, events) = lifecycle::open_ticket(
         NewTicket {
@@ -290,16 +261,12 @@ pub async fn create_ticket(
             priority: input.priority.unwrap_or(Priority::Normal),
             ticket_type,
             channel,
-            requester_id: requester.id,
-            organization_id: requester.organization_id,
+            requester_id: requester.customer().id,
+            organization_id: requester.customer().organization_id,
             assignee_id: input.assignee_id.map(UserId),
             team_id: input.team_id.map(TeamId),
             tags,
-            custom_fields: custom
-                .into_iter()
-                .filter(|(_, _, v)| !v.is_null())
-                .map(|(id, _, v)| (id, v))
-                .collect(),
+            custom_fields: custom.into_iter().filter(|(_, _, v)| !v.is_null()).map(|(id, _, v)| (id, v)).collect(),
             problem_id: input.problem_id.map(TicketId),
             follow_up_of: None,
         },
@@ -307,30 +274,19 @@ pub async fn create_ticket(
         now,
     )?;
     let key = idem.key(&caller, "tickets", &body.raw);
-    let created = state
-        .store
-        .create_ticket(
-            TicketCreate {
-                ticket,
-                events,
-                messages: vec![message],
-            },
-            key,
-        )
-        .await?;
-    let ticket = state
-        .store
-        .ticket(created.id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let new_requester = match requester {
+        Requester::New(c) => Some(c),
+        Requester::Known(_) => None,
+    };
+    let created =
+        state.store.create_ticket(TicketCreate { ticket, events, messages: vec![message], new_requester }, key).await?;
+    let ticket = state.store.ticket(created.id).await?.ok_or(ApiError::NotFound)?;
     let mut response = respond(StatusCode::CREATED, view(&state, &caller, ticket).await?);
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/tickets/{}", created.id)) {
         response.headers_mut().insert(header::LOCATION, v);
     }
     if created.replayed {
-        response
-            .headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(response)
 }

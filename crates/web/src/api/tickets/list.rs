@@ -68,16 +68,9 @@ fn as_search_text(p: &ListParams) -> ApiResult<String> {
         ("organization", &p.organization),
     ];
     for (field, value) in lists {
-        for v in value
-            .iter()
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-        {
+        for v in value.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|v| !v.is_empty()) {
             if v.contains(|c: char| c.is_whitespace() || c == '"') {
-                return Err(ApiError::bad_request(format!(
-                    "{field} values cannot contain spaces or quotes"
-                )));
+                return Err(ApiError::bad_request(format!("{field} values cannot contain spaces or quotes")));
             }
             terms.push(format!("{field}:{v}"));
         }
@@ -111,22 +104,12 @@ async fn run(
     require_q: bool,
 ) -> ApiResult<TicketList> {
     let params: ListParams = serde_urlencoded::from_str(raw.as_deref().unwrap_or_default())
-        .map_err(|e| ApiError::BadRequest {
-            code: "invalid_query",
-            message: e.to_string(),
-        })?;
+        .map_err(|e| ApiError::BadRequest { code: "invalid_query", message: e.to_string() })?;
     if require_q && params.q.as_deref().is_none_or(|q| q.trim().is_empty()) {
-        return Err(ApiError::bad_request(
-            "q is required: words, \"phrases\", -exclusions, field:value",
-        ));
+        return Err(ApiError::bad_request("q is required: words, \"phrases\", -exclusions, field:value"));
     }
     let text = as_search_text(&params)?;
-    let parsed = search::parse(
-        &text,
-        SearchContext {
-            me: caller.staff_id(),
-        },
-    )?;
+    let parsed = search::parse(&text, SearchContext { me: caller.staff_id() })?;
     let sort = match params.sort.as_deref() {
         None => TicketSort::newest_first(),
         Some(s) => TicketSort::parse(s).ok_or_else(|| {
@@ -147,11 +130,7 @@ async fn run(
     };
     let page = state.store.tickets(&query).await?;
     let (meta, links) = links::page(state, headers, uri, page.next);
-    Ok(TicketList {
-        tickets: page.items,
-        meta,
-        links,
-    })
+    Ok(TicketList { tickets: page.items, meta, links })
 }
 
 /// Tickets the caller may see, filtered and sorted, a page at a time.
@@ -164,9 +143,7 @@ pub async fn list_tickets(
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<TicketList>> {
-    Ok(Json(
-        run(&state, &caller, &headers, &uri, raw, false).await?,
-    ))
+    Ok(Json(run(&state, &caller, &headers, &uri, raw, false).await?))
 }
 
 /// Full-text search over subjects and messages with the query syntax:

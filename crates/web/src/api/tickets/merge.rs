@@ -32,10 +32,7 @@ pub async fn merge_ticket(
     let source = load(&state, &caller, id, Action::MergeTickets).await?;
     let target = match load(&state, &caller, body.value.target_id, Action::MergeTickets).await {
         Err(ApiError::NotFound) => {
-            return Err(ApiError::invalid(
-                "target_id",
-                format!("ticket {} does not exist", body.value.target_id),
-            ));
+            return Err(ApiError::invalid("target_id", format!("ticket {} does not exist", body.value.target_id)));
         }
         other => other?,
     };
@@ -43,27 +40,10 @@ pub async fn merge_ticket(
     state
         .store
         .merge_tickets(
-            TicketWrite {
-                ticket: s,
-                expected_version: source.version,
-                events: se,
-                messages: vec![],
-            },
-            TicketWrite {
-                ticket: t,
-                expected_version: target.version,
-                events: te,
-                messages: vec![],
-            },
+            TicketWrite { ticket: s, expected_version: source.version, events: se, messages: vec![] },
+            TicketWrite { ticket: t, expected_version: target.version, events: te, messages: vec![] },
         )
         .await?;
-    let target = state
-        .store
-        .ticket(target.id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(respond(
-        StatusCode::OK,
-        view(&state, &caller, target).await?,
-    ))
+    let target = state.store.ticket(target.id).await?.ok_or(ApiError::NotFound)?;
+    Ok(respond(StatusCode::OK, view(&state, &caller, target).await?))
 }

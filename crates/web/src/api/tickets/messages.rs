@@ -31,17 +31,10 @@ pub(crate) async fn new_message(
     errors: &mut Vec<DomainError>,
 ) -> ApiResult<Option<NewMessage>> {
     let (text, html) = match (input.body, input.body_html) {
-        (Some(text), html) => (
-            text.to_string(),
-            html.map(html::sanitize)
-                .unwrap_or_else(|| html::text_to_html(text)),
-        ),
+        (Some(text), html) => (text.to_string(), html.map(html::sanitize).unwrap_or_else(|| html::text_to_html(text))),
         (None, Some(h)) => (html::html_to_text(h), html::sanitize(h)),
         (None, None) => {
-            errors.push(DomainError::new(
-                "body",
-                "give the message as body (text) or body_html",
-            ));
+            errors.push(DomainError::new("body", "give the message as body (text) or body_html"));
             return Ok(None);
         }
     };
@@ -70,11 +63,7 @@ pub(crate) async fn new_message(
         body_text: text,
         body_html: html,
         metadata: serde_json::json!({}),
-        attachment_ids: input
-            .attachment_ids
-            .iter()
-            .map(|i| AttachmentId(*i))
-            .collect(),
+        attachment_ids: input.attachment_ids.iter().map(|i| AttachmentId(*i)).collect(),
         created_at: now,
     }))
 }
@@ -112,20 +101,10 @@ pub async fn add_message(
     body: ApiJson<AddMessage>,
 ) -> ApiResult<Response> {
     let input = &body.value;
-    let visibility = if input.public {
-        Visibility::Public
-    } else {
-        Visibility::Internal
-    };
-    let action = if input.public {
-        Action::ReplyPublic
-    } else {
-        Action::AddInternalNote
-    };
+    let visibility = if input.public { Visibility::Public } else { Visibility::Internal };
+    let action = if input.public { Action::ReplyPublic } else { Action::AddInternalNote };
     let staff = matches!(caller.principal, Principal::Staff(_));
-    let channel = input
-        .channel
-        .unwrap_or(if staff { Channel::Api } else { Channel::Web });
+    let channel = input.channel.unwrap_or(if staff { Channel::Api } else { Channel::Web });
     for attempt in 0..3 {
         let current = load(&state, &caller, id, Action::ViewTicket).await?;
         caller.require_ticket(&state, action, &current).await?;
@@ -158,42 +137,25 @@ pub async fn add_message(
         };
         match lifecycle::add_message(&current, visibility, caller.actor(), now)? {
             MessageOutcome::FollowUp => {
-                let (ticket, events) = lifecycle::open_ticket(
-                    lifecycle::follow_up_of(&current, channel),
-                    caller.actor(),
-                    now,
-                )?;
+                let (ticket, events) =
+                    lifecycle::open_ticket(lifecycle::follow_up_of(&current, channel), caller.actor(), now)?;
                 let new_id = state
                     .store
                     .create_follow_up(
-                        TicketCreate {
-                            ticket,
-                            events,
-                            messages: vec![message],
-                        },
+                        TicketCreate { ticket, events, messages: vec![message], new_requester: None },
                         current.id,
                         now,
                     )
                     .await?;
-                let ticket = state
-                    .store
-                    .ticket(new_id)
-                    .await?
-                    .ok_or(ApiError::NotFound)?;
-                return Ok(respond(
-                    StatusCode::CREATED,
-                    view(&state, &caller, ticket).await?,
-                ));
+                let ticket = state.store.ticket(new_id).await?.ok_or(ApiError::NotFound)?;
+                return Ok(respond(StatusCode::CREATED, view(&state, &caller, ticket).await?));
             }
             MessageOutcome::Added { ticket, mut events } => {
                 let mut ticket = ticket;
                 if let Some(status) = input.status {
                     let (next, more) = lifecycle::apply_patch(
                         &ticket,
-                        &TicketPatch {
-                            status: Some(status),
-                            ..Default::default()
-                        },
+                        &TicketPatch { status: Some(status), ..Default::default() },
                         caller.actor(),
                         now,
                     )?;
@@ -202,12 +164,7 @@ pub async fn add_message(
                     ticket.version = current.version + 1;
                     events.extend(more);
                 }
-                let write = TicketWrite {
-                    ticket,
-                    expected_version: current.version,
-                    events,
-                    messages: vec![message],
-                };
+                let write = TicketWrite { ticket, expected_version: current.version, events, messages: vec![message] };
                 match state.store.write_ticket(write).await {
                     Ok(()) => {}
                     Err(StoreError::VersionConflict) if if_match.0.is_none() && attempt < 2 => {
@@ -219,34 +176,17 @@ pub async fn add_message(
                     }
                     Err(e) => return Err(e.into()),
                 }
-                let ticket = state
-                    .store
-                    .ticket(current.id)
-                    .await?
-                    .ok_or(ApiError::NotFound)?;
-                return Ok(respond(
-                    StatusCode::CREATED,
-                    view(&state, &caller, ticket).await?,
-                ));
+                let ticket = state.store.ticket(current.id).await?.ok_or(ApiError::NotFound)?;
+                return Ok(respond(StatusCode::CREATED, view(&state, &caller, ticket).await?));
             }
         }
     }
-    Err(ApiError::Conflict {
-        code: "conflict",
-        message: "the ticket kept changing; try again".into(),
-    })
+    Err(ApiError::Conflict { code: "conflict", message: "the ticket kept changing; try again".into() })
 }
 
 /// A 412 carrying the ticket as it is now.
-pub(crate) async fn stale(
-    state: &AppState,
-    caller: &Caller,
-    current: domain::Ticket,
-) -> ApiResult<ApiError> {
+pub(crate) async fn stale(state: &AppState, caller: &Caller, current: domain::Ticket) -> ApiResult<ApiError> {
     let tag = etag(current.version);
     let view = view(state, caller, current).await?;
-    Ok(ApiError::Stale {
-        current: serde_json::to_value(view).unwrap_or_default(),
-        etag: tag,
-    })
+    Ok(ApiError::Stale { current: serde_json::to_value(view).unwrap_or_default(), etag: tag })
 }

@@ -40,38 +40,17 @@ pub struct TicketView {
 }
 
 /// Loads a ticket the caller may see; 404 otherwise.
-pub(crate) async fn load(
-    state: &AppState,
-    caller: &Caller,
-    id: i64,
-    action: domain::Action,
-) -> ApiResult<Ticket> {
-    let ticket = state
-        .store
-        .ticket(TicketId(id))
-        .await?
-        .ok_or(ApiError::NotFound)?;
+pub(crate) async fn load(state: &AppState, caller: &Caller, id: i64, action: domain::Action) -> ApiResult<Ticket> {
+    let ticket = state.store.ticket(TicketId(id)).await?.ok_or(ApiError::NotFound)?;
     caller.require_ticket(state, action, &ticket).await?;
     Ok(ticket)
 }
 
-pub(crate) async fn view(
-    state: &AppState,
-    caller: &Caller,
-    ticket: Ticket,
-) -> ApiResult<TicketView> {
+pub(crate) async fn view(state: &AppState, caller: &Caller, ticket: Ticket) -> ApiResult<TicketView> {
     let staff = caller.principal.is_staff();
     let messages = state.store.messages(ticket.id, staff).await?;
-    let events = if staff {
-        Some(state.store.events(ticket.id).await?)
-    } else {
-        None
-    };
-    Ok(TicketView {
-        ticket,
-        messages,
-        events,
-    })
+    let events = if staff { Some(state.store.events(ticket.id).await?) } else { None };
+    Ok(TicketView { ticket, messages, events })
 }
 
 /// The JSON view with its `ETag`.

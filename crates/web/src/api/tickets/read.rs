@@ -13,14 +13,7 @@ use crate::extract::Caller;
 #[utoipa::path(get, path = "/tickets/{id}", tag = "tickets",
     params(("id" = i64, Path, description = "Ticket number")),
     responses((status = 200, body = TicketView), (status = 404)))]
-pub async fn get_ticket(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-) -> ApiResult<Response> {
+pub async fn get_ticket(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<Response> {
     let ticket = load(&state, &caller, id, Action::ViewTicket).await?;
-    Ok(respond(
-        StatusCode::OK,
-        view(&state, &caller, ticket).await?,
-    ))
+    Ok(respond(StatusCode::OK, view(&state, &caller, ticket).await?))
 }

@@ -18,9 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Caller, IfMatch};
 
 /// Absent stays `None`; `null` becomes `Some(None)` (clear the field).
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -75,40 +73,24 @@ pub async fn update_ticket(
     let input = &body.value;
     let mut errors = Vec::new();
     let subject = match &input.subject {
-        Some(s) => domain::ticket::parse_subject(s)
-            .map_err(|e| errors.push(e))
-            .ok(),
+        Some(s) => domain::ticket::parse_subject(s).map_err(|e| errors.push(e)).ok(),
         None => None,
     };
     let defs = state.store.fields().await?;
-    let custom = fields::resolve(&defs, &input.custom_fields)
-        .map_err(|e| errors.extend(e))
-        .unwrap_or_default();
-    check_assignment(
-        &state,
-        input.assignee_id.flatten(),
-        input.team_id.flatten(),
-        &mut errors,
-    )
-    .await?;
+    let custom = fields::resolve(&defs, &input.custom_fields).map_err(|e| errors.extend(e)).unwrap_or_default();
+    check_assignment(&state, input.assignee_id.flatten(), input.team_id.flatten(), &mut errors).await?;
     if let Some(Some(p)) = input.problem_id {
         check_problem(&state, &caller, p, &mut errors).await?;
     }
     if let Some(r) = input.requester_id
         && state.store.customer(CustomerId(r)).await?.is_none()
     {
-        errors.push(domain::DomainError::new(
-            "requester_id",
-            format!("customer {r} does not exist"),
-        ));
+        errors.push(domain::DomainError::new("requester_id", format!("customer {r} does not exist")));
     }
     if let Some(Some(o)) = input.organization_id
         && state.store.organization(OrganizationId(o)).await?.is_none()
     {
-        errors.push(domain::DomainError::new(
-            "organization_id",
-            format!("organization {o} does not exist"),
-        ));
+        errors.push(domain::DomainError::new("organization_id", format!("organization {o} does not exist")));
     }
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
@@ -137,33 +119,18 @@ pub async fn update_ticket(
         }
         let (next, events) = lifecycle::apply_patch(&current, &patch, caller.actor(), state.now())?;
         if events.is_empty() {
-            return Ok(respond(
-                StatusCode::OK,
-                view(&state, &caller, current).await?,
-            ));
+            return Ok(respond(StatusCode::OK, view(&state, &caller, current).await?));
         }
         // The ticket may move out of the caller's sight (e.g. to another
         // team); that is allowed, it is their change.
         match state
             .store
-            .write_ticket(TicketWrite {
-                ticket: next,
-                expected_version: current.version,
-                events,
-                messages: vec![],
-            })
+            .write_ticket(TicketWrite { ticket: next, expected_version: current.version, events, messages: vec![] })
             .await
         {
             Ok(()) => {
-                let ticket = state
-                    .store
-                    .ticket(current.id)
-                    .await?
-                    .ok_or(ApiError::NotFound)?;
-                return Ok(respond(
-                    StatusCode::OK,
-                    view(&state, &caller, ticket).await?,
-                ));
+                let ticket = state.store.ticket(current.id).await?.ok_or(ApiError::NotFound)?;
+                return Ok(respond(StatusCode::OK, view(&state, &caller, ticket).await?));
             }
             Err(StoreError::VersionConflict) if if_match.0.is_none() && attempt < 2 => continue,
             Err(StoreError::VersionConflict) => {
@@ -173,8 +140,5 @@ pub async fn update_ticket(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::Conflict {
-        code: "conflict",
-        message: "the ticket kept changing; try again".into(),
-    })
+    Err(ApiError::Conflict { code: "conflict", message: "the ticket kept changing; try again".into() })
 }
