@@ -131,9 +131,7 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .route("/health", get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }))
-        .fallback(|| async {
-            crate::ApiError::BadRequest { code: "no_route", message: "there is no such endpoint; see /api/v1/openapi.json".into() }
-        })
+        .fallback(|| async { crate::ApiError::NoRoute })
         .with_state(state)
         .layer(axum::middleware::map_response(json_errors))
         .layer(DefaultBodyLimit::max(limit))

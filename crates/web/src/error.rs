@@ -21,6 +21,8 @@ pub enum ApiError {
     Unauthorized(&'static str),
     Forbidden,
     NotFound,
+    /// No endpoint at this path.
+    NoRoute,
     Conflict {
         code: &'static str,
         message: String,
@@ -66,6 +68,12 @@ impl ApiError {
                 (StatusCode::FORBIDDEN, "forbidden", "your role does not allow this".into(), Value::Null)
             }
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "no such record".into(), Value::Null),
+            ApiError::NoRoute => (
+                StatusCode::NOT_FOUND,
+                "no_route",
+                "there is no such endpoint; see /api/v1/openapi.json".into(),
+                Value::Null,
+            ),
             ApiError::Conflict { code, message } => (StatusCode::CONFLICT, code, message.clone(), Value::Null),
             ApiError::Stale { current, .. } => (
                 StatusCode::PRECONDITION_FAILED,
