@@ -7,4 +7,4 @@ async fn fresh() -> Option<store::SqlStore> {
     Some(store_pg::connect(&url).await.expect("connect postgres"))
 }
 
-store::conformance_tests!(fresh);
+store::conformance_tests!(pg, super::fresh);

@@ -12,4 +12,4 @@ async fn fresh() -> Option<store::SqlStore> {
     Some(store_sqlite::open(&path).await.expect("open sqlite"))
 }
 
-store::conformance_tests!(fresh);
+store::conformance_tests!(sqlite, super::fresh);

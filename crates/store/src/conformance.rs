@@ -20,16 +20,20 @@ use crate::{
     PrincipalRef, SqlStore, StoreError, TicketCreate, TicketQuery, TicketSort, TicketStore, TicketWrite,
 };
 
-/// Expands to one `#[tokio::test]` per conformance test.
+/// Expands to a module `$backend` with one `#[tokio::test]` per
+/// conformance test, so test names read `sqlite::merge_moves_messages`.
 #[macro_export]
 macro_rules! conformance_tests {
-    ($fresh:path) => {
-        $crate::conformance_tests!(@each $fresh;
-            ticket_round_trip, events_record_every_change, stale_write_is_refused, list_filters,
-            keyset_pages_cover_everything_once, search_words_phrases_exclusions, customers_never_match_notes,
-            hostile_search_text_is_text, scope_limits_lists, idempotent_create_replays, merge_moves_messages,
-            follow_up_links_back, failed_write_leaves_nothing, emails_are_unique, staff_principal_follows_reporting_line,
-            sessions_tokens_throttle_audit, changes_are_announced_after_commit);
+    ($backend:ident, $fresh:path) => {
+        mod $backend {
+            $crate::conformance_tests!(@each $fresh;
+                ticket_round_trip, events_record_every_change, stale_write_is_refused, list_filters,
+                keyset_pages_cover_everything_once, search_words_phrases_exclusions, customers_never_match_notes,
+                hostile_search_text_is_text, scope_limits_lists, idempotent_create_replays, merge_moves_messages,
+                follow_up_links_back, failed_write_leaves_nothing, emails_are_unique,
+                staff_principal_follows_reporting_line, sessions_tokens_throttle_audit,
+                changes_are_announced_after_commit);
+        }
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {$(
         #[tokio::test]

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Uri};
+use axum::http::HeaderMap;
 use domain::policy::Action;
 use serde::Serialize;
 use store::{AuditEntry, PageRequest};
@@ -32,7 +32,7 @@ pub async fn list_audit(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    uri: Uri,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
     Query(p): Query<PageParams>,
 ) -> ApiResult<Json<AuditList>> {
     caller.require(&state, Action::ViewAudit).await?;

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode};
 use domain::directory::{parse_name, parse_time_zone};
 use domain::policy::Action;
 use domain::{Customer, CustomerId, DomainError, EmailAddress, OrganizationId, Tier};
@@ -193,7 +193,7 @@ pub async fn list_customers(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    uri: Uri,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
     Query(p): Query<CustomerListParams>,
 ) -> ApiResult<Json<CustomerList>> {
     caller.require(&state, Action::ViewCustomers).await?;

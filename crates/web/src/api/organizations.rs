@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode};
 use domain::directory::parse_name;
 use domain::policy::Action;
 use domain::{DomainError, Organization, OrganizationId, Tier};
@@ -127,7 +127,7 @@ pub async fn list_organizations(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    uri: Uri,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
     Query(p): Query<PageParams>,
 ) -> ApiResult<Json<OrganizationList>> {
     caller.require(&state, Action::ViewOrganizations).await?;

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode};
 use domain::directory::{parse_name, parse_time_zone};
 use domain::policy::Action;
 use domain::{DomainError, EmailAddress, Role, User, UserId};
@@ -163,7 +163,7 @@ pub async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    uri: Uri,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
     Query(p): Query<PageParams>,
 ) -> ApiResult<Json<UserList>> {
     caller.require(&state, Action::ViewStaff).await?;

@@ -140,7 +140,7 @@ pub async fn list_tickets(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    uri: Uri,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<TicketList>> {
     Ok(Json(run(&state, &caller, &headers, &uri, raw, false).await?))
@@ -154,7 +154,7 @@ pub async fn search(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    uri: Uri,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<TicketList>> {
     Ok(Json(run(&state, &caller, &headers, &uri, raw, true).await?))

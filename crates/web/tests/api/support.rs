@@ -1,0 +1,219 @@
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use domain::{Customer, CustomerId, Role, Team, TeamId, Tier, User, UserId};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use store::{PrincipalRef, Store};
+use tokio::sync::oneshot;
+use web::accounts::hash_token;
+use web::{Application, Clock, Settings, SystemClock};
+
+/// Runs each named test on both backends: `name::sqlite` and `name::pg`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let app = crate::support::spawn(crate::support::Backend::Sqlite).await.expect("sqlite app");
+                super::$name(app).await;
+            }
+            #[tokio::test]
+            async fn pg() {
+                match crate::support::spawn(crate::support::Backend::Pg).await {
+                    Some(app) => super::$name(app).await,
+                    None => eprintln!("skipped: SWITCHBOARD_TEST_PG is not set"),
+                }
+            }
+        }
+    )*};
+}
+
+#[derive(Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Pg,
+}
+
+/// How a request authenticates.
+#[derive(Clone, Debug)]
+pub enum Auth {
+    None,
+    Token(String),
+    Cookie(String),
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub store: Arc<dyn Store>,
+    pub admin: Auth,
+    _stop: oneshot::Sender<()>,
+}
+
+static NEXT: AtomicU64 = AtomicU64::new(0);
+
+pub fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "switchboard-web-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub async fn open_store(backend: Backend, dir: &std::path::Path) -> Option<Arc<dyn Store>> {
+    Some(match backend {
+        Backend::Sqlite => Arc::new(store_sqlite::open(&dir.join("switchboard.db")).await.unwrap()),
+        Backend::Pg => {
+            let url = store_pg::testing::fresh_database().await.unwrap()?;
+            Arc::new(store_pg::connect(&url).await.unwrap())
+        }
+    })
+}
+
+pub async fn start(store: Arc<dyn Store>, dir: &std::path::Path) -> (String, oneshot::Sender<()>) {
+    let settings = Settings {
+        listen: "127.0.0.1:0".into(),
+        attachments_dir: dir.join("attachments"),
+        max_body_bytes: 64 * 1024,
+        max_attachment_bytes: 256 * 1024,
+        ..Settings::default()
+    };
+    let app = Application::build(settings, store, Arc::new(SystemClock)).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    (base, stop)
+}
+
+pub async fn spawn(backend: Backend) -> Option<TestApp> {
+    let dir = temp_dir();
+    let store = open_store(backend, &dir).await?;
+    let (base, stop) = start(store.clone(), &dir).await;
+    let (_, token) = staff(&store, "admin@support.test", Role::Admin, None).await;
+    Some(TestApp { base, http: reqwest::Client::new(), store, admin: Auth::Token(token), _stop: stop })
+}
+
+pub fn now() -> i64 {
+    SystemClock.now()
+}
+
+/// A staff user with a personal API token (made directly in storage, so
+/// tests do not pay for password hashing).
+pub async fn staff(store: &Arc<dyn Store>, email: &str, role: Role, reports_to: Option<UserId>) -> (UserId, String) {
+    let user = User {
+        id: UserId(0),
+        email: email.into(),
+        name: email.split('@').next().unwrap().into(),
+        role,
+        active: true,
+        reports_to,
+        time_zone: None,
+        created_at: now(),
+        updated_at: now(),
+    };
+    let id = store.create_user(user, None, None).await.unwrap().id;
+    let token = format!("sbp_test_{}_{}", id, NEXT.fetch_add(1, Ordering::SeqCst));
+    store.create_api_token(id, "test", &hash_token(&token), now()).await.unwrap();
+    (id, token)
+}
+
+pub async fn team(store: &Arc<dyn Store>, name: &str, lead: Option<UserId>, members: &[UserId]) -> TeamId {
+    let t = Team {
+        id: TeamId(0),
+        name: name.into(),
+        description: String::new(),
+        lead_id: lead,
+        member_ids: members.to_vec(),
+        created_at: now(),
+        updated_at: now(),
+    };
+    store.create_team(t, None).await.unwrap().id
+}
+
+/// A customer signed in to a session; returns the cookie value.
+pub async fn customer(store: &Arc<dyn Store>, email: &str, organization: Option<i64>) -> (CustomerId, Auth) {
+    let c = Customer {
+        id: CustomerId(0),
+        email: email.into(),
+        name: email.split('@').next().unwrap().into(),
+        phone: None,
+        organization_id: organization.map(domain::OrganizationId),
+        tier: Tier::Standard,
+        annual_value_cents: None,
+        tags: vec![],
+        time_zone: None,
+        locale: None,
+        external_id: None,
+        has_account: true,
+        churned_at: None,
+        created_at: now(),
+        updated_at: now(),
+    };
+    let id = store.create_customer(c, Some("x".into()), None).await.unwrap().id;
+    let token = format!("session-{}-{}", id, NEXT.fetch_add(1, Ordering::SeqCst));
+    store.create_session(&hash_token(&token), PrincipalRef::Customer(id), now(), now() + 3_600_000).await.unwrap();
+    (id, Auth::Cookie(token))
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http") { path.to_string() } else { format!("{}/api/v1{path}", self.base) }
+    }
+
+    pub fn request(&self, method: Method, path: &str, auth: &Auth) -> reqwest::RequestBuilder {
+        let rb = self.http.request(method, self.url(path));
+        match auth {
+            Auth::None => rb,
+            Auth::Token(t) => rb.bearer_auth(t),
+            Auth::Cookie(c) => rb.header("cookie", format!("sb_session={c}")),
+        }
+    }
+
+    pub async fn send(rb: reqwest::RequestBuilder) -> Reply {
+        let response = rb.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        Reply { status, body, headers }
+    }
+
+    pub async fn get(&self, path: &str, auth: &Auth) -> Reply {
+        Self::send(self.request(Method::GET, path, auth)).await
+    }
+
+    pub async fn post(&self, path: &str, auth: &Auth, body: Value) -> Reply {
+        Self::send(self.request(Method::POST, path, auth).json(&body)).await
+    }
+
+    pub async fn patch(&self, path: &str, auth: &Auth, body: Value) -> Reply {
+        Self::send(self.request(Method::PATCH, path, auth).json(&body)).await
+    }
+
+    /// Opens a ticket as the admin for a new customer; returns its number.
+    pub async fn ticket(&self, body: Value) -> i64 {
+        let r = self.post("/tickets", &self.admin, body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body["ticket"]["id"].as_i64().unwrap()
+    }
+}
