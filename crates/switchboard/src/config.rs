@@ -10,6 +10,22 @@ use serde::{Deserialize, Serialize};
 /// The commented default configuration (`switchboard config` prints it).
 pub const DEFAULT_CONFIG: &str = include_str!("default-config.toml");
 
+/// The settings, as named in the file and (upper-cased, with the
+/// SWITCHBOARD_ prefix) in the environment.
+const SETTINGS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "public_url",
+    "log",
+    "admin_email",
+    "max_body_bytes",
+    "max_attachment_bytes",
+    "session_hours",
+    "login_max_failures",
+    "login_window_minutes",
+];
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -68,7 +84,9 @@ impl Config {
             None => {}
         }
         figment = figment
-            .merge(Env::prefixed("SWITCHBOARD_").ignore(&["config"]))
+            // Only our settings: other SWITCHBOARD_* variables (such as the
+            // test suite's) are not configuration.
+            .merge(Env::prefixed("SWITCHBOARD_").only(SETTINGS))
             .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database_url".into()))
             .merge(Serialized::defaults(overrides));
         let mut config: Config = figment.extract().map_err(|e| format!("configuration: {e}"))?;
@@ -138,6 +156,17 @@ mod tests {
     fn passwords_are_not_shown() {
         assert_eq!(without_password("postgres://sb:secret@db/x"), "postgres://sb@db/x");
         assert_eq!(without_password("postgres://db/x"), "postgres://db/x");
+    }
+
+    #[test]
+    fn every_setting_can_come_from_the_environment() {
+        let names: Vec<String> =
+            serde_json::to_value(Config::default()).unwrap().as_object().unwrap().keys().cloned().collect();
+        let mut known: Vec<String> = SETTINGS.iter().map(|s| s.to_string()).collect();
+        known.sort();
+        let mut names = names;
+        names.sort();
+        assert_eq!(names, known);
     }
 
     #[test]

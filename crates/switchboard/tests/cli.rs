@@ -1,0 +1,210 @@
+//! The binary as an operator uses it: help, configuration, first start,
+//! graceful shutdown, and two `serve` processes on one PostgreSQL database.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("switchboard-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn run(args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(BIN).args(args).env_remove("DATABASE_URL").output().unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn help_explains_every_command_and_option() {
+    let (ok, help) = run(&["--help"]);
+    assert!(ok);
+    for word in
+        ["serve", "migrate", "demo", "admin", "config", "bench", "--config", "--listen", "--data-dir", "--database-url"]
+    {
+        assert!(help.contains(word), "--help lacks {word}:\n{help}");
+    }
+    for sub in
+        [vec!["serve"], vec!["migrate"], vec!["demo"], vec!["admin", "create"], vec!["config"], vec!["bench", "api"]]
+    {
+        let mut args = sub.clone();
+        args.push("--help");
+        let (ok, text) = run(&args);
+        assert!(ok, "{sub:?}: {text}");
+        assert!(text.lines().count() > 5, "{sub:?} help is too thin:\n{text}");
+    }
+    let (_, bench) = run(&["bench", "api", "--help"]);
+    assert!(bench.contains("--tickets") && bench.contains("--creates"));
+}
+
+#[test]
+fn config_prints_the_commented_default_and_bad_config_is_refused() {
+    let (ok, text) = run(&["config"]);
+    assert!(ok);
+    assert!(text.contains("listen = \"127.0.0.1:8080\"") && text.contains("# "));
+    let dir = temp_dir("badconfig");
+    let file = dir.join("switchboard.toml");
+    std::fs::write(&file, "lisen = \"x\"\n").unwrap();
+    let (ok, text) = run(&["--config", file.to_str().unwrap(), "migrate"]);
+    assert!(!ok);
+    assert!(text.contains("lisen"), "{text}");
+    let (ok, text) = run(&["--config", "/no/such/file.toml", "migrate"]);
+    assert!(!ok && text.contains("does not exist"), "{text}");
+}
+
+/// A running `switchboard serve` and what it printed at start.
+struct Node {
+    child: Child,
+    base: String,
+    admin_password: Option<String>,
+}
+
+async fn start(dir: &std::path::Path, database_url: Option<&str>) -> Node {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()])
+        .env_remove("DATABASE_URL")
+        .env("SWITCHBOARD_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(url) = database_url {
+        cmd.args(["--database-url", url]);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut admin_password = None;
+    let base = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(p) = line.trim().strip_prefix("password:") {
+                admin_password = Some(p.trim().to_string());
+            }
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                return rest.split_whitespace().next().unwrap().to_string();
+            }
+        }
+        panic!("serve exited before listening");
+    })
+    .await
+    .expect("serve started");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Node { child, base, admin_password }
+}
+
+async fn login(client: &reqwest::Client, base: &str, password: &str) -> String {
+    let r = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({ "email": "admin@switchboard.local", "password": password }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string()
+}
+
+fn terminate(child: &Child) {
+    let pid = child.id().unwrap().to_string();
+    std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+}
+
+#[tokio::test]
+async fn first_start_makes_an_admin_and_sigterm_stops_gracefully() {
+    let dir = temp_dir("serve");
+    let mut node = start(&dir, None).await;
+    let password = node.admin_password.clone().expect("the first start prints the admin password");
+    let client = reqwest::Client::new();
+    let cookie = login(&client, &node.base, &password).await;
+    // An open live stream must not keep the server from stopping.
+    let stream = client.get(format!("{}/api/v1/stream", node.base)).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    terminate(&node.child);
+    let status =
+        tokio::time::timeout(Duration::from_secs(10), node.child.wait()).await.expect("stopped in time").unwrap();
+    assert!(status.success(), "{status:?}");
+    // A second start on the same data creates no second admin.
+    let mut again = start(&dir, None).await;
+    assert!(again.admin_password.is_none());
+    terminate(&again.child);
+    again.child.wait().await.unwrap();
+    // `admin create` adds another account from the command line.
+    let (ok, text) = run(&[
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "admin",
+        "create",
+        "--email",
+        "ops@example.com",
+        "--role",
+        "manager",
+    ]);
+    assert!(ok, "{text}");
+    assert!(text.contains("password:"));
+    let (ok, text) = run(&["--data-dir", dir.to_str().unwrap(), "admin", "create", "--email", "ops@example.com"]);
+    assert!(!ok && text.contains("already has an account"), "{text}");
+}
+
+mod two_serve_processes_share_live_updates {
+    use super::*;
+
+    /// Two `serve` processes on one PostgreSQL database: a change made
+    /// through one arrives on the other's live stream (LISTEN/NOTIFY).
+    #[tokio::test]
+    async fn pg() {
+        let Some(url) = store_pg::testing::fresh_database().await.unwrap() else {
+            eprintln!("skipped: SWITCHBOARD_TEST_PG is not set");
+            return;
+        };
+        let one = start(&temp_dir("node1"), Some(&url)).await;
+        let two = start(&temp_dir("node2"), Some(&url)).await;
+        let password = one.admin_password.clone().or(two.admin_password.clone()).expect("one node made the admin");
+        assert!(one.admin_password.is_none() || two.admin_password.is_none(), "only one admin is made");
+        let client = reqwest::Client::new();
+        // Sessions live in the database, so a sign-in on one node works on both.
+        let cookie = login(&client, &one.base, &password).await;
+        let mut stream =
+            client.get(format!("{}/api/v1/stream", two.base)).header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(stream.status(), 200);
+        let mut seen = String::new();
+        while !seen.contains("event: ready") && !seen.contains("event:ready") {
+            seen.push_str(&String::from_utf8_lossy(&stream.chunk().await.unwrap().unwrap()));
+        }
+        let created: Value = client
+            .post(format!("{}/api/v1/tickets", one.base))
+            .header("cookie", &cookie)
+            .json(&json!({ "subject": "Made on node one", "body": "hello", "requester": { "email": "x@example.com" } }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = created["ticket"]["id"].as_i64().unwrap();
+        let arrived = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                seen.push_str(&String::from_utf8_lossy(&stream.chunk().await.unwrap().unwrap()));
+                if seen.contains(&format!("\"ticket_id\":{id}")) {
+                    return;
+                }
+            }
+        })
+        .await;
+        assert!(arrived.is_ok(), "the change made on node one did not reach node two: {seen}");
+        let read: Value = client
+            .get(format!("{}/api/v1/tickets/{id}", two.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(read["ticket"]["subject"], "Made on node one");
+    }
+}
