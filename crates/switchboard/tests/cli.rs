@@ -69,8 +69,12 @@ struct Node {
 }
 
 async fn start(dir: &std::path::Path, database_url: Option<&str>) -> Node {
+    start_command("serve", dir, database_url).await
+}
+
+async fn start_command(command: &str, dir: &std::path::Path, database_url: Option<&str>) -> Node {
     let mut cmd = Command::new(BIN);
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()])
+    cmd.args([command, "--listen", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()])
         .env_remove("DATABASE_URL")
         .env("SWITCHBOARD_LOG", "warn")
         .stdout(Stdio::piped())
@@ -207,4 +211,36 @@ mod two_serve_processes_share_live_updates {
             .unwrap();
         assert_eq!(read["ticket"]["subject"], "Made on node one");
     }
+}
+
+/// The README's curl examples, run as written against `switchboard demo`
+/// (on a free port instead of 8080).
+#[tokio::test]
+async fn readme_examples_work_against_the_demo() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let dir = temp_dir("readme");
+    let mut demo = start_command("demo", &dir, None).await;
+    let host = demo.base.trim_start_matches("http://").to_string();
+    let mut script = String::from("set -eu\ncd \"$1\"\n");
+    for block in readme.split("```sh\n").skip(1).filter_map(|b| b.split("```").next()) {
+        if block.contains("curl") {
+            // The stream never ends by itself.
+            script.push_str(&block.replace("curl -sN", "timeout 2 curl -sN").replace("127.0.0.1:8080", &host));
+            script.push_str("\necho \"\n--- TOKEN=${TOKEN:-} TICKET=${TICKET:-} ETAG=${ETAG:-}\"\n");
+        }
+    }
+    let out = Command::new("bash").args(["-c", &script, "readme", dir.to_str().unwrap()]).output().await.unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    // The stream's `timeout` is the last command and ends it with 124.
+    assert!(out.status.code() == Some(124) || out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains(r#"{"kind":"staff""#), "sign-in: {text}");
+    assert!(text.contains(r#""subject":"Printer on fire""#), "create: {text}");
+    assert!(text.contains("TOKEN=sbp_"), "token: {text}");
+    assert!(!text.contains("ETAG= "), "etag: {text}");
+    assert!(text.contains(r#""tags":["escalated"]"#), "update with If-Match: {text}");
+    assert!(text.contains(r#""body_text":"We are on it.""#), "reply: {text}");
+    assert!(text.contains("event: ready"), "stream: {text}");
+    assert!(!text.contains(r#""error""#), "{text}");
+    terminate(&demo.child);
+    demo.child.wait().await.unwrap();
 }
