@@ -73,15 +73,24 @@ impl SqlStore {
             }
         }
         let id = TicketId(returned_id(&tx.fetch(INSERT_TICKET, ticket_values(&ticket)).await?)?);
-        replace_tags(tx, id, &ticket.tags).await?;
+        insert_tags(tx, id, &ticket.tags).await?;
+        // The search row is written once, with the text of the first messages.
+        let text = |v: Visibility| {
+            new.messages.iter().filter(|m| m.visibility == v).map(|m| search_text(&m.body_text)).collect::<Vec<_>>().join(" ")
+        };
         let key = self.search_key();
         tx.execute(
-            &format!("INSERT INTO ticket_search ({key}, subject, body, notes) VALUES ($1, $2, '', '')"),
-            vec![id.0.into(), search_text(&ticket.subject).into()],
+            &format!("INSERT INTO ticket_search ({key}, subject, body, notes) VALUES ($1, $2, $3, $4)"),
+            vec![
+                id.0.into(),
+                search_text(&ticket.subject).into(),
+                text(Visibility::Public).into(),
+                text(Visibility::Internal).into(),
+            ],
         )
         .await?;
         ticket.id = id;
-        self.append(tx, &ticket, &events, &new.messages).await?;
+        self.append(tx, &ticket, &events, &new.messages, Fresh::Yes).await?;
         Ok(id)
     }
 
@@ -93,13 +102,14 @@ impl SqlStore {
         ticket: &Ticket,
         events: &[NewEvent],
         messages: &[NewMessage],
+        fresh: Fresh,
     ) -> Result<()> {
         let mut all: Vec<NewEvent> = Vec::with_capacity(events.len() + messages.len());
         // `created` first, then each message, then the other changes.
         let (created, rest): (Vec<_>, Vec<_>) = events.iter().cloned().partition(|e| e.kind == EventKind::Created);
         all.extend(created);
         for m in messages {
-            let mid = self.insert_message(tx, ticket.id, m).await?;
+            let mid = self.insert_message(tx, ticket.id, m, fresh).await?;
             let mut e = NewEvent::change(
                 m.created_at,
                 Actor { kind: m.author_kind, id: m.author_id },
@@ -114,11 +124,12 @@ impl SqlStore {
         all.extend(rest);
         // Chronological; within one instant, created → messages → changes.
         all.sort_by_key(|e| e.at);
-        insert_events(tx, ticket.id, &all).await?;
+        let first_seq = if fresh == Fresh::Yes { Some(0) } else { None };
+        insert_events(tx, ticket.id, &all, first_seq).await?;
         tx.notify(&TicketChange::of(ticket, &all)).await
     }
 
-    async fn insert_message(&self, tx: &mut dyn Transaction, ticket: TicketId, m: &NewMessage) -> Result<i64> {
+    async fn insert_message(&self, tx: &mut dyn Transaction, ticket: TicketId, m: &NewMessage, fresh: Fresh) -> Result<i64> {
         let id = returned_id(
             &tx.fetch(
                 "INSERT INTO messages (ticket_id, visibility, author_kind, author_id, channel, body_text, body_html, \
@@ -148,6 +159,9 @@ impl SqlStore {
                 return Err(StoreError::MissingReference(format!("attachment {a}")));
             }
         }
+        if fresh == Fresh::Yes {
+            return Ok(id);
+        }
         let column = if m.visibility == Visibility::Public { "body" } else { "notes" };
         let key = self.search_key();
         tx.execute(
@@ -167,7 +181,8 @@ impl SqlStore {
             return Err(if exists { StoreError::VersionConflict } else { StoreError::NotFound });
         }
         if w.events.iter().any(|e| e.kind == EventKind::TagsChanged) {
-            replace_tags(tx, w.ticket.id, &w.ticket.tags).await?;
+            tx.execute("DELETE FROM ticket_tags WHERE ticket_id = $1", vec![w.ticket.id.0.into()]).await?;
+            insert_tags(tx, w.ticket.id, &w.ticket.tags).await?;
         }
         if w.events.iter().any(|e| e.kind == EventKind::SubjectChanged) {
             let key = self.search_key();
@@ -177,7 +192,7 @@ impl SqlStore {
             )
             .await?;
         }
-        self.append(tx, &w.ticket, &w.events, &w.messages).await
+        self.append(tx, &w.ticket, &w.events, &w.messages, Fresh::No).await
     }
 
     fn ticket_conditions(&self, q: &TicketQuery, p: &mut Params) -> Vec<String> {
@@ -270,42 +285,64 @@ impl SqlStore {
     }
 }
 
-async fn replace_tags(tx: &mut dyn Transaction, id: TicketId, tags: &[String]) -> Result<()> {
-    tx.execute("DELETE FROM ticket_tags WHERE ticket_id = $1", vec![id.0.into()]).await?;
-    for tag in tags {
-        tx.execute("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)", vec![id.0.into(), tag.clone().into()])
-            .await?;
+async fn insert_tags(tx: &mut dyn Transaction, id: TicketId, tags: &[String]) -> Result<()> {
+    if tags.is_empty() {
+        return Ok(());
     }
+    let mut p = Params::default();
+    let rows: Vec<String> = tags.iter().map(|t| format!("({}, {})", p.push(id.0), p.push(t.clone()))).collect();
+    tx.execute(&format!("INSERT INTO ticket_tags (ticket_id, tag) VALUES {}", rows.join(", ")), p.values).await?;
     Ok(())
 }
 
-async fn insert_events(tx: &mut dyn Transaction, id: TicketId, events: &[NewEvent]) -> Result<()> {
+/// Appends events after the ticket's last sequence number (`first_seq`
+/// when the caller knows it, as for a ticket just created), in one statement.
+async fn insert_events(tx: &mut dyn Transaction, id: TicketId, events: &[NewEvent], first_seq: Option<i64>) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }
-    let rows =
-        tx.fetch("SELECT COALESCE(MAX(seq), 0) FROM ticket_events WHERE ticket_id = $1", vec![id.0.into()]).await?;
-    let mut seq = rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0);
+    let mut seq = match first_seq {
+        Some(s) => s,
+        None => {
+            let rows =
+                tx.fetch("SELECT COALESCE(MAX(seq), 0) FROM ticket_events WHERE ticket_id = $1", vec![id.0.into()]).await?;
+            rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0)
+        }
+    };
+    let mut p = Params::default();
+    let mut rows = Vec::with_capacity(events.len());
     for e in events {
         seq += 1;
-        tx.execute(
-            "INSERT INTO ticket_events (ticket_id, seq, at, actor_kind, actor_id, kind, field, from_value, to_value) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            vec![
-                id.0.into(),
-                seq.into(),
-                e.at.into(),
-                e.actor.kind.as_str().into(),
-                e.actor.id.into(),
-                e.kind.as_str().into(),
-                e.field.clone().into(),
-                to_json(&e.from).into(),
-                to_json(&e.to).into(),
-            ],
-        )
-        .await?;
+        let values = [
+            p.push(id.0),
+            p.push(seq),
+            p.push(e.at),
+            p.push(e.actor.kind.as_str()),
+            p.push(e.actor.id),
+            p.push(e.kind.as_str()),
+            p.push(e.field.clone()),
+            p.push(to_json(&e.from)),
+            p.push(to_json(&e.to)),
+        ];
+        rows.push(format!("({})", values.join(", ")));
     }
+    tx.execute(
+        &format!(
+            "INSERT INTO ticket_events (ticket_id, seq, at, actor_kind, actor_id, kind, field, from_value, to_value) VALUES {}",
+            rows.join(", ")
+        ),
+        p.values,
+    )
+    .await?;
     Ok(())
+}
+
+/// Whether a ticket was created in this same transaction: then its search
+/// row already holds its messages' text and its events start at 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fresh {
+    Yes,
+    No,
 }
 
 #[async_trait]
@@ -353,7 +390,7 @@ impl TicketStore for SqlStore {
             new.messages.first().map(|m| Actor { kind: m.author_kind, id: m.author_id }).unwrap_or(Actor::system());
         let link =
             NewEvent::change(at, actor, EventKind::FollowUpCreated, "follow_up", serde_json::Value::Null, json!(id));
-        insert_events(tx.as_mut(), original, &[link]).await?;
+        insert_events(tx.as_mut(), original, &[link], None).await?;
         tx.commit().await?;
         Ok(id)
     }
