@@ -47,7 +47,7 @@ fn options(path: &Path) -> SqliteConnectOptions {
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true)
-        .pragma("cache_size", "-65536")
+        .pragma("cache_size", "-16384")
         .pragma("temp_store", "memory")
 }
 

@@ -94,26 +94,32 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim);
-        let (who, session) = if let Some(token) = bearer {
-            let (_, user) = state
-                .store
-                .api_token(&hash_token(token), now)
-                .await?
-                .ok_or(ApiError::Unauthorized("the API token is unknown or revoked"))?;
-            (PrincipalRef::Staff(user), None)
-        } else if let Some(token) = cookie(parts, SESSION_COOKIE) {
-            let hash = hash_token(&token);
-            let who = state
-                .store
-                .session(&hash, now)
-                .await?
-                .ok_or(ApiError::Unauthorized("the session has ended; sign in again"))?;
-            if cross_site(parts) {
-                return Err(ApiError::Forbidden);
+        let (key, session) = match (bearer, cookie(parts, SESSION_COOKIE)) {
+            (Some(token), _) => (format!("t:{}", hash_token(token)), None),
+            (None, Some(token)) => {
+                if cross_site(parts) {
+                    return Err(ApiError::Forbidden);
+                }
+                let hash = hash_token(&token);
+                (format!("s:{hash}"), Some(hash))
             }
-            (who, Some(hash))
-        } else {
-            return Err(ApiError::Unauthorized("sign in, or send Authorization: Bearer <token>"));
+            (None, None) => return Err(ApiError::Unauthorized("sign in, or send Authorization: Bearer <token>")),
+        };
+        if let Some((who, principal)) = state.caches.principal(&key, now) {
+            return Ok(Caller { principal, who, session });
+        }
+        let who = match &session {
+            None => {
+                let (_, user) = state
+                    .store
+                    .api_token(&key[2..], now)
+                    .await?
+                    .ok_or(ApiError::Unauthorized("the API token is unknown or revoked"))?;
+                PrincipalRef::Staff(user)
+            }
+            Some(hash) => {
+                state.store.session(hash, now).await?.ok_or(ApiError::Unauthorized("the session has ended; sign in again"))?
+            }
         };
         let principal = match who {
             PrincipalRef::Staff(id) => {
@@ -124,11 +130,11 @@ impl FromRequestParts<AppState> for Caller {
                 Principal::Staff(p)
             }
             PrincipalRef::Customer(id) => {
-                let (_, p) =
-                    state.store.customer_principal(id).await?.ok_or(ApiError::Unauthorized("unknown customer"))?;
+                let (_, p) = state.store.customer_principal(id).await?.ok_or(ApiError::Unauthorized("unknown customer"))?;
                 Principal::Customer(p)
             }
         };
+        state.caches.remember_principal(&key, now, who, &principal);
         Ok(Caller { principal, who, session })
     }
 }

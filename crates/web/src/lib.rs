@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod api;
 mod app;
+mod cache;
 pub mod clock;
 mod error;
 mod extract;

@@ -17,11 +17,23 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Flips to true on shutdown so long-lived streams end.
     pub shutdown: watch::Receiver<bool>,
+    pub caches: Arc<crate::cache::Caches>,
 }
 
 impl AppState {
     pub fn now(&self) -> Millis {
         self.clock.now()
+    }
+
+    /// The custom field definitions (cached briefly).
+    pub async fn fields(&self) -> Result<Vec<domain::CustomFieldDef>, store::StoreError> {
+        let now = self.now();
+        if let Some(defs) = self.caches.fields(now) {
+            return Ok(defs);
+        }
+        let defs = self.store.fields().await?;
+        self.caches.remember_fields(now, &defs);
+        Ok(defs)
     }
 
     /// Records an audit entry. A failure to audit is logged, not returned:

@@ -82,6 +82,7 @@ pub async fn login(State(state): State<AppState>, body: ApiJson<Login>) -> ApiRe
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     if let Some(hash) = &caller.session {
         state.store.delete_session(hash).await?;
+        state.caches.forget_principals();
     }
     let mut headers = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&session_cookie(&state, "", 0)) {
@@ -115,6 +116,7 @@ pub async fn change_password(
         return Err(ApiError::invalid("current_password", "is not your current password"));
     }
     accounts::set_password(state.store.as_ref(), caller.who, &body.value.new_password).await?;
+    state.caches.forget_principals();
     state.audit(&caller.label(), "password.change", &caller.label(), true, serde_json::Value::Null).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -232,5 +232,6 @@ pub async fn update_customer(
     apply(&state, &mut c, &body.value).await?;
     c.updated_at = state.now();
     state.store.update_customer(&c).await?;
+    state.caches.forget_principals();
     Ok(Json(state.store.customer(c.id).await?.ok_or(ApiError::NotFound)?))
 }

@@ -132,6 +132,7 @@ pub async fn update_field(
         def.active = a;
     }
     state.store.update_field(&def).await?;
+    state.caches.forget_fields();
     state
         .audit(
             &caller.label(),

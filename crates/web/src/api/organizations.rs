@@ -160,6 +160,7 @@ pub async fn update_organization(
     apply(&mut o, &body.value)?;
     o.updated_at = state.now();
     state.store.update_organization(&o).await?;
+    state.caches.forget_principals();
     state
         .audit(
             &caller.label(),

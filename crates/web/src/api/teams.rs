@@ -91,6 +91,7 @@ pub async fn create_team(
     };
     apply(&state, &mut t, &body.value).await?;
     let created = state.store.create_team(t, idem.key(&caller, "teams", &body.raw)).await?;
+    state.caches.forget_principals();
     state
         .audit(
             &caller.label(),
@@ -133,6 +134,7 @@ pub async fn update_team(
     apply(&state, &mut t, &body.value).await?;
     t.updated_at = state.now();
     state.store.update_team(&t).await?;
+    state.caches.forget_principals();
     state
         .audit(
             &caller.label(),

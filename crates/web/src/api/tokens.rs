@@ -81,6 +81,7 @@ pub async fn revoke_token(State(state): State<AppState>, caller: Caller, Path(id
     if !state.store.revoke_api_token(user, TokenId(id), state.now()).await? {
         return Err(ApiError::NotFound);
     }
+    state.caches.forget_principals();
     state.audit(&caller.label(), "token.revoke", &format!("token:{id}"), true, serde_json::Value::Null).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -199,6 +199,7 @@ pub async fn update_user(
     if !u.active {
         state.store.delete_sessions_of(PrincipalRef::Staff(u.id)).await?;
     }
+    state.caches.forget_principals();
     state
         .audit(
             &caller.label(),

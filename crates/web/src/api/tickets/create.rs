@@ -217,7 +217,7 @@ pub async fn create_ticket(
     }
     let subject = domain::ticket::parse_subject(&input.subject).map_err(|e| errors.push(e)).ok();
     let tags = domain::ticket::parse_tags(&input.tags).map_err(|e| errors.push(e)).ok();
-    let defs = state.store.fields().await?;
+    let defs = state.fields().await?;
     let custom = fields::resolve(&defs, &input.custom_fields).map_err(|e| errors.extend(e)).unwrap_or_default();
     errors.extend(fields::missing_required(&defs, &custom));
     check_assignment(&state, input.assignee_id, input.team_id, &mut errors).await?;

@@ -76,7 +76,7 @@ pub async fn update_ticket(
         Some(s) => domain::ticket::parse_subject(s).map_err(|e| errors.push(e)).ok(),
         None => None,
     };
-    let defs = state.store.fields().await?;
+    let defs = state.fields().await?;
     let custom = fields::resolve(&defs, &input.custom_fields).map_err(|e| errors.extend(e)).unwrap_or_default();
     check_assignment(&state, input.assignee_id.flatten(), input.team_id.flatten(), &mut errors).await?;
     if let Some(Some(p)) = input.problem_id {
