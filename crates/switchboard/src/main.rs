@@ -8,6 +8,11 @@ mod storage;
 
 use clap::Parser;
 
+/// mimalloc returns freed memory to the system (glibc keeps a 19 MiB
+/// arena per thread that ever hashed a password) and is faster here.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -211,6 +211,8 @@ pub async fn api(config: Config, tickets: u64, creates: u64, queries: u64) -> Re
     println!("switchboard bench api: {backend}, {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     let mut server = start_server(&dir, database_url.as_deref()).await?;
     let pid = server.child.id().ok_or("server has no pid")?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started_rss = rss_mib(pid);
     let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().map_err(|e| e.to_string())?;
     let signed_in = http
         .post(format!("{}/api/v1/auth/login", server.base))
@@ -255,9 +257,10 @@ pub async fn api(config: Config, tickets: u64, creates: u64, queries: u64) -> Re
         let c = api.call(reqwest::Method::POST, "/customers", Some(json!({ "email": format!("c{i}@bench.test"), "name": format!("Customer {i}") }))).await?;
         customers.push(CustomerId(c["id"].as_i64().unwrap_or_default()));
     }
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let idle_rss = rss_mib(pid);
     println!();
-    println!("server RSS idle after start: {idle_rss:.1} MiB");
+    println!("server RSS idle: {started_rss:.1} MiB after start, {idle_rss:.1} MiB after setting up 11 accounts and 1,000 customers");
 
     // Ticket creation through the API.
     let mut rng = StdRng::seed_from_u64(7);
