@@ -218,6 +218,15 @@ impl Database for Pg {
         )
     }
 
+    async fn optimize(&self) -> Result<(), StoreError> {
+        // VACUUM also empties the GIN index's pending list.
+        sqlx::query("VACUUM (ANALYZE) tickets, ticket_search, ticket_tags, messages, ticket_events")
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     fn subscribe(&self) -> broadcast::Receiver<TicketChange> {
         self.changes.subscribe()
     }

@@ -198,6 +198,17 @@ impl Database for Sqlite {
         }
     }
 
+    async fn optimize(&self) -> Result<(), StoreError> {
+        // Merge the FTS5 segments, then let SQLite gather statistics.
+        sqlx::query("INSERT INTO ticket_search (ticket_search) VALUES ('optimize')")
+            .execute(&self.writer)
+            .await
+            .map_err(backend)?;
+        sqlx::query("ANALYZE").execute(&self.writer).await.map_err(backend)?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.writer).await.map_err(backend)?;
+        Ok(())
+    }
+
     fn subscribe(&self) -> broadcast::Receiver<TicketChange> {
         self.changes.subscribe()
     }

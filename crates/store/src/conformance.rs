@@ -347,6 +347,7 @@ pub async fn keyset_pages_cover_everything_once(store: SqlStore) {
         batch.push(new_ticket(&s));
     }
     let created = store.import_tickets(batch).await.unwrap();
+    store.optimize().await.unwrap();
     for sort in ["-created", "created", "-updated", "priority", "-priority", "id", "-id"] {
         let mut q = query(TicketScope::All, "");
         q.sort = TicketSort::parse(sort).unwrap();

@@ -112,6 +112,10 @@ pub trait Database: Send + Sync + 'static {
     /// term or exclusion.
     fn text_match(&self, text: &TextQuery, audience: TextAudience, first_param: usize) -> (String, Vec<SqlValue>);
 
+    /// Refreshes planner statistics and compacts the search index, after
+    /// bulk imports (statistics from an empty table mislead the planner).
+    async fn optimize(&self) -> Result<()>;
+
     /// Changes committed on this node or (PostgreSQL) any node.
     fn subscribe(&self) -> broadcast::Receiver<TicketChange>;
 

@@ -34,6 +34,8 @@ pub trait TicketStore: Send + Sync {
     async fn create_ticket(&self, new: TicketCreate, idem: Option<IdempotencyKey>) -> Result<Created<TicketId>>;
     /// Stores many tickets in one transaction (imports, demo data, benchmarks).
     async fn import_tickets(&self, batch: Vec<TicketCreate>) -> Result<Vec<TicketId>>;
+    /// Refreshes statistics and compacts indexes; run after an import.
+    async fn optimize(&self) -> Result<()>;
     async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>>;
     /// Writes a change; `VersionConflict` if the ticket moved on meanwhile.
     async fn write_ticket(&self, write: TicketWrite) -> Result<()>;

@@ -88,7 +88,14 @@ impl Application {
         );
         let listener = TcpListener::bind(&settings.listen).await?;
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let state = AppState { store, clock, files, settings: Arc::new(settings), shutdown: shutdown_rx, caches: Default::default() };
+        let state = AppState {
+            store,
+            clock,
+            files,
+            settings: Arc::new(settings),
+            shutdown: shutdown_rx,
+            caches: Default::default(),
+        };
         let router = router(state.clone());
         Ok(Self { listener, router, shutdown, state })
     }

@@ -117,9 +117,11 @@ impl FromRequestParts<AppState> for Caller {
                     .ok_or(ApiError::Unauthorized("the API token is unknown or revoked"))?;
                 PrincipalRef::Staff(user)
             }
-            Some(hash) => {
-                state.store.session(hash, now).await?.ok_or(ApiError::Unauthorized("the session has ended; sign in again"))?
-            }
+            Some(hash) => state
+                .store
+                .session(hash, now)
+                .await?
+                .ok_or(ApiError::Unauthorized("the session has ended; sign in again"))?,
         };
         let principal = match who {
             PrincipalRef::Staff(id) => {
@@ -130,7 +132,8 @@ impl FromRequestParts<AppState> for Caller {
                 Principal::Staff(p)
             }
             PrincipalRef::Customer(id) => {
-                let (_, p) = state.store.customer_principal(id).await?.ok_or(ApiError::Unauthorized("unknown customer"))?;
+                let (_, p) =
+                    state.store.customer_principal(id).await?.ok_or(ApiError::Unauthorized("unknown customer"))?;
                 Principal::Customer(p)
             }
         };

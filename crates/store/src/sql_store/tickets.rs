@@ -76,7 +76,12 @@ impl SqlStore {
         insert_tags(tx, id, &ticket.tags).await?;
         // The search row is written once, with the text of the first messages.
         let text = |v: Visibility| {
-            new.messages.iter().filter(|m| m.visibility == v).map(|m| search_text(&m.body_text)).collect::<Vec<_>>().join(" ")
+            new.messages
+                .iter()
+                .filter(|m| m.visibility == v)
+                .map(|m| search_text(&m.body_text))
+                .collect::<Vec<_>>()
+                .join(" ")
         };
         let key = self.search_key();
         tx.execute(
@@ -129,7 +134,13 @@ impl SqlStore {
         tx.notify(&TicketChange::of(ticket, &all)).await
     }
 
-    async fn insert_message(&self, tx: &mut dyn Transaction, ticket: TicketId, m: &NewMessage, fresh: Fresh) -> Result<i64> {
+    async fn insert_message(
+        &self,
+        tx: &mut dyn Transaction,
+        ticket: TicketId,
+        m: &NewMessage,
+        fresh: Fresh,
+    ) -> Result<i64> {
         let id = returned_id(
             &tx.fetch(
                 "INSERT INTO messages (ticket_id, visibility, author_kind, author_id, channel, body_text, body_html, \
@@ -297,15 +308,21 @@ async fn insert_tags(tx: &mut dyn Transaction, id: TicketId, tags: &[String]) ->
 
 /// Appends events after the ticket's last sequence number (`first_seq`
 /// when the caller knows it, as for a ticket just created), in one statement.
-async fn insert_events(tx: &mut dyn Transaction, id: TicketId, events: &[NewEvent], first_seq: Option<i64>) -> Result<()> {
+async fn insert_events(
+    tx: &mut dyn Transaction,
+    id: TicketId,
+    events: &[NewEvent],
+    first_seq: Option<i64>,
+) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }
     let mut seq = match first_seq {
         Some(s) => s,
         None => {
-            let rows =
-                tx.fetch("SELECT COALESCE(MAX(seq), 0) FROM ticket_events WHERE ticket_id = $1", vec![id.0.into()]).await?;
+            let rows = tx
+                .fetch("SELECT COALESCE(MAX(seq), 0) FROM ticket_events WHERE ticket_id = $1", vec![id.0.into()])
+                .await?;
             rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0)
         }
     };
@@ -370,6 +387,10 @@ impl TicketStore for SqlStore {
         }
         tx.commit().await?;
         Ok(ids)
+    }
+
+    async fn optimize(&self) -> Result<()> {
+        self.db.optimize().await
     }
 
     async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>> {

@@ -66,7 +66,9 @@ async fn start_server(dir: &Path, database_url: Option<&str>) -> Result<Server, 
 fn rss_mib(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
 }
@@ -99,8 +101,10 @@ impl Api {
 
 /// Pseudo-words, so search terms have realistic selectivity.
 fn vocabulary(rng: &mut StdRng, n: usize) -> Vec<String> {
-    const SYLLABLES: [&str; 24] =
-        ["ka", "lo", "mi", "ra", "ten", "vo", "shi", "pan", "de", "gu", "lin", "or", "ex", "port", "bil", "ling", "ac", "count", "ne", "twork", "up", "date", "se", "cure"];
+    const SYLLABLES: [&str; 24] = [
+        "ka", "lo", "mi", "ra", "ten", "vo", "shi", "pan", "de", "gu", "lin", "or", "ex", "port", "bil", "ling", "ac",
+        "count", "ne", "twork", "up", "date", "se", "cure",
+    ];
     let mut words: Vec<String> = Vec::with_capacity(n);
     while words.len() < n {
         let parts = rng.random_range(2..4);
@@ -126,8 +130,9 @@ struct Seed {
 fn generated_ticket(rng: &mut StdRng, seed: &Seed, at: i64) -> Result<TicketCreate, String> {
     let requester = seed.customers[rng.random_range(0..seed.customers.len())];
     let customer = Actor { kind: AuthorKind::Customer, id: Some(requester.0) };
-    let status = [Status::Closed, Status::Closed, Status::Closed, Status::Solved, Status::Open, Status::Pending, Status::New]
-        [rng.random_range(0..7)];
+    let status =
+        [Status::Closed, Status::Closed, Status::Closed, Status::Solved, Status::Open, Status::Pending, Status::New]
+            [rng.random_range(0..7)];
     let team = seed.teams[rng.random_range(0..seed.teams.len())];
     let assignee = (status != Status::New).then(|| seed.agents[rng.random_range(0..seed.agents.len())]);
     let tags = if rng.random_bool(0.3) { vec![format!("tag{}", rng.random_range(0..20))] } else { vec![] };
@@ -136,9 +141,11 @@ fn generated_ticket(rng: &mut StdRng, seed: &Seed, at: i64) -> Result<TicketCrea
         NewTicket {
             subject: sentence(rng, &seed.words, subject_len),
             status: Some(if status == Status::Closed { Status::Solved } else { status }),
-            priority: [Priority::Low, Priority::Normal, Priority::Normal, Priority::High, Priority::Urgent][rng.random_range(0..5)],
+            priority: [Priority::Low, Priority::Normal, Priority::Normal, Priority::High, Priority::Urgent]
+                [rng.random_range(0..5)],
             ticket_type: TicketType::Question,
-            channel: [Channel::Email, Channel::Web, Channel::Chat, Channel::Phone, Channel::Api][rng.random_range(0..5)],
+            channel: [Channel::Email, Channel::Web, Channel::Chat, Channel::Phone, Channel::Api]
+                [rng.random_range(0..5)],
             requester_id: requester,
             organization_id: None,
             assignee_id: assignee,
@@ -208,7 +215,10 @@ pub async fn api(config: Config, tickets: u64, creates: u64, queries: u64) -> Re
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let database_url = config.database_url.clone();
     let backend = if database_url.is_some() { "PostgreSQL" } else { "SQLite" };
-    println!("switchboard bench api: {backend}, {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "switchboard bench api: {backend}, {} cores",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    );
     let mut server = start_server(&dir, database_url.as_deref()).await?;
     let pid = server.child.id().ok_or("server has no pid")?;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -243,7 +253,13 @@ pub async fn api(config: Config, tickets: u64, creates: u64, queries: u64) -> Re
     // The department: 3 teams, 10 agents, 1,000 customers.
     let mut agents = Vec::new();
     for i in 0..10 {
-        let u = api.call(reqwest::Method::POST, "/users", Some(json!({ "email": format!("agent{i}@bench.test"), "name": format!("Agent {i}"), "role": "agent" }))).await?;
+        let u = api
+            .call(
+                reqwest::Method::POST,
+                "/users",
+                Some(json!({ "email": format!("agent{i}@bench.test"), "name": format!("Agent {i}"), "role": "agent" })),
+            )
+            .await?;
         agents.push(UserId(u["user"]["id"].as_i64().unwrap_or_default()));
     }
     let mut teams = Vec::new();
@@ -254,20 +270,36 @@ pub async fn api(config: Config, tickets: u64, creates: u64, queries: u64) -> Re
     }
     let mut customers = Vec::new();
     for i in 0..1000 {
-        let c = api.call(reqwest::Method::POST, "/customers", Some(json!({ "email": format!("c{i}@bench.test"), "name": format!("Customer {i}") }))).await?;
+        let c = api
+            .call(
+                reqwest::Method::POST,
+                "/customers",
+                Some(json!({ "email": format!("c{i}@bench.test"), "name": format!("Customer {i}") })),
+            )
+            .await?;
         customers.push(CustomerId(c["id"].as_i64().unwrap_or_default()));
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle_rss = rss_mib(pid);
     println!();
-    println!("server RSS idle: {started_rss:.1} MiB after start, {idle_rss:.1} MiB after setting up 11 accounts and 1,000 customers");
+    println!(
+        "server RSS idle: {started_rss:.1} MiB after start, {idle_rss:.1} MiB after setting up 11 accounts and 1,000 customers"
+    );
 
     // Ticket creation through the API.
     let mut rng = StdRng::seed_from_u64(7);
     let words = Arc::new(vocabulary(&mut rng, 5000));
-    let seed = Seed { customers: customers.clone(), teams: teams.clone(), agents: agents.clone(), words: words.as_ref().clone() };
+    let seed = Seed {
+        customers: customers.clone(),
+        teams: teams.clone(),
+        agents: agents.clone(),
+        words: words.as_ref().clone(),
+    };
     println!();
-    println!("{:<34} {:>10} {:>9} {:>9} {:>9}", "ticket creation (POST /tickets)", "per second", "p50 ms", "p99 ms", "RSS MiB");
+    println!(
+        "{:<34} {:>10} {:>9} {:>9} {:>9}",
+        "ticket creation (POST /tickets)", "per second", "p50 ms", "p99 ms", "RSS MiB"
+    );
     for clients in [1usize, 32] {
         let total = if clients == 1 { creates.min(5_000) } else { creates };
         let (api, words, customers) = (api.clone(), words.clone(), Arc::new(customers.clone()));
@@ -332,13 +364,17 @@ pub async fn api(config: Config, tickets: u64, creates: u64, queries: u64) -> Re
         }
     }
     eprintln!();
+    let import_time = started.elapsed();
+    let optimizing = Instant::now();
+    store.optimize().await.map_err(|e| e.to_string())?;
     println!();
+    println!("optimize after import (statistics, search index): {:.0} s", optimizing.elapsed().as_secs_f64());
     println!(
         "stored tickets: {} ({} imported in {:.0} s, {:.0} tickets/s)",
         existing + made,
         made,
-        started.elapsed().as_secs_f64(),
-        made as f64 / started.elapsed().as_secs_f64().max(0.001)
+        import_time.as_secs_f64(),
+        made as f64 / import_time.as_secs_f64().max(0.001)
     );
 
     // List and search latency, one client at a time.
@@ -366,7 +402,13 @@ pub async fn api(config: Config, tickets: u64, creates: u64, queries: u64) -> Re
         async move { a.call(reqwest::Method::GET, &path, None).await.map(|_| ()) }
     })
     .await?;
-    println!("{:<34} {:>10.0} {:>9.2} {:>9.2}", "  list 50 (6 filter mixes)", queries as f64 / wall.as_secs_f64(), ms(&h, 0.5), ms(&h, 0.99));
+    println!(
+        "{:<34} {:>10.0} {:>9.2} {:>9.2}",
+        "  list 50 (6 filter mixes)",
+        queries as f64 / wall.as_secs_f64(),
+        ms(&h, 0.5),
+        ms(&h, 0.99)
+    );
     let (a, w) = (api.clone(), words.clone());
     let (h, wall) = load(1, queries, move |i| {
         let a = a.clone();
@@ -383,14 +425,26 @@ pub async fn api(config: Config, tickets: u64, creates: u64, queries: u64) -> Re
         }
     })
     .await?;
-    println!("{:<34} {:>10.0} {:>9.2} {:>9.2}", "  search (words, filters, exclusion)", queries as f64 / wall.as_secs_f64(), ms(&h, 0.5), ms(&h, 0.99));
+    println!(
+        "{:<34} {:>10.0} {:>9.2} {:>9.2}",
+        "  search (words, filters, exclusion)",
+        queries as f64 / wall.as_secs_f64(),
+        ms(&h, 0.5),
+        ms(&h, 0.99)
+    );
     let (a, l) = (api.clone(), lists.clone());
     let (h, wall) = load(32, queries * 2, move |i| {
         let (a, path) = (a.clone(), l(i));
         async move { a.call(reqwest::Method::GET, &path, None).await.map(|_| ()) }
     })
     .await?;
-    println!("{:<34} {:>10.0} {:>9.2} {:>9.2}", "  list 50, 32 clients", (queries * 2) as f64 / wall.as_secs_f64(), ms(&h, 0.5), ms(&h, 0.99));
+    println!(
+        "{:<34} {:>10.0} {:>9.2} {:>9.2}",
+        "  list 50, 32 clients",
+        (queries * 2) as f64 / wall.as_secs_f64(),
+        ms(&h, 0.5),
+        ms(&h, 0.99)
+    );
     println!();
     println!("server RSS after the run: {:.1} MiB", rss_mib(pid));
     let _ = server.child.kill().await;

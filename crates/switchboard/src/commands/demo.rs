@@ -266,6 +266,7 @@ pub async fn seed(store: Arc<dyn Store>, now: i64, seed: u64) -> Result<(usize, 
         let rest = all.split_off(all.len().min(100));
         made += store.import_tickets(std::mem::replace(&mut all, rest)).await.map_err(err)?.len();
     }
+    store.optimize().await.map_err(err)?;
     Ok((teams.len(), staff, customers.len(), made))
 }
 
