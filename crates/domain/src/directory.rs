@@ -50,6 +50,29 @@ pub struct Customer {
     pub updated_at: Millis,
 }
 
+impl Customer {
+    /// A new customer (id 0 until stored), standard tier, nothing else known.
+    pub fn new(email: &crate::EmailAddress, name: &str, now: Millis) -> Self {
+        Self {
+            id: CustomerId(0),
+            email: email.to_string(),
+            name: name.to_string(),
+            phone: None,
+            organization_id: None,
+            tier: Tier::Standard,
+            annual_value_cents: None,
+            tags: vec![],
+            time_zone: None,
+            locale: None,
+            external_id: None,
+            has_account: false,
+            churned_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct User {
     pub id: UserId,

@@ -54,23 +54,8 @@ fn staff(id: UserId) -> Actor {
 }
 
 pub async fn customer(store: &SqlStore, email: &str) -> CustomerId {
-    let c = Customer {
-        id: CustomerId(0),
-        email: email.to_string(),
-        name: email.split('@').next().unwrap().to_string(),
-        phone: None,
-        organization_id: None,
-        tier: Tier::Standard,
-        annual_value_cents: None,
-        tags: vec![],
-        time_zone: None,
-        locale: None,
-        external_id: None,
-        has_account: false,
-        churned_at: None,
-        created_at: T0,
-        updated_at: T0,
-    };
+    let email = domain::EmailAddress::parse(email).unwrap();
+    let c = Customer::new(&email, email.as_str().split('@').next().unwrap(), T0);
     store.create_customer(c, None, None).await.unwrap().id
 }
 
@@ -601,21 +586,9 @@ pub async fn failed_write_leaves_nothing(store: SqlStore) {
 pub async fn emails_are_unique(store: SqlStore) {
     customer(&store, "ann@example.com").await;
     let c = Customer {
-        id: CustomerId(0),
-        email: "ann@example.com".into(),
-        name: "Other Ann".into(),
-        phone: None,
-        organization_id: None,
         tier: Tier::Vip,
         annual_value_cents: Some(100),
-        tags: vec![],
-        time_zone: None,
-        locale: None,
-        external_id: None,
-        has_account: false,
-        churned_at: None,
-        created_at: T0,
-        updated_at: T0,
+        ..Customer::new(&domain::EmailAddress::parse("ann@example.com").unwrap(), "Other Ann", T0)
     };
     let err = store.create_customer(c, None, None).await.unwrap_err();
     assert!(matches!(&err, StoreError::Duplicate(col) if col == "email"), "{err:?}");

@@ -251,3 +251,11 @@ impl IdempotencyHeader {
         })
     }
 }
+
+/// For optional fields of an update: absent stays `None`, `null` becomes
+/// `Some(None)` (clear the field), a value `Some(Some(v))`.
+pub fn nullable<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}

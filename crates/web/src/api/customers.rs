@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use domain::directory::{parse_name, parse_time_zone};
 use domain::policy::Action;
 use domain::{Customer, CustomerId, DomainError, EmailAddress, OrganizationId, Tier};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use store::PageRequest;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -20,10 +20,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_customers, create_customer)).routes(routes!(get_customer, update_customer))
 }
 
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// A customer's details. On create `email` and `name` are required; on
 /// update send only what changes (`null` clears optional fields).
 #[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -31,29 +27,29 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Opti
 pub struct CustomerInput {
     pub email: Option<String>,
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
     #[schema(value_type = Option<String>)]
     pub phone: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
     #[schema(value_type = Option<i64>)]
     pub organization_id: Option<Option<i64>>,
     pub tier: Option<Tier>,
     /// Yearly value in cents.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
     #[schema(value_type = Option<i64>)]
     pub annual_value_cents: Option<Option<i64>>,
     pub tags: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
     #[schema(value_type = Option<String>)]
     pub time_zone: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
     #[schema(value_type = Option<String>)]
     pub locale: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
     #[schema(value_type = Option<String>)]
     pub external_id: Option<Option<String>>,
     /// Marks the customer churned at this time (UTC ms); `null` un-marks.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
     #[schema(value_type = Option<i64>)]
     pub churned_at: Option<Option<i64>>,
     /// Gives the customer a portal account (create only).
@@ -141,23 +137,8 @@ pub async fn create_customer(
         return Err(ApiError::Invalid(errors));
     }
     let now = state.now();
-    let mut c = Customer {
-        id: CustomerId(0),
-        email: String::new(),
-        name: String::new(),
-        phone: None,
-        organization_id: None,
-        tier: Tier::Standard,
-        annual_value_cents: None,
-        tags: vec![],
-        time_zone: None,
-        locale: None,
-        external_id: None,
-        has_account: false,
-        churned_at: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let email = EmailAddress::parse(input.email.as_deref().unwrap_or_default())?;
+    let mut c = Customer::new(&email, input.name.as_deref().unwrap_or_default(), now);
     apply(&state, &mut c, input).await?;
     let hash = match &input.password {
         Some(p) => {

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use domain::directory::parse_name;
 use domain::policy::Action;
 use domain::{DomainError, Team, TeamId, UserId};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -18,17 +18,13 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_teams, create_team)).routes(routes!(get_team, update_team))
 }
 
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// On create `name` is required. `member_ids` replaces the members.
 #[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamInput {
     pub name: Option<String>,
     pub description: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
     #[schema(value_type = Option<i64>)]
     pub lead_id: Option<Option<i64>>,
     pub member_ids: Option<Vec<i64>>,

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use domain::directory::{parse_name, parse_time_zone};
 use domain::policy::Action;
 use domain::{DomainError, EmailAddress, Role, User, UserId};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use store::{PageRequest, PrincipalRef};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -22,10 +22,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_users, create_user)).routes(routes!(get_user, update_user))
 }
 
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// On create `email`, `name` and `role` are required.
 #[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -35,10 +31,10 @@ pub struct UserInput {
     pub role: Option<Role>,
     pub active: Option<bool>,
     /// Their manager, making the department's structure data.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
     #[schema(value_type = Option<i64>)]
     pub reports_to: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
     #[schema(value_type = Option<String>)]
     pub time_zone: Option<Option<String>>,
     /// Create only; without it a password is generated and returned once.

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use domain::{Customer, CustomerId, Role, Team, TeamId, Tier, User, UserId};
+use domain::{Customer, CustomerId, Role, Team, TeamId, User, UserId};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use store::{PrincipalRef, Store};
@@ -139,22 +139,11 @@ pub async fn team(store: &Arc<dyn Store>, name: &str, lead: Option<UserId>, memb
 
 /// A customer signed in to a session; returns the cookie value.
 pub async fn customer(store: &Arc<dyn Store>, email: &str, organization: Option<i64>) -> (CustomerId, Auth) {
+    let address = domain::EmailAddress::parse(email).unwrap();
     let c = Customer {
-        id: CustomerId(0),
-        email: email.into(),
-        name: email.split('@').next().unwrap().into(),
-        phone: None,
         organization_id: organization.map(domain::OrganizationId),
-        tier: Tier::Standard,
-        annual_value_cents: None,
-        tags: vec![],
-        time_zone: None,
-        locale: None,
-        external_id: None,
         has_account: true,
-        churned_at: None,
-        created_at: now(),
-        updated_at: now(),
+        ..Customer::new(&address, email.split('@').next().unwrap(), now())
     };
     let id = store.create_customer(c, Some("x".into()), None).await.unwrap().id;
     let token = format!("session-{}-{}", id, NEXT.fetch_add(1, Ordering::SeqCst));

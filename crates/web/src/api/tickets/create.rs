@@ -7,7 +7,7 @@ use domain::lifecycle::{self, NewTicket};
 use domain::policy::Action;
 use domain::{
     Channel, Customer, CustomerId, DomainError, EmailAddress, Principal, Priority, Status, TeamId, TicketId,
-    TicketType, Tier, UserId, Visibility,
+    TicketType, UserId, Visibility,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -119,24 +119,7 @@ async fn requester(
                     return Ok(None);
                 }
             };
-            let now = state.now();
-            Ok(Some(Requester::New(Customer {
-                id: CustomerId(0),
-                email: email.to_string(),
-                name,
-                phone: None,
-                organization_id: None,
-                tier: Tier::Standard,
-                annual_value_cents: None,
-                tags: vec![],
-                time_zone: None,
-                locale: None,
-                external_id: None,
-                has_account: false,
-                churned_at: None,
-                created_at: now,
-                updated_at: now,
-            })))
+            Ok(Some(Requester::New(Customer::new(&email, &name, state.now()))))
         }
         (None, None) => {
             errors.push(DomainError::new("requester_id", "give requester_id or requester {email, name}"));

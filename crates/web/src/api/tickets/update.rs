@@ -6,7 +6,7 @@ use axum::response::Response;
 use domain::lifecycle::{self, TicketPatch};
 use domain::policy::Action;
 use domain::{CustomerId, OrganizationId, Priority, Status, TeamId, TicketId, TicketType, UserId};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use store::{StoreError, TicketWrite};
 
@@ -16,11 +16,6 @@ use super::{TicketView, fields, load, respond, view};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Caller, IfMatch};
-
-/// Absent stays `None`; `null` becomes `Some(None)` (clear the field).
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
 
 /// Fields to change; send only those that change. `null` clears an
 /// optional field.
@@ -33,13 +28,13 @@ pub struct UpdateTicket {
     #[serde(rename = "type")]
     pub ticket_type: Option<TicketType>,
     pub requester_id: Option<i64>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
     #[schema(value_type = Option<i64>)]
     pub organization_id: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
     #[schema(value_type = Option<i64>)]
     pub assignee_id: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
     #[schema(value_type = Option<i64>)]
     pub team_id: Option<Option<i64>>,
     /// Replaces all tags.
@@ -52,7 +47,7 @@ pub struct UpdateTicket {
     #[schema(value_type = Object)]
     pub custom_fields: BTreeMap<String, Value>,
     /// Links this incident to a problem ticket (`null` unlinks).
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
     #[schema(value_type = Option<i64>)]
     pub problem_id: Option<Option<i64>>,
 }
