@@ -92,10 +92,12 @@ pub fn parse_tags(raw: &[String]) -> Result<Vec<String>, crate::DomainError> {
         if t.is_empty() {
             continue;
         }
-        if t.chars().count() > TAG_MAX_LEN || t.chars().any(|c| c.is_whitespace() || c == ',') {
+        if t.chars().count() > TAG_MAX_LEN || t.chars().any(|c| c.is_whitespace() || matches!(c, ',' | '"' | '\\')) {
             return Err(crate::DomainError::new(
                 "tags",
-                format!("'{t}' is not a tag: at most {TAG_MAX_LEN} characters, no spaces or commas"),
+                format!(
+                    "'{t}' is not a tag: at most {TAG_MAX_LEN} characters, no spaces, commas, quotes or backslashes"
+                ),
             ));
         }
         tags.push(t);
@@ -130,5 +132,6 @@ mod tests {
         let tags = parse_tags(&["Refund".into(), "vip".into(), "refund".into(), " ".into()]).unwrap();
         assert_eq!(tags, vec!["refund", "vip"]);
         assert!(parse_tags(&["two words".into()]).is_err());
+        assert!(parse_tags(&["say\"what".into()]).is_err());
     }
 }

@@ -218,9 +218,13 @@ impl Database for Pg {
         )
     }
 
+    fn contains(&self, column: &str, param: &str) -> String {
+        format!("strpos({column}, {param}) > 0")
+    }
+
     async fn optimize(&self) -> Result<(), StoreError> {
         // VACUUM also empties the GIN index's pending list.
-        sqlx::query("VACUUM (ANALYZE) tickets, ticket_search, ticket_tags, messages, ticket_events")
+        sqlx::query("VACUUM (ANALYZE) tickets, ticket_search, messages, ticket_events")
             .execute(&self.pool)
             .await
             .map_err(backend)?;

@@ -198,6 +198,10 @@ impl Database for Sqlite {
         }
     }
 
+    fn contains(&self, column: &str, param: &str) -> String {
+        format!("instr({column}, {param}) > 0")
+    }
+
     async fn optimize(&self) -> Result<(), StoreError> {
         // Merge the FTS5 segments, then let SQLite gather statistics.
         sqlx::query("INSERT INTO ticket_search (ticket_search) VALUES ('optimize')")

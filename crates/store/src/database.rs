@@ -116,6 +116,9 @@ pub trait Database: Send + Sync + 'static {
     /// bulk imports (statistics from an empty table mislead the planner).
     async fn optimize(&self) -> Result<()>;
 
+    /// A condition that `column` contains `param` as a substring.
+    fn contains(&self, column: &str, param: &str) -> String;
+
     /// Changes committed on this node or (PostgreSQL) any node.
     fn subscribe(&self) -> broadcast::Receiver<TicketChange>;
 

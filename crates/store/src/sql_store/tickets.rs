@@ -73,7 +73,6 @@ impl SqlStore {
             }
         }
         let id = TicketId(returned_id(&tx.fetch(INSERT_TICKET, ticket_values(&ticket)).await?)?);
-        insert_tags(tx, id, &ticket.tags).await?;
         // The search row is written once, with the text of the first messages.
         let text = |v: Visibility| {
             new.messages
@@ -191,10 +190,6 @@ impl SqlStore {
             let exists = !tx.fetch("SELECT 1 FROM tickets WHERE id = $1", vec![w.ticket.id.0.into()]).await?.is_empty();
             return Err(if exists { StoreError::VersionConflict } else { StoreError::NotFound });
         }
-        if w.events.iter().any(|e| e.kind == EventKind::TagsChanged) {
-            tx.execute("DELETE FROM ticket_tags WHERE ticket_id = $1", vec![w.ticket.id.0.into()]).await?;
-            insert_tags(tx, w.ticket.id, &w.ticket.tags).await?;
-        }
         if w.events.iter().any(|e| e.kind == EventKind::SubjectChanged) {
             let key = self.search_key();
             tx.execute(
@@ -264,17 +259,15 @@ impl SqlStore {
         if let Some(o) = f.organization_id {
             c.push(format!("t.organization_id = {}", p.push(o.0)));
         }
+        // Tags are matched in the ticket's JSON list (`"refund"` with its
+        // quotes, which tags cannot contain), a column the sort indexes carry.
         for tag in &f.tags {
-            c.push(format!(
-                "EXISTS (SELECT 1 FROM ticket_tags g WHERE g.ticket_id = t.id AND g.tag = {})",
-                p.push(tag.clone())
-            ));
+            let p = p.push(to_json(tag));
+            c.push(self.db.contains("t.tags", &p));
         }
         for tag in &f.without_tags {
-            c.push(format!(
-                "NOT EXISTS (SELECT 1 FROM ticket_tags g WHERE g.ticket_id = t.id AND g.tag = {})",
-                p.push(tag.clone())
-            ));
+            let p = p.push(to_json(tag));
+            c.push(format!("NOT ({})", self.db.contains("t.tags", &p)));
         }
         for (col, from, before) in
             [("created_at", f.created_from, f.created_before), ("updated_at", f.updated_from, f.updated_before)]
@@ -294,16 +287,6 @@ impl SqlStore {
         }
         c
     }
-}
-
-async fn insert_tags(tx: &mut dyn Transaction, id: TicketId, tags: &[String]) -> Result<()> {
-    if tags.is_empty() {
-        return Ok(());
-    }
-    let mut p = Params::default();
-    let rows: Vec<String> = tags.iter().map(|t| format!("({}, {})", p.push(id.0), p.push(t.clone()))).collect();
-    tx.execute(&format!("INSERT INTO ticket_tags (ticket_id, tag) VALUES {}", rows.join(", ")), p.values).await?;
-    Ok(())
 }
 
 /// Appends events after the ticket's last sequence number (`first_seq`
