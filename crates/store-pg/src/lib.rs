@@ -218,6 +218,10 @@ impl Database for Pg {
         )
     }
 
+    fn single_writer(&self) -> bool {
+        false
+    }
+
     fn contains(&self, column: &str, param: &str) -> String {
         format!("strpos({column}, {param}) > 0")
     }

@@ -198,6 +198,10 @@ impl Database for Sqlite {
         }
     }
 
+    fn single_writer(&self) -> bool {
+        true
+    }
+
     fn contains(&self, column: &str, param: &str) -> String {
         format!("instr({column}, {param}) > 0")
     }

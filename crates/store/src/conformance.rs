@@ -32,7 +32,7 @@ macro_rules! conformance_tests {
                 hostile_search_text_is_text, scope_limits_lists, idempotent_create_replays, merge_moves_messages,
                 follow_up_links_back, failed_write_leaves_nothing, emails_are_unique,
                 staff_principal_follows_reporting_line, sessions_tokens_throttle_audit,
-                changes_are_announced_after_commit);
+                changes_are_announced_after_commit, concurrent_creates_are_each_right);
         }
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {$(
@@ -696,4 +696,48 @@ pub async fn changes_are_announced_after_commit(store: SqlStore) {
     .unwrap();
     let _ = store.write_ticket(TicketWrite { ticket: b, expected_version: 77, events: eb, messages: vec![] }).await;
     assert!(tokio::time::timeout(std::time::Duration::from_millis(300), rx.recv()).await.is_err());
+}
+
+/// Many creations at once (batched into one transaction on SQLite): each
+/// gets its own ticket, a shared idempotency key yields one ticket, and one
+/// bad request fails alone.
+pub async fn concurrent_creates_are_each_right(store: SqlStore) {
+    let c = customer(&store, "a@example.com").await;
+    let mut jobs = Vec::new();
+    for i in 0..40 {
+        let store = store.clone();
+        let mut new = new_ticket(&spec(&format!("parallel {i}"), "body", c, T0 + i));
+        let key =
+            (i % 10 == 0).then(|| IdempotencyKey { scope: "s".into(), key: "same".into(), request_hash: "h".into() });
+        if i == 7 {
+            new.messages[0].attachment_ids = vec![AttachmentId(999_999)];
+        }
+        jobs.push(tokio::spawn(async move { (i, store.create_ticket(new, key).await) }));
+    }
+    let mut ids = Vec::new();
+    let mut keyed = Vec::new();
+    for job in jobs {
+        let (i, result) = job.await.unwrap();
+        match (i, result) {
+            (7, r) => assert!(matches!(r, Err(StoreError::MissingReference(_))), "{r:?}"),
+            (i, Ok(created)) if i % 10 == 0 => keyed.push(created),
+            (_, Ok(created)) => ids.push(created.id),
+            (i, Err(e)) => panic!("{i}: {e}"),
+        }
+    }
+    assert_eq!(ids.len(), 35);
+    let first = keyed.iter().find(|k| !k.replayed).expect("one keyed create made the ticket");
+    assert!(keyed.iter().all(|k| k.id == first.id));
+    assert_eq!(keyed.iter().filter(|k| !k.replayed).count(), 1);
+    ids.push(first.id);
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 36);
+    let all = store.tickets(&query(TicketScope::All, "parallel")).await.unwrap();
+    assert_eq!(all.items.len(), 36);
+    for id in ids {
+        let events = store.events(id).await.unwrap();
+        assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(store.messages(id, true).await.unwrap().len(), 1);
+    }
 }

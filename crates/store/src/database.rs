@@ -116,6 +116,10 @@ pub trait Database: Send + Sync + 'static {
     /// bulk imports (statistics from an empty table mislead the planner).
     async fn optimize(&self) -> Result<()>;
 
+    /// Whether writes are serialized (SQLite): then concurrent creations
+    /// are batched into one transaction (group commit).
+    fn single_writer(&self) -> bool;
+
     /// A condition that `column` contains `param` as a substring.
     fn contains(&self, column: &str, param: &str) -> String;
 

@@ -1,10 +1,12 @@
 //! The storage traits implemented once in SQL, over any `Database`.
 
 mod auth;
+mod batch;
 mod directory;
 mod fields;
 mod idempotency;
 mod tickets;
+mod writer;
 
 use std::sync::Arc;
 
@@ -14,11 +16,16 @@ use crate::{Database, Result, SqlRow, SqlValue, Transaction};
 #[derive(Clone)]
 pub struct SqlStore {
     db: Arc<dyn Database>,
+    /// Group commit of ticket creations, for single-writer backends.
+    writer: Option<tokio::sync::mpsc::Sender<writer::Job>>,
 }
 
 impl SqlStore {
+    /// Must be called within a Tokio runtime (it may start the writer task).
     pub fn new(db: Arc<dyn Database>) -> Self {
-        Self { db }
+        let direct = Self { db: db.clone(), writer: None };
+        let writer = db.single_writer().then(|| writer::spawn(direct));
+        Self { db, writer }
     }
 
     pub fn backend(&self) -> &'static str {

@@ -6,6 +6,7 @@ use domain::{Actor, AttachmentId, EventKind, Message, Millis, Ticket, TicketEven
 use serde_json::json;
 use tokio::sync::broadcast;
 
+use super::batch::{INSERT_EVENT, event_values, message_event};
 use super::{Params, SqlStore, idempotency, returned_id};
 use crate::database::TextAudience;
 use crate::rows::{self, to_json};
@@ -14,7 +15,7 @@ use crate::{
     TicketCreate, TicketQuery, TicketSortField, TicketStore, TicketWrite, Transaction,
 };
 
-fn ticket_values(t: &Ticket) -> Vec<crate::SqlValue> {
+pub(crate) fn ticket_values(t: &Ticket) -> Vec<crate::SqlValue> {
     vec![
         t.subject.clone().into(),
         t.status.as_str().into(),
@@ -37,10 +38,8 @@ fn ticket_values(t: &Ticket) -> Vec<crate::SqlValue> {
     ]
 }
 
-const INSERT_TICKET: &str = "INSERT INTO tickets (subject, status, priority, type, channel, requester_id, \
-    organization_id, assignee_id, team_id, tags, custom_fields, problem_id, merged_into, follow_up_of, created_at, \
-    updated_at, solved_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-    $17, $18) RETURNING id";
+pub(crate) const INSERT_TICKET_COLUMNS: &str = "subject, status, priority, type, channel, requester_id, organization_id, \
+    assignee_id, team_id, tags, custom_fields, problem_id, merged_into, follow_up_of, created_at, updated_at, solved_at, version";
 
 const UPDATE_TICKET: &str = "UPDATE tickets SET subject = $1, status = $2, priority = $3, type = $4, channel = $5, \
     requester_id = $6, organization_id = $7, assignee_id = $8, team_id = $9, tags = $10, custom_fields = $11, \
@@ -49,129 +48,74 @@ const UPDATE_TICKET: &str = "UPDATE tickets SET subject = $1, status = $2, prior
 
 /// Search text is stored as our own tokens so both backends index exactly
 /// the words the query parser produces.
-fn search_text(s: &str) -> String {
+pub(crate) fn search_text(s: &str) -> String {
     tokens(s).join(" ")
 }
 
 impl SqlStore {
-    fn search_key(&self) -> &'static str {
+    /// Creates one ticket in its own transaction.
+    pub(crate) async fn create_alone(
+        &self,
+        new: TicketCreate,
+        idem: Option<IdempotencyKey>,
+    ) -> Result<Created<TicketId>> {
+        let mut tx = self.begin().await?;
+        if let Some(key) = &idem
+            && let Some(id) = idempotency::replayed(tx.as_mut(), key).await?
+        {
+            return Ok(Created { id: TicketId(id), replayed: true });
+        }
+        let id = self.insert_one(tx.as_mut(), &new).await?;
+        if let Some(key) = &idem {
+            idempotency::remember(tx.as_mut(), key, id.0, new.ticket.created_at).await?;
+        }
+        tx.commit().await?;
+        Ok(Created { id, replayed: false })
+    }
+
+    async fn insert_one(&self, tx: &mut dyn Transaction, new: &TicketCreate) -> Result<TicketId> {
+        self.insert_tickets(tx, std::slice::from_ref(new))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Backend("no ticket inserted".into()))
+    }
+
+    pub(crate) fn search_key(&self) -> &'static str {
         if self.db.name() == "sqlite" { "rowid" } else { "ticket_id" }
     }
 
-    async fn insert_ticket(&self, tx: &mut dyn Transaction, new: &TicketCreate) -> Result<TicketId> {
-        let mut ticket = new.ticket.clone();
-        let mut events = new.events.clone();
-        if let Some(c) = &new.new_requester {
-            let (requester, organization) = super::directory::find_or_insert_customer(tx, c).await?;
-            ticket.requester_id = requester;
-            if ticket.organization_id.is_none() {
-                ticket.organization_id = organization;
-            }
-            for e in events.iter_mut().filter(|e| e.kind == EventKind::Created) {
-                e.to["requester_id"] = json!(ticket.requester_id);
-                e.to["organization_id"] = json!(ticket.organization_id);
-            }
-        }
-        let id = TicketId(returned_id(&tx.fetch(INSERT_TICKET, ticket_values(&ticket)).await?)?);
-        // The search row is written once, with the text of the first messages.
-        let text = |v: Visibility| {
-            new.messages
-                .iter()
-                .filter(|m| m.visibility == v)
-                .map(|m| search_text(&m.body_text))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        let key = self.search_key();
-        tx.execute(
-            &format!("INSERT INTO ticket_search ({key}, subject, body, notes) VALUES ($1, $2, $3, $4)"),
-            vec![
-                id.0.into(),
-                search_text(&ticket.subject).into(),
-                text(Visibility::Public).into(),
-                text(Visibility::Internal).into(),
-            ],
-        )
-        .await?;
-        ticket.id = id;
-        self.append(tx, &ticket, &events, &new.messages, Fresh::Yes).await?;
-        Ok(id)
-    }
-
     /// Stores messages (each with its `message_added` event) and then the
-    /// other events, and announces the change.
+    /// other events of a change to an existing ticket, and announces it.
     async fn append(
         &self,
         tx: &mut dyn Transaction,
         ticket: &Ticket,
         events: &[NewEvent],
         messages: &[NewMessage],
-        fresh: Fresh,
     ) -> Result<()> {
         let mut all: Vec<NewEvent> = Vec::with_capacity(events.len() + messages.len());
-        // `created` first, then each message, then the other changes.
-        let (created, rest): (Vec<_>, Vec<_>) = events.iter().cloned().partition(|e| e.kind == EventKind::Created);
-        all.extend(created);
         for m in messages {
-            let mid = self.insert_message(tx, ticket.id, m, fresh).await?;
-            let mut e = NewEvent::change(
-                m.created_at,
-                Actor { kind: m.author_kind, id: m.author_id },
-                EventKind::MessageAdded,
-                "messages",
-                serde_json::Value::Null,
-                json!({ "message_id": mid, "visibility": m.visibility, "author_kind": m.author_kind, "channel": m.channel }),
-            );
-            e.field = None;
-            all.push(e);
+            let mid = self.insert_message(tx, ticket.id, m).await?;
+            all.push(message_event(m, mid));
         }
-        all.extend(rest);
-        // Chronological; within one instant, created → messages → changes.
+        all.extend(events.iter().cloned());
+        // Chronological; within one instant, messages before the changes.
         all.sort_by_key(|e| e.at);
-        let first_seq = if fresh == Fresh::Yes { Some(0) } else { None };
-        insert_events(tx, ticket.id, &all, first_seq).await?;
+        insert_events(tx, ticket.id, &all).await?;
         tx.notify(&TicketChange::of(ticket, &all)).await
     }
 
-    async fn insert_message(
-        &self,
-        tx: &mut dyn Transaction,
-        ticket: TicketId,
-        m: &NewMessage,
-        fresh: Fresh,
-    ) -> Result<i64> {
+    async fn insert_message(&self, tx: &mut dyn Transaction, ticket: TicketId, m: &NewMessage) -> Result<i64> {
         let id = returned_id(
             &tx.fetch(
                 "INSERT INTO messages (ticket_id, visibility, author_kind, author_id, channel, body_text, body_html, \
                  metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-                vec![
-                    ticket.0.into(),
-                    m.visibility.as_str().into(),
-                    m.author_kind.as_str().into(),
-                    m.author_id.into(),
-                    m.channel.as_str().into(),
-                    m.body_text.clone().into(),
-                    m.body_html.clone().into(),
-                    to_json(&m.metadata).into(),
-                    m.created_at.into(),
-                ],
+                message_values(ticket, m),
             )
             .await?,
         )?;
-        for a in &m.attachment_ids {
-            let n = tx
-                .execute(
-                    "UPDATE attachments SET message_id = $1 WHERE id = $2 AND message_id IS NULL",
-                    vec![id.into(), a.0.into()],
-                )
-                .await?;
-            if n != 1 {
-                return Err(StoreError::MissingReference(format!("attachment {a}")));
-            }
-        }
-        if fresh == Fresh::Yes {
-            return Ok(id);
-        }
+        attach(tx, id, &m.attachment_ids).await?;
         let column = if m.visibility == Visibility::Public { "body" } else { "notes" };
         let key = self.search_key();
         tx.execute(
@@ -198,7 +142,7 @@ impl SqlStore {
             )
             .await?;
         }
-        self.append(tx, &w.ticket, &w.events, &w.messages, Fresh::No).await
+        self.append(tx, &w.ticket, &w.events, &w.messages).await
     }
 
     fn ticket_conditions(&self, q: &TicketQuery, p: &mut Params) -> Vec<String> {
@@ -289,84 +233,74 @@ impl SqlStore {
     }
 }
 
-/// Appends events after the ticket's last sequence number (`first_seq`
-/// when the caller knows it, as for a ticket just created), in one statement.
-async fn insert_events(
-    tx: &mut dyn Transaction,
-    id: TicketId,
-    events: &[NewEvent],
-    first_seq: Option<i64>,
-) -> Result<()> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let mut seq = match first_seq {
-        Some(s) => s,
-        None => {
-            let rows = tx
-                .fetch("SELECT COALESCE(MAX(seq), 0) FROM ticket_events WHERE ticket_id = $1", vec![id.0.into()])
-                .await?;
-            rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0)
+pub(crate) fn message_values(ticket: TicketId, m: &NewMessage) -> Vec<crate::SqlValue> {
+    vec![
+        ticket.0.into(),
+        m.visibility.as_str().into(),
+        m.author_kind.as_str().into(),
+        m.author_id.into(),
+        m.channel.as_str().into(),
+        m.body_text.clone().into(),
+        m.body_html.clone().into(),
+        to_json(&m.metadata).into(),
+        m.created_at.into(),
+    ]
+}
+
+/// Attaches uploaded files to a message; each must exist and be unattached.
+pub(crate) async fn attach(tx: &mut dyn Transaction, message: i64, attachments: &[AttachmentId]) -> Result<()> {
+    for a in attachments {
+        let n = tx
+            .execute(
+                "UPDATE attachments SET message_id = $1 WHERE id = $2 AND message_id IS NULL",
+                vec![message.into(), a.0.into()],
+            )
+            .await?;
+        if n != 1 {
+            return Err(StoreError::MissingReference(format!("attachment {a}")));
         }
-    };
-    let mut p = Params::default();
-    let mut rows = Vec::with_capacity(events.len());
-    for e in events {
-        seq += 1;
-        let values = [
-            p.push(id.0),
-            p.push(seq),
-            p.push(e.at),
-            p.push(e.actor.kind.as_str()),
-            p.push(e.actor.id),
-            p.push(e.kind.as_str()),
-            p.push(e.field.clone()),
-            p.push(to_json(&e.from)),
-            p.push(to_json(&e.to)),
-        ];
-        rows.push(format!("({})", values.join(", ")));
     }
-    tx.execute(
-        &format!(
-            "INSERT INTO ticket_events (ticket_id, seq, at, actor_kind, actor_id, kind, field, from_value, to_value) VALUES {}",
-            rows.join(", ")
-        ),
-        p.values,
-    )
-    .await?;
     Ok(())
 }
 
-/// Whether a ticket was created in this same transaction: then its search
-/// row already holds its messages' text and its events start at 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fresh {
-    Yes,
-    No,
+/// Appends events after the ticket's last sequence number, in one statement.
+async fn insert_events(tx: &mut dyn Transaction, id: TicketId, events: &[NewEvent]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let rows =
+        tx.fetch("SELECT COALESCE(MAX(seq), 0) FROM ticket_events WHERE ticket_id = $1", vec![id.0.into()]).await?;
+    let last = rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0);
+    let mut p = Params::default();
+    let groups: Vec<String> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let values: Vec<String> = event_values(id, last + 1 + i as i64, e).into_iter().map(|v| p.push(v)).collect();
+            format!("({})", values.join(", "))
+        })
+        .collect();
+    tx.execute(&format!("{INSERT_EVENT} VALUES {}", groups.join(", ")), p.values).await?;
+    Ok(())
 }
 
 #[async_trait]
 impl TicketStore for SqlStore {
     async fn create_ticket(&self, new: TicketCreate, idem: Option<IdempotencyKey>) -> Result<Created<TicketId>> {
-        let mut tx = self.begin().await?;
-        if let Some(key) = &idem
-            && let Some(id) = idempotency::replayed(tx.as_mut(), key).await?
-        {
-            return Ok(Created { id: TicketId(id), replayed: true });
-        }
-        let id = self.insert_ticket(tx.as_mut(), &new).await?;
-        if let Some(key) = &idem {
-            idempotency::remember(tx.as_mut(), key, id.0, new.ticket.created_at).await?;
-        }
-        tx.commit().await?;
-        Ok(Created { id, replayed: false })
+        let Some(writer) = &self.writer else { return self.create_alone(new, idem).await };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        writer
+            .send(super::writer::Job { new, idem, reply })
+            .await
+            .map_err(|_| StoreError::Backend("the ticket writer stopped".into()))?;
+        answer.await.map_err(|_| StoreError::Backend("the ticket writer stopped".into()))?
     }
 
     async fn import_tickets(&self, batch: Vec<TicketCreate>) -> Result<Vec<TicketId>> {
         let mut tx = self.begin().await?;
         let mut ids = Vec::with_capacity(batch.len());
-        for new in &batch {
-            ids.push(self.insert_ticket(tx.as_mut(), new).await?);
+        for chunk in batch.chunks(500) {
+            ids.extend(self.insert_tickets(tx.as_mut(), chunk).await?);
         }
         tx.commit().await?;
         Ok(ids)
@@ -389,12 +323,12 @@ impl TicketStore for SqlStore {
 
     async fn create_follow_up(&self, new: TicketCreate, original: TicketId, at: Millis) -> Result<TicketId> {
         let mut tx = self.begin().await?;
-        let id = self.insert_ticket(tx.as_mut(), &new).await?;
+        let id = self.insert_one(tx.as_mut(), &new).await?;
         let actor =
             new.messages.first().map(|m| Actor { kind: m.author_kind, id: m.author_id }).unwrap_or(Actor::system());
         let link =
             NewEvent::change(at, actor, EventKind::FollowUpCreated, "follow_up", serde_json::Value::Null, json!(id));
-        insert_events(tx.as_mut(), original, &[link], None).await?;
+        insert_events(tx.as_mut(), original, &[link]).await?;
         tx.commit().await?;
         Ok(id)
     }

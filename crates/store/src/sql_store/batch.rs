@@ -1,0 +1,190 @@
+//! Storing new tickets with a fixed number of statements, however many:
+//! one multi-row INSERT each for tickets, search rows, messages and events.
+//! Creates, imports and follow-ups all go through here, and on SQLite
+//! concurrent creates share one transaction (see `writer`).
+
+use domain::event::NewEvent;
+use domain::{Actor, EventKind, TicketId, Visibility};
+use serde_json::json;
+
+use super::tickets::{INSERT_TICKET_COLUMNS, search_text, ticket_values};
+use super::{Params, SqlStore};
+use crate::rows::to_json;
+use crate::{NewMessage, Result, SqlValue, StoreError, TicketChange, TicketCreate, Transaction};
+
+/// Statement parameters stay well below both backends' limits.
+const MAX_PARAMS: usize = 30_000;
+
+/// The `message_added` event storage records for each stored message.
+pub(crate) fn message_event(m: &NewMessage, message_id: i64) -> NewEvent {
+    NewEvent {
+        at: m.created_at,
+        actor: Actor { kind: m.author_kind, id: m.author_id },
+        kind: EventKind::MessageAdded,
+        field: None,
+        from: serde_json::Value::Null,
+        to: json!({ "message_id": message_id, "visibility": m.visibility, "author_kind": m.author_kind, "channel": m.channel }),
+    }
+}
+
+/// A multi-row INSERT of `rows` (each a list of values), in as many
+/// statements as the parameter limit needs. Returns the RETURNING rows'
+/// first column, if `returning` is given.
+async fn insert_rows(
+    tx: &mut dyn Transaction,
+    prefix: &str,
+    rows: Vec<Vec<SqlValue>>,
+    returning: Option<&str>,
+) -> Result<Vec<i64>> {
+    let mut ids = Vec::new();
+    let width = rows.first().map(Vec::len).unwrap_or(1).max(1);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut p = Params::default();
+        let mut groups = Vec::new();
+        while p.values.len() + width <= MAX_PARAMS {
+            let Some(row) = rows.next() else { break };
+            let placeholders: Vec<String> = row.into_iter().map(|v| p.push(v)).collect();
+            groups.push(format!("({})", placeholders.join(", ")));
+        }
+        let mut sql = format!("{prefix} VALUES {}", groups.join(", "));
+        match returning {
+            Some(r) => {
+                sql.push_str(" RETURNING ");
+                sql.push_str(r);
+                for row in tx.fetch(&sql, p.values).await? {
+                    ids.push(row.int(0)?);
+                }
+            }
+            None => {
+                tx.execute(&sql, p.values).await?;
+            }
+        }
+    }
+    // Ids come from a sequence in the order the rows were given.
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+impl SqlStore {
+    /// Inserts new tickets with their messages and events; returns their
+    /// numbers in the order given.
+    pub(crate) async fn insert_tickets(
+        &self,
+        tx: &mut dyn Transaction,
+        news: &[TicketCreate],
+    ) -> Result<Vec<TicketId>> {
+        if news.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tickets = Vec::with_capacity(news.len());
+        for new in news {
+            let mut ticket = new.ticket.clone();
+            let mut events = new.events.clone();
+            if let Some(c) = &new.new_requester {
+                let (requester, organization) = super::directory::find_or_insert_customer(tx, c).await?;
+                ticket.requester_id = requester;
+                if ticket.organization_id.is_none() {
+                    ticket.organization_id = organization;
+                }
+                for e in events.iter_mut().filter(|e| e.kind == EventKind::Created) {
+                    e.to["requester_id"] = json!(ticket.requester_id);
+                    e.to["organization_id"] = json!(ticket.organization_id);
+                }
+            }
+            tickets.push((ticket, events));
+        }
+
+        let ids = insert_rows(
+            tx,
+            &format!("INSERT INTO tickets ({INSERT_TICKET_COLUMNS})"),
+            tickets.iter().map(|(t, _)| ticket_values(t)).collect(),
+            Some("id"),
+        )
+        .await?;
+        if ids.len() != tickets.len() {
+            return Err(StoreError::Backend("ticket insert returned the wrong number of ids".into()));
+        }
+        for ((ticket, _), id) in tickets.iter_mut().zip(&ids) {
+            ticket.id = TicketId(*id);
+        }
+
+        // The search rows hold the text of the first messages.
+        let text = |new: &TicketCreate, v: Visibility| {
+            new.messages
+                .iter()
+                .filter(|m| m.visibility == v)
+                .map(|m| search_text(&m.body_text))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let search_rows = tickets
+            .iter()
+            .zip(news)
+            .map(|((t, _), new)| {
+                vec![
+                    t.id.0.into(),
+                    search_text(&t.subject).into(),
+                    text(new, Visibility::Public).into(),
+                    text(new, Visibility::Internal).into(),
+                ]
+            })
+            .collect();
+        let key = self.search_key();
+        insert_rows(tx, &format!("INSERT INTO ticket_search ({key}, subject, body, notes)"), search_rows, None).await?;
+
+        let message_rows: Vec<Vec<SqlValue>> = tickets
+            .iter()
+            .zip(news)
+            .flat_map(|((t, _), new)| new.messages.iter().map(move |m| super::tickets::message_values(t.id, m)))
+            .collect();
+        let message_ids = insert_rows(
+            tx,
+            "INSERT INTO messages (ticket_id, visibility, author_kind, author_id, channel, body_text, body_html, metadata, \
+             created_at)",
+            message_rows,
+            Some("id"),
+        )
+        .await?;
+        let mut message_ids = message_ids.into_iter();
+
+        let mut event_rows = Vec::new();
+        let mut changes = Vec::with_capacity(tickets.len());
+        for ((ticket, events), new) in tickets.iter().zip(news) {
+            let mut all = events.clone();
+            for m in &new.messages {
+                let mid = message_ids.next().ok_or_else(|| StoreError::Backend("message ids missing".into()))?;
+                super::tickets::attach(tx, mid, &m.attachment_ids).await?;
+                all.push(message_event(m, mid));
+            }
+            // Chronological; within one instant, created → messages → changes.
+            all.sort_by_key(|e| (e.at, e.kind != EventKind::Created, e.kind != EventKind::MessageAdded));
+            for (i, e) in all.iter().enumerate() {
+                event_rows.push(event_values(ticket.id, i as i64 + 1, e));
+            }
+            changes.push(TicketChange::of(ticket, &all));
+        }
+        insert_rows(tx, INSERT_EVENT, event_rows, None).await?;
+        for c in &changes {
+            tx.notify(c).await?;
+        }
+        Ok(tickets.into_iter().map(|(t, _)| t.id).collect())
+    }
+}
+
+pub(crate) const INSERT_EVENT: &str =
+    "INSERT INTO ticket_events (ticket_id, seq, at, actor_kind, actor_id, kind, field, from_value, to_value)";
+
+pub(crate) fn event_values(ticket: TicketId, seq: i64, e: &NewEvent) -> Vec<SqlValue> {
+    vec![
+        ticket.0.into(),
+        seq.into(),
+        e.at.into(),
+        e.actor.kind.as_str().into(),
+        e.actor.id.into(),
+        e.kind.as_str().into(),
+        e.field.clone().into(),
+        to_json(&e.from).into(),
+        to_json(&e.to).into(),
+    ]
+}
