@@ -12,8 +12,9 @@ use super::{Params, SqlStore};
 use crate::rows::to_json;
 use crate::{NewMessage, Result, SqlValue, StoreError, TicketChange, TicketCreate, Transaction};
 
-/// Statement parameters stay well below both backends' limits.
-const MAX_PARAMS: usize = 30_000;
+/// Rows per statement: at most this many, and otherwise a power of two,
+/// so a handful of statement shapes repeat and stay prepared.
+const MAX_ROWS: usize = 64;
 
 /// The `message_added` event storage records for each stored message.
 pub(crate) fn message_event(m: &NewMessage, message_id: i64) -> NewEvent {
@@ -27,8 +28,8 @@ pub(crate) fn message_event(m: &NewMessage, message_id: i64) -> NewEvent {
     }
 }
 
-/// A multi-row INSERT of `rows` (each a list of values), in as many
-/// statements as the parameter limit needs. Returns the RETURNING rows'
+/// A multi-row INSERT of `rows` (each a list of values), in statements of
+/// 64 rows and then 32, 16 … 1 for the rest. Returns the RETURNING rows'
 /// first column, if `returning` is given.
 async fn insert_rows(
     tx: &mut dyn Transaction,
@@ -37,16 +38,16 @@ async fn insert_rows(
     returning: Option<&str>,
 ) -> Result<Vec<i64>> {
     let mut ids = Vec::new();
-    let width = rows.first().map(Vec::len).unwrap_or(1).max(1);
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
+    let mut rest = rows.as_slice();
+    while !rest.is_empty() {
+        let n = if rest.len() >= MAX_ROWS { MAX_ROWS } else { 1 << rest.len().ilog2() };
+        let (chunk, tail) = rest.split_at(n);
+        rest = tail;
         let mut p = Params::default();
-        let mut groups = Vec::new();
-        while p.values.len() + width <= MAX_PARAMS {
-            let Some(row) = rows.next() else { break };
-            let placeholders: Vec<String> = row.into_iter().map(|v| p.push(v)).collect();
-            groups.push(format!("({})", placeholders.join(", ")));
-        }
+        let groups: Vec<String> = chunk
+            .iter()
+            .map(|row| format!("({})", row.iter().map(|v| p.push(v.clone())).collect::<Vec<_>>().join(", ")))
+            .collect();
         let mut sql = format!("{prefix} VALUES {}", groups.join(", "));
         match returning {
             Some(r) => {
@@ -61,7 +62,7 @@ async fn insert_rows(
             }
         }
     }
-    // Ids come from a sequence in the order the rows were given.
+    // Ids come from a sequence, in the order the rows were given.
     ids.sort_unstable();
     Ok(ids)
 }
