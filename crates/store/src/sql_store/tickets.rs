@@ -391,19 +391,26 @@ impl TicketStore for SqlStore {
     }
 
     async fn messages(&self, ticket: TicketId, include_internal: bool) -> Result<Vec<Message>> {
-        let filter = if include_internal { "" } else { " AND visibility = 'public'" };
-        let sql =
-            format!("SELECT {} FROM messages WHERE ticket_id = $1{filter} ORDER BY created_at, id", rows::MESSAGE_COLS);
-        let mut messages =
-            self.fetch(&sql, vec![ticket.0.into()]).await?.iter().map(rows::message).collect::<Result<Vec<_>>>()?;
+        // Messages with their attachments in one query: a row per pair.
+        let filter = if include_internal { "" } else { " AND m.visibility = 'public'" };
         let sql = format!(
-            "SELECT {} FROM attachments WHERE message_id IN (SELECT id FROM messages WHERE ticket_id = $1) ORDER BY id",
-            rows::ATTACHMENT_COLS
+            "SELECT {}, {} FROM messages m LEFT JOIN attachments a ON a.message_id = m.id \
+             WHERE m.ticket_id = $1{filter} ORDER BY m.created_at, m.id, a.id",
+            prefixed("m", rows::MESSAGE_COLS),
+            prefixed("a", rows::ATTACHMENT_COLS)
         );
-        for a in self.fetch(&sql, vec![ticket.0.into()]).await?.iter().map(rows::attachment) {
-            let a = a?;
-            if let Some(m) = messages.iter_mut().find(|m| Some(m.id) == a.message_id) {
-                m.attachments.push(a);
+        let width = rows::MESSAGE_COLS.split(", ").count();
+        let mut messages: Vec<Message> = Vec::new();
+        for row in self.fetch(&sql, vec![ticket.0.into()]).await? {
+            let m = rows::message(&row)?;
+            if messages.last().is_none_or(|last| last.id != m.id) {
+                messages.push(m);
+            }
+            let attachment = crate::SqlRow(row.0.get(width..).unwrap_or_default().to_vec());
+            if attachment.opt_int(0)?.is_some()
+                && let Some(last) = messages.last_mut()
+            {
+                last.attachments.push(rows::attachment(&attachment)?);
             }
         }
         Ok(messages)
@@ -466,4 +473,9 @@ impl TicketStore for SqlStore {
     fn subscribe(&self) -> broadcast::Receiver<TicketChange> {
         self.db.subscribe()
     }
+}
+
+/// `id, name` with prefix `m` → `m.id, m.name`.
+fn prefixed(prefix: &str, columns: &str) -> String {
+    columns.split(", ").map(|c| format!("{prefix}.{}", c.trim())).collect::<Vec<_>>().join(", ")
 }
