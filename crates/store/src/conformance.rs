@@ -32,7 +32,8 @@ macro_rules! conformance_tests {
                 hostile_search_text_is_text, scope_limits_lists, idempotent_create_replays, merge_moves_messages,
                 follow_up_links_back, failed_write_leaves_nothing, emails_are_unique,
                 staff_principal_follows_reporting_line, sessions_tokens_throttle_audit,
-                changes_are_announced_after_commit, concurrent_creates_are_each_right);
+                changes_are_announced_after_commit, concurrent_creates_are_each_right,
+                what_a_create_returns_is_what_a_read_returns);
         }
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {$(
@@ -740,4 +741,16 @@ pub async fn concurrent_creates_are_each_right(store: SqlStore) {
         assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2]);
         assert_eq!(store.messages(id, true).await.unwrap().len(), 1);
     }
+}
+
+/// The stored ticket a create hands back equals what reading it returns.
+pub async fn what_a_create_returns_is_what_a_read_returns(store: SqlStore) {
+    let c = customer(&store, "a@example.com").await;
+    let mut new = new_ticket(&Spec { tags: &["x"], ..spec("Returned", "first", c, T0) });
+    new.messages.push(message(staff(UserId(1)), Visibility::Internal, "a note", T0));
+    let created = store.create_ticket(new, None).await.unwrap();
+    let stored = created.stored.expect("a new ticket without attachments comes back whole");
+    assert_eq!(stored.ticket, store.ticket(created.id).await.unwrap().unwrap());
+    assert_eq!(stored.messages, store.messages(created.id, true).await.unwrap());
+    assert_eq!(stored.events, store.events(created.id).await.unwrap());
 }

@@ -89,6 +89,25 @@ pub struct Created<Id> {
     pub replayed: bool,
 }
 
+/// A ticket as just stored, with its messages and events: what a reader
+/// would get back, without reading it back.
+#[derive(Debug, Clone)]
+pub struct StoredTicket {
+    pub ticket: Ticket,
+    pub messages: Vec<domain::Message>,
+    pub events: Vec<domain::TicketEvent>,
+}
+
+/// The outcome of creating a ticket. `stored` is there when this request
+/// created it and its messages have no attachments (which the caller must
+/// then read back); a replayed idempotent request has none.
+#[derive(Debug, Clone)]
+pub struct CreatedTicket {
+    pub id: TicketId,
+    pub replayed: bool,
+    pub stored: Option<StoredTicket>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TicketSortField {
     #[default]

@@ -12,8 +12,8 @@ use domain::{
 use tokio::sync::broadcast;
 
 use crate::{
-    ApiToken, AuditEntry, Created, Credentials, IdempotencyKey, NewAttachment, NewAuditEntry, NewMessage, Page,
-    PageRequest, PrincipalRef, Result, TicketChange, TicketQuery, TicketWrite,
+    ApiToken, AuditEntry, Created, CreatedTicket, Credentials, IdempotencyKey, NewAttachment, NewAuditEntry,
+    NewMessage, Page, PageRequest, PrincipalRef, Result, TicketChange, TicketQuery, TicketWrite,
 };
 
 /// A ticket as it is first stored: its state, its events, its messages.
@@ -31,7 +31,7 @@ pub struct TicketCreate {
 #[async_trait]
 pub trait TicketStore: Send + Sync {
     /// Numbers and stores a new ticket with its events and first messages.
-    async fn create_ticket(&self, new: TicketCreate, idem: Option<IdempotencyKey>) -> Result<Created<TicketId>>;
+    async fn create_ticket(&self, new: TicketCreate, idem: Option<IdempotencyKey>) -> Result<CreatedTicket>;
     /// Stores many tickets in one transaction (imports, demo data, benchmarks).
     async fn import_tickets(&self, batch: Vec<TicketCreate>) -> Result<Vec<TicketId>>;
     /// Refreshes statistics and compacts indexes; run after an import.

@@ -4,13 +4,13 @@
 //! concurrent creates share one transaction (see `writer`).
 
 use domain::event::NewEvent;
-use domain::{Actor, EventKind, TicketId, Visibility};
-use serde_json::json;
+use domain::{Actor, EventId, EventKind, Message, MessageId, TicketEvent, TicketId, Visibility};
+use serde_json::{Value, json};
 
 use super::tickets::{INSERT_TICKET_COLUMNS, search_text, ticket_values};
 use super::{Params, SqlStore};
 use crate::rows::to_json;
-use crate::{NewMessage, Result, SqlValue, StoreError, TicketChange, TicketCreate, Transaction};
+use crate::{NewMessage, Result, SqlValue, StoreError, StoredTicket, TicketChange, TicketCreate, Transaction};
 
 /// Rows per statement: at most this many, and otherwise a power of two,
 /// so a handful of statement shapes repeat and stay prepared.
@@ -74,7 +74,7 @@ impl SqlStore {
         &self,
         tx: &mut dyn Transaction,
         news: &[TicketCreate],
-    ) -> Result<Vec<TicketId>> {
+    ) -> Result<Vec<StoredTicket>> {
         if news.is_empty() {
             return Ok(Vec::new());
         }
@@ -150,26 +150,73 @@ impl SqlStore {
         let mut message_ids = message_ids.into_iter();
 
         let mut event_rows = Vec::new();
-        let mut changes = Vec::with_capacity(tickets.len());
+        let mut stored = Vec::with_capacity(tickets.len());
         for ((ticket, events), new) in tickets.iter().zip(news) {
             let mut all = events.clone();
+            let mut messages = Vec::with_capacity(new.messages.len());
             for m in &new.messages {
                 let mid = message_ids.next().ok_or_else(|| StoreError::Backend("message ids missing".into()))?;
                 super::tickets::attach(tx, mid, &m.attachment_ids).await?;
                 all.push(message_event(m, mid));
+                messages.push(stored_message(ticket.id, mid, m));
             }
             // Chronological; within one instant, created → messages → changes.
             all.sort_by_key(|e| (e.at, e.kind != EventKind::Created, e.kind != EventKind::MessageAdded));
-            for (i, e) in all.iter().enumerate() {
-                event_rows.push(event_values(ticket.id, i as i64 + 1, e));
+            let mut kept = Vec::with_capacity(all.len());
+            for (i, e) in all.into_iter().enumerate() {
+                let seq = i as i64 + 1;
+                event_rows.push(event_values(ticket.id, seq, &e));
+                kept.push(TicketEvent {
+                    id: EventId(0),
+                    ticket_id: ticket.id,
+                    seq,
+                    at: e.at,
+                    actor: e.actor,
+                    kind: e.kind,
+                    field: e.field,
+                    from: e.from,
+                    to: e.to,
+                });
             }
-            changes.push(TicketChange::of(ticket, &all));
+            stored.push(StoredTicket { ticket: ticket.clone(), messages, events: kept });
         }
-        insert_rows(tx, INSERT_EVENT, event_rows, None).await?;
-        for c in &changes {
-            tx.notify(c).await?;
+        let event_ids = insert_rows(tx, INSERT_EVENT, event_rows, Some("id")).await?;
+        for (e, id) in stored.iter_mut().flat_map(|s| s.events.iter_mut()).zip(event_ids) {
+            e.id = EventId(id);
         }
-        Ok(tickets.into_iter().map(|(t, _)| t.id).collect())
+        for s in &stored {
+            let news: Vec<NewEvent> = s
+                .events
+                .iter()
+                .map(|e| NewEvent {
+                    at: e.at,
+                    actor: e.actor,
+                    kind: e.kind,
+                    field: None,
+                    from: Value::Null,
+                    to: Value::Null,
+                })
+                .collect();
+            tx.notify(&TicketChange::of(&s.ticket, &news)).await?;
+        }
+        Ok(stored)
+    }
+}
+
+/// A message as stored (attachments are read back by callers that need them).
+fn stored_message(ticket: TicketId, id: i64, m: &NewMessage) -> Message {
+    Message {
+        id: MessageId(id),
+        ticket_id: ticket,
+        visibility: m.visibility,
+        author_kind: m.author_kind,
+        author_id: m.author_id,
+        channel: m.channel,
+        body_text: m.body_text.clone(),
+        body_html: m.body_html.clone(),
+        metadata: m.metadata.clone(),
+        attachments: vec![],
+        created_at: m.created_at,
     }
 }
 

@@ -37,14 +37,28 @@ pub(crate) async fn insert_once(
     sql: &str,
     values: Vec<SqlValue>,
 ) -> Result<(Box<dyn Transaction>, Created<i64>)> {
+    match try_insert_once(store, &idem, now, sql, values.clone()).await {
+        // A concurrent request with the same key won the race: replay it.
+        Err(StoreError::Duplicate(_)) if idem.is_some() => try_insert_once(store, &idem, now, sql, values).await,
+        other => other,
+    }
+}
+
+async fn try_insert_once(
+    store: &SqlStore,
+    idem: &Option<IdempotencyKey>,
+    now: i64,
+    sql: &str,
+    values: Vec<SqlValue>,
+) -> Result<(Box<dyn Transaction>, Created<i64>)> {
     let mut tx = store.begin().await?;
-    if let Some(key) = &idem
+    if let Some(key) = idem
         && let Some(id) = replayed(tx.as_mut(), key).await?
     {
         return Ok((tx, Created { id, replayed: true }));
     }
     let id = returned_id(&tx.fetch(sql, values).await?)?;
-    if let Some(key) = &idem {
+    if let Some(key) = idem {
         remember(tx.as_mut(), key, id, now).await?;
     }
     Ok((tx, Created { id, replayed: false }))

@@ -10,8 +10,9 @@ use super::batch::{INSERT_EVENT, event_values, message_event};
 use super::{Params, SqlStore, idempotency, returned_id};
 use crate::database::TextAudience;
 use crate::rows::{self, to_json};
+use crate::{CreatedTicket, StoredTicket};
 use crate::{
-    Created, Cursor, IdempotencyKey, NewAttachment, NewMessage, Page, PrincipalRef, Result, StoreError, TicketChange,
+    Cursor, IdempotencyKey, NewAttachment, NewMessage, Page, PrincipalRef, Result, StoreError, TicketChange,
     TicketCreate, TicketQuery, TicketSortField, TicketStore, TicketWrite, Transaction,
 };
 
@@ -53,27 +54,33 @@ pub(crate) fn search_text(s: &str) -> String {
 }
 
 impl SqlStore {
-    /// Creates one ticket in its own transaction.
-    pub(crate) async fn create_alone(
-        &self,
-        new: TicketCreate,
-        idem: Option<IdempotencyKey>,
-    ) -> Result<Created<TicketId>> {
+    /// Creates one ticket in its own transaction. Two requests with the same
+    /// idempotency key racing on separate connections both miss the lookup;
+    /// the loser's insert of the key fails, and its retry finds the winner's.
+    pub(crate) async fn create_alone(&self, new: TicketCreate, idem: Option<IdempotencyKey>) -> Result<CreatedTicket> {
+        match self.create_in_tx(&new, &idem).await {
+            Err(StoreError::Duplicate(_)) if idem.is_some() => self.create_in_tx(&new, &idem).await,
+            other => other,
+        }
+    }
+
+    async fn create_in_tx(&self, new: &TicketCreate, idem: &Option<IdempotencyKey>) -> Result<CreatedTicket> {
         let mut tx = self.begin().await?;
-        if let Some(key) = &idem
+        if let Some(key) = idem
             && let Some(id) = idempotency::replayed(tx.as_mut(), key).await?
         {
-            return Ok(Created { id: TicketId(id), replayed: true });
+            return Ok(CreatedTicket { id: TicketId(id), replayed: true, stored: None });
         }
-        let id = self.insert_one(tx.as_mut(), &new).await?;
-        if let Some(key) = &idem {
+        let stored = self.insert_one(tx.as_mut(), new).await?;
+        let id = stored.ticket.id;
+        if let Some(key) = idem {
             idempotency::remember(tx.as_mut(), key, id.0, new.ticket.created_at).await?;
         }
         tx.commit().await?;
-        Ok(Created { id, replayed: false })
+        Ok(CreatedTicket { id, replayed: false, stored: super::writer::complete(stored, new) })
     }
 
-    async fn insert_one(&self, tx: &mut dyn Transaction, new: &TicketCreate) -> Result<TicketId> {
+    async fn insert_one(&self, tx: &mut dyn Transaction, new: &TicketCreate) -> Result<StoredTicket> {
         self.insert_tickets(tx, std::slice::from_ref(new))
             .await?
             .into_iter()
@@ -286,7 +293,7 @@ async fn insert_events(tx: &mut dyn Transaction, id: TicketId, events: &[NewEven
 
 #[async_trait]
 impl TicketStore for SqlStore {
-    async fn create_ticket(&self, new: TicketCreate, idem: Option<IdempotencyKey>) -> Result<Created<TicketId>> {
+    async fn create_ticket(&self, new: TicketCreate, idem: Option<IdempotencyKey>) -> Result<CreatedTicket> {
         let Some(writer) = &self.writer else { return self.create_alone(new, idem).await };
         let (reply, answer) = tokio::sync::oneshot::channel();
         writer
@@ -300,7 +307,7 @@ impl TicketStore for SqlStore {
         let mut tx = self.begin().await?;
         let mut ids = Vec::with_capacity(batch.len());
         for chunk in batch.chunks(500) {
-            ids.extend(self.insert_tickets(tx.as_mut(), chunk).await?);
+            ids.extend(self.insert_tickets(tx.as_mut(), chunk).await?.into_iter().map(|s| s.ticket.id));
         }
         tx.commit().await?;
         Ok(ids)
@@ -323,7 +330,7 @@ impl TicketStore for SqlStore {
 
     async fn create_follow_up(&self, new: TicketCreate, original: TicketId, at: Millis) -> Result<TicketId> {
         let mut tx = self.begin().await?;
-        let id = self.insert_one(tx.as_mut(), &new).await?;
+        let id = self.insert_one(tx.as_mut(), &new).await?.ticket.id;
         let actor =
             new.messages.first().map(|m| Actor { kind: m.author_kind, id: m.author_id }).unwrap_or(Actor::system());
         let link =

@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::SqlStore;
 use super::idempotency;
-use crate::{Created, IdempotencyKey, Result, TicketCreate};
+use crate::{CreatedTicket, IdempotencyKey, Result, StoredTicket, TicketCreate};
 
 /// Most creations written in one transaction.
 const BATCH: usize = 64;
@@ -17,7 +17,7 @@ const BATCH: usize = 64;
 pub(crate) struct Job {
     pub new: TicketCreate,
     pub idem: Option<IdempotencyKey>,
-    pub reply: oneshot::Sender<Result<Created<TicketId>>>,
+    pub reply: oneshot::Sender<Result<CreatedTicket>>,
 }
 
 pub(crate) fn spawn(store: SqlStore) -> mpsc::Sender<Job> {
@@ -47,7 +47,7 @@ impl SqlStore {
     /// none and leaves them for the caller to retry one by one.
     async fn write_batch(&self, jobs: &mut Vec<Job>) -> Result<()> {
         let mut tx = self.begin().await?;
-        let mut outcomes: Vec<Option<Created<TicketId>>> = Vec::with_capacity(jobs.len());
+        let mut outcomes: Vec<Option<CreatedTicket>> = Vec::with_capacity(jobs.len());
         let mut fresh = Vec::new();
         for job in jobs.iter() {
             let replayed = match &job.idem {
@@ -55,21 +55,22 @@ impl SqlStore {
                 None => None,
             };
             match replayed {
-                Some(id) => outcomes.push(Some(Created { id: TicketId(id), replayed: true })),
+                Some(id) => outcomes.push(Some(CreatedTicket { id: TicketId(id), replayed: true, stored: None })),
                 None => {
                     outcomes.push(None);
                     fresh.push(job.new.clone());
                 }
             }
         }
-        let mut ids = self.insert_tickets(tx.as_mut(), &fresh).await?.into_iter();
+        let mut stored = self.insert_tickets(tx.as_mut(), &fresh).await?.into_iter();
         for (job, outcome) in jobs.iter().zip(outcomes.iter_mut()) {
             if outcome.is_none() {
-                let id = ids.next().ok_or_else(|| crate::StoreError::Backend("batch lost a ticket".into()))?;
+                let s = stored.next().ok_or_else(|| crate::StoreError::Backend("batch lost a ticket".into()))?;
+                let id = s.ticket.id;
                 if let Some(key) = &job.idem {
                     idempotency::remember(tx.as_mut(), key, id.0, job.new.ticket.created_at).await?;
                 }
-                *outcome = Some(Created { id, replayed: false });
+                *outcome = Some(CreatedTicket { id, replayed: false, stored: complete(s, &job.new) });
             }
         }
         tx.commit().await?;
@@ -80,4 +81,9 @@ impl SqlStore {
         }
         Ok(())
     }
+}
+
+/// The stored ticket, unless its messages have attachments (not returned).
+pub(crate) fn complete(stored: StoredTicket, new: &TicketCreate) -> Option<StoredTicket> {
+    new.messages.iter().all(|m| m.attachment_ids.is_empty()).then_some(stored)
 }

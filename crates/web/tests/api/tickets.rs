@@ -41,6 +41,7 @@ async fn create_read_update_with_etags(app: TestApp) {
 
     let get = app.get(&format!("/tickets/{id}"), &app.admin).await;
     assert_eq!(get.status, StatusCode::OK);
+    assert_eq!(get.body, r.body, "the create's answer is what a read returns");
     assert_eq!(get.body["events"][0]["kind"], "created");
     assert_eq!(get.body["events"][1]["kind"], "message_added");
 

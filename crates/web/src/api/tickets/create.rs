@@ -263,8 +263,17 @@ pub async fn create_ticket(
     };
     let created =
         state.store.create_ticket(TicketCreate { ticket, events, messages: vec![message], new_requester }, key).await?;
-    let ticket = state.store.ticket(created.id).await?.ok_or(ApiError::NotFound)?;
-    let mut response = respond(StatusCode::CREATED, view(&state, &caller, ticket).await?);
+    // The store hands back what it wrote; read it back only when it did not.
+    let view = match created.stored {
+        Some(stored) => {
+            let staff = caller.principal.is_staff();
+            let mut messages = stored.messages;
+            messages.retain(|m| staff || m.visibility == Visibility::Public);
+            TicketView { ticket: stored.ticket, messages, events: staff.then_some(stored.events) }
+        }
+        None => view(&state, &caller, state.store.ticket(created.id).await?.ok_or(ApiError::NotFound)?).await?,
+    };
+    let mut response = respond(StatusCode::CREATED, view);
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/tickets/{}", created.id)) {
         response.headers_mut().insert(header::LOCATION, v);
     }
