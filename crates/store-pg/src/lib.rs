@@ -218,6 +218,10 @@ impl Database for Pg {
         )
     }
 
+    fn search_key(&self) -> &'static str {
+        "ticket_id"
+    }
+
     fn single_writer(&self) -> bool {
         false
     }

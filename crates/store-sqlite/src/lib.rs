@@ -198,6 +198,10 @@ impl Database for Sqlite {
         }
     }
 
+    fn search_key(&self) -> &'static str {
+        "rowid"
+    }
+
     fn single_writer(&self) -> bool {
         true
     }

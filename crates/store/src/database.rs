@@ -116,6 +116,10 @@ pub trait Database: Send + Sync + 'static {
     /// bulk imports (statistics from an empty table mislead the planner).
     async fn optimize(&self) -> Result<()>;
 
+    /// The column of `ticket_search` that holds the ticket id (`rowid` for
+    /// an FTS5 table).
+    fn search_key(&self) -> &'static str;
+
     /// Whether writes are serialized (SQLite): then concurrent creations
     /// are batched into one transaction (group commit).
     fn single_writer(&self) -> bool;

@@ -89,7 +89,7 @@ impl SqlStore {
     }
 
     pub(crate) fn search_key(&self) -> &'static str {
-        if self.db.name() == "sqlite" { "rowid" } else { "ticket_id" }
+        self.db.search_key()
     }
 
     /// Stores messages (each with its `message_added` event) and then the
