@@ -161,6 +161,16 @@ async fn patch(store: &SqlStore, t: &Ticket, p: TicketPatch, by: UserId, at: i64
     store.ticket(t.id).await.unwrap().unwrap()
 }
 
+/// Writes an internal note by `by` on `t` through the lifecycle rules.
+async fn add_note(store: &SqlStore, t: &Ticket, by: UserId, text: &str, at: i64) {
+    let (next, events) = match lifecycle::add_message(t, Visibility::Internal, staff(by), at).unwrap() {
+        lifecycle::MessageOutcome::Added { ticket, events } => (ticket, events),
+        lifecycle::MessageOutcome::FollowUp => unreachable!(),
+    };
+    let messages = vec![message(staff(by), Visibility::Internal, text, at)];
+    store.write_ticket(TicketWrite { ticket: next, expected_version: t.version, events, messages }).await.unwrap();
+}
+
 fn query(scope: TicketScope, q: &str) -> TicketQuery {
     let parsed = search::parse(q, SearchContext { me: Some(UserId(1)) }).unwrap();
     TicketQuery {
@@ -217,19 +227,7 @@ pub async fn events_record_every_change(store: SqlStore) {
     )
     .await;
     assert_eq!(t.status, Status::Open, "assigning a new ticket opens it");
-    let (next, events) = match lifecycle::add_message(&t, Visibility::Internal, staff(agent), T0 + 2000).unwrap() {
-        lifecycle::MessageOutcome::Added { ticket, events } => (ticket, events),
-        lifecycle::MessageOutcome::FollowUp => unreachable!(),
-    };
-    store
-        .write_ticket(TicketWrite {
-            ticket: next,
-            expected_version: t.version,
-            events,
-            messages: vec![message(staff(agent), Visibility::Internal, "calling the fire brigade", T0 + 2000)],
-        })
-        .await
-        .unwrap();
+    add_note(&store, &t, agent, "calling the fire brigade", T0 + 2000).await;
     let events = store.events(t.id).await.unwrap();
     let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
     assert_eq!(
@@ -401,19 +399,7 @@ pub async fn search_words_phrases_exclusions(store: SqlStore) {
 pub async fn customers_never_match_notes(store: SqlStore) {
     let c = customer(&store, "a@example.com").await;
     let t = create(&store, spec("Login trouble", "cannot sign in", c, T0)).await;
-    let (next, events) = match lifecycle::add_message(&t, Visibility::Internal, staff(UserId(1)), T0 + 1).unwrap() {
-        lifecycle::MessageOutcome::Added { ticket, events } => (ticket, events),
-        lifecycle::MessageOutcome::FollowUp => unreachable!(),
-    };
-    store
-        .write_ticket(TicketWrite {
-            ticket: next,
-            expected_version: t.version,
-            events,
-            messages: vec![message(staff(UserId(1)), Visibility::Internal, "customer is a known fraudster", T0 + 1)],
-        })
-        .await
-        .unwrap();
+    add_note(&store, &t, UserId(1), "customer is a known fraudster", T0 + 1).await;
     let mut q = query(TicketScope::All, "fraudster");
     assert_eq!(ids(&store, &q).await, vec![t.id.0]);
     q.staff_text = false;
