@@ -242,8 +242,4 @@ impl Database for Pg {
     fn subscribe(&self) -> broadcast::Receiver<TicketChange> {
         self.changes.subscribe()
     }
-
-    fn name(&self) -> &'static str {
-        "postgres"
-    }
 }

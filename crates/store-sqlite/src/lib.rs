@@ -224,8 +224,4 @@ impl Database for Sqlite {
     fn subscribe(&self) -> broadcast::Receiver<TicketChange> {
         self.changes.subscribe()
     }
-
-    fn name(&self) -> &'static str {
-        "sqlite"
-    }
 }

@@ -129,9 +129,6 @@ pub trait Database: Send + Sync + 'static {
 
     /// Changes committed on this node or (PostgreSQL) any node.
     fn subscribe(&self) -> broadcast::Receiver<TicketChange>;
-
-    /// Which backend this is, for logs and the health endpoint.
-    fn name(&self) -> &'static str;
 }
 
 #[async_trait]

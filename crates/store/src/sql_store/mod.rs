@@ -28,10 +28,6 @@ impl SqlStore {
         Self { db, writer }
     }
 
-    pub fn backend(&self) -> &'static str {
-        self.db.name()
-    }
-
     async fn fetch(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<SqlRow>> {
         self.db.fetch(sql, params).await
     }
