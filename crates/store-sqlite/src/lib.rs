@@ -58,7 +58,13 @@ impl Sqlite {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::Backend(format!("creating {}: {e}", dir.display())))?;
         }
-        let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options(path)).await.map_err(backend)?;
+        // The writer prepares a multi-row INSERT per table and batch size (see
+        // the store's `batch`): room for all of them.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options(path).statement_cache_capacity(400))
+            .await
+            .map_err(backend)?;
         MIGRATOR.run(&writer).await.map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(8)

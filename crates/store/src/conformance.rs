@@ -33,7 +33,7 @@ macro_rules! conformance_tests {
                 follow_up_links_back, failed_write_leaves_nothing, emails_are_unique,
                 staff_principal_follows_reporting_line, sessions_tokens_throttle_audit,
                 changes_are_announced_after_commit, concurrent_creates_are_each_right,
-                what_a_create_returns_is_what_a_read_returns);
+                requesters_by_email_are_found_or_created_once, what_a_create_returns_is_what_a_read_returns);
         }
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {$(
@@ -688,6 +688,50 @@ pub async fn changes_are_announced_after_commit(store: SqlStore) {
 /// Many creations at once (batched into one transaction on SQLite): each
 /// gets its own ticket, a shared idempotency key yields one ticket, and one
 /// bad request fails alone.
+pub async fn requesters_by_email_are_found_or_created_once(store: SqlStore) {
+    let known = customer(&store, "known@example.com").await;
+    let org = store
+        .create_organization(
+            Organization {
+                id: domain::OrganizationId(0),
+                name: "Acme".into(),
+                domains: vec![],
+                tier: Tier::Standard,
+                notes: String::new(),
+                shares_tickets: false,
+                created_at: T0,
+                updated_at: T0,
+            },
+            None,
+        )
+        .await
+        .unwrap()
+        .id;
+    let mut c = store.customer(known).await.unwrap().unwrap();
+    c.organization_id = Some(org);
+    store.update_customer(&c).await.unwrap();
+    let mut jobs = Vec::new();
+    for i in 0..30 {
+        let store = store.clone();
+        let email = ["known@example.com", "new1@example.com", "new2@example.com"][i % 3];
+        let mut new = new_ticket(&spec(&format!("by email {i}"), "body", CustomerId(0), T0 + i as i64));
+        new.new_requester = Some(Customer::new(&domain::EmailAddress::parse(email).unwrap(), &format!("Name {i}"), T0));
+        jobs.push(tokio::spawn(async move { (email, store.create_ticket(new, None).await.unwrap().id) }));
+    }
+    for job in jobs {
+        let (email, id) = job.await.unwrap();
+        let requester = store.customer_by_email(email).await.unwrap().unwrap();
+        let t = store.ticket(id).await.unwrap().unwrap();
+        assert_eq!(t.requester_id, requester.id, "{email}");
+        assert_eq!(t.organization_id, requester.organization_id, "{email}");
+        let created = &store.events(id).await.unwrap()[0];
+        assert_eq!(created.to["requester_id"], serde_json::json!(requester.id.0));
+    }
+    assert_eq!(store.customer_by_email("known@example.com").await.unwrap().unwrap().organization_id, Some(org));
+    let all = store.customers(PageRequest { after: None, limit: 100 }, None).await.unwrap();
+    assert_eq!(all.items.len(), 3, "each email is one customer");
+}
+
 pub async fn concurrent_creates_are_each_right(store: SqlStore) {
     let c = customer(&store, "a@example.com").await;
     let mut jobs = Vec::new();

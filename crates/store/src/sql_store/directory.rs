@@ -27,6 +27,45 @@ async fn set_members(tx: &mut dyn Transaction, team: TeamId, members: &[UserId])
     Ok(())
 }
 
+/// For each given customer, the stored one with its email or a new one:
+/// (id, organization). One query finds all that exist (emails are stored
+/// lower-case); the rest are inserted, each email once.
+pub(crate) async fn find_or_insert_customers<'a>(
+    tx: &mut dyn Transaction,
+    wanted: impl Iterator<Item = Option<&'a Customer>>,
+) -> Result<Vec<Option<(CustomerId, Option<OrganizationId>)>>> {
+    let wanted: Vec<Option<&Customer>> = wanted.collect();
+    let mut emails: Vec<&str> = wanted.iter().flatten().map(|c| c.email.as_str()).collect();
+    emails.sort_unstable();
+    emails.dedup();
+    let mut known = std::collections::HashMap::new();
+    if !emails.is_empty() {
+        let mut p = Params::default();
+        let list: Vec<String> = emails.iter().map(|e| p.push(e.to_string())).collect();
+        let sql = format!("SELECT id, organization_id, email FROM customers WHERE email IN ({})", list.join(", "));
+        for r in tx.fetch(&sql, p.values).await? {
+            known.insert(r.text(2)?, (CustomerId(r.int(0)?), r.opt_int(1)?.map(OrganizationId)));
+        }
+    }
+    let mut out = Vec::with_capacity(wanted.len());
+    for c in wanted {
+        let Some(c) = c else {
+            out.push(None);
+            continue;
+        };
+        let found = match known.get(&c.email) {
+            Some(found) => *found,
+            None => {
+                let found = find_or_insert_customer(tx, c).await?;
+                known.insert(c.email.clone(), found);
+                found
+            }
+        };
+        out.push(Some(found));
+    }
+    Ok(out)
+}
+
 /// The customer with this email, or a new one: (id, organization).
 pub(crate) async fn find_or_insert_customer(
     tx: &mut dyn Transaction,
@@ -39,8 +78,18 @@ pub(crate) async fn find_or_insert_customer(
     }
     let mut values = customer_values(c);
     values.push(SqlValue::Null);
-    let id = super::returned_id(&tx.fetch(INSERT_CUSTOMER, values).await?)?;
-    Ok((CustomerId(id), c.organization_id))
+    // A concurrent transaction may insert the same email first (PostgreSQL
+    // has many writers): then this insert does nothing and the row it
+    // committed is the customer.
+    let sql =
+        format!("{} ON CONFLICT (email) DO NOTHING RETURNING id", INSERT_CUSTOMER.trim_end_matches(" RETURNING id"));
+    if let Some(r) = tx.fetch(&sql, values).await?.first() {
+        return Ok((CustomerId(r.int(0)?), c.organization_id));
+    }
+    let found =
+        tx.fetch("SELECT id, organization_id FROM customers WHERE email = $1", vec![c.email.clone().into()]).await?;
+    let r = found.first().ok_or_else(|| StoreError::Backend(format!("customer {} vanished", c.email)))?;
+    Ok((CustomerId(r.int(0)?), r.opt_int(1)?.map(OrganizationId)))
 }
 
 const INSERT_CUSTOMER: &str = "INSERT INTO customers (email, name, phone, organization_id, tier, annual_value_cents, tags, \

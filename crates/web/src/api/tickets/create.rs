@@ -63,22 +63,23 @@ pub struct CreateTicket {
     pub attachment_ids: Vec<i64>,
 }
 
-/// Who a new ticket is for: a known customer, or one to create with it.
+/// Who a new ticket is for: a known customer, or one the store finds by
+/// email or creates with the ticket.
 enum Requester {
     Known(Customer),
-    New(Customer),
+    ByEmail(Customer),
 }
 
 impl Requester {
     fn customer(&self) -> &Customer {
         match self {
-            Requester::Known(c) | Requester::New(c) => c,
+            Requester::Known(c) | Requester::ByEmail(c) => c,
         }
     }
 }
 
-/// Finds the requester; an unknown email becomes a customer created in the
-/// ticket's own transaction.
+/// Finds the requester; one given by email is found or created by the store
+/// in the ticket's own transaction.
 async fn requester(
     state: &AppState,
     caller: &Caller,
@@ -107,9 +108,8 @@ async fn requester(
                     return Ok(None);
                 }
             };
-            if let Some(c) = state.store.customer_by_email(email.as_str()).await? {
-                return Ok(Some(Requester::Known(c)));
-            }
+            // The store finds the customer with this email in the ticket's
+            // transaction, or creates it (one lookup per batch of creates).
             let name =
                 r.name.clone().unwrap_or_else(|| email.as_str().split('@').next().unwrap_or_default().to_string());
             let name = match domain::directory::parse_name("requester.name", &name) {
@@ -119,7 +119,7 @@ async fn requester(
                     return Ok(None);
                 }
             };
-            Ok(Some(Requester::New(Customer::new(&email, &name, state.now()))))
+            Ok(Some(Requester::ByEmail(Customer::new(&email, &name, state.now()))))
         }
         (None, None) => {
             errors.push(DomainError::new("requester_id", "give requester_id or requester {email, name}"));
@@ -258,7 +258,7 @@ pub async fn create_ticket(
     )?;
     let key = idem.key(&caller, "tickets", &body.raw);
     let new_requester = match requester {
-        Requester::New(c) => Some(c),
+        Requester::ByEmail(c) => Some(c),
         Requester::Known(_) => None,
     };
     let created =
