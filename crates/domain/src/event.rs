@@ -8,6 +8,10 @@ use crate::{AuthorKind, EventId, Millis, TicketId};
 
 str_enum!(
     /// What changed. Field changes keep the value before and after.
+    /// `related_to`: mail naming another ticket came from an outsider and
+    /// opened this one. `email_bounced`: a delivery status notification said
+    /// a reply did not arrive. `email_sent` / `email_failed`: an outgoing
+    /// email was handed to the mail server, or failed for good.
     EventKind {
         Created = "created",
         SubjectChanged = "subject_changed",
@@ -26,6 +30,11 @@ str_enum!(
         LinkedToProblem = "linked_to_problem",
         FollowUpOf = "follow_up_of",
         FollowUpCreated = "follow_up_created",
+        RelatedTo = "related_to",
+        CollaboratorAdded = "collaborator_added",
+        EmailBounced = "email_bounced",
+        EmailSent = "email_sent",
+        EmailFailed = "email_failed",
     }
 );
 

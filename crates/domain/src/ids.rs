@@ -17,4 +17,17 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(TicketId, MessageId, UserId, CustomerId, OrganizationId, TeamId, FieldId, EventId, AttachmentId, TokenId);
+id_type!(
+    TicketId,
+    MessageId,
+    UserId,
+    CustomerId,
+    OrganizationId,
+    TeamId,
+    FieldId,
+    EventId,
+    AttachmentId,
+    TokenId,
+    MailboxId,
+    QuarantineId
+);

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use domain::event::NewEvent;
 use domain::lifecycle::{self, NewTicket, TicketPatch};
 use domain::policy::TicketScope;
 use domain::search::{self, SearchContext};
@@ -33,7 +34,8 @@ macro_rules! conformance_tests {
                 follow_up_links_back, failed_write_leaves_nothing, emails_are_unique,
                 staff_principal_follows_reporting_line, sessions_tokens_throttle_audit,
                 changes_are_announced_after_commit, concurrent_creates_are_each_right,
-                requesters_by_email_are_found_or_created_once, what_a_create_returns_is_what_a_read_returns);
+                requesters_by_email_are_found_or_created_once, what_a_create_returns_is_what_a_read_returns,
+                mail_identity_threads_and_dedupes, mailboxes_and_quarantine);
         }
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {$(
@@ -99,6 +101,7 @@ pub fn message(author: Actor, visibility: Visibility, body: &str, at: i64) -> Ne
         metadata: serde_json::json!({}),
         attachment_ids: vec![],
         created_at: at,
+        email: None,
     }
 }
 
@@ -783,4 +786,108 @@ pub async fn what_a_create_returns_is_what_a_read_returns(store: SqlStore) {
     assert_eq!(stored.ticket, store.ticket(created.id).await.unwrap().unwrap());
     assert_eq!(stored.messages, store.messages(created.id, true).await.unwrap());
     assert_eq!(stored.events, store.events(created.id).await.unwrap());
+}
+
+fn email_identity(message_id: &str, hash: &str) -> domain::EmailIdentity {
+    domain::EmailIdentity {
+        mailbox_id: None,
+        direction: domain::Direction::Inbound,
+        message_id: Some(message_id.into()),
+        in_reply_to: None,
+        references: vec![],
+        from: "a@example.com".into(),
+        to: vec!["support@example.com".into()],
+        cc: vec![],
+        subject: "Help".into(),
+        content_hash: hash.into(),
+        raw_key: Some(format!("raw/{hash}")),
+    }
+}
+
+pub async fn mail_identity_threads_and_dedupes(store: SqlStore) {
+    use crate::MailStore;
+    let c = customer(&store, "a@example.com").await;
+    let other = customer(&store, "b@example.com").await;
+    let mut new = new_ticket(&spec("Mail", "first mail", c, T0));
+    new.messages[0].email = Some(email_identity("m1@example.com", "h1"));
+    new.events.push(NewEvent {
+        at: T0,
+        actor: Actor::system(),
+        kind: EventKind::CollaboratorAdded,
+        field: None,
+        from: serde_json::Value::Null,
+        to: serde_json::json!(other.0),
+    });
+    let id = store.create_ticket(new, None).await.unwrap().id;
+    assert_eq!(store.collaborators(id).await.unwrap(), vec![other]);
+    assert_eq!(store.ticket_by_message_ids(&["nope".into(), "m1@example.com".into()]).await.unwrap(), Some(id));
+    assert_eq!(store.ticket_by_message_ids(&[]).await.unwrap(), None);
+    let (mid, tid) = store.message_by_hash("h1").await.unwrap().unwrap();
+    assert_eq!(tid, id);
+    let (identity, on) = store.message_email(mid).await.unwrap().unwrap();
+    assert_eq!((identity, on), (email_identity("m1@example.com", "h1"), id));
+
+    // The same mail again is refused, and nothing of its write remains.
+    let mut again = new_ticket(&spec("Mail again", "first mail", c, T0 + 1));
+    again.messages[0].email = Some(email_identity("m1@example.com", "h1"));
+    let err = store.create_ticket(again, None).await.unwrap_err();
+    assert!(matches!(&err, StoreError::Duplicate(what) if what == "content_hash"), "{err:?}");
+    assert_eq!(store.tickets(&query(TicketScope::All, "")).await.unwrap().items.len(), 1);
+
+    // A reply on the ticket is found by its own Message-ID.
+    let t = store.ticket(id).await.unwrap().unwrap();
+    let (next, events) = match lifecycle::add_message(&t, Visibility::Public, staff(UserId(1)), T0 + 2).unwrap() {
+        lifecycle::MessageOutcome::Added { ticket, events } => (ticket, events),
+        lifecycle::MessageOutcome::FollowUp => unreachable!(),
+    };
+    let mut reply = message(staff(UserId(1)), Visibility::Public, "reply", T0 + 2);
+    reply.email = Some(domain::EmailIdentity {
+        direction: domain::Direction::Outbound,
+        ..email_identity("out1@switchboard.test", "h2")
+    });
+    store
+        .write_ticket(TicketWrite { ticket: next, expected_version: t.version, events, messages: vec![reply] })
+        .await
+        .unwrap();
+    assert_eq!(store.ticket_by_message_ids(&["out1@switchboard.test".into()]).await.unwrap(), Some(id));
+}
+
+pub async fn mailboxes_and_quarantine(store: SqlStore) {
+    use crate::{MailStore, NewQuarantine};
+    let address = domain::EmailAddress::parse("Support@Example.com").unwrap();
+    let m = domain::Mailbox::new(&address, "Support", None, T0);
+    let id = store.create_mailbox(m.clone(), "hash1", None).await.unwrap().id;
+    let err = store.create_mailbox(m.clone(), "hash2", None).await.unwrap_err();
+    assert!(matches!(&err, StoreError::Duplicate(what) if what == "address"), "{err:?}");
+    let stored = store.mailbox(id).await.unwrap().unwrap();
+    assert_eq!(stored.address, "support@example.com");
+    assert_eq!(store.mailbox_by_token("hash1").await.unwrap().unwrap().id, id);
+    store.set_mailbox_token(id, "hash3").await.unwrap();
+    assert!(store.mailbox_by_token("hash1").await.unwrap().is_none());
+    let mut renamed = stored.clone();
+    renamed.name = "Help desk".into();
+    renamed.active = false;
+    store.update_mailbox(&renamed).await.unwrap();
+    assert_eq!(store.mailboxes().await.unwrap(), vec![renamed]);
+
+    let q = NewQuarantine {
+        mailbox_id: Some(id),
+        content_hash: "bad".into(),
+        raw_key: "raw/bad".into(),
+        size: 10,
+        reason: "no From".into(),
+        received_at: T0,
+    };
+    let first = store.quarantine(q.clone()).await.unwrap();
+    let second = store.quarantine(NewQuarantine { reason: "still no From".into(), ..q }).await.unwrap();
+    assert_eq!(first, second, "the same mail is one entry");
+    let entry = store.quarantine_entry(first).await.unwrap().unwrap();
+    assert_eq!((entry.attempts, entry.reason.as_str(), entry.resolved_at), (2, "still no From", None));
+    store.resolve_quarantine(first, None, T0 + 5).await.unwrap();
+    let page = store.quarantined(PageRequest { after: None, limit: 10 }).await.unwrap();
+    assert_eq!(page.items[0].resolved_at, Some(T0 + 5));
+
+    let secret = store.instance_secret("reply_token", "abc").await.unwrap();
+    assert_eq!(secret, "abc");
+    assert_eq!(store.instance_secret("reply_token", "other").await.unwrap(), "abc", "the first value stays");
 }

@@ -23,6 +23,10 @@ pub struct NewMessage {
     /// Uploaded attachments to attach to this message.
     pub attachment_ids: Vec<AttachmentId>,
     pub created_at: Millis,
+    /// For mail: its identity, stored for threading and exactly-once
+    /// ingest. A second message with the same content hash is refused
+    /// (`Duplicate("email")`) and the whole write with it.
+    pub email: Option<domain::EmailIdentity>,
 }
 
 /// One ticket's new state with the events (and messages) that led to it,
@@ -237,4 +241,32 @@ pub struct NewAttachment {
     pub size: i64,
     pub storage_key: String,
     pub created_at: Millis,
+}
+
+/// Mail that could not be turned into a ticket message, kept raw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct QuarantineEntry {
+    pub id: domain::QuarantineId,
+    pub mailbox_id: Option<domain::MailboxId>,
+    pub content_hash: String,
+    #[serde(skip)]
+    pub raw_key: String,
+    pub size: i64,
+    pub reason: String,
+    pub received_at: Millis,
+    /// How often it arrived or was retried and failed.
+    pub attempts: i64,
+    pub resolved_at: Option<Millis>,
+    /// The message it became when a retry succeeded.
+    pub resolved_message_id: Option<domain::MessageId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewQuarantine {
+    pub mailbox_id: Option<domain::MailboxId>,
+    pub content_hash: String,
+    pub raw_key: String,
+    pub size: i64,
+    pub reason: String,
+    pub received_at: Millis,
 }

@@ -6,14 +6,16 @@ use domain::event::NewEvent;
 use domain::message::Attachment;
 use domain::policy::{CustomerPrincipal, StaffPrincipal};
 use domain::{
-    AttachmentId, CustomFieldDef, Customer, CustomerId, FieldId, Message, Millis, Organization, OrganizationId, Team,
-    TeamId, Ticket, TicketEvent, TicketId, TokenId, User, UserId,
+    AttachmentId, CustomFieldDef, Customer, CustomerId, EmailIdentity, FieldId, Mailbox, MailboxId, Message, MessageId,
+    Millis, Organization, OrganizationId, QuarantineId, Team, TeamId, Ticket, TicketEvent, TicketId, TokenId, User,
+    UserId,
 };
 use tokio::sync::broadcast;
 
 use crate::{
     ApiToken, AuditEntry, Created, CreatedTicket, Credentials, IdempotencyKey, NewAttachment, NewAuditEntry,
-    NewMessage, Page, PageRequest, PrincipalRef, Result, TicketChange, TicketQuery, TicketWrite,
+    NewMessage, NewQuarantine, Page, PageRequest, PrincipalRef, QuarantineEntry, Result, TicketChange, TicketQuery,
+    TicketWrite,
 };
 
 /// A ticket as it is first stored: its state, its events, its messages.
@@ -129,6 +131,43 @@ pub trait AuthStore: Send + Sync {
     async fn audit(&self, page: PageRequest) -> Result<Page<AuditEntry>>;
 }
 
+#[async_trait]
+pub trait MailStore: Send + Sync {
+    async fn create_mailbox(
+        &self,
+        mailbox: Mailbox,
+        token_hash: &str,
+        idem: Option<IdempotencyKey>,
+    ) -> Result<Created<MailboxId>>;
+    async fn update_mailbox(&self, mailbox: &Mailbox) -> Result<()>;
+    /// Replaces the mailbox's push token.
+    async fn set_mailbox_token(&self, id: MailboxId, token_hash: &str) -> Result<()>;
+    async fn mailbox(&self, id: MailboxId) -> Result<Option<Mailbox>>;
+    async fn mailboxes(&self) -> Result<Vec<Mailbox>>;
+    async fn mailbox_by_token(&self, token_hash: &str) -> Result<Option<Mailbox>>;
+
+    /// The ticket holding the newest stored mail with one of these
+    /// Message-IDs (threading by `In-Reply-To` and `References`).
+    async fn ticket_by_message_ids(&self, ids: &[String]) -> Result<Option<TicketId>>;
+    /// The stored message with this content hash and its ticket.
+    async fn message_by_hash(&self, hash: &str) -> Result<Option<(MessageId, TicketId)>>;
+    /// The email identity of a stored message, and its ticket.
+    async fn message_email(&self, message: MessageId) -> Result<Option<(EmailIdentity, TicketId)>>;
+    async fn collaborators(&self, ticket: TicketId) -> Result<Vec<CustomerId>>;
+
+    /// Keeps mail that could not be stored; the same mail again counts one
+    /// more attempt on its entry.
+    async fn quarantine(&self, entry: NewQuarantine) -> Result<QuarantineId>;
+    /// Unresolved first, newest first.
+    async fn quarantined(&self, page: PageRequest) -> Result<Page<QuarantineEntry>>;
+    async fn quarantine_entry(&self, id: QuarantineId) -> Result<Option<QuarantineEntry>>;
+    async fn resolve_quarantine(&self, id: QuarantineId, message: Option<MessageId>, at: Millis) -> Result<()>;
+
+    /// The instance's secret with this name; `fresh` is stored the first
+    /// time, and every node then reads the same value.
+    async fn instance_secret(&self, name: &str, fresh: &str) -> Result<String>;
+}
+
 /// All of storage, as the application holds it (`Arc<dyn Store>`).
-pub trait Store: TicketStore + DirectoryStore + FieldStore + AuthStore {}
-impl<T: TicketStore + DirectoryStore + FieldStore + AuthStore> Store for T {}
+pub trait Store: TicketStore + DirectoryStore + FieldStore + AuthStore + MailStore {}
+impl<T: TicketStore + DirectoryStore + FieldStore + AuthStore + MailStore> Store for T {}

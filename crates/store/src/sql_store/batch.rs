@@ -159,6 +159,7 @@ impl SqlStore {
             for m in &new.messages {
                 let mid = message_ids.next().ok_or_else(|| StoreError::Backend("message ids missing".into()))?;
                 super::tickets::attach(tx, mid, &m.attachment_ids).await?;
+                super::mail::store_email(tx, mid, m).await?;
                 all.push(message_event(m, mid));
                 messages.push(stored_message(ticket.id, mid, m));
             }
@@ -185,6 +186,11 @@ impl SqlStore {
         let event_ids = insert_rows(tx, INSERT_EVENT, event_rows, Some("id")).await?;
         for (e, id) in stored.iter_mut().flat_map(|s| s.events.iter_mut()).zip(event_ids) {
             e.id = EventId(id);
+        }
+        for s in &stored {
+            let side: Vec<NewEvent> =
+                s.events.iter().filter(|e| e.kind == EventKind::CollaboratorAdded).map(new_event).collect();
+            super::mail::apply_events(tx, s.ticket.id, &side).await?;
         }
         for s in &stored {
             let news: Vec<NewEvent> = s
@@ -237,4 +243,8 @@ pub(crate) fn event_values(ticket: TicketId, seq: i64, e: &NewEvent) -> Vec<SqlV
         to_json(&e.from).into(),
         to_json(&e.to).into(),
     ]
+}
+
+fn new_event(e: &TicketEvent) -> NewEvent {
+    NewEvent { at: e.at, actor: e.actor, kind: e.kind, field: e.field.clone(), from: e.from.clone(), to: e.to.clone() }
 }

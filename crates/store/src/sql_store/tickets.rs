@@ -110,6 +110,7 @@ impl SqlStore {
         // Chronological; within one instant, messages before the changes.
         all.sort_by_key(|e| e.at);
         insert_events(tx, ticket.id, &all).await?;
+        super::mail::apply_events(tx, ticket.id, &all).await?;
         tx.notify(&TicketChange::of(ticket, &all)).await
     }
 
@@ -123,6 +124,7 @@ impl SqlStore {
             .await?,
         )?;
         attach(tx, id, &m.attachment_ids).await?;
+        super::mail::store_email(tx, id, m).await?;
         let column = if m.visibility == Visibility::Public { "body" } else { "notes" };
         let key = self.search_key();
         tx.execute(

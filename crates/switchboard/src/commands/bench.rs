@@ -172,6 +172,7 @@ fn generated_ticket(rng: &mut StdRng, seed: &Seed, at: i64) -> Result<TicketCrea
         metadata: json!({}),
         attachment_ids: vec![],
         created_at: at,
+        email: None,
     };
     Ok(TicketCreate { ticket, events, messages: vec![message], new_requester: None })
 }

@@ -301,6 +301,7 @@ fn message(actor: Actor, visibility: Visibility, channel: Channel, text: &str, a
         metadata: serde_json::json!({}),
         attachment_ids: vec![],
         created_at: at,
+        email: None,
     }
 }
 

@@ -65,6 +65,7 @@ pub(crate) async fn new_message(
         metadata: serde_json::json!({}),
         attachment_ids: input.attachment_ids.iter().map(|i| AttachmentId(*i)).collect(),
         created_at: now,
+        email: None,
     }))
 }
 

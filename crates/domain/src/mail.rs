@@ -1,0 +1,77 @@
+//! Mailboxes and the email identity of a message: what threading and
+//! exactly-once ingest look up.
+
+use serde::{Deserialize, Serialize};
+
+use crate::str_enum::str_enum;
+use crate::{DomainError, EmailAddress, MailboxId, Millis, TeamId};
+
+/// An address customers write to (support@, billing@ …); its mail becomes
+/// tickets for its team.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Mailbox {
+    pub id: MailboxId,
+    /// Lower-case address, unique.
+    pub address: String,
+    pub name: String,
+    pub team_id: Option<TeamId>,
+    pub active: bool,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+impl Mailbox {
+    pub fn new(address: &EmailAddress, name: &str, team_id: Option<TeamId>, now: Millis) -> Self {
+        Self {
+            id: MailboxId(0),
+            address: address.as_str().to_string(),
+            name: name.to_string(),
+            team_id,
+            active: true,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// Whether `address` is this mailbox, with or without a `+tag`.
+    pub fn receives(&self, address: &str) -> bool {
+        let address = address.to_ascii_lowercase();
+        let (Some((local, domain)), Some((own_local, own_domain))) =
+            (address.rsplit_once('@'), self.address.rsplit_once('@'))
+        else {
+            return false;
+        };
+        domain == own_domain && local.split('+').next() == Some(own_local)
+    }
+}
+
+str_enum!(
+    /// Whether a message arrived by email or was sent as one.
+    Direction { Inbound = "in", Outbound = "out" }
+);
+
+/// The email identity of a stored message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EmailIdentity {
+    pub mailbox_id: Option<MailboxId>,
+    pub direction: Direction,
+    /// The `Message-ID` header without angle brackets.
+    pub message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+    pub from: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub subject: String,
+    /// Hash of what makes the message itself (not its transport headers):
+    /// the same mail fetched twice, or fetched and pushed, has one hash.
+    pub content_hash: String,
+    /// The original message in the object store, for `.eml` download.
+    #[serde(skip)]
+    pub raw_key: Option<String>,
+}
+
+/// A mailbox name: 1–200 characters.
+pub fn parse_mailbox_name(raw: &str) -> Result<String, DomainError> {
+    crate::directory::parse_name("name", raw)
+}
