@@ -85,6 +85,8 @@ pub trait DirectoryStore: Send + Sync {
     ) -> Result<Created<UserId>>;
     async fn update_user(&self, user: &User) -> Result<()>;
     async fn user(&self, id: UserId) -> Result<Option<User>>;
+    /// The staff user with this email (any case).
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
     async fn users(&self, page: PageRequest) -> Result<Page<User>>;
     async fn user_count(&self) -> Result<i64>;
 

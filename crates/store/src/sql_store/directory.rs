@@ -313,6 +313,11 @@ impl DirectoryStore for SqlStore {
         updated(self.execute(sql, vec![hash.into(), id.into()]).await?)
     }
 
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let sql = format!("SELECT {} FROM users WHERE email = $1", rows::USER_COLS);
+        self.fetch_one(&sql, vec![email.trim().to_lowercase().into()]).await?.map(|r| rows::user(&r)).transpose()
+    }
+
     async fn credentials(&self, email: &str) -> Result<Option<Credentials>> {
         let email = email.trim().to_lowercase();
         if let Some(r) = self
