@@ -77,6 +77,8 @@ pub enum Action {
     ManageFields,
     ViewAudit,
     ManageOwnTokens,
+    /// Mailboxes, their push tokens and the mail quarantine.
+    ManageMail,
 }
 
 impl Action {
@@ -99,6 +101,7 @@ impl Action {
         Action::ManageFields,
         Action::ViewAudit,
         Action::ManageOwnTokens,
+        Action::ManageMail,
     ];
 
     /// Whether the action concerns one ticket (and so needs it to decide).
@@ -184,9 +187,11 @@ impl Principal {
         }
         match self {
             Principal::Staff(s) => match action {
-                Action::ManageUsers | Action::ManageTeams | Action::ManageFields | Action::ViewAudit => {
-                    s.role == Role::Admin
-                }
+                Action::ManageUsers
+                | Action::ManageTeams
+                | Action::ManageFields
+                | Action::ViewAudit
+                | Action::ManageMail => s.role == Role::Admin,
                 Action::EditOrganizations => matches!(s.role, Role::Manager | Role::Admin),
                 _ => true,
             },

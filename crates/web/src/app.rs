@@ -38,8 +38,10 @@ pub struct Settings {
     pub attachments_dir: PathBuf,
     /// Largest JSON body accepted, in bytes.
     pub max_body_bytes: usize,
-    /// Largest attachment accepted, in bytes.
+    /// Largest attachment accepted, in bytes (uploads and mail).
     pub max_attachment_bytes: usize,
+    /// Largest raw email accepted by the push endpoint, in bytes.
+    pub max_email_bytes: usize,
     /// How long a sign-in lasts.
     pub session_hours: i64,
     /// Failed sign-ins for one address within the window before it is throttled.
@@ -55,6 +57,7 @@ impl Default for Settings {
             attachments_dir: PathBuf::from("switchboard-data/attachments"),
             max_body_bytes: 1024 * 1024,
             max_attachment_bytes: 25 * 1024 * 1024,
+            max_email_bytes: 50 * 1024 * 1024,
             session_hours: 12,
             login_max_failures: 5,
             login_window_minutes: 15,
@@ -88,7 +91,19 @@ impl Application {
         );
         let listener = TcpListener::bind(&settings.listen).await?;
         let (shutdown, shutdown_rx) = watch::channel(false);
+        // Every node reads the same secret: reply tokens made on one verify on all.
+        let secret = store
+            .instance_secret("reply_token", &crate::accounts::random_secret())
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let inbox = mail::Inbox {
+            store: store.clone(),
+            files: files.clone(),
+            secret,
+            max_attachment_bytes: settings.max_attachment_bytes,
+        };
         let state = AppState {
+            inbox,
             store,
             clock,
             files,

@@ -37,6 +37,8 @@ pub enum ApiError {
     TooManyRequests {
         retry_after_secs: u64,
     },
+    /// Storage failed for a reason that may pass (database, disk): retry.
+    Unavailable(String),
     Internal(String),
 }
 
@@ -96,6 +98,12 @@ impl ApiError {
                 format!("too many attempts; try again in {retry_after_secs} seconds"),
                 Value::Null,
             ),
+            ApiError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "storage is unavailable; try again later".into(),
+                Value::Null,
+            ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -108,7 +116,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Internal(cause) = &self {
+        if let ApiError::Internal(cause) | ApiError::Unavailable(cause) = &self {
             tracing::error!(%cause, "internal error");
         }
         let (status, code, message, details) = self.parts();

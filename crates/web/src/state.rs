@@ -18,6 +18,8 @@ pub struct AppState {
     /// Flips to true on shutdown so long-lived streams end.
     pub shutdown: watch::Receiver<bool>,
     pub caches: Arc<crate::cache::Caches>,
+    /// Files inbound mail (push endpoint, quarantine retries).
+    pub inbox: mail::Inbox,
 }
 
 impl AppState {

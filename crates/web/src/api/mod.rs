@@ -6,9 +6,12 @@ mod audit;
 mod auth;
 mod customers;
 mod fields;
+mod inbound;
 mod links;
+mod mailboxes;
 mod me;
 mod organizations;
+mod quarantine;
 mod stream;
 mod teams;
 mod tickets;
@@ -35,6 +38,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(attachments::router())
         .merge(audit::router())
         .merge(stream::router())
+        .merge(mailboxes::router())
+        .merge(inbound::router())
+        .merge(quarantine::router())
 }
 
 struct Security;
@@ -48,6 +54,15 @@ impl Modify for Security {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some("A personal API token (sbp_…)"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "mailbox_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A mailbox push token (sbm_…), for POST /inbound/email only"))
                     .build(),
             ),
         );

@@ -11,6 +11,7 @@ mod attachments;
 mod auth;
 mod bad_input;
 mod fields;
+mod mail;
 mod openapi;
 mod search;
 mod stream;

@@ -46,6 +46,17 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/attachments/{id}"),
     ("get", "/api/v1/audit"),
     ("get", "/api/v1/stream"),
+    ("get", "/api/v1/tickets/{id}/messages/{message_id}/original.eml"),
+    ("get", "/api/v1/mailboxes"),
+    ("post", "/api/v1/mailboxes"),
+    ("get", "/api/v1/mailboxes/{id}"),
+    ("patch", "/api/v1/mailboxes/{id}"),
+    ("post", "/api/v1/mailboxes/{id}/token"),
+    ("post", "/api/v1/inbound/email"),
+    ("get", "/api/v1/mail/quarantine"),
+    ("get", "/api/v1/mail/quarantine/{id}"),
+    ("get", "/api/v1/mail/quarantine/{id}/original.eml"),
+    ("post", "/api/v1/mail/quarantine/{id}/retry"),
 ];
 
 async fn every_route_is_documented_and_answers(app: TestApp) {

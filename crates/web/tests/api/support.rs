@@ -206,3 +206,10 @@ impl TestApp {
         r.body["ticket"]["id"].as_i64().unwrap()
     }
 }
+
+/// A signed-in session for an existing customer.
+pub async fn customer_session(store: &Arc<dyn Store>, id: CustomerId) -> (CustomerId, Auth) {
+    let token = format!("session-{}-{}", id, NEXT.fetch_add(1, Ordering::SeqCst));
+    store.create_session(&hash_token(&token), PrincipalRef::Customer(id), now(), now() + 3_600_000).await.unwrap();
+    (id, Auth::Cookie(token))
+}

@@ -7,6 +7,7 @@ mod fields;
 mod list;
 mod merge;
 mod messages;
+mod original;
 mod read;
 mod update;
 
@@ -28,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(read::get_ticket, update::update_ticket))
         .routes(routes!(messages::add_message))
         .routes(routes!(merge::merge_ticket))
+        .routes(routes!(original::original_email))
 }
 
 /// A ticket with its conversation; `events` only for staff.

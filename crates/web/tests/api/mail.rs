@@ -1,0 +1,111 @@
+//! Mailboxes, pushed mail, the quarantine and original messages over HTTP.
+
+use domain::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::support::{Auth, TestApp, staff};
+
+on_both_backends!(pushed_mail_becomes_tickets_once, quarantine_is_for_admins_and_retryable);
+
+async fn push(app: &TestApp, token: &str, raw: &str) -> crate::support::Reply {
+    TestApp::send(
+        app.request(Method::POST, "/inbound/email", &Auth::Token(token.into()))
+            .header("content-type", "message/rfc822")
+            .body(raw.to_string()),
+    )
+    .await
+}
+
+async fn mailbox(app: &TestApp) -> (i64, String) {
+    let team = app.post("/teams", &app.admin, json!({ "name": "Billing" })).await.body["id"].as_i64().unwrap();
+    let r = app
+        .post("/mailboxes", &app.admin, json!({ "address": "Billing@Desk.test", "name": "Billing", "team_id": team }))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["mailbox"]["address"], "billing@desk.test");
+    assert_eq!(r.body["mailbox"]["team_id"], team);
+    (r.body["mailbox"]["id"].as_i64().unwrap(), r.body["push_token"].as_str().unwrap().to_string())
+}
+
+const FIRST: &str = "From: Ann <ann@customer.test>\r\nTo: billing@desk.test\r\nSubject: Invoice wrong\r\nMessage-ID: <inv-1@customer.test>\r\n\r\nMy invoice shows the wrong amount.\r\n";
+
+async fn pushed_mail_becomes_tickets_once(app: TestApp) {
+    let (id, token) = mailbox(&app).await;
+    // Bad input: a mailbox with a '+' or a bad address; a duplicate address.
+    let bad = app.post("/mailboxes", &app.admin, json!({ "address": "a+b@desk.test", "name": "x" })).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let dup = app.post("/mailboxes", &app.admin, json!({ "address": "billing@desk.test", "name": "x" })).await;
+    assert_eq!(dup.status, StatusCode::CONFLICT);
+    // Agents cannot manage mailboxes.
+    let (_, agent) = staff(&app.store, "agent@desk.test", Role::Agent, None).await;
+    assert_eq!(app.get("/mailboxes", &Auth::Token(agent.clone())).await.status, StatusCode::FORBIDDEN);
+
+    // Pushing needs the mailbox's token; a staff token is not one.
+    assert_eq!(push(&app, "sbm_wrong", FIRST).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(push(&app, &agent, FIRST).await.status, StatusCode::UNAUTHORIZED);
+    let r = push(&app, &token, FIRST).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!((r.body["outcome"].as_str(), r.body["created"].as_bool()), (Some("stored"), Some(true)));
+    let ticket = r.body["ticket_id"].as_i64().unwrap();
+    let message = r.body["message_id"].as_i64().unwrap();
+    let again = push(&app, &token, FIRST).await;
+    assert_eq!((again.status, again.body["ticket_id"].as_i64()), (StatusCode::OK, Some(ticket)));
+    assert_eq!(again.body["outcome"], "duplicate");
+
+    let t = app.get(&format!("/tickets/{ticket}"), &app.admin).await;
+    assert_eq!(t.body["ticket"]["channel"], "email");
+    assert_eq!(t.body["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(t.body["messages"][0]["metadata"]["email"]["from"], "ann@customer.test");
+
+    // The original, byte for byte, for staff; 404 for a customer or another ticket.
+    let path = format!("/tickets/{ticket}/messages/{message}/original.eml");
+    let eml = app.request(Method::GET, &path, &app.admin).send().await.unwrap();
+    assert_eq!(eml.status(), StatusCode::OK);
+    assert_eq!(eml.headers()["content-type"], "message/rfc822");
+    assert_eq!(eml.text().await.unwrap(), FIRST);
+    let ann = app.store.customer_by_email("ann@customer.test").await.unwrap().unwrap();
+    let (_, ann_auth) = crate::support::customer_session(&app.store, ann.id).await;
+    assert_eq!(app.get(&path, &ann_auth).await.status, StatusCode::FORBIDDEN, "staff only");
+
+    // A staff reply through the API, then the customer's mail reply by subject tag.
+    let reply = format!(
+        "From: ann@customer.test\r\nTo: billing@desk.test\r\nSubject: Re: [#{ticket}] Invoice wrong\r\nMessage-ID: <inv-2@customer.test>\r\n\r\nAny news?\r\n"
+    );
+    let r = push(&app, &token, &reply).await;
+    assert_eq!((r.body["ticket_id"].as_i64(), r.body["created"].as_bool()), (Some(ticket), Some(false)), "{}", r.body);
+
+    // Deactivated mailboxes accept nothing; a rotated token replaces the old.
+    let off = app.patch(&format!("/mailboxes/{id}"), &app.admin, json!({ "active": false })).await;
+    assert_eq!((off.status, off.body["active"].as_bool()), (StatusCode::OK, Some(false)));
+    assert_eq!(push(&app, &token, FIRST).await.status, StatusCode::UNAUTHORIZED);
+    app.patch(&format!("/mailboxes/{id}"), &app.admin, json!({ "active": true })).await;
+    let rotated = app.post(&format!("/mailboxes/{id}/token"), &app.admin, json!({})).await;
+    let new_token = rotated.body["push_token"].as_str().unwrap().to_string();
+    assert_eq!(push(&app, &token, FIRST).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(push(&app, &new_token, FIRST).await.status, StatusCode::OK);
+    // An empty body is refused without filing anything.
+    assert_eq!(push(&app, &new_token, "").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn quarantine_is_for_admins_and_retryable(app: TestApp) {
+    let (_, token) = mailbox(&app).await;
+    let broken = "To: billing@desk.test\r\nSubject: no sender\r\n\r\nwho wrote this?\r\n";
+    let r = push(&app, &token, broken).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    assert_eq!(r.body["outcome"], "quarantined");
+    let q = r.body["quarantine_id"].as_i64().unwrap();
+    let list = app.get("/mail/quarantine", &app.admin).await;
+    assert_eq!(list.body["entries"][0]["id"], q);
+    assert!(list.body["entries"][0]["reason"].as_str().unwrap().contains("From"));
+    let (_, agent) = staff(&app.store, "agent@desk.test", Role::Agent, None).await;
+    assert_eq!(app.get("/mail/quarantine", &Auth::Token(agent)).await.status, StatusCode::FORBIDDEN);
+    let raw = app.request(Method::GET, &format!("/mail/quarantine/{q}/original.eml"), &app.admin).send().await.unwrap();
+    assert_eq!(raw.text().await.unwrap(), broken);
+    // Retrying the same broken mail keeps it quarantined, one more attempt.
+    let again = app.post(&format!("/mail/quarantine/{q}/retry"), &app.admin, json!({})).await;
+    assert_eq!((again.status, again.body["quarantine_id"].as_i64()), (StatusCode::ACCEPTED, Some(q)));
+    let entry = app.get(&format!("/mail/quarantine/{q}"), &app.admin).await;
+    assert_eq!(entry.body["attempts"], 2);
+    assert!(entry.body["resolved_at"].is_null());
+}
