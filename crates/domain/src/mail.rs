@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::str_enum::str_enum;
-use crate::{DomainError, EmailAddress, MailboxId, Millis, TeamId};
+use crate::{EmailAddress, MailboxId, Millis, TeamId};
 
 /// An address customers write to (support@, billing@ …); its mail becomes
 /// tickets for its team.
@@ -69,9 +69,4 @@ pub struct EmailIdentity {
     /// The original message in the object store, for `.eml` download.
     #[serde(skip)]
     pub raw_key: Option<String>,
-}
-
-/// A mailbox name: 1–200 characters.
-pub fn parse_mailbox_name(raw: &str) -> Result<String, DomainError> {
-    crate::directory::parse_name("name", raw)
 }

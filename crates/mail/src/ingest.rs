@@ -468,9 +468,10 @@ impl Inbox {
                 // remarks for colleagues.
                 (requester, Sender::Staff(user), Visibility::Internal)
             }
-            Sender::Staff(user) => {
+            // Staff writing new mail to support (not a forward) are filed as
+            // a customer with that address.
+            Sender::Staff(_) => {
                 let requester = self.customer(&email.from.address, email.from.name.as_deref(), now).await?;
-                let _ = user;
                 (requester.clone(), Sender::Customer(requester), Visibility::Public)
             }
             Sender::Customer(c) => (c.clone(), Sender::Customer(c), Visibility::Public),

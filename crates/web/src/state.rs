@@ -38,6 +38,13 @@ impl AppState {
         Ok(defs)
     }
 
+    /// The bytes of a stored file (attachment or original email).
+    pub async fn read_file(&self, key: &str) -> Result<bytes::Bytes, crate::error::ApiError> {
+        use object_store::ObjectStoreExt;
+        let fail = |e: object_store::Error| crate::error::ApiError::Internal(format!("reading file {key}: {e}"));
+        self.files.get(&object_store::path::Path::from(key)).await.map_err(fail)?.bytes().await.map_err(fail)
+    }
+
     /// Records an audit entry. A failure to audit is logged, not returned:
     /// the action itself already happened or was refused.
     pub async fn audit(&self, actor: &str, action: &str, target: &str, allowed: bool, detail: serde_json::Value) {

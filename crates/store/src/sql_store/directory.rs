@@ -56,7 +56,7 @@ pub(crate) async fn find_or_insert_customers<'a>(
         let found = match known.get(&c.email) {
             Some(found) => *found,
             None => {
-                let found = find_or_insert_customer(tx, c).await?;
+                let found = insert_customer(tx, c).await?;
                 known.insert(c.email.clone(), found);
                 found
             }
@@ -66,21 +66,12 @@ pub(crate) async fn find_or_insert_customers<'a>(
     Ok(out)
 }
 
-/// The customer with this email, or a new one: (id, organization).
-pub(crate) async fn find_or_insert_customer(
-    tx: &mut dyn Transaction,
-    c: &Customer,
-) -> Result<(CustomerId, Option<OrganizationId>)> {
-    let found =
-        tx.fetch("SELECT id, organization_id FROM customers WHERE email = $1", vec![c.email.clone().into()]).await?;
-    if let Some(r) = found.first() {
-        return Ok((CustomerId(r.int(0)?), r.opt_int(1)?.map(OrganizationId)));
-    }
+/// Inserts a customer the batch lookup did not find; if a concurrent
+/// transaction inserted the same email first (PostgreSQL has many writers),
+/// this insert does nothing and the row it committed is the customer.
+async fn insert_customer(tx: &mut dyn Transaction, c: &Customer) -> Result<(CustomerId, Option<OrganizationId>)> {
     let mut values = customer_values(c);
     values.push(SqlValue::Null);
-    // A concurrent transaction may insert the same email first (PostgreSQL
-    // has many writers): then this insert does nothing and the row it
-    // committed is the customer.
     let sql =
         format!("{} ON CONFLICT (email) DO NOTHING RETURNING id", INSERT_CUSTOMER.trim_end_matches(" RETURNING id"));
     if let Some(r) = tx.fetch(&sql, values).await?.first() {

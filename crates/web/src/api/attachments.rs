@@ -110,14 +110,7 @@ pub async fn download(State(state): State<AppState>, caller: Caller, Path(id): P
     if !allowed {
         return Err(ApiError::NotFound);
     }
-    let data = state
-        .files
-        .get(&ObjectPath::from(attachment.storage_key.as_str()))
-        .await
-        .map_err(|e| ApiError::Internal(format!("reading attachment: {e}")))?
-        .bytes()
-        .await
-        .map_err(|e| ApiError::Internal(format!("reading attachment: {e}")))?;
+    let data = state.read_file(&attachment.storage_key).await?;
     let mut response = data.into_response();
     let h = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&attachment.content_type) {

@@ -68,7 +68,7 @@ async fn apply(state: &AppState, m: &mut Mailbox, input: &MailboxInput) -> ApiRe
         }
     }
     if let Some(n) = &input.name {
-        match domain::mail::parse_mailbox_name(n) {
+        match domain::directory::parse_name("name", n) {
             Ok(n) => m.name = n,
             Err(e) => errors.push(e),
         }

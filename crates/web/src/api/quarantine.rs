@@ -7,8 +7,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::QuarantineId;
 use domain::policy::Action;
-use object_store::ObjectStoreExt;
-use object_store::path::Path as ObjectPath;
 use serde::{Deserialize, Serialize};
 use store::{PageRequest, QuarantineEntry};
 use utoipa_axum::router::OpenApiRouter;
@@ -64,14 +62,7 @@ pub async fn get_entry(
 }
 
 pub(crate) async fn eml(state: &AppState, key: &str, name: &str) -> ApiResult<Response> {
-    let data = state
-        .files
-        .get(&ObjectPath::from(key))
-        .await
-        .map_err(|e| ApiError::Internal(format!("reading the original message: {e}")))?
-        .bytes()
-        .await
-        .map_err(|e| ApiError::Internal(format!("reading the original message: {e}")))?;
+    let data = state.read_file(key).await?;
     let mut response = data.into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("message/rfc822"));
@@ -105,14 +96,7 @@ pub async fn retry(
     let entry = state.store.quarantine_entry(QuarantineId(id)).await?.ok_or(ApiError::NotFound)?;
     let mailbox_id = entry.mailbox_id.ok_or_else(|| ApiError::invalid("mailbox", "the entry has no mailbox"))?;
     let mailbox = state.store.mailbox(mailbox_id).await?.ok_or(ApiError::NotFound)?;
-    let raw = state
-        .files
-        .get(&ObjectPath::from(entry.raw_key.as_str()))
-        .await
-        .map_err(|e| ApiError::Internal(format!("reading the original message: {e}")))?
-        .bytes()
-        .await
-        .map_err(|e| ApiError::Internal(format!("reading the original message: {e}")))?;
+    let raw = state.read_file(&entry.raw_key).await?;
     let now = state.now();
     let outcome = state
         .inbox
