@@ -222,10 +222,6 @@ impl Database for Pg {
         "ticket_id"
     }
 
-    fn single_writer(&self) -> bool {
-        false
-    }
-
     fn contains(&self, column: &str, param: &str) -> String {
         format!("strpos({column}, {param}) > 0")
     }

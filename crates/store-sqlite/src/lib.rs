@@ -1,6 +1,10 @@
 //! Switchboard storage on an embedded SQLite file: WAL mode, one writer
 //! connection taking `BEGIN IMMEDIATE` (so writers queue instead of failing
-//! with "database is locked") and a pool of readers.
+//! with "database is locked") and a pool of readers. Ticket creations are
+//! written by a connection of their own (see `owned_writer`).
+
+mod checkpointer;
+mod owned_writer;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,13 +17,16 @@ use sqlx::sqlite::{
 };
 use sqlx::{AssertSqlSafe, Row, TypeInfo, ValueRef};
 use store::database::TextAudience;
-use store::{Database, SqlRow, SqlStore, SqlValue, StoreError, TicketChange, Transaction};
+use store::{Database, OwnedWriter, SqlRow, SqlStore, SqlValue, StoreError, TicketChange, Transaction};
 use tokio::sync::broadcast;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub struct Sqlite {
     writer: SqlitePool,
+    gate: owned_writer::WriteGate,
+    ticket_writer: std::sync::Mutex<Option<owned_writer::TicketWriter>>,
+    _checkpointer: checkpointer::Checkpointer,
     reader: SqlitePool,
     changes: broadcast::Sender<TicketChange>,
 }
@@ -58,11 +65,16 @@ impl Sqlite {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::Backend(format!("creating {}: {e}", dir.display())))?;
         }
-        // The writer prepares a multi-row INSERT per table and batch size (see
-        // the store's `batch`): room for all of them.
+        // Room for the multi-row INSERT shapes of imports (see the store's
+        // `batch`); checkpoints run on a thread of their own (`checkpointer`).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options(path).statement_cache_capacity(400))
+            .connect_with(
+                options(path)
+                    .statement_cache_capacity(400)
+                    .pragma("wal_autocheckpoint", "0")
+                    .pragma("journal_size_limit", "67108864"),
+            )
             .await
             .map_err(backend)?;
         MIGRATOR.run(&writer).await.map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
@@ -72,7 +84,17 @@ impl Sqlite {
             .await
             .map_err(backend)?;
         let (changes, _) = broadcast::channel(1024);
-        Ok(Self { writer, reader, changes })
+        let gate = owned_writer::WriteGate::default();
+        let ticket_writer = owned_writer::open(path, gate.clone(), changes.clone())?;
+        let _checkpointer = checkpointer::start(path)?;
+        Ok(Self {
+            writer,
+            gate,
+            ticket_writer: std::sync::Mutex::new(Some(ticket_writer)),
+            _checkpointer,
+            reader,
+            changes,
+        })
     }
 
     /// Accepts `sqlite://path` or a plain path.
@@ -129,6 +151,8 @@ struct SqliteTx {
     tx: sqlx::Transaction<'static, sqlx::Sqlite>,
     pending: Vec<TicketChange>,
     changes: broadcast::Sender<TicketChange>,
+    /// Released after the transaction (fields drop in order).
+    _gate: tokio::sync::OwnedMutexGuard<()>,
 }
 
 #[async_trait]
@@ -176,8 +200,9 @@ impl Database for Sqlite {
     }
 
     async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
+        let gate = self.gate.clone().lock_owned().await;
         let tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
-        Ok(Box::new(SqliteTx { tx, pending: Vec::new(), changes: self.changes.clone() }))
+        Ok(Box::new(SqliteTx { tx, pending: Vec::new(), changes: self.changes.clone(), _gate: gate }))
     }
 
     fn text_match(&self, text: &TextQuery, audience: TextAudience, first_param: usize) -> (String, Vec<SqlValue>) {
@@ -208,8 +233,9 @@ impl Database for Sqlite {
         "rowid"
     }
 
-    fn single_writer(&self) -> bool {
-        true
+    fn own_writer(&self) -> Option<Box<dyn OwnedWriter>> {
+        let taken = self.ticket_writer.lock().ok()?.take()?;
+        Some(Box::new(taken))
     }
 
     fn contains(&self, column: &str, param: &str) -> String {

@@ -35,7 +35,7 @@ macro_rules! conformance_tests {
                 staff_principal_follows_reporting_line, sessions_tokens_throttle_audit,
                 changes_are_announced_after_commit, concurrent_creates_are_each_right,
                 requesters_by_email_are_found_or_created_once, what_a_create_returns_is_what_a_read_returns,
-                mail_identity_threads_and_dedupes, mailboxes_and_quarantine);
+                mail_identity_threads_and_dedupes, mailboxes_and_quarantine, creations_and_updates_interleave);
         }
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {$(
@@ -773,6 +773,43 @@ pub async fn concurrent_creates_are_each_right(store: SqlStore) {
         let events = store.events(id).await.unwrap();
         assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2]);
         assert_eq!(store.messages(id, true).await.unwrap().len(), 1);
+    }
+}
+
+/// Creations (on SQLite, the writer thread's own connection) and other
+/// writes (the shared write connection) running at once all succeed: both
+/// queue for the one write lock instead of failing as "locked".
+pub async fn creations_and_updates_interleave(store: SqlStore) {
+    let c = customer(&store, "mix@example.com").await;
+    let agent = user(&store, "agent@support.test", Role::Agent, None).await;
+    let mut existing = Vec::new();
+    for i in 0..10 {
+        existing.push(create(&store, spec(&format!("existing {i}"), "body", c, T0 + i)).await);
+    }
+    let mut creates = Vec::new();
+    for i in 0..30 {
+        let store = store.clone();
+        let new = new_ticket(&spec(&format!("mixed {i}"), "body", c, T0 + 100 + i));
+        creates.push(tokio::spawn(async move { store.create_ticket(new, None).await }));
+    }
+    let mut updates = Vec::new();
+    for t in existing.clone() {
+        let store = store.clone();
+        updates.push(tokio::spawn(async move {
+            let p = TicketPatch { priority: Some(Priority::Urgent), ..Default::default() };
+            patch(&store, &t, p, agent, T0 + 1_000).await
+        }));
+    }
+    for job in creates {
+        job.await.unwrap().unwrap();
+    }
+    for job in updates {
+        assert_eq!(job.await.unwrap().priority, Priority::Urgent);
+    }
+    assert_eq!(store.tickets(&query(TicketScope::All, "mixed")).await.unwrap().items.len(), 30);
+    for t in existing {
+        let kinds: Vec<EventKind> = store.events(t.id).await.unwrap().iter().map(|e| e.kind).collect();
+        assert_eq!(kinds.last(), Some(&EventKind::PriorityChanged), "{kinds:?}");
     }
 }
 

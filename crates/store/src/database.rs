@@ -120,9 +120,14 @@ pub trait Database: Send + Sync + 'static {
     /// an FTS5 table).
     fn search_key(&self) -> &'static str;
 
-    /// Whether writes are serialized (SQLite): then concurrent creations
-    /// are batched into one transaction (group commit).
-    fn single_writer(&self) -> bool;
+    /// For a backend with a single writer (SQLite): a write connection for
+    /// the group-commit writer to own on a thread of its own, whose
+    /// statements run on that thread, so a batch of creations costs no
+    /// hand-off between threads per statement. `None` where writers run
+    /// concurrently (PostgreSQL): each creation writes on its own.
+    fn own_writer(&self) -> Option<Box<dyn OwnedWriter>> {
+        None
+    }
 
     /// A condition that `column` contains `param` as a substring.
     fn contains(&self, column: &str, param: &str) -> String;
@@ -138,4 +143,12 @@ pub trait Transaction: Send {
     /// Announces a change; delivered only if the transaction commits.
     async fn notify(&mut self, change: &TicketChange) -> Result<()>;
     async fn commit(self: Box<Self>) -> Result<()>;
+}
+
+/// A write connection used from one thread (see `Database::own_writer`).
+pub trait OwnedWriter: Send + 'static {
+    /// Starts a write transaction, waiting for the backend's write lock.
+    /// Its methods complete without waiting on other threads, so the
+    /// owner drives them with `block_on`.
+    fn begin(&mut self) -> Result<Box<dyn Transaction>>;
 }

@@ -22,10 +22,11 @@ pub struct SqlStore {
 }
 
 impl SqlStore {
-    /// Must be called within a Tokio runtime (it may start the writer task).
+    /// Must be called within a Tokio runtime (it may start the writer
+    /// thread, which drives its batches on the runtime's handle).
     pub fn new(db: Arc<dyn Database>) -> Self {
         let direct = Self { db: db.clone(), writer: None };
-        let writer = db.single_writer().then(|| writer::spawn(direct));
+        let writer = db.own_writer().and_then(|own| writer::spawn(direct, own));
         Self { db, writer }
     }
 

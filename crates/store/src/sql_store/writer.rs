@@ -1,15 +1,19 @@
 //! Group commit for backends with a single writer (SQLite): concurrent
 //! ticket creations queue here and are written together, in one
 //! transaction with a fixed number of statements, instead of one after the
-//! other each with its own. If a batch fails, each of its creations is
-//! retried alone, so one bad request never fails another.
+//! other each with its own. The writer runs on a thread of its own with a
+//! connection it owns, so a batch's statements run one after the other
+//! without handing each to a driver thread and waiting for the answer. If
+//! a batch fails, each of its creations is retried alone, so one bad
+//! request never fails another.
 
 use domain::TicketId;
+use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
 
 use super::SqlStore;
 use super::idempotency;
-use crate::{CreatedTicket, IdempotencyKey, Result, StoredTicket, TicketCreate};
+use crate::{CreatedTicket, IdempotencyKey, OwnedWriter, Result, StoredTicket, TicketCreate};
 
 /// Most creations written in one transaction.
 const BATCH: usize = 64;
@@ -20,10 +24,13 @@ pub(crate) struct Job {
     pub reply: oneshot::Sender<Result<CreatedTicket>>,
 }
 
-pub(crate) fn spawn(store: SqlStore) -> mpsc::Sender<Job> {
+/// Starts the writer thread; `None` if there is no runtime to drive it or
+/// the thread cannot start (then creations write on their own).
+pub(crate) fn spawn(store: SqlStore, mut own: Box<dyn OwnedWriter>) -> Option<mpsc::Sender<Job>> {
+    let handle = Handle::try_current().ok()?;
     let (tx, mut rx) = mpsc::channel::<Job>(4 * BATCH);
-    tokio::spawn(async move {
-        while let Some(first) = rx.recv().await {
+    let run = move || {
+        while let Some(first) = rx.blocking_recv() {
             let mut jobs = vec![first];
             while jobs.len() < BATCH {
                 match rx.try_recv() {
@@ -31,25 +38,40 @@ pub(crate) fn spawn(store: SqlStore) -> mpsc::Sender<Job> {
                     Err(_) => break,
                 }
             }
-            if jobs.len() == 1 || store.write_batch(&mut jobs).await.is_err() {
-                for job in jobs {
-                    let result = store.create_alone(job.new, job.idem).await;
+            handle.block_on(async {
+                let refs: Vec<&Job> = jobs.iter().collect();
+                let results = match store.write_batch(own.as_mut(), &refs).await {
+                    Ok(created) => created.into_iter().map(Ok).collect(),
+                    Err(e) if jobs.len() == 1 => vec![Err(e)],
+                    Err(_) => {
+                        let mut one_by_one = Vec::with_capacity(jobs.len());
+                        for job in &jobs {
+                            one_by_one.push(store.write_batch(own.as_mut(), &[job]).await.and_then(single));
+                        }
+                        one_by_one
+                    }
+                };
+                for (job, result) in jobs.drain(..).zip(results) {
                     let _ = job.reply.send(result);
                 }
-            }
+            });
         }
-    });
-    tx
+    };
+    std::thread::Builder::new().name("ticket-writer".into()).spawn(run).ok()?;
+    Some(tx)
+}
+
+fn single(mut created: Vec<CreatedTicket>) -> Result<CreatedTicket> {
+    created.pop().ok_or_else(|| crate::StoreError::Backend("batch lost a ticket".into()))
 }
 
 impl SqlStore {
-    /// Writes all jobs in one transaction and answers them; on error answers
-    /// none and leaves them for the caller to retry one by one.
-    async fn write_batch(&self, jobs: &mut Vec<Job>) -> Result<()> {
-        let mut tx = self.begin().await?;
+    /// Writes all jobs in one transaction; on error writes none.
+    async fn write_batch(&self, own: &mut dyn OwnedWriter, jobs: &[&Job]) -> Result<Vec<CreatedTicket>> {
+        let mut tx = own.begin()?;
         let mut outcomes: Vec<Option<CreatedTicket>> = Vec::with_capacity(jobs.len());
         let mut fresh = Vec::new();
-        for job in jobs.iter() {
+        for job in jobs {
             let replayed = match &job.idem {
                 Some(key) => idempotency::replayed(tx.as_mut(), key).await?,
                 None => None,
@@ -63,23 +85,23 @@ impl SqlStore {
             }
         }
         let mut stored = self.insert_tickets(tx.as_mut(), &fresh).await?.into_iter();
-        for (job, outcome) in jobs.iter().zip(outcomes.iter_mut()) {
-            if outcome.is_none() {
-                let s = stored.next().ok_or_else(|| crate::StoreError::Backend("batch lost a ticket".into()))?;
-                let id = s.ticket.id;
-                if let Some(key) = &job.idem {
-                    idempotency::remember(tx.as_mut(), key, id.0, job.new.ticket.created_at).await?;
+        let mut created = Vec::with_capacity(jobs.len());
+        for (job, outcome) in jobs.iter().zip(outcomes) {
+            let outcome = match outcome {
+                Some(replayed) => replayed,
+                None => {
+                    let s = stored.next().ok_or_else(|| crate::StoreError::Backend("batch lost a ticket".into()))?;
+                    let id = s.ticket.id;
+                    if let Some(key) = &job.idem {
+                        idempotency::remember(tx.as_mut(), key, id.0, job.new.ticket.created_at).await?;
+                    }
+                    CreatedTicket { id, replayed: false, stored: complete(s, &job.new) }
                 }
-                *outcome = Some(CreatedTicket { id, replayed: false, stored: complete(s, &job.new) });
-            }
+            };
+            created.push(outcome);
         }
         tx.commit().await?;
-        for (job, outcome) in jobs.drain(..).zip(outcomes) {
-            if let Some(created) = outcome {
-                let _ = job.reply.send(Ok(created));
-            }
-        }
-        Ok(())
+        Ok(created)
     }
 }
 

@@ -1,0 +1,173 @@
+//! The ticket writer's own connection. sqlx runs every SQLite statement on
+//! a driver thread and hands the result back, which costs two thread
+//! wake-ups per statement; the group-commit writer (the store's `writer`)
+//! instead owns this connection on its own thread and runs a whole batch
+//! there. Both this connection and sqlx's writer take the same write gate
+//! before `BEGIN IMMEDIATE`, so they queue for SQLite's write lock in
+//! order instead of sleeping in its busy handler.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+use store::{OwnedWriter, SqlRow, SqlValue, StoreError, TicketChange, Transaction};
+use tokio::sync::{OwnedMutexGuard, broadcast};
+
+/// Who may write: held for a whole write transaction by both connections.
+pub(crate) type WriteGate = Arc<tokio::sync::Mutex<()>>;
+
+pub(crate) struct TicketWriter {
+    conn: Arc<Mutex<Connection>>,
+    gate: WriteGate,
+    changes: broadcast::Sender<TicketChange>,
+}
+
+/// Opens the writer's connection with the same settings as sqlx's.
+pub(crate) fn open(
+    path: &Path,
+    gate: WriteGate,
+    changes: broadcast::Sender<TicketChange>,
+) -> Result<TicketWriter, StoreError> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(backend)?;
+    conn.busy_timeout(Duration::from_secs(10)).map_err(backend)?;
+    // Checkpoints run on a thread of their own (see `checkpointer`).
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+         PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY; \
+         PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;",
+    )
+    .map_err(backend)?;
+    // Room for every multi-row INSERT shape of the store's `batch`.
+    conn.set_prepared_statement_cache_capacity(400);
+    Ok(TicketWriter { conn: Arc::new(Mutex::new(conn)), gate, changes })
+}
+
+pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(code, message) = &e
+        && code.code == ErrorCode::ConstraintViolation
+    {
+        match code.extended_code {
+            rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                // "UNIQUE constraint failed: customers.email"
+                let column = message.as_deref().and_then(|m| m.rsplit('.').next()).unwrap_or("value");
+                return StoreError::Duplicate(column.to_string());
+            }
+            rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
+                return StoreError::MissingReference("a referenced record".into());
+            }
+            _ => {}
+        }
+    }
+    StoreError::Backend(e.to_string())
+}
+
+impl OwnedWriter for TicketWriter {
+    fn begin(&mut self) -> Result<Box<dyn Transaction>, StoreError> {
+        // Waiting blocks this thread, which is the owner's own (tokio's
+        // `blocking_lock` refuses inside the owner's `block_on`).
+        let gate = futures::executor::block_on(self.gate.clone().lock_owned());
+        let conn = self.conn.clone();
+        conn.lock()
+            .map_err(|_| StoreError::Backend("the ticket writer's connection is poisoned".into()))?
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(backend)?;
+        Ok(Box::new(WriterTx { conn, open: true, pending: Vec::new(), changes: self.changes.clone(), _gate: gate }))
+    }
+}
+
+struct WriterTx {
+    conn: Arc<Mutex<Connection>>,
+    /// Begun and neither committed nor rolled back.
+    open: bool,
+    pending: Vec<TicketChange>,
+    changes: broadcast::Sender<TicketChange>,
+    /// Released after the transaction ends (fields drop after `drop`).
+    _gate: OwnedMutexGuard<()>,
+}
+
+impl WriterTx {
+    /// Runs one statement, binding `$n` parameters by their number, and
+    /// returns its rows and the rows it changed.
+    fn run(&self, sql: &str, params: Vec<SqlValue>) -> Result<(Vec<SqlRow>, u64), StoreError> {
+        let conn = self.conn.lock().map_err(|_| StoreError::Backend("the writer connection is poisoned".into()))?;
+        let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+        for i in 1..=stmt.parameter_count() {
+            let n = stmt
+                .parameter_name(i)
+                .and_then(|name| name.trim_start_matches(['$', '?']).parse::<usize>().ok())
+                .unwrap_or(i);
+            let value = match params.get(n.wrapping_sub(1)) {
+                Some(SqlValue::Null) | None => Value::Null,
+                Some(SqlValue::Int(v)) => Value::Integer(*v),
+                Some(SqlValue::Real(v)) => Value::Real(*v),
+                Some(SqlValue::Text(v)) => Value::Text(v.clone()),
+                Some(SqlValue::Bool(v)) => Value::Integer(i64::from(*v)),
+            };
+            stmt.raw_bind_parameter(i, value).map_err(backend)?;
+        }
+        let columns = stmt.column_count();
+        let mut out = Vec::new();
+        let mut rows = stmt.raw_query();
+        while let Some(r) = rows.next().map_err(backend)? {
+            let mut values = Vec::with_capacity(columns);
+            for i in 0..columns {
+                values.push(match r.get_ref(i).map_err(backend)? {
+                    ValueRef::Null => SqlValue::Null,
+                    ValueRef::Integer(v) => SqlValue::Int(v),
+                    ValueRef::Real(v) => SqlValue::Real(v),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => SqlValue::Text(String::from_utf8_lossy(t).into_owned()),
+                });
+            }
+            out.push(SqlRow(values));
+        }
+        drop(rows);
+        Ok((out, conn.changes()))
+    }
+
+    fn end(&mut self, sql: &str) -> Result<(), StoreError> {
+        self.open = false;
+        let conn = self.conn.lock().map_err(|_| StoreError::Backend("the writer connection is poisoned".into()))?;
+        conn.execute_batch(sql).map_err(backend)
+    }
+}
+
+impl Drop for WriterTx {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.end("ROLLBACK");
+        }
+    }
+}
+
+#[async_trait]
+impl Transaction for WriterTx {
+    async fn fetch(&mut self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<SqlRow>, StoreError> {
+        Ok(self.run(sql, params)?.0)
+    }
+
+    async fn execute(&mut self, sql: &str, params: Vec<SqlValue>) -> Result<u64, StoreError> {
+        Ok(self.run(sql, params)?.1)
+    }
+
+    async fn notify(&mut self, change: &TicketChange) -> Result<(), StoreError> {
+        self.pending.push(change.clone());
+        Ok(())
+    }
+
+    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        if let Err(e) = self.end("COMMIT") {
+            // A failed COMMIT can leave the transaction open; end it.
+            let _ = self.end("ROLLBACK");
+            return Err(e);
+        }
+        for c in std::mem::take(&mut self.pending) {
+            // No subscribers is fine.
+            let _ = self.changes.send(c);
+        }
+        Ok(())
+    }
+}
