@@ -16,6 +16,9 @@ pub struct Mailbox {
     pub name: String,
     pub team_id: Option<TeamId>,
     pub active: bool,
+    /// The acknowledgement mailed for each new ticket, a template with
+    /// `{{ticket.number}}`, `{{customer.name}}` … (`None`: none is sent).
+    pub auto_reply: Option<String>,
     pub created_at: Millis,
     pub updated_at: Millis,
 }
@@ -28,6 +31,7 @@ impl Mailbox {
             name: name.to_string(),
             team_id,
             active: true,
+            auto_reply: None,
             created_at: now,
             updated_at: now,
         }
@@ -48,6 +52,17 @@ impl Mailbox {
 str_enum!(
     /// Whether a message arrived by email or was sent as one.
     Direction { Inbound = "in", Outbound = "out" }
+);
+
+str_enum!(
+    /// Where an outgoing mail stands in the outbox.
+    OutboxStatus { Queued = "queued", Sent = "sent", Failed = "failed" }
+);
+
+str_enum!(
+    /// An agent's reply, or an acknowledgement sent without one (these are
+    /// rate-limited per recipient and never answer automatic mail).
+    OutboxKind { Reply = "reply", AutoReply = "auto_reply" }
 );
 
 /// The email identity of a stored message.

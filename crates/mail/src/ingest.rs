@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use store::{NewAttachment, NewMessage, NewQuarantine, PrincipalRef, Store, StoreError, TicketCreate, TicketWrite};
 
 use crate::parse::{InboundEmail, Unparseable, parse};
-use crate::{html, quote, thread};
+use crate::{auto_reply, html, outbound, quote, thread};
 
 /// Most CC'd addresses made collaborators from one mail.
 const MAX_COLLABORATORS: usize = 20;
@@ -513,8 +513,74 @@ impl Inbox {
         }
         events.extend(self.collaborator_events(email, requester.id, &[], actor, now).await?);
         let new = TicketCreate { ticket, events, messages: vec![message], new_requester: None };
-        self.store.create_ticket(new, None).await?;
+        let created = self.store.create_ticket(new, None).await?;
+        if matches!(author, Sender::Customer(_)) {
+            // The ticket is stored; a failed acknowledgement must not undo that.
+            if let Err(e) = self.acknowledge(mailbox, email, &requester, created.id, now).await {
+                tracing::warn!(error = %e, ticket = created.id.0, "auto-reply not queued");
+            }
+        }
         self.stored(email, true).await
+    }
+
+    /// Queues the mailbox's acknowledgement of a new ticket, unless the
+    /// mail is automatic, from a machine or ourselves, or its sender had
+    /// `MAX_PER_HOUR` already. Returns whether one was queued.
+    async fn acknowledge(
+        &self,
+        mailbox: &Mailbox,
+        email: &InboundEmail,
+        requester: &Customer,
+        ticket: TicketId,
+        now: Millis,
+    ) -> Result<bool, IngestError> {
+        let Some(template) = mailbox.auto_reply.as_deref() else { return Ok(false) };
+        if !auto_reply::may_answer(email, &self.store.mailboxes().await?)
+            || self.store.auto_replies_to(&requester.email, now - auto_reply::HOUR_MS).await?
+                >= auto_reply::MAX_PER_HOUR
+        {
+            return Ok(false);
+        }
+        for _ in 0..3 {
+            let Some(current) = self.store.ticket(ticket).await? else { return Ok(false) };
+            let text = match auto_reply::render(template, &current, requester, mailbox) {
+                Ok(t) if !t.trim().is_empty() => t,
+                Ok(_) => return Ok(false),
+                Err(e) => {
+                    tracing::warn!(mailbox = %mailbox.address, error = %e, "auto-reply template failed");
+                    return Ok(false);
+                }
+            };
+            let Some(identity) = outbound::reply_identity(self.store.as_ref(), &current).await? else {
+                return Ok(false);
+            };
+            let MessageOutcome::Added { ticket: next, events } =
+                lifecycle::add_message(&current, Visibility::Public, Actor::system(), now)
+                    .map_err(|e| IngestError::Store(StoreError::Backend(e.message)))?
+            else {
+                return Ok(false);
+            };
+            let message = NewMessage {
+                visibility: Visibility::Public,
+                author_kind: AuthorKind::System,
+                author_id: None,
+                channel: Channel::Email,
+                body_html: auto_reply::to_html(&text),
+                body_text: text,
+                metadata: json!({ "auto_reply": true }),
+                attachment_ids: vec![],
+                created_at: now,
+                email: Some(identity),
+            };
+            let write =
+                TicketWrite { ticket: next, expected_version: current.version, events, messages: vec![message] };
+            match self.store.write_ticket(write).await {
+                Ok(()) => return Ok(true),
+                Err(StoreError::VersionConflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(false)
     }
 
     /// A delivery report: recorded on the ticket of the mail that bounced.

@@ -353,3 +353,6 @@ async fn bounces_are_recorded_on_the_ticket() {
         assert!(note.body_text.contains("ana.lima@customer.test") && note.body_text.contains("user unknown"));
     }
 }
+
+#[path = "ingest/outbox.rs"]
+mod outbox;

@@ -222,6 +222,10 @@ impl Database for Pg {
         "ticket_id"
     }
 
+    fn skip_locked(&self) -> &'static str {
+        " FOR UPDATE SKIP LOCKED"
+    }
+
     fn contains(&self, column: &str, param: &str) -> String {
         format!("strpos({column}, {param}) > 0")
     }

@@ -129,6 +129,13 @@ pub trait Database: Send + Sync + 'static {
         None
     }
 
+    /// Appended to a `SELECT` that claims rows for work, so that concurrent
+    /// claimers skip each other's rows (PostgreSQL: `FOR UPDATE SKIP
+    /// LOCKED`). Empty where writes are serialized anyway.
+    fn skip_locked(&self) -> &'static str {
+        ""
+    }
+
     /// A condition that `column` contains `param` as a substring.
     fn contains(&self, column: &str, param: &str) -> String;
 

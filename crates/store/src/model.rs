@@ -270,3 +270,31 @@ pub struct NewQuarantine {
     pub reason: String,
     pub received_at: Millis,
 }
+
+/// A mail in the outbox, as the admin list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct OutboxEntry {
+    pub message_id: domain::MessageId,
+    pub ticket_id: domain::TicketId,
+    pub status: domain::OutboxStatus,
+    pub kind: domain::OutboxKind,
+    pub recipient: String,
+    pub attempts: i64,
+    pub next_attempt_at: Millis,
+    pub last_error: Option<String>,
+    pub created_at: Millis,
+    pub sent_at: Option<Millis>,
+}
+
+/// A claimed mail with what it takes to send it.
+#[derive(Debug, Clone)]
+pub struct OutgoingMail {
+    pub entry: OutboxEntry,
+    pub email: domain::EmailIdentity,
+    pub body_text: String,
+    pub body_html: String,
+    /// The mailbox's display name (the `From` name with its address).
+    pub mailbox_name: Option<String>,
+    /// The author's name, for the signature.
+    pub author_name: Option<String>,
+}

@@ -7,15 +7,15 @@ use domain::message::Attachment;
 use domain::policy::{CustomerPrincipal, StaffPrincipal};
 use domain::{
     AttachmentId, CustomFieldDef, Customer, CustomerId, EmailIdentity, FieldId, Mailbox, MailboxId, Message, MessageId,
-    Millis, Organization, OrganizationId, QuarantineId, Team, TeamId, Ticket, TicketEvent, TicketId, TokenId, User,
-    UserId,
+    Millis, Organization, OrganizationId, OutboxStatus, QuarantineId, Team, TeamId, Ticket, TicketEvent, TicketId,
+    TokenId, User, UserId,
 };
 use tokio::sync::broadcast;
 
 use crate::{
     ApiToken, AuditEntry, Created, CreatedTicket, Credentials, IdempotencyKey, NewAttachment, NewAuditEntry,
-    NewMessage, NewQuarantine, Page, PageRequest, PrincipalRef, QuarantineEntry, Result, TicketChange, TicketQuery,
-    TicketWrite,
+    NewMessage, NewQuarantine, OutboxEntry, OutgoingMail, Page, PageRequest, PrincipalRef, QuarantineEntry, Result,
+    TicketChange, TicketQuery, TicketWrite,
 };
 
 /// A ticket as it is first stored: its state, its events, its messages.
@@ -168,6 +168,29 @@ pub trait MailStore: Send + Sync {
     /// The instance's secret with this name; `fresh` is stored the first
     /// time, and every node then reads the same value.
     async fn instance_secret(&self, name: &str, fresh: &str) -> Result<String>;
+
+    /// The email identities of a ticket's messages, oldest first.
+    async fn ticket_emails(&self, ticket: TicketId) -> Result<Vec<(MessageId, EmailIdentity)>>;
+    /// Queued mail due at `now` that no node holds, now held by the caller
+    /// until `lease_until` (on PostgreSQL, `FOR UPDATE SKIP LOCKED`, so
+    /// nodes never claim the same mail).
+    async fn claim_outbox(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Vec<OutgoingMail>>;
+    /// Marks a claimed mail sent (keeping the key of its raw copy) and
+    /// records `event` on its ticket, together.
+    async fn outbox_sent(&self, message: MessageId, at: Millis, raw_key: Option<&str>, event: NewEvent) -> Result<()>;
+    /// Records a failed attempt: retried at `retry_at`, or failed for good
+    /// (`None`) with `event` recorded on the ticket.
+    async fn outbox_failed(
+        &self,
+        message: MessageId,
+        error: &str,
+        retry_at: Option<Millis>,
+        event: Option<NewEvent>,
+    ) -> Result<()>;
+    /// Newest first; `status` filters.
+    async fn outbox(&self, status: Option<OutboxStatus>, page: PageRequest) -> Result<Page<OutboxEntry>>;
+    /// How many automatic replies went (or wait to go) to `recipient` since `since`.
+    async fn auto_replies_to(&self, recipient: &str, since: Millis) -> Result<u64>;
 }
 
 /// All of storage, as the application holds it (`Arc<dyn Store>`).

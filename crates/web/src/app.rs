@@ -42,6 +42,10 @@ pub struct Settings {
     pub max_attachment_bytes: usize,
     /// Largest raw email accepted by the push endpoint, in bytes.
     pub max_email_bytes: usize,
+    /// The SMTP server replies go out through (`smtp://host:25`,
+    /// `smtp://user:pass@host:587?tls=required`, `smtps://…:465`); without
+    /// it, mail waits in the outbox.
+    pub smtp_url: Option<String>,
     /// How long a sign-in lasts.
     pub session_hours: i64,
     /// Failed sign-ins for one address within the window before it is throttled.
@@ -58,6 +62,7 @@ impl Default for Settings {
             max_body_bytes: 1024 * 1024,
             max_attachment_bytes: 25 * 1024 * 1024,
             max_email_bytes: 50 * 1024 * 1024,
+            smtp_url: None,
             session_hours: 12,
             login_max_failures: 5,
             login_window_minutes: 15,
@@ -67,6 +72,8 @@ impl Default for Settings {
 
 pub struct Application {
     listener: TcpListener,
+    /// Sends the outbox while the server runs (when SMTP is configured).
+    delivery: Option<mail::delivery::Delivery>,
     router: Router,
     shutdown: watch::Sender<bool>,
     pub state: AppState,
@@ -96,6 +103,17 @@ impl Application {
             .instance_secret("reply_token", &crate::accounts::random_secret())
             .await
             .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let delivery = match settings.smtp_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            Some(url) => Some(mail::delivery::Delivery {
+                store: store.clone(),
+                files: files.clone(),
+                transport: Arc::new(
+                    mail::delivery::Smtp::from_url(url).map_err(|e| std::io::Error::other(format!("smtp_url: {e}")))?,
+                ),
+                secret: secret.clone(),
+            }),
+            None => None,
+        };
         let inbox = mail::Inbox {
             store: store.clone(),
             files: files.clone(),
@@ -112,7 +130,7 @@ impl Application {
             caches: Default::default(),
         };
         let router = router(state.clone());
-        Ok(Self { listener, router, shutdown, state })
+        Ok(Self { listener, delivery, router, shutdown, state })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -127,6 +145,13 @@ impl Application {
     /// ends live streams.
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let shutdown = self.shutdown;
+        if let Some(delivery) = self.delivery {
+            let clock = self.state.clock.clone();
+            let mut stopped = shutdown.subscribe();
+            tokio::spawn(delivery.run(move || clock.now(), std::time::Duration::from_secs(1), async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            }));
+        }
         let signal = async move {
             stop.await;
             let _ = shutdown.send(true);

@@ -159,7 +159,7 @@ impl SqlStore {
             for m in &new.messages {
                 let mid = message_ids.next().ok_or_else(|| StoreError::Backend("message ids missing".into()))?;
                 super::tickets::attach(tx, mid, &m.attachment_ids).await?;
-                super::mail::store_email(tx, mid, m).await?;
+                super::mail::store_email(tx, ticket.id, mid, m).await?;
                 all.push(message_event(m, mid));
                 messages.push(stored_message(ticket.id, mid, m));
             }

@@ -3,17 +3,22 @@
 
 use async_trait::async_trait;
 use domain::event::NewEvent;
-use domain::{CustomerId, EmailIdentity, EventKind, Mailbox, MailboxId, MessageId, Millis, QuarantineId, TicketId};
+use domain::{
+    CustomerId, EmailIdentity, EventKind, Mailbox, MailboxId, MessageId, Millis, OutboxKind, OutboxStatus,
+    QuarantineId, TicketId,
+};
 
 use super::idempotency::insert_once;
 use super::{Params, SqlStore, page_by_id};
 use crate::rows::{self, to_json};
 use crate::{
-    Created, IdempotencyKey, MailStore, NewMessage, NewQuarantine, Page, PageRequest, QuarantineEntry, Result,
-    StoreError, Transaction,
+    Created, IdempotencyKey, MailStore, NewMessage, NewQuarantine, OutboxEntry, OutgoingMail, Page, PageRequest,
+    QuarantineEntry, Result, SqlValue, StoreError, Transaction,
 };
 
-const MAILBOX_COLS: &str = "id, address, name, team_id, active, created_at, updated_at";
+const MAILBOX_COLS: &str = "id, address, name, team_id, active, created_at, updated_at, auto_reply";
+const OUTBOX_COLS: &str = "o.message_id, o.ticket_id, o.status, o.kind, o.recipient, o.attempts, o.next_attempt_at, \
+    o.last_error, o.created_at, o.sent_at";
 const QUARANTINE_COLS: &str =
     "id, mailbox_id, content_hash, raw_key, size, reason, received_at, attempts, resolved_at, resolved_message_id";
 const EMAIL_COLS: &str = "e.mailbox_id, e.direction, e.header_message_id, e.in_reply_to, e.refs, e.from_address, \
@@ -21,7 +26,12 @@ const EMAIL_COLS: &str = "e.mailbox_id, e.direction, e.header_message_id, e.in_r
 
 /// Writes what a stored message carries besides its row: its email
 /// identity. Part of the message's transaction.
-pub(crate) async fn store_email(tx: &mut dyn Transaction, message: i64, m: &NewMessage) -> Result<()> {
+pub(crate) async fn store_email(
+    tx: &mut dyn Transaction,
+    ticket: TicketId,
+    message: i64,
+    m: &NewMessage,
+) -> Result<()> {
     let Some(e) = &m.email else { return Ok(()) };
     tx.execute(
         "INSERT INTO message_emails (message_id, mailbox_id, direction, header_message_id, in_reply_to, refs, \
@@ -43,6 +53,22 @@ pub(crate) async fn store_email(tx: &mut dyn Transaction, message: i64, m: &NewM
         ],
     )
     .await?;
+    if e.direction == domain::Direction::Outbound {
+        // Every mail we send waits in the outbox, queued with its message.
+        let kind = if m.author_kind == domain::AuthorKind::System { OutboxKind::AutoReply } else { OutboxKind::Reply };
+        tx.execute(
+            "INSERT INTO mail_outbox (message_id, ticket_id, kind, recipient, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $5)",
+            vec![
+                message.into(),
+                ticket.0.into(),
+                kind.as_str().into(),
+                e.to.first().cloned().unwrap_or_default().into(),
+                m.created_at.into(),
+            ],
+        )
+        .await?;
+    }
     Ok(())
 }
 
@@ -69,6 +95,23 @@ fn mailbox(r: &crate::SqlRow) -> Result<Mailbox> {
         active: r.bool(4)?,
         created_at: r.int(5)?,
         updated_at: r.int(6)?,
+        auto_reply: r.opt_text(7)?,
+    })
+}
+
+fn outbox_entry(r: &crate::SqlRow) -> Result<OutboxEntry> {
+    let bad = |e: domain::DomainError| StoreError::Corrupt(e.message);
+    Ok(OutboxEntry {
+        message_id: MessageId(r.int(0)?),
+        ticket_id: TicketId(r.int(1)?),
+        status: OutboxStatus::parse("status", &r.text(2)?).map_err(bad)?,
+        kind: OutboxKind::parse("kind", &r.text(3)?).map_err(bad)?,
+        recipient: r.text(4)?,
+        attempts: r.int(5)?,
+        next_attempt_at: r.int(6)?,
+        last_error: r.opt_text(7)?,
+        created_at: r.int(8)?,
+        sent_at: r.opt_int(9)?,
     })
 }
 
@@ -117,8 +160,8 @@ impl MailStore for SqlStore {
             self,
             idem,
             m.created_at,
-            "INSERT INTO mailboxes (address, name, team_id, token_hash, active, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO mailboxes (address, name, team_id, token_hash, active, created_at, updated_at, auto_reply) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             vec![
                 m.address.clone().into(),
                 m.name.clone().into(),
@@ -127,6 +170,7 @@ impl MailStore for SqlStore {
                 m.active.into(),
                 m.created_at.into(),
                 m.updated_at.into(),
+                m.auto_reply.clone().into(),
             ],
         )
         .await?;
@@ -137,13 +181,15 @@ impl MailStore for SqlStore {
     async fn update_mailbox(&self, m: &Mailbox) -> Result<()> {
         let n = self
             .execute(
-                "UPDATE mailboxes SET address = $1, name = $2, team_id = $3, active = $4, updated_at = $5 WHERE id = $6",
+                "UPDATE mailboxes SET address = $1, name = $2, team_id = $3, active = $4, updated_at = $5, \
+                 auto_reply = $6 WHERE id = $7",
                 vec![
                     m.address.clone().into(),
                     m.name.clone().into(),
                     m.team_id.map(|t| t.0).into(),
                     m.active.into(),
                     m.updated_at.into(),
+                    m.auto_reply.clone().into(),
                     m.id.0.into(),
                 ],
             )
@@ -281,4 +327,139 @@ impl MailStore for SqlStore {
         tx.commit().await?;
         rows.first().ok_or_else(|| StoreError::Backend("instance secret vanished".into()))?.text(0)
     }
+
+    async fn ticket_emails(&self, ticket: TicketId) -> Result<Vec<(MessageId, EmailIdentity)>> {
+        let sql = format!(
+            "SELECT m.id, {EMAIL_COLS} FROM message_emails e JOIN messages m ON m.id = e.message_id \
+             WHERE m.ticket_id = $1 ORDER BY m.id"
+        );
+        let rows = self.fetch(&sql, vec![ticket.0.into()]).await?;
+        rows.iter().map(|r| Ok((MessageId(r.int(0)?), email(r, 1)?))).collect()
+    }
+
+    async fn claim_outbox(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Vec<OutgoingMail>> {
+        let mut tx = self.begin().await?;
+        let sql = format!(
+            "SELECT o.message_id FROM mail_outbox o WHERE o.status = 'queued' AND o.next_attempt_at <= $1 \
+             AND (o.lease_until IS NULL OR o.lease_until <= $1) ORDER BY o.next_attempt_at, o.message_id LIMIT {}{}",
+            limit.clamp(1, 1000),
+            self.db.skip_locked()
+        );
+        let ids: Vec<i64> = tx.fetch(&sql, vec![now.into()]).await?.iter().map(|r| r.int(0)).collect::<Result<_>>()?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut p = Params::default();
+        let lease = p.push(lease_until);
+        let list = p.list(&ids);
+        tx.execute(&format!("UPDATE mail_outbox SET lease_until = {lease} WHERE message_id IN ({list})"), p.values)
+            .await?;
+        let mut p = Params::default();
+        let list = p.list(&ids);
+        let sql = format!(
+            "SELECT {OUTBOX_COLS}, msg.body_text, msg.body_html, b.name, u.name, {EMAIL_COLS} \
+             FROM mail_outbox o JOIN messages msg ON msg.id = o.message_id \
+             JOIN message_emails e ON e.message_id = o.message_id \
+             LEFT JOIN mailboxes b ON b.id = e.mailbox_id \
+             LEFT JOIN users u ON u.id = msg.author_id AND msg.author_kind = 'staff' \
+             WHERE o.message_id IN ({list}) ORDER BY o.next_attempt_at, o.message_id"
+        );
+        let rows = tx.fetch(&sql, p.values).await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutgoingMail {
+                    entry: outbox_entry(r)?,
+                    body_text: r.text(10)?,
+                    body_html: r.text(11)?,
+                    mailbox_name: r.opt_text(12)?,
+                    author_name: r.opt_text(13)?,
+                    email: email(r, 14)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn outbox_sent(&self, message: MessageId, at: Millis, raw_key: Option<&str>, event: NewEvent) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let rows = tx
+            .fetch(
+                "UPDATE mail_outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, lease_until = NULL, \
+                 last_error = NULL WHERE message_id = $2 RETURNING ticket_id",
+                vec![at.into(), message.0.into()],
+            )
+            .await?;
+        let ticket = TicketId(rows.first().ok_or(StoreError::NotFound)?.int(0)?);
+        if let Some(key) = raw_key {
+            tx.execute(
+                "UPDATE message_emails SET raw_key = $1 WHERE message_id = $2",
+                vec![key.to_string().into(), message.0.into()],
+            )
+            .await?;
+        }
+        append_events(tx.as_mut(), ticket, &[event]).await?;
+        tx.commit().await
+    }
+
+    async fn outbox_failed(
+        &self,
+        message: MessageId,
+        error: &str,
+        retry_at: Option<Millis>,
+        event: Option<NewEvent>,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let (status, next): (&str, SqlValue) = match retry_at {
+            Some(at) => ("queued", at.into()),
+            None => ("failed", SqlValue::Null),
+        };
+        let rows = tx
+            .fetch(
+                "UPDATE mail_outbox SET status = $1, next_attempt_at = COALESCE($2, next_attempt_at), \
+                 attempts = attempts + 1, lease_until = NULL, last_error = $3 WHERE message_id = $4 \
+                 RETURNING ticket_id",
+                vec![status.into(), next, error.to_string().into(), message.0.into()],
+            )
+            .await?;
+        let ticket = TicketId(rows.first().ok_or(StoreError::NotFound)?.int(0)?);
+        if let Some(event) = event {
+            append_events(tx.as_mut(), ticket, &[event]).await?;
+        }
+        tx.commit().await
+    }
+
+    async fn outbox(&self, status: Option<OutboxStatus>, page: PageRequest) -> Result<Page<OutboxEntry>> {
+        let limit = page.limit.clamp(1, 1000);
+        let mut p = Params::default();
+        let mut conditions = Vec::new();
+        if let Some(s) = status {
+            conditions.push(format!("o.status = {}", p.push(s.as_str())));
+        }
+        if let Some(a) = page.after {
+            conditions.push(format!("o.message_id < {}", p.push(a)));
+        }
+        let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        let sql =
+            format!("SELECT {OUTBOX_COLS} FROM mail_outbox o {filter} ORDER BY o.message_id DESC LIMIT {}", limit + 1);
+        let items = self.fetch(&sql, p.values).await?.iter().map(outbox_entry).collect::<Result<Vec<_>>>()?;
+        Ok(page_by_id(items, limit, |o| o.message_id.0))
+    }
+
+    async fn auto_replies_to(&self, recipient: &str, since: Millis) -> Result<u64> {
+        let rows = self
+            .fetch(
+                "SELECT COUNT(*) FROM mail_outbox WHERE recipient = $1 AND kind = 'auto_reply' AND created_at >= $2",
+                vec![recipient.to_string().into(), since.into()],
+            )
+            .await?;
+        Ok(rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0).max(0) as u64)
+    }
+}
+
+/// Records events about a ticket without changing it (its version, and so
+/// an agent's `If-Match`, stays valid): delivery outcomes. On PostgreSQL
+/// the no-op update takes the row's lock, so sequence numbers never race.
+async fn append_events(tx: &mut dyn Transaction, ticket: TicketId, events: &[NewEvent]) -> Result<()> {
+    tx.execute("UPDATE tickets SET version = version WHERE id = $1", vec![ticket.0.into()]).await?;
+    super::tickets::insert_events(tx, ticket, events).await
 }

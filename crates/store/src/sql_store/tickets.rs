@@ -124,7 +124,7 @@ impl SqlStore {
             .await?,
         )?;
         attach(tx, id, &m.attachment_ids).await?;
-        super::mail::store_email(tx, id, m).await?;
+        super::mail::store_email(tx, ticket, id, m).await?;
         let column = if m.visibility == Visibility::Public { "body" } else { "notes" };
         let key = self.search_key();
         tx.execute(
@@ -273,7 +273,7 @@ pub(crate) async fn attach(tx: &mut dyn Transaction, message: i64, attachments: 
 }
 
 /// Appends events after the ticket's last sequence number, in one statement.
-async fn insert_events(tx: &mut dyn Transaction, id: TicketId, events: &[NewEvent]) -> Result<()> {
+pub(crate) async fn insert_events(tx: &mut dyn Transaction, id: TicketId, events: &[NewEvent]) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }

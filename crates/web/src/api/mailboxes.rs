@@ -35,7 +35,17 @@ pub struct MailboxInput {
     #[schema(value_type = Option<i64>)]
     pub team_id: Option<Option<i64>>,
     pub active: Option<bool>,
+    /// The acknowledgement mailed for each new ticket (a template:
+    /// `{{ticket.number}}`, `{{ticket.subject}}`, `{{customer.name}}`,
+    /// `{{customer.first_name}}`, `{{customer.email}}`, `{{mailbox.name}}`);
+    /// null or empty turns it off.
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub auto_reply: Option<Option<String>>,
 }
+
+/// Longest auto-reply template.
+const AUTO_REPLY_MAX: usize = 10_000;
 
 /// A mailbox with its push token, shown once (on create and rotation).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -84,6 +94,19 @@ async fn apply(state: &AppState, m: &mut Mailbox, input: &MailboxInput) -> ApiRe
     if let Some(a) = input.active {
         m.active = a;
     }
+    if let Some(template) = &input.auto_reply {
+        let template = template.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        match template {
+            Some(t) if t.len() > AUTO_REPLY_MAX => {
+                errors.push(DomainError::new("auto_reply", format!("must be at most {AUTO_REPLY_MAX} bytes")));
+            }
+            Some(t) => match mail::auto_reply::check(t) {
+                Ok(()) => m.auto_reply = Some(t.to_string()),
+                Err(e) => errors.push(DomainError::new("auto_reply", format!("template error: {e}"))),
+            },
+            None => m.auto_reply = None,
+        }
+    }
     if errors.is_empty() { Ok(()) } else { Err(ApiError::Invalid(errors)) }
 }
 
@@ -114,6 +137,7 @@ pub async fn create_mailbox(
         name: String::new(),
         team_id: None,
         active: true,
+        auto_reply: None,
         created_at: now,
         updated_at: now,
     };

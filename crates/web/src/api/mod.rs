@@ -11,6 +11,7 @@ mod links;
 mod mailboxes;
 mod me;
 mod organizations;
+mod outbox;
 mod quarantine;
 mod stream;
 mod teams;
@@ -41,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(mailboxes::router())
         .merge(inbound::router())
         .merge(quarantine::router())
+        .merge(outbox::router())
 }
 
 struct Security;

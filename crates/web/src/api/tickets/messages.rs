@@ -86,6 +86,10 @@ pub struct AddMessage {
     /// Staff: set the status with the reply (e.g. pending, solved).
     pub status: Option<Status>,
     pub channel: Option<Channel>,
+    /// Staff: mail a public reply to the requester, collaborators in copy
+    /// (default true; needs an active mailbox; never for chat tickets).
+    #[serde(default = "yes")]
+    pub send_email: bool,
 }
 
 /// Adds a reply or internal note. A customer's reply reopens a pending or
@@ -133,9 +137,13 @@ pub async fn add_message(
             &mut errors,
         )
         .await?;
-        let (Some(message), true) = (message, errors.is_empty()) else {
+        let (Some(mut message), true) = (message, errors.is_empty()) else {
             return Err(ApiError::Invalid(errors));
         };
+        if staff && input.public && input.send_email && current.channel != Channel::Chat {
+            // Queued in the outbox with the message, in its transaction.
+            message.email = mail::outbound::reply_identity(state.store.as_ref(), &current).await?;
+        }
         match lifecycle::add_message(&current, visibility, caller.actor(), now)? {
             MessageOutcome::FollowUp => {
                 let (ticket, events) =
