@@ -4,7 +4,8 @@ use domain::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::support::{Auth, TestApp, staff};
+use crate::smtp_sink::{SmtpSink, header};
+use crate::support::{Auth, Backend, TestApp, spawn_with, staff};
 
 on_both_backends!(pushed_mail_becomes_tickets_once, quarantine_is_for_admins_and_retryable);
 
@@ -108,4 +109,94 @@ async fn quarantine_is_for_admins_and_retryable(app: TestApp) {
     let entry = app.get(&format!("/mail/quarantine/{q}"), &app.admin).await;
     assert_eq!(entry.body["attempts"], 2);
     assert!(entry.body["resolved_at"].is_null());
+}
+
+/// A whole conversation against a real SMTP server: the acknowledgement,
+/// an agent's reply with threading headers and the collaborator in copy,
+/// the customer's answer threading back by our Message-ID.
+async fn conversation_over_smtp(backend: Backend) {
+    let Some(sink) = SmtpSink::start().await else { return };
+    let Some(app) = spawn_with(backend, Some(sink.url.clone())).await else {
+        eprintln!("skipped: SWITCHBOARD_TEST_PG is not set");
+        return;
+    };
+    let (id, token) = mailbox(&app).await;
+    let bad = app.patch(&format!("/mailboxes/{id}"), &app.admin, json!({ "auto_reply": "Hi {{ customer.name" })).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body["error"]["details"]["fields"]["auto_reply"].is_array(), "{}", bad.body);
+    let template = "Hi {{ customer.first_name }}, request #{{ ticket.number }} is open.";
+    let ok = app.patch(&format!("/mailboxes/{id}"), &app.admin, json!({ "auto_reply": template })).await;
+    assert_eq!((ok.status, ok.body["auto_reply"].as_str()), (StatusCode::OK, Some(template)));
+
+    let first = "From: Ann Smith <ann@customer.test>\r\nTo: billing@desk.test\r\nCc: bob@customer.test\r\nSubject: Invoice wrong\r\nMessage-ID: <inv-1@customer.test>\r\n\r\nMy invoice shows the wrong amount.\r\n";
+    let ticket = push(&app, &token, first).await.body["ticket_id"].as_i64().unwrap();
+    let got = sink.wait_for(1).await;
+    let ack = &got[0];
+    assert_eq!(header(ack, "Auto-Submitted"), "auto-replied");
+    assert_eq!(header(ack, "Subject"), format!("Re: Invoice wrong [#{ticket}]"));
+    assert_eq!(header(ack, "In-Reply-To"), "<inv-1@customer.test>");
+    assert!(ack.contains(&format!("Hi Ann, request #{ticket} is open.")), "{ack}");
+
+    let r = app
+        .post(&format!("/tickets/{ticket}/messages"), &app.admin, json!({ "body": "We corrected the invoice." }))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let got = sink.wait_for(2).await;
+    let reply = &got[1];
+    assert!(header(reply, "From").contains("billing@desk.test"), "{reply}");
+    assert!(header(reply, "To").contains("ann@customer.test"));
+    assert!(header(reply, "Cc").contains("bob@customer.test"), "the collaborator is in copy");
+    let rcpt = header(reply, "X-RcptTo");
+    assert!(rcpt.contains("ann@customer.test") && rcpt.contains("bob@customer.test"), "{rcpt}");
+    assert!(header(reply, "Reply-To").contains(&format!("billing+t{ticket}.")), "{reply}");
+    assert_eq!(header(reply, "In-Reply-To"), "<inv-1@customer.test>");
+    assert!(header(reply, "References").contains("<inv-1@customer.test>"));
+    assert!(reply.contains("We corrected the invoice.") && reply.contains(&format!("[ref:t{ticket}.")), "{reply}");
+    let our_id = header(reply, "Message-ID");
+
+    // Notes, and replies the agent keeps off email, are not mailed.
+    let note = app
+        .post(&format!("/tickets/{ticket}/messages"), &app.admin, json!({ "body": "internal", "public": false }))
+        .await;
+    assert_eq!(note.status, StatusCode::CREATED);
+    let phone = app
+        .post(
+            &format!("/tickets/{ticket}/messages"),
+            &app.admin,
+            json!({ "body": "Told by phone.", "send_email": false }),
+        )
+        .await;
+    assert_eq!(phone.status, StatusCode::CREATED);
+
+    // The customer answers our mail, with a subject that names nothing.
+    let answer = format!(
+        "From: ann@customer.test\r\nTo: billing@desk.test\r\nSubject: thanks\r\nMessage-ID: <inv-3@customer.test>\r\nIn-Reply-To: {our_id}\r\n\r\nThanks!\r\n"
+    );
+    let r = push(&app, &token, &answer).await;
+    assert_eq!((r.body["ticket_id"].as_i64(), r.body["created"].as_bool()), (Some(ticket), Some(false)), "{}", r.body);
+
+    let sent = app.get("/mail/outbox?status=sent", &app.admin).await;
+    assert_eq!(sent.body["entries"].as_array().unwrap().len(), 2, "{}", sent.body);
+    assert_eq!(app.get("/mail/outbox?status=lost", &app.admin).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, agent) = staff(&app.store, "agent@desk.test", Role::Agent, None).await;
+    assert_eq!(app.get("/mail/outbox", &Auth::Token(agent)).await.status, StatusCode::FORBIDDEN);
+    let t = app.get(&format!("/tickets/{ticket}"), &app.admin).await;
+    let kinds: Vec<&str> = t.body["events"].as_array().unwrap().iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "email_sent").count(), 2, "{kinds:?}");
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    assert_eq!(sink.received().len(), 2, "nothing else was mailed");
+}
+
+mod conversation_over_smtp {
+    use crate::support::Backend;
+
+    #[tokio::test]
+    async fn sqlite() {
+        super::conversation_over_smtp(Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn pg() {
+        super::conversation_over_smtp(Backend::Pg).await;
+    }
 }

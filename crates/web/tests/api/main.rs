@@ -14,5 +14,6 @@ mod fields;
 mod mail;
 mod openapi;
 mod search;
+mod smtp_sink;
 mod stream;
 mod tickets;

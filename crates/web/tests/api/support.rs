@@ -76,11 +76,20 @@ pub async fn open_store(backend: Backend, dir: &std::path::Path) -> Option<Arc<d
 }
 
 pub async fn start(store: Arc<dyn Store>, dir: &std::path::Path) -> (String, oneshot::Sender<()>) {
+    start_with(store, dir, None).await
+}
+
+pub async fn start_with(
+    store: Arc<dyn Store>,
+    dir: &std::path::Path,
+    smtp_url: Option<String>,
+) -> (String, oneshot::Sender<()>) {
     let settings = Settings {
         listen: "127.0.0.1:0".into(),
         attachments_dir: dir.join("attachments"),
         max_body_bytes: 64 * 1024,
         max_attachment_bytes: 256 * 1024,
+        smtp_url,
         ..Settings::default()
     };
     let app = Application::build(settings, store, Arc::new(SystemClock)).await.unwrap();
@@ -93,9 +102,14 @@ pub async fn start(store: Arc<dyn Store>, dir: &std::path::Path) -> (String, one
 }
 
 pub async fn spawn(backend: Backend) -> Option<TestApp> {
+    spawn_with(backend, None).await
+}
+
+/// The app sending its outbox to `smtp_url`.
+pub async fn spawn_with(backend: Backend, smtp_url: Option<String>) -> Option<TestApp> {
     let dir = temp_dir();
     let store = open_store(backend, &dir).await?;
-    let (base, stop) = start(store.clone(), &dir).await;
+    let (base, stop) = start_with(store.clone(), &dir, smtp_url).await;
     let (_, token) = staff(&store, "admin@support.test", Role::Admin, None).await;
     Some(TestApp { base, http: reqwest::Client::new(), store, admin: Auth::Token(token), _stop: stop })
 }
