@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use domain::event::NewEvent;
 use domain::{Actor, EventKind, Millis, OutboxKind};
+use futures::StreamExt;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox as Address, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -33,7 +34,15 @@ pub const ATTEMPTS: i64 = 8;
 /// How long a claim holds a mail: longer than any SMTP conversation.
 const LEASE_MS: Millis = 5 * 60_000;
 /// Mails claimed at once.
-const CLAIM: u32 = 16;
+const CLAIM: u32 = 32;
+/// Mails being sent at once by one node.
+const PARALLEL: usize = 8;
+
+enum Outcome {
+    Sent,
+    Retrying,
+    Failed,
+}
 
 /// Why a send did not succeed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -91,58 +100,68 @@ pub struct Round {
 }
 
 impl Delivery {
-    /// Claims the mail due at `now` and tries each once.
+    /// Claims the mail due at `now` and tries each once, `PARALLEL` at a
+    /// time (an SMTP exchange is mostly waiting: on the network, and on
+    /// the server's delayed ACK of the message's last segment).
     pub async fn deliver_due(&self, now: Millis) -> Result<Round, StoreError> {
+        let claimed = self.store.claim_outbox(now, now + LEASE_MS, CLAIM).await?;
+        let mut outcomes =
+            futures::stream::iter(claimed).map(|mail| self.deliver(mail, now)).buffer_unordered(PARALLEL);
         let mut round = Round::default();
-        for mail in self.store.claim_outbox(now, now + LEASE_MS, CLAIM).await? {
-            let id = mail.entry.message_id;
-            let attempt = mail.entry.attempts + 1;
-            let sent = match compose(&mail, &self.secret, now) {
-                Ok(message) => {
-                    let raw = message.formatted();
-                    match self.transport.send(message.envelope(), &raw).await {
-                        Ok(()) => Ok(raw),
-                        Err(e) => Err(e),
-                    }
-                }
-                Err(e) => Err(SendError { permanent: true, message: e }),
-            };
-            match sent {
-                Ok(raw) => {
-                    let raw_key = format!("mail/{}.eml", hex::encode(Sha256::digest(&raw)));
-                    // The copy is a record; the mail went out either way.
-                    let kept =
-                        self.files.put(&ObjectPath::from(raw_key.as_str()), PutPayload::from(Bytes::from(raw))).await;
-                    if let Err(e) = &kept {
-                        tracing::warn!(error = %e, message = id.0, "keeping a copy of sent mail failed");
-                    }
-                    let event = event(
-                        EventKind::EmailSent,
-                        now,
-                        json!({ "message_id": id.0, "to": mail.email.to, "cc": mail.email.cc, "attempt": attempt }),
-                    );
-                    self.store.outbox_sent(id, now, kept.is_ok().then_some(raw_key.as_str()), event).await?;
-                    round.sent += 1;
-                }
-                Err(e) if e.permanent || attempt >= ATTEMPTS => {
-                    tracing::warn!(error = %e.message, message = id.0, attempt, "mail failed for good");
-                    let event = event(
-                        EventKind::EmailFailed,
-                        now,
-                        json!({ "message_id": id.0, "to": mail.email.to, "error": e.message, "attempts": attempt }),
-                    );
-                    self.store.outbox_failed(id, &e.message, None, Some(event)).await?;
-                    round.failed += 1;
-                }
-                Err(e) => {
-                    let retry_at = now + retry_delay(attempt);
-                    tracing::info!(error = %e.message, message = id.0, attempt, "mail not sent yet; will retry");
-                    self.store.outbox_failed(id, &e.message, Some(retry_at), None).await?;
-                    round.retrying += 1;
-                }
+        while let Some(outcome) = outcomes.next().await {
+            match outcome? {
+                Outcome::Sent => round.sent += 1,
+                Outcome::Retrying => round.retrying += 1,
+                Outcome::Failed => round.failed += 1,
             }
         }
         Ok(round)
+    }
+
+    /// Tries one claimed mail and records what happened.
+    async fn deliver(&self, mail: OutgoingMail, now: Millis) -> Result<Outcome, StoreError> {
+        let id = mail.entry.message_id;
+        let attempt = mail.entry.attempts + 1;
+        let sent = match compose(&mail, &self.secret, now) {
+            Ok(message) => {
+                let raw = message.formatted();
+                self.transport.send(message.envelope(), &raw).await.map(|()| raw)
+            }
+            Err(e) => Err(SendError { permanent: true, message: e }),
+        };
+        match sent {
+            Ok(raw) => {
+                let raw_key = format!("mail/{}.eml", hex::encode(Sha256::digest(&raw)));
+                // The copy is a record; the mail went out either way.
+                let kept =
+                    self.files.put(&ObjectPath::from(raw_key.as_str()), PutPayload::from(Bytes::from(raw))).await;
+                if let Err(e) = &kept {
+                    tracing::warn!(error = %e, message = id.0, "keeping a copy of sent mail failed");
+                }
+                let event = event(
+                    EventKind::EmailSent,
+                    now,
+                    json!({ "message_id": id.0, "to": mail.email.to, "cc": mail.email.cc, "attempt": attempt }),
+                );
+                self.store.outbox_sent(id, now, kept.is_ok().then_some(raw_key.as_str()), event).await?;
+                Ok(Outcome::Sent)
+            }
+            Err(e) if e.permanent || attempt >= ATTEMPTS => {
+                tracing::warn!(error = %e.message, message = id.0, attempt, "mail failed for good");
+                let event = event(
+                    EventKind::EmailFailed,
+                    now,
+                    json!({ "message_id": id.0, "to": mail.email.to, "error": e.message, "attempts": attempt }),
+                );
+                self.store.outbox_failed(id, &e.message, None, Some(event)).await?;
+                Ok(Outcome::Failed)
+            }
+            Err(e) => {
+                tracing::info!(error = %e.message, message = id.0, attempt, "mail not sent yet; will retry");
+                self.store.outbox_failed(id, &e.message, Some(now + retry_delay(attempt)), None).await?;
+                Ok(Outcome::Retrying)
+            }
+        }
     }
 
     /// Sends until `stop` resolves: a round whenever mail is due, checking

@@ -108,4 +108,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2_000)]
         queries: u64,
     },
+    /// Email: inbound messages per second through the push endpoint (parse,
+    /// thread, store) and outbound replies per second from the outbox to a
+    /// local SMTP sink. Runs against a fresh database.
+    Mail {
+        /// Raw messages pushed (a mix of new tickets, replies, HTML,
+        /// attachments and 1% unparseable).
+        #[arg(long, default_value_t = 10_000)]
+        messages: u64,
+        /// Replies sent by email.
+        #[arg(long, default_value_t = 2_000)]
+        replies: u64,
+    },
 }

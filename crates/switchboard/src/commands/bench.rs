@@ -23,19 +23,30 @@ use tokio::process::{Child, Command};
 
 use crate::config::Config;
 
-struct Server {
-    child: Child,
-    base: String,
-    password: String,
+pub(super) struct Server {
+    pub child: Child,
+    pub base: String,
+    pub password: String,
 }
 
-async fn start_server(dir: &Path, database_url: Option<&str>) -> Result<Server, String> {
+pub(super) async fn start_server(dir: &Path, database_url: Option<&str>) -> Result<Server, String> {
+    start_server_with(dir, database_url, &[]).await
+}
+
+/// `serve` on a free port of a fresh database, with extra settings in its
+/// environment.
+pub(super) async fn start_server_with(
+    dir: &Path,
+    database_url: Option<&str>,
+    env: &[(&str, String)],
+) -> Result<Server, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut cmd = Command::new(exe);
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .env("SWITCHBOARD_LOG", "warn")
         .env_remove("RUST_LOG")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::piped())
         .kill_on_drop(true);
     match database_url {
@@ -63,7 +74,7 @@ async fn start_server(dir: &Path, database_url: Option<&str>) -> Result<Server, 
 }
 
 /// Resident memory of a process, in MiB (Linux).
-fn rss_mib(pid: u32) -> f64 {
+pub(super) fn rss_mib(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
@@ -73,18 +84,48 @@ fn rss_mib(pid: u32) -> f64 {
         .unwrap_or(0.0)
 }
 
-fn ms(h: &Histogram<u64>, q: f64) -> f64 {
+pub(super) fn ms(h: &Histogram<u64>, q: f64) -> f64 {
     h.value_at_quantile(q) as f64 / 1000.0
 }
 
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    token: String,
+pub(super) struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub token: String,
 }
 
 impl Api {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, String> {
+    /// Signs in as the first admin and makes a personal token.
+    pub(super) async fn sign_in(server: &Server, admin_email: &str) -> Result<Self, String> {
+        let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().map_err(|e| e.to_string())?;
+        let signed_in = http
+            .post(format!("{}/api/v1/auth/login", server.base))
+            .json(&json!({ "email": admin_email, "password": server.password }))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let cookie = signed_in
+            .headers()
+            .get("set-cookie")
+            .and_then(|c| c.to_str().ok())
+            .and_then(|c| c.split(';').next())
+            .ok_or("sign-in failed")?
+            .to_string();
+        let made: Value = http
+            .post(format!("{}/api/v1/tokens", server.base))
+            .header("cookie", cookie)
+            .json(&json!({ "name": "bench" }))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        let token = made["token"].as_str().ok_or(format!("no token: {made}"))?.to_string();
+        Ok(Api { http, base: server.base.clone(), token })
+    }
+
+    pub(super) async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, String> {
         let mut rb = self.http.request(method, format!("{}/api/v1{path}", self.base)).bearer_auth(&self.token);
         if let Some(b) = body {
             rb = rb.json(&b);
@@ -179,7 +220,7 @@ fn generated_ticket(rng: &mut StdRng, seed: &Seed, at: i64) -> Result<TicketCrea
 
 /// Runs `total` requests from `clients` concurrent clients; returns the
 /// latency histogram (µs) and the wall time.
-async fn load<F, Fut>(clients: usize, total: u64, request: F) -> Result<(Histogram<u64>, Duration), String>
+pub(super) async fn load<F, Fut>(clients: usize, total: u64, request: F) -> Result<(Histogram<u64>, Duration), String>
 where
     F: Fn(u64) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<(), String>> + Send,
@@ -224,32 +265,7 @@ pub async fn api(config: Config, tickets: u64, creates: u64, queries: u64) -> Re
     let pid = server.child.id().ok_or("server has no pid")?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let started_rss = rss_mib(pid);
-    let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().map_err(|e| e.to_string())?;
-    let signed_in = http
-        .post(format!("{}/api/v1/auth/login", server.base))
-        .json(&json!({ "email": config.admin_email, "password": server.password }))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let cookie = signed_in
-        .headers()
-        .get("set-cookie")
-        .and_then(|c| c.to_str().ok())
-        .and_then(|c| c.split(';').next())
-        .ok_or("sign-in failed")?
-        .to_string();
-    let made: Value = http
-        .post(format!("{}/api/v1/tokens", server.base))
-        .header("cookie", cookie)
-        .json(&json!({ "name": "bench" }))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
-    let token = made["token"].as_str().ok_or(format!("no token: {made}"))?.to_string();
-    let api = Arc::new(Api { http, base: server.base.clone(), token });
+    let api = Arc::new(Api::sign_in(&server, &config.admin_email).await?);
 
     // The department: 3 teams, 10 agents, 1,000 customers.
     let mut agents = Vec::new();

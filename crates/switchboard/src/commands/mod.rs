@@ -2,6 +2,7 @@
 
 mod admin;
 mod bench;
+mod bench_mail;
 mod demo;
 mod serve;
 
@@ -45,6 +46,11 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let config = Config::load(cli.global.config.as_deref(), &overrides)?;
             init_logging("warn");
             bench::api(config, tickets, creates, queries).await
+        }
+        Command::Bench { command: BenchCommand::Mail { messages, replies } } => {
+            let config = Config::load(cli.global.config.as_deref(), &overrides)?;
+            init_logging("warn");
+            bench_mail::mail(config, messages, replies).await
         }
     }
 }

@@ -50,9 +50,11 @@ impl SmtpSink {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        // Owned at once, so dropping it (on any path) stops the server.
+        let sink = Self { url: format!("smtp://127.0.0.1:{port}"), maildir, child };
         for _ in 0..100 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                return Some(Self { url: format!("smtp://127.0.0.1:{port}"), maildir, child });
+                return Some(sink);
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

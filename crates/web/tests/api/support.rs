@@ -75,11 +75,7 @@ pub async fn open_store(backend: Backend, dir: &std::path::Path) -> Option<Arc<d
     })
 }
 
-pub async fn start(store: Arc<dyn Store>, dir: &std::path::Path) -> (String, oneshot::Sender<()>) {
-    start_with(store, dir, None).await
-}
-
-pub async fn start_with(
+pub async fn start(
     store: Arc<dyn Store>,
     dir: &std::path::Path,
     smtp_url: Option<String>,
@@ -109,7 +105,7 @@ pub async fn spawn(backend: Backend) -> Option<TestApp> {
 pub async fn spawn_with(backend: Backend, smtp_url: Option<String>) -> Option<TestApp> {
     let dir = temp_dir();
     let store = open_store(backend, &dir).await?;
-    let (base, stop) = start_with(store.clone(), &dir, smtp_url).await;
+    let (base, stop) = start(store.clone(), &dir, smtp_url).await;
     let (_, token) = staff(&store, "admin@support.test", Role::Admin, None).await;
     Some(TestApp { base, http: reqwest::Client::new(), store, admin: Auth::Token(token), _stop: stop })
 }
