@@ -22,7 +22,9 @@ pub use email::EmailAddress;
 pub use error::DomainError;
 pub use event::{Actor, EventKind, TicketEvent};
 pub use ids::*;
-pub use mail::{Direction, EmailIdentity, Mailbox, OutboxKind, OutboxStatus};
+pub use mail::{
+    AfterFetch, Direction, EmailIdentity, FetchState, ImapSecurity, ImapSettings, Mailbox, OutboxKind, OutboxStatus,
+};
 pub use message::{AuthorKind, Message, Visibility};
 pub use policy::{Action, Principal, TicketScope};
 pub use ticket::{Channel, Priority, Status, Ticket, TicketType};

@@ -19,8 +19,31 @@ pub struct Mailbox {
     /// The acknowledgement mailed for each new ticket, a template with
     /// `{{ticket.number}}`, `{{customer.name}}` … (`None`: none is sent).
     pub auto_reply: Option<String>,
+    /// Where to fetch its mail (`None`: it is pushed or received by SMTP).
+    pub imap: Option<ImapSettings>,
+    /// The IMAP password: stored, never shown.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub imap_password: Option<String>,
     pub created_at: Millis,
     pub updated_at: Millis,
+}
+
+/// An IMAP account a mailbox's mail is fetched from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ImapSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: ImapSecurity,
+    pub username: String,
+    /// The folder fetched, `INBOX` by default.
+    pub folder: String,
+    /// What happens to fetched mail on the server.
+    pub after_fetch: AfterFetch,
+    /// The folder fetched mail moves to, with `after_fetch: move`.
+    pub move_to: Option<String>,
+    /// How often to look for mail when the server has no IDLE.
+    pub poll_seconds: u32,
 }
 
 impl Mailbox {
@@ -32,6 +55,8 @@ impl Mailbox {
             team_id,
             active: true,
             auto_reply: None,
+            imap: None,
+            imap_password: None,
             created_at: now,
             updated_at: now,
         }
@@ -52,6 +77,23 @@ impl Mailbox {
 str_enum!(
     /// Whether a message arrived by email or was sent as one.
     Direction { Inbound = "in", Outbound = "out" }
+);
+
+str_enum!(
+    /// `tls` (port 993), `starttls` (143 upgraded) or `plain` (for
+    /// local servers).
+    ImapSecurity { Tls = "tls", Starttls = "starttls", Plain = "plain" }
+);
+
+str_enum!(
+    /// Fetched mail is marked `\Seen` (`seen`) or moved (`move`).
+    AfterFetch { Seen = "seen", Move = "move" }
+);
+
+str_enum!(
+    /// A mailbox's fetching: not tried yet, working, or failing (retried
+    /// with growing pauses).
+    FetchState { New = "new", Ok = "ok", Failing = "failing" }
 );
 
 str_enum!(

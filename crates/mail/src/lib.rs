@@ -5,6 +5,7 @@
 pub mod auto_reply;
 pub mod delivery;
 pub mod html;
+pub mod imap;
 pub mod ingest;
 pub mod outbound;
 pub mod parse;

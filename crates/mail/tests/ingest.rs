@@ -354,5 +354,9 @@ async fn bounces_are_recorded_on_the_ticket() {
     }
 }
 
+#[path = "ingest/dovecot.rs"]
+mod dovecot;
+#[path = "ingest/imap.rs"]
+mod imap;
 #[path = "ingest/outbox.rs"]
 mod outbox;

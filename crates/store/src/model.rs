@@ -298,3 +298,37 @@ pub struct OutgoingMail {
     /// The author's name, for the signature.
     pub author_name: Option<String>,
 }
+
+/// Where fetching a mailbox's IMAP folder stands, and its health.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct MailboxFetch {
+    /// The folder's UIDVALIDITY when `last_uid` was stored; a new one means
+    /// the server renumbered and everything is read again (stored once).
+    pub uid_validity: Option<i64>,
+    /// The highest UID filed; fetching continues after it.
+    pub last_uid: i64,
+    pub state: domain::FetchState,
+    pub last_ok_at: Option<Millis>,
+    pub last_error: Option<String>,
+    /// Failures in a row.
+    pub failures: i64,
+    /// When a failing mailbox is tried again.
+    pub next_try_at: Millis,
+    /// Messages fetched in all.
+    pub fetched: i64,
+}
+
+impl Default for MailboxFetch {
+    fn default() -> Self {
+        Self {
+            uid_validity: None,
+            last_uid: 0,
+            state: domain::FetchState::New,
+            last_ok_at: None,
+            last_error: None,
+            failures: 0,
+            next_try_at: 0,
+            fetched: 0,
+        }
+    }
+}

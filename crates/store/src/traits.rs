@@ -13,9 +13,9 @@ use domain::{
 use tokio::sync::broadcast;
 
 use crate::{
-    ApiToken, AuditEntry, Created, CreatedTicket, Credentials, IdempotencyKey, NewAttachment, NewAuditEntry,
-    NewMessage, NewQuarantine, OutboxEntry, OutgoingMail, Page, PageRequest, PrincipalRef, QuarantineEntry, Result,
-    TicketChange, TicketQuery, TicketWrite,
+    ApiToken, AuditEntry, Created, CreatedTicket, Credentials, IdempotencyKey, MailboxFetch, NewAttachment,
+    NewAuditEntry, NewMessage, NewQuarantine, OutboxEntry, OutgoingMail, Page, PageRequest, PrincipalRef,
+    QuarantineEntry, Result, TicketChange, TicketQuery, TicketWrite,
 };
 
 /// A ticket as it is first stored: its state, its events, its messages.
@@ -191,6 +191,22 @@ pub trait MailStore: Send + Sync {
     async fn outbox(&self, status: Option<OutboxStatus>, page: PageRequest) -> Result<Page<OutboxEntry>>;
     /// How many automatic replies went (or wait to go) to `recipient` since `since`.
     async fn auto_replies_to(&self, recipient: &str, since: Millis) -> Result<u64>;
+
+    /// Where fetching the mailbox stands (the default before its first try).
+    async fn mailbox_fetch(&self, mailbox: MailboxId) -> Result<MailboxFetch>;
+    /// Takes the mailbox for fetching until `lease_until`, if no other
+    /// holder's lease is running; whether it was taken.
+    async fn claim_fetch(&self, mailbox: MailboxId, holder: &str, now: Millis, lease_until: Millis) -> Result<bool>;
+    /// Saves where fetching stands if `holder` still holds the mailbox,
+    /// extending the lease to `lease_until` (`None` releases it); whether
+    /// it was saved.
+    async fn save_fetch(
+        &self,
+        mailbox: MailboxId,
+        holder: &str,
+        fetch: &MailboxFetch,
+        lease_until: Option<Millis>,
+    ) -> Result<bool>;
 }
 
 /// All of storage, as the application holds it (`Arc<dyn Store>`).

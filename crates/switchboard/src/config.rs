@@ -118,6 +118,7 @@ impl Config {
             session_hours: self.session_hours,
             login_max_failures: self.login_max_failures,
             login_window_minutes: self.login_window_minutes,
+            ..web::Settings::default()
         }
     }
 

@@ -46,6 +46,9 @@ pub struct Settings {
     /// `smtp://user:pass@host:587?tls=required`, `smtps://…:465`); without
     /// it, mail waits in the outbox.
     pub smtp_url: Option<String>,
+    /// The first pause after an IMAP mailbox fails; it doubles with each
+    /// failure in a row, up to 15 minutes.
+    pub imap_retry_seconds: u64,
     /// How long a sign-in lasts.
     pub session_hours: i64,
     /// Failed sign-ins for one address within the window before it is throttled.
@@ -63,6 +66,7 @@ impl Default for Settings {
             max_attachment_bytes: 25 * 1024 * 1024,
             max_email_bytes: 50 * 1024 * 1024,
             smtp_url: None,
+            imap_retry_seconds: 5,
             session_hours: 12,
             login_max_failures: 5,
             login_window_minutes: 15,
@@ -74,6 +78,8 @@ pub struct Application {
     listener: TcpListener,
     /// Sends the outbox while the server runs (when SMTP is configured).
     delivery: Option<mail::delivery::Delivery>,
+    /// Fetches the mailboxes that have an IMAP account.
+    fetcher: mail::imap::Fetcher,
     router: Router,
     shutdown: watch::Sender<bool>,
     pub state: AppState,
@@ -120,6 +126,11 @@ impl Application {
             secret,
             max_attachment_bytes: settings.max_attachment_bytes,
         };
+        let fetcher = mail::imap::Fetcher {
+            inbox: inbox.clone(),
+            holder: format!("{}-{}", std::process::id(), crate::accounts::random_secret()),
+            retry_base: std::time::Duration::from_secs(settings.imap_retry_seconds.max(1)),
+        };
         let state = AppState {
             inbox,
             store,
@@ -130,7 +141,7 @@ impl Application {
             caches: Default::default(),
         };
         let router = router(state.clone());
-        Ok(Self { listener, delivery, router, shutdown, state })
+        Ok(Self { listener, delivery, fetcher, router, shutdown, state })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -152,6 +163,8 @@ impl Application {
                 let _ = stopped.wait_for(|s| *s).await;
             }));
         }
+        let clock = self.state.clock.clone();
+        tokio::spawn(self.fetcher.run(Arc::new(move || clock.now()), shutdown.subscribe()));
         let signal = async move {
             stop.await;
             let _ = shutdown.send(true);

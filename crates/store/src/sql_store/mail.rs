@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use domain::event::NewEvent;
 use domain::{
-    CustomerId, EmailIdentity, EventKind, Mailbox, MailboxId, MessageId, Millis, OutboxKind, OutboxStatus,
+    CustomerId, EmailIdentity, EventKind, FetchState, Mailbox, MailboxId, MessageId, Millis, OutboxKind, OutboxStatus,
     QuarantineId, TicketId,
 };
 
@@ -12,11 +12,13 @@ use super::idempotency::insert_once;
 use super::{Params, SqlStore, page_by_id};
 use crate::rows::{self, to_json};
 use crate::{
-    Created, IdempotencyKey, MailStore, NewMessage, NewQuarantine, OutboxEntry, OutgoingMail, Page, PageRequest,
-    QuarantineEntry, Result, SqlValue, StoreError, Transaction,
+    Created, IdempotencyKey, MailStore, MailboxFetch, NewMessage, NewQuarantine, OutboxEntry, OutgoingMail, Page,
+    PageRequest, QuarantineEntry, Result, SqlValue, StoreError, Transaction,
 };
 
-const MAILBOX_COLS: &str = "id, address, name, team_id, active, created_at, updated_at, auto_reply";
+const MAILBOX_COLS: &str =
+    "id, address, name, team_id, active, created_at, updated_at, auto_reply, imap, imap_password";
+const FETCH_COLS: &str = "uid_validity, last_uid, state, last_ok_at, last_error, failures, next_try_at, fetched";
 const OUTBOX_COLS: &str = "o.message_id, o.ticket_id, o.status, o.kind, o.recipient, o.attempts, o.next_attempt_at, \
     o.last_error, o.created_at, o.sent_at";
 const QUARANTINE_COLS: &str =
@@ -96,6 +98,21 @@ fn mailbox(r: &crate::SqlRow) -> Result<Mailbox> {
         created_at: r.int(5)?,
         updated_at: r.int(6)?,
         auto_reply: r.opt_text(7)?,
+        imap: r.opt_text(8)?.map(|j| rows::json(&j)).transpose()?,
+        imap_password: r.opt_text(9)?,
+    })
+}
+
+fn mailbox_fetch(r: &crate::SqlRow) -> Result<MailboxFetch> {
+    Ok(MailboxFetch {
+        uid_validity: r.opt_int(0)?,
+        last_uid: r.int(1)?,
+        state: FetchState::parse("state", &r.text(2)?).map_err(|e| StoreError::Corrupt(e.message))?,
+        last_ok_at: r.opt_int(3)?,
+        last_error: r.opt_text(4)?,
+        failures: r.int(5)?,
+        next_try_at: r.int(6)?,
+        fetched: r.int(7)?,
     })
 }
 
@@ -160,8 +177,8 @@ impl MailStore for SqlStore {
             self,
             idem,
             m.created_at,
-            "INSERT INTO mailboxes (address, name, team_id, token_hash, active, created_at, updated_at, auto_reply) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            "INSERT INTO mailboxes (address, name, team_id, token_hash, active, created_at, updated_at, auto_reply, \
+             imap, imap_password) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
             vec![
                 m.address.clone().into(),
                 m.name.clone().into(),
@@ -171,6 +188,8 @@ impl MailStore for SqlStore {
                 m.created_at.into(),
                 m.updated_at.into(),
                 m.auto_reply.clone().into(),
+                m.imap.as_ref().map(to_json).into(),
+                m.imap_password.clone().into(),
             ],
         )
         .await?;
@@ -182,7 +201,7 @@ impl MailStore for SqlStore {
         let n = self
             .execute(
                 "UPDATE mailboxes SET address = $1, name = $2, team_id = $3, active = $4, updated_at = $5, \
-                 auto_reply = $6 WHERE id = $7",
+                 auto_reply = $6, imap = $7, imap_password = $8 WHERE id = $9",
                 vec![
                     m.address.clone().into(),
                     m.name.clone().into(),
@@ -190,6 +209,8 @@ impl MailStore for SqlStore {
                     m.active.into(),
                     m.updated_at.into(),
                     m.auto_reply.clone().into(),
+                    m.imap.as_ref().map(to_json).into(),
+                    m.imap_password.clone().into(),
                     m.id.0.into(),
                 ],
             )
@@ -453,6 +474,69 @@ impl MailStore for SqlStore {
             )
             .await?;
         Ok(rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0).max(0) as u64)
+    }
+
+    async fn mailbox_fetch(&self, mailbox: MailboxId) -> Result<MailboxFetch> {
+        let sql = format!("SELECT {FETCH_COLS} FROM mailbox_fetch WHERE mailbox_id = $1");
+        Ok(self
+            .fetch_one(&sql, vec![mailbox.0.into()])
+            .await?
+            .map(|r| mailbox_fetch(&r))
+            .transpose()?
+            .unwrap_or_default())
+    }
+
+    async fn claim_fetch(&self, mailbox: MailboxId, holder: &str, now: Millis, lease_until: Millis) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        tx.execute(
+            "INSERT INTO mailbox_fetch (mailbox_id) VALUES ($1) ON CONFLICT (mailbox_id) DO NOTHING",
+            vec![mailbox.0.into()],
+        )
+        .await?;
+        let n = tx
+            .execute(
+                "UPDATE mailbox_fetch SET holder = $1, lease_until = $2 WHERE mailbox_id = $3 \
+                 AND (holder IS NULL OR holder = $1 OR lease_until IS NULL OR lease_until <= $4)",
+                vec![holder.to_string().into(), lease_until.into(), mailbox.0.into(), now.into()],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    async fn save_fetch(
+        &self,
+        mailbox: MailboxId,
+        holder: &str,
+        f: &MailboxFetch,
+        lease_until: Option<Millis>,
+    ) -> Result<bool> {
+        let (holder_after, lease): (SqlValue, SqlValue) = match lease_until {
+            Some(l) => (holder.to_string().into(), l.into()),
+            None => (SqlValue::Null, SqlValue::Null),
+        };
+        let n = self
+            .execute(
+                "UPDATE mailbox_fetch SET uid_validity = $1, last_uid = $2, state = $3, last_ok_at = $4, \
+                 last_error = $5, failures = $6, next_try_at = $7, fetched = $8, holder = $9, lease_until = $10 \
+                 WHERE mailbox_id = $11 AND holder = $12",
+                vec![
+                    f.uid_validity.into(),
+                    f.last_uid.into(),
+                    f.state.as_str().into(),
+                    f.last_ok_at.into(),
+                    f.last_error.clone().into(),
+                    f.failures.into(),
+                    f.next_try_at.into(),
+                    f.fetched.into(),
+                    holder_after,
+                    lease,
+                    mailbox.0.into(),
+                    holder.to_string().into(),
+                ],
+            )
+            .await?;
+        Ok(n == 1)
     }
 }
 

@@ -5,8 +5,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::policy::Action;
-use domain::{DomainError, EmailAddress, Mailbox, MailboxId, TeamId};
+use domain::{AfterFetch, DomainError, EmailAddress, ImapSecurity, ImapSettings, Mailbox, MailboxId, TeamId};
 use serde::{Deserialize, Serialize};
+use store::MailboxFetch;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -23,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_mailboxes, create_mailbox))
         .routes(routes!(get_mailbox, update_mailbox))
         .routes(routes!(rotate_token))
+        .routes(routes!(fetch_status))
 }
 
 /// On create `address` and `name` are required.
@@ -42,6 +44,78 @@ pub struct MailboxInput {
     #[serde(default, deserialize_with = "crate::extract::nullable")]
     #[schema(value_type = Option<String>)]
     pub auto_reply: Option<Option<String>>,
+    /// The IMAP account its mail is fetched from; null stops fetching.
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
+    #[schema(value_type = Option<ImapInput>)]
+    pub imap: Option<Option<ImapInput>>,
+}
+
+/// An IMAP account. The password is kept and never shown; leave it out to
+/// keep the stored one.
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImapInput {
+    pub host: String,
+    /// 993 with `tls`, else 143.
+    pub port: Option<u16>,
+    /// `tls` (default), `starttls` or `plain`.
+    pub security: Option<ImapSecurity>,
+    pub username: String,
+    #[serde(default, skip_serializing)]
+    pub password: Option<String>,
+    /// Default `INBOX`.
+    pub folder: Option<String>,
+    /// `seen` (default) or `move`.
+    pub after_fetch: Option<AfterFetch>,
+    /// With `after_fetch: move`: where to.
+    pub move_to: Option<String>,
+    /// For servers without IDLE; default 60.
+    pub poll_seconds: Option<u32>,
+}
+
+/// The IMAP account's settings from the input, or the field problems.
+fn imap_settings(i: &ImapInput, stored_password: Option<&str>) -> Result<(ImapSettings, String), Vec<DomainError>> {
+    let mut errors = Vec::new();
+    let text = |field: &str, v: &str, errors: &mut Vec<DomainError>| {
+        let v = v.trim();
+        if v.is_empty() || v.len() > 255 || v.chars().any(char::is_control) {
+            errors.push(DomainError::new(field, "must be 1 to 255 characters, no control characters"));
+        }
+        v.to_string()
+    };
+    let host = text("imap.host", &i.host, &mut errors);
+    let username = text("imap.username", &i.username, &mut errors);
+    let folder = text("imap.folder", i.folder.as_deref().unwrap_or("INBOX"), &mut errors);
+    let security = i.security.unwrap_or(ImapSecurity::Tls);
+    let after_fetch = i.after_fetch.unwrap_or(AfterFetch::Seen);
+    let move_to = i.move_to.as_deref().map(|m| text("imap.move_to", m, &mut errors));
+    if after_fetch == AfterFetch::Move && move_to.is_none() {
+        errors.push(DomainError::new("imap.move_to", "is required with after_fetch: move"));
+    }
+    let password = match (i.password.as_deref(), stored_password) {
+        (Some(p), _) if !p.is_empty() && p.len() <= 1024 => p.to_string(),
+        (Some(_), _) => {
+            errors.push(DomainError::new("imap.password", "must be 1 to 1024 characters"));
+            String::new()
+        }
+        (None, Some(p)) => p.to_string(),
+        (None, None) => {
+            errors.push(DomainError::new("imap.password", "is required"));
+            String::new()
+        }
+    };
+    let poll_seconds = i.poll_seconds.unwrap_or(60);
+    if !(5..=86_400).contains(&poll_seconds) {
+        errors.push(DomainError::new("imap.poll_seconds", "must be between 5 and 86400"));
+    }
+    let port = i.port.unwrap_or(if security == ImapSecurity::Tls { 993 } else { 143 });
+    if port == 0 {
+        errors.push(DomainError::new("imap.port", "must not be 0"));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok((ImapSettings { host, port, security, username, folder, after_fetch, move_to, poll_seconds }, password))
 }
 
 /// Longest auto-reply template.
@@ -107,6 +181,20 @@ async fn apply(state: &AppState, m: &mut Mailbox, input: &MailboxInput) -> ApiRe
             None => m.auto_reply = None,
         }
     }
+    match &input.imap {
+        Some(Some(i)) => match imap_settings(i, m.imap_password.as_deref()) {
+            Ok((settings, password)) => {
+                m.imap = Some(settings);
+                m.imap_password = Some(password);
+            }
+            Err(e) => errors.extend(e),
+        },
+        Some(None) => {
+            m.imap = None;
+            m.imap_password = None;
+        }
+        None => {}
+    }
     if errors.is_empty() { Ok(()) } else { Err(ApiError::Invalid(errors)) }
 }
 
@@ -138,6 +226,8 @@ pub async fn create_mailbox(
         team_id: None,
         active: true,
         auto_reply: None,
+        imap: None,
+        imap_password: None,
         created_at: now,
         updated_at: now,
     };
@@ -219,4 +309,18 @@ pub async fn rotate_token(
     let mailbox = state.store.mailbox(MailboxId(id)).await?.ok_or(ApiError::NotFound)?;
     state.audit(&caller.label(), "mailbox.rotate_token", &format!("mailbox:{id}"), true, serde_json::Value::Null).await;
     Ok(Json(MailboxWithToken { mailbox, push_token: token }))
+}
+
+/// Where fetching the mailbox's IMAP folder stands: the last UID filed,
+/// health (`new`, `ok`, `failing` with the error and the next try).
+#[utoipa::path(get, path = "/mailboxes/{id}/fetch", tag = "mail", params(("id" = i64, Path)),
+    responses((status = 200, body = MailboxFetch), (status = 404)))]
+pub async fn fetch_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<MailboxFetch>> {
+    caller.require(&state, Action::ManageMail).await?;
+    state.store.mailbox(MailboxId(id)).await?.ok_or(ApiError::NotFound)?;
+    Ok(Json(state.store.mailbox_fetch(MailboxId(id)).await?))
 }

@@ -7,7 +7,11 @@ use serde_json::json;
 use crate::smtp_sink::{SmtpSink, header};
 use crate::support::{Auth, Backend, TestApp, spawn_with, staff};
 
-on_both_backends!(pushed_mail_becomes_tickets_once, quarantine_is_for_admins_and_retryable);
+on_both_backends!(
+    pushed_mail_becomes_tickets_once,
+    quarantine_is_for_admins_and_retryable,
+    imap_accounts_are_checked_and_keep_their_password
+);
 
 async fn push(app: &TestApp, token: &str, raw: &str) -> crate::support::Reply {
     TestApp::send(
@@ -199,4 +203,63 @@ mod conversation_over_smtp {
     async fn pg() {
         super::conversation_over_smtp(Backend::Pg).await;
     }
+}
+
+/// An IMAP account through the API: checked, its password kept but never
+/// shown (nor audited), and its fetching health readable; an unreachable
+/// server shows as failing.
+async fn imap_accounts_are_checked_and_keep_their_password(app: TestApp) {
+    let (id, _) = mailbox(&app).await;
+    let path = format!("/mailboxes/{id}");
+    let bad =
+        app.patch(&path, &app.admin, json!({ "imap": { "host": "", "username": "u", "after_fetch": "move" } })).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields = &bad.body["error"]["details"]["fields"];
+    for f in ["imap.host", "imap.password", "imap.move_to"] {
+        assert!(fields[f].is_array(), "{f}: {fields}");
+    }
+    let typo = app
+        .patch(
+            &path,
+            &app.admin,
+            json!({ "imap": { "host": "h", "username": "u", "password": "p", "sekurity": "tls" } }),
+        )
+        .await;
+    assert_eq!(typo.status, StatusCode::BAD_REQUEST, "unknown fields are refused");
+
+    // Nothing listens on port 1: the fetcher will fail and back off.
+    let set = json!({ "imap": { "host": "127.0.0.1", "port": 1, "security": "plain", "username": "billing", "password": "hunter2" } });
+    let r = app.patch(&path, &app.admin, set).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["imap"]["folder"], "INBOX");
+    assert_eq!(r.body["imap"]["after_fetch"], "seen");
+    assert!(!r.body.to_string().contains("hunter2"), "the password is never shown: {}", r.body);
+    // A change without the password keeps it.
+    let r = app
+        .patch(
+            &path,
+            &app.admin,
+            json!({ "imap": { "host": "127.0.0.1", "port": 1, "security": "plain", "username": "billing2" } }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let stored = app.store.mailbox(domain::MailboxId(id)).await.unwrap().unwrap();
+    assert_eq!(stored.imap_password.as_deref(), Some("hunter2"));
+    let audit = app.get("/audit", &app.admin).await;
+    assert!(!audit.body.to_string().contains("hunter2"), "nor audited");
+
+    let mut status = app.get(&format!("{path}/fetch"), &app.admin).await;
+    for _ in 0..100 {
+        if status.body["state"] == "failing" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        status = app.get(&format!("{path}/fetch"), &app.admin).await;
+    }
+    assert_eq!(status.body["state"], "failing", "{}", status.body);
+    assert!(status.body["last_error"].as_str().unwrap().contains("127.0.0.1:1"), "{}", status.body);
+    assert!(status.body["next_try_at"].as_i64().unwrap() > crate::support::now());
+    assert_eq!(app.get("/mailboxes/999999/fetch", &app.admin).await.status, StatusCode::NOT_FOUND);
+    let off = app.patch(&path, &app.admin, json!({ "imap": null })).await;
+    assert!(off.body["imap"].is_null());
 }

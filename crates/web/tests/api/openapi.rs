@@ -58,6 +58,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/mail/quarantine/{id}/original.eml"),
     ("post", "/api/v1/mail/quarantine/{id}/retry"),
     ("get", "/api/v1/mail/outbox"),
+    ("get", "/api/v1/mailboxes/{id}/fetch"),
 ];
 
 async fn every_route_is_documented_and_answers(app: TestApp) {
