@@ -35,7 +35,8 @@ macro_rules! conformance_tests {
                 staff_principal_follows_reporting_line, sessions_tokens_throttle_audit,
                 changes_are_announced_after_commit, concurrent_creates_are_each_right,
                 requesters_by_email_are_found_or_created_once, what_a_create_returns_is_what_a_read_returns,
-                mail_identity_threads_and_dedupes, mailboxes_and_quarantine, creations_and_updates_interleave);
+                mail_identity_threads_and_dedupes, mailboxes_and_quarantine, creations_and_updates_interleave,
+                new_customers_join_their_domains_organization);
         }
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {$(
@@ -811,6 +812,43 @@ pub async fn creations_and_updates_interleave(store: SqlStore) {
         let kinds: Vec<EventKind> = store.events(t.id).await.unwrap().iter().map(|e| e.kind).collect();
         assert_eq!(kinds.last(), Some(&EventKind::PriorityChanged), "{kinds:?}");
     }
+}
+
+/// A new customer without an organization joins the one whose email
+/// domains hold theirs: created directly, or as a ticket's requester.
+pub async fn new_customers_join_their_domains_organization(store: SqlStore) {
+    let org = |name: &str, domains: &[&str]| Organization {
+        id: domain::OrganizationId(0),
+        name: name.into(),
+        domains: domains.iter().map(|d| d.to_string()).collect(),
+        tier: Tier::Standard,
+        notes: String::new(),
+        shares_tickets: false,
+        created_at: T0,
+        updated_at: T0,
+    };
+    let acme = store.create_organization(org("Acme", &["acme.test", "acme-mail.test"]), None).await.unwrap().id;
+    let other = store.create_organization(org("Other", &["other.test"]), None).await.unwrap().id;
+    let new = |email: &str| Customer::new(&domain::EmailAddress::parse(email).unwrap(), "Someone", T0);
+    let id = store.create_customer(new("Bob@Acme-Mail.test"), None, None).await.unwrap().id;
+    assert_eq!(store.customer(id).await.unwrap().unwrap().organization_id, Some(acme));
+    // Only whole domains: not a subdomain, not a longer name.
+    for email in ["eve@sub.acme.test", "eve@notacme.test", "eve@acme.testing"] {
+        let id = store.create_customer(new(email), None, None).await.unwrap().id;
+        assert_eq!(store.customer(id).await.unwrap().unwrap().organization_id, None, "{email}");
+    }
+    // A given organization is kept.
+    let mut chosen = new("carl@acme.test");
+    chosen.organization_id = Some(other);
+    let id = store.create_customer(chosen, None, None).await.unwrap().id;
+    assert_eq!(store.customer(id).await.unwrap().unwrap().organization_id, Some(other));
+    // A requester created with a ticket, and the ticket, get it too.
+    let mut t = new_ticket(&spec("by mail", "body", CustomerId(0), T0));
+    t.new_requester = Some(new("dora@other.test"));
+    let ticket = store.create_ticket(t, None).await.unwrap().id;
+    let ticket = store.ticket(ticket).await.unwrap().unwrap();
+    assert_eq!(ticket.organization_id, Some(other));
+    assert_eq!(store.customer(ticket.requester_id).await.unwrap().unwrap().organization_id, Some(other));
 }
 
 /// The stored ticket a create hands back equals what reading it returns.

@@ -152,7 +152,15 @@ async fn the_fetcher_idles_survives_a_restart_and_backs_off() {
         let third = mail("c@customer.test", "support@desk.test", "Three", "three@x.test", "", "Third.");
         server.append("INBOX", &[third]).await;
         wait_for(3).await;
-        let healthy = d.store.mailbox_fetch(d.mailbox.id).await.unwrap();
+        // The state is saved just after the filing.
+        let start = Instant::now();
+        let healthy = loop {
+            let s = d.store.mailbox_fetch(d.mailbox.id).await.unwrap();
+            if s.state == FetchState::Ok || start.elapsed() > Duration::from_secs(5) {
+                break s;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
         assert_eq!((healthy.state, healthy.failures, healthy.last_uid), (FetchState::Ok, 0, 3), "{backend}");
         stop.send(true).unwrap();
         tokio::time::timeout(Duration::from_secs(10), task).await.unwrap().unwrap();

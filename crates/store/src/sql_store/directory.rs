@@ -66,10 +66,36 @@ pub(crate) async fn find_or_insert_customers<'a>(
     Ok(out)
 }
 
+/// The organization whose email domains hold this address's domain (the
+/// oldest, if several do). Domains are lower-case letters, digits, dots and
+/// hyphens, stored as a JSON list, so `"acme.com"` with its quotes matches
+/// exactly one entry.
+pub(crate) async fn organization_by_domain(
+    read: impl AsyncFnOnce(&str, Vec<SqlValue>) -> Result<Vec<crate::SqlRow>>,
+    email: &str,
+) -> Result<Option<OrganizationId>> {
+    let Some((_, domain)) = email.rsplit_once('@') else { return Ok(None) };
+    let domain = domain.to_ascii_lowercase();
+    if domain.is_empty() || !domain.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
+        return Ok(None);
+    }
+    let rows = read(
+        "SELECT id FROM organizations WHERE domains LIKE $1 ORDER BY id LIMIT 1",
+        vec![format!("%\"{domain}\"%").into()],
+    )
+    .await?;
+    Ok(rows.first().map(|r| r.int(0)).transpose()?.map(OrganizationId))
+}
+
 /// Inserts a customer the batch lookup did not find; if a concurrent
 /// transaction inserted the same email first (PostgreSQL has many writers),
 /// this insert does nothing and the row it committed is the customer.
 async fn insert_customer(tx: &mut dyn Transaction, c: &Customer) -> Result<(CustomerId, Option<OrganizationId>)> {
+    let mut c = c.clone();
+    if c.organization_id.is_none() {
+        c.organization_id = organization_by_domain(async |sql, p| tx.fetch(sql, p).await, &c.email).await?;
+    }
+    let c = &c;
     let mut values = customer_values(c);
     values.push(SqlValue::Null);
     let sql =
@@ -195,6 +221,11 @@ impl DirectoryStore for SqlStore {
         password_hash: Option<String>,
         idem: Option<IdempotencyKey>,
     ) -> Result<Created<CustomerId>> {
+        let mut customer = customer;
+        if customer.organization_id.is_none() {
+            customer.organization_id =
+                organization_by_domain(async |sql, p| self.fetch(sql, p).await, &customer.email).await?;
+        }
         let mut values = customer_values(&customer);
         values.push(password_hash.into());
         let (tx, c) = insert_once(self, idem, customer.created_at, INSERT_CUSTOMER, values).await?;

@@ -47,7 +47,8 @@ fn apply(o: &mut Organization, input: &OrganizationInput) -> ApiResult<()> {
         let mut clean = Vec::new();
         for d in domains {
             let d = d.trim().trim_start_matches('@').to_lowercase();
-            if d.is_empty() || !d.contains('.') || d.contains(|c: char| c.is_whitespace() || c == '@') {
+            let allowed = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
+            if d.is_empty() || !d.contains('.') || !d.chars().all(allowed) {
                 errors.push(DomainError::new("domains", format!("'{d}' is not a domain such as example.com")));
             } else if !clean.contains(&d) {
                 clean.push(d);
