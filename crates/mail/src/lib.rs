@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod outbound;
 pub mod parse;
 pub mod quote;
+pub mod smtp;
 pub mod thread;
 
 pub use ingest::{Inbox, IngestError, Outcome};

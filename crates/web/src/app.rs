@@ -46,6 +46,9 @@ pub struct Settings {
     /// `smtp://user:pass@host:587?tls=required`, `smtps://…:465`); without
     /// it, mail waits in the outbox.
     pub smtp_url: Option<String>,
+    /// Where the built-in SMTP receiver listens (`127.0.0.1:2525`); port 0
+    /// picks a free one. Without it there is none.
+    pub smtp_listen: Option<String>,
     /// The first pause after an IMAP mailbox fails; it doubles with each
     /// failure in a row, up to 15 minutes.
     pub imap_retry_seconds: u64,
@@ -66,6 +69,7 @@ impl Default for Settings {
             max_attachment_bytes: 25 * 1024 * 1024,
             max_email_bytes: 50 * 1024 * 1024,
             smtp_url: None,
+            smtp_listen: None,
             imap_retry_seconds: 5,
             session_hours: 12,
             login_max_failures: 5,
@@ -80,6 +84,8 @@ pub struct Application {
     delivery: Option<mail::delivery::Delivery>,
     /// Fetches the mailboxes that have an IMAP account.
     fetcher: mail::imap::Fetcher,
+    /// The built-in SMTP receiver's socket, when configured.
+    smtp: Option<std::net::TcpListener>,
     router: Router,
     shutdown: watch::Sender<bool>,
     pub state: AppState,
@@ -103,6 +109,13 @@ impl Application {
                 .map_err(|e| std::io::Error::other(e.to_string()))?,
         );
         let listener = TcpListener::bind(&settings.listen).await?;
+        let smtp = match settings.smtp_listen.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+            Some(addr) => Some(
+                std::net::TcpListener::bind(addr)
+                    .map_err(|e| std::io::Error::other(format!("smtp_listen {addr}: {e}")))?,
+            ),
+            None => None,
+        };
         let (shutdown, shutdown_rx) = watch::channel(false);
         // Every node reads the same secret: reply tokens made on one verify on all.
         let secret = store
@@ -141,7 +154,7 @@ impl Application {
             caches: Default::default(),
         };
         let router = router(state.clone());
-        Ok(Self { listener, delivery, fetcher, router, shutdown, state })
+        Ok(Self { listener, delivery, fetcher, smtp, router, shutdown, state })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -150,6 +163,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Where the built-in SMTP receiver listens, if it does.
+    pub fn smtp_addr(&self) -> Option<SocketAddr> {
+        self.smtp.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// Serves until `stop` resolves, then lets in-flight requests finish and
@@ -165,6 +183,16 @@ impl Application {
         }
         let clock = self.state.clock.clone();
         tokio::spawn(self.fetcher.run(Arc::new(move || clock.now()), shutdown.subscribe()));
+        if let Some(listener) = self.smtp {
+            let clock = self.state.clock.clone();
+            let receiver = mail::smtp::SmtpReceiver::new(
+                self.state.inbox.clone(),
+                tokio::runtime::Handle::current(),
+                Arc::new(move || clock.now()),
+                self.state.settings.max_email_bytes,
+            );
+            mail::smtp::serve(receiver, listener, "switchboard")?;
+        }
         let signal = async move {
             stop.await;
             let _ = shutdown.send(true);

@@ -44,5 +44,8 @@ pub async fn serve(config: Config) -> Result<(), String> {
         .map_err(|e| format!("listening on {}: {e}", config.listen))?;
     let addr = app.local_addr().map_err(|e| e.to_string())?;
     println!("Switchboard is listening on http://{addr} with {}.", config.describe_storage());
+    if let Some(smtp) = app.smtp_addr() {
+        println!("The SMTP receiver is listening on {smtp}.");
+    }
     app.run_until(shutdown_signal()).await.map_err(|e| e.to_string())
 }

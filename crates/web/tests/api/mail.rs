@@ -120,7 +120,8 @@ async fn quarantine_is_for_admins_and_retryable(app: TestApp) {
 /// the customer's answer threading back by our Message-ID.
 async fn conversation_over_smtp(backend: Backend) {
     let Some(sink) = SmtpSink::start().await else { return };
-    let Some(app) = spawn_with(backend, Some(sink.url.clone())).await else {
+    let url = sink.url.clone();
+    let Some(app) = spawn_with(backend, |s| s.smtp_url = Some(url)).await else {
         eprintln!("skipped: SWITCHBOARD_TEST_PG is not set");
         return;
     };
@@ -262,4 +263,107 @@ async fn imap_accounts_are_checked_and_keep_their_password(app: TestApp) {
     assert_eq!(app.get("/mailboxes/999999/fetch", &app.admin).await.status, StatusCode::NOT_FOUND);
     let off = app.patch(&path, &app.admin, json!({ "imap": null })).await;
     assert!(off.body["imap"].is_null());
+}
+
+/// One SMTP transaction over a raw connection; the server's answer to each
+/// command, in order (greeting, EHLO, MAIL, RCPT…, DATA, the message).
+async fn smtp_send(addr: std::net::SocketAddr, from: &str, to: &[&str], raw: &str) -> Vec<String> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    let mut answers = Vec::new();
+    // One answer, which may span lines (`250-…` then `250 …`).
+    async fn answer(lines: &mut tokio::io::Lines<BufReader<tokio::net::tcp::OwnedReadHalf>>) -> String {
+        loop {
+            let line = lines.next_line().await.unwrap().unwrap_or_default();
+            if line.len() < 4 || line.as_bytes()[3] != b'-' {
+                return line;
+            }
+        }
+    }
+    answers.push(answer(&mut lines).await);
+    let mut command = async |c: String, lines: &mut _| {
+        write.write_all(c.as_bytes()).await.unwrap();
+        answer(lines).await
+    };
+    answers.push(command("EHLO client.test\r\n".into(), &mut lines).await);
+    answers.push(command(format!("MAIL FROM:<{from}>\r\n"), &mut lines).await);
+    for t in to {
+        answers.push(command(format!("RCPT TO:<{t}>\r\n"), &mut lines).await);
+    }
+    if answers.last().is_some_and(|a| a.starts_with("250")) {
+        answers.push(command("DATA\r\n".into(), &mut lines).await);
+        let body = raw.replace("\r\n.", "\r\n..");
+        answers.push(command(format!("{body}\r\n.\r\n"), &mut lines).await);
+    }
+    let bye = tokio::time::timeout(std::time::Duration::from_secs(10), command("QUIT\r\n".into(), &mut lines)).await;
+    assert!(bye.as_deref().is_ok_and(|b| b.starts_with("221")), "QUIT answered: {bye:?} after {answers:?}");
+    answers
+}
+
+/// Mail handed to the built-in SMTP receiver becomes tickets; unknown
+/// recipients and oversized mail are refused in the SMTP dialogue.
+async fn smtp_receiver_files_mail(backend: Backend) {
+    let Some(app) = spawn_with(backend, |s| {
+        s.smtp_listen = Some("127.0.0.1:0".into());
+        s.max_email_bytes = 4_096;
+    })
+    .await
+    else {
+        eprintln!("skipped: SWITCHBOARD_TEST_PG is not set");
+        return;
+    };
+    let addr = app.smtp.expect("the receiver listens");
+    let (_, _) = mailbox(&app).await;
+    let a = smtp_send(addr, "ann@customer.test", &["billing@desk.test"], FIRST).await;
+    assert!(a[0].starts_with("220") && a.iter().skip(1).all(|x| x.starts_with("250") || x.starts_with("354")), "{a:?}");
+    app.store.customer_by_email("ann@customer.test").await.unwrap().expect("the sender is a customer");
+    let list = app.get("/tickets", &app.admin).await;
+    let tickets = list.body["tickets"].as_array().unwrap().clone();
+    assert_eq!(tickets.len(), 1, "{}", list.body);
+    let ticket = tickets[0]["id"].as_i64().unwrap();
+    // The same mail again (a retrying MTA) is stored once.
+    smtp_send(addr, "ann@customer.test", &["billing@desk.test"], FIRST).await;
+    let t = app.get(&format!("/tickets/{ticket}"), &app.admin).await;
+    assert_eq!(t.body["messages"].as_array().unwrap().len(), 1);
+
+    // A reply addressed by its token in the envelope only (Bcc'd): threads.
+    let token = {
+        let r = app
+            .post(&format!("/tickets/{ticket}/messages"), &app.admin, json!({ "body": "Fixed.", "send_email": false }))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        let secret = app.store.instance_secret("reply_token", "unused").await.unwrap();
+        mail::thread::reply_token(&secret, domain::TicketId(ticket))
+    };
+    let reply = "From: ann@customer.test\r\nTo: someone@else.test\r\nSubject: thanks\r\nMessage-ID: <smtp-2@customer.test>\r\n\r\nThanks!\r\n";
+    let a = smtp_send(addr, "ann@customer.test", &[&format!("billing+{token}@desk.test")], reply).await;
+    assert!(a.last().unwrap().starts_with("250"), "{a:?}");
+    let t = app.get(&format!("/tickets/{ticket}"), &app.admin).await;
+    assert_eq!(t.body["messages"].as_array().unwrap().len(), 3, "{}", t.body);
+
+    // Unknown recipients are refused at RCPT; too big is refused after DATA.
+    let a = smtp_send(addr, "ann@customer.test", &["nobody@desk.test"], FIRST).await;
+    assert!(a[3].starts_with("550"), "{a:?}");
+    let big =
+        format!("From: ann@customer.test\r\nTo: billing@desk.test\r\nSubject: big\r\n\r\n{}\r\n", "x".repeat(8_000));
+    let a = smtp_send(addr, "ann@customer.test", &["billing@desk.test"], &big).await;
+    assert!(a.last().unwrap().starts_with("552"), "{a:?}");
+    let list = app.get("/tickets", &app.admin).await;
+    assert_eq!(list.body["tickets"].as_array().unwrap().len(), 1, "nothing else was filed");
+}
+
+mod smtp_receiver_files_mail {
+    use crate::support::Backend;
+
+    #[tokio::test]
+    async fn sqlite() {
+        super::smtp_receiver_files_mail(Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn pg() {
+        super::smtp_receiver_files_mail(Backend::Pg).await;
+    }
 }

@@ -49,6 +49,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub store: Arc<dyn Store>,
     pub admin: Auth,
+    /// The built-in SMTP receiver, when the test asked for it.
+    pub smtp: Option<std::net::SocketAddr>,
     _stop: oneshot::Sender<()>,
 }
 
@@ -75,39 +77,43 @@ pub async fn open_store(backend: Backend, dir: &std::path::Path) -> Option<Arc<d
     })
 }
 
+/// The app on port 0 with test settings, changed by `adjust`; its HTTP
+/// base URL, its SMTP receiver's address (if configured) and its stop.
 pub async fn start(
     store: Arc<dyn Store>,
     dir: &std::path::Path,
-    smtp_url: Option<String>,
-) -> (String, oneshot::Sender<()>) {
-    let settings = Settings {
+    adjust: impl FnOnce(&mut Settings),
+) -> (String, Option<std::net::SocketAddr>, oneshot::Sender<()>) {
+    let mut settings = Settings {
         listen: "127.0.0.1:0".into(),
         attachments_dir: dir.join("attachments"),
         max_body_bytes: 64 * 1024,
         max_attachment_bytes: 256 * 1024,
-        smtp_url,
         ..Settings::default()
     };
+    adjust(&mut settings);
     let app = Application::build(settings, store, Arc::new(SystemClock)).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
+    let smtp = app.smtp_addr();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
     }));
-    (base, stop)
+    (base, smtp, stop)
 }
 
 pub async fn spawn(backend: Backend) -> Option<TestApp> {
-    spawn_with(backend, None).await
+    spawn_with(backend, |_| {}).await
 }
 
-/// The app sending its outbox to `smtp_url`.
-pub async fn spawn_with(backend: Backend, smtp_url: Option<String>) -> Option<TestApp> {
+/// The app with settings changed by `adjust` (an SMTP server to send to,
+/// the SMTP receiver …).
+pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<TestApp> {
     let dir = temp_dir();
     let store = open_store(backend, &dir).await?;
-    let (base, stop) = start(store.clone(), &dir, smtp_url).await;
+    let (base, smtp, stop) = start(store.clone(), &dir, adjust).await;
     let (_, token) = staff(&store, "admin@support.test", Role::Admin, None).await;
-    Some(TestApp { base, http: reqwest::Client::new(), store, admin: Auth::Token(token), _stop: stop })
+    Some(TestApp { base, http: reqwest::Client::new(), store, admin: Auth::Token(token), smtp, _stop: stop })
 }
 
 pub fn now() -> i64 {
