@@ -46,6 +46,23 @@ pub struct Config {
     pub session_hours: i64,
     pub login_max_failures: i64,
     pub login_window_minutes: i64,
+    /// Mailboxes kept as the file says (file only, see `mailboxes`).
+    pub mailboxes: Vec<MailboxConfig>,
+}
+
+/// A `[[mailboxes]]` entry: created if missing, else updated, at start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailboxConfig {
+    pub address: String,
+    pub name: String,
+    /// The team its new tickets go to, by name.
+    #[serde(default)]
+    pub team: Option<String>,
+    #[serde(default)]
+    pub auto_reply: Option<String>,
+    #[serde(default)]
+    pub imap: Option<web::api::mailboxes::ImapInput>,
 }
 
 impl Default for Config {
@@ -66,6 +83,7 @@ impl Default for Config {
             session_hours: web.session_hours,
             login_max_failures: web.login_max_failures,
             login_window_minutes: web.login_window_minutes,
+            mailboxes: Vec::new(),
         }
     }
 }
@@ -173,8 +191,15 @@ mod tests {
 
     #[test]
     fn every_setting_can_come_from_the_environment() {
-        let names: Vec<String> =
-            serde_json::to_value(Config::default()).unwrap().as_object().unwrap().keys().cloned().collect();
+        // Lists of tables (mailboxes) come from the file only.
+        let names: Vec<String> = serde_json::to_value(Config::default())
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| k.as_str() != "mailboxes")
+            .cloned()
+            .collect();
         let mut known: Vec<String> = SETTINGS.iter().map(|s| s.to_string()).collect();
         known.sort();
         let mut names = names;

@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod config;
+mod mailboxes;
 mod storage;
 
 use clap::Parser;

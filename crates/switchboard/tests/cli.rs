@@ -73,8 +73,20 @@ async fn start(dir: &std::path::Path, database_url: Option<&str>) -> Node {
 }
 
 async fn start_command(command: &str, dir: &std::path::Path, database_url: Option<&str>) -> Node {
+    start_full(&[command], dir, database_url, &mut Vec::new()).await
+}
+
+/// Starts the binary with `args` first (global flags, then the command);
+/// the lines it printed until listening go to `printed`.
+async fn start_full(
+    args: &[&str],
+    dir: &std::path::Path,
+    database_url: Option<&str>,
+    printed: &mut Vec<String>,
+) -> Node {
     let mut cmd = Command::new(BIN);
-    cmd.args([command, "--listen", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()])
+    cmd.args(args)
+        .args(["--listen", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()])
         .env_remove("DATABASE_URL")
         .env("SWITCHBOARD_LOG", "warn")
         .stdout(Stdio::piped())
@@ -87,6 +99,7 @@ async fn start_command(command: &str, dir: &std::path::Path, database_url: Optio
     let mut admin_password = None;
     let base = tokio::time::timeout(Duration::from_secs(30), async {
         while let Some(line) = lines.next_line().await.unwrap() {
+            printed.push(line.clone());
             if let Some(p) = line.trim().strip_prefix("password:") {
                 admin_password = Some(p.trim().to_string());
             }
@@ -243,4 +256,69 @@ async fn readme_examples_work_against_the_demo() {
     assert!(!text.contains(r#""error""#), "{text}");
     terminate(&demo.child);
     demo.child.wait().await.unwrap();
+}
+
+/// `[[mailboxes]]` in the configuration file: created at the first start,
+/// updated when the file changes, left alone when it does not; a bad entry
+/// stops the start with a clear message.
+#[tokio::test]
+async fn mailboxes_from_the_configuration_file() {
+    let dir = temp_dir("mailboxes");
+    let file = dir.join("switchboard.toml");
+    let config = |name: &str| {
+        format!(
+            "[[mailboxes]]\naddress = \"Support@Example.com\"\nname = \"{name}\"\n\
+             auto_reply = \"Hi {{{{ customer.first_name }}}}\"\n\
+             imap = {{ host = \"127.0.0.1\", port = 1, security = \"plain\", username = \"support\", password = \"s3cret\" }}\n"
+        )
+    };
+    std::fs::write(&file, config("Support")).unwrap();
+    let args = ["--config", file.to_str().unwrap(), "serve"];
+    let mut printed = Vec::new();
+    let mut node = start_full(&args, &dir, None, &mut printed).await;
+    assert!(printed.iter().any(|l| l.contains("created mailbox support@example.com")), "{printed:?}");
+    let password = node.admin_password.clone().unwrap();
+    let client = reqwest::Client::new();
+    let cookie = login(&client, &node.base, &password).await;
+    let list: Value = client
+        .get(format!("{}/api/v1/mailboxes", node.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let m = &list["mailboxes"][0];
+    assert_eq!((m["address"].as_str(), m["name"].as_str()), (Some("support@example.com"), Some("Support")), "{list}");
+    assert_eq!(m["imap"]["host"], "127.0.0.1");
+    assert_eq!(m["auto_reply"], "Hi {{ customer.first_name }}");
+    assert!(!list.to_string().contains("s3cret"));
+    terminate(&node.child);
+    node.child.wait().await.unwrap();
+
+    std::fs::write(&file, config("Customer Support")).unwrap();
+    let mut printed = Vec::new();
+    let mut node = start_full(&args, &dir, None, &mut printed).await;
+    assert!(printed.iter().any(|l| l.contains("updated mailbox support@example.com")), "{printed:?}");
+    terminate(&node.child);
+    node.child.wait().await.unwrap();
+    let mut printed = Vec::new();
+    let mut node = start_full(&args, &dir, None, &mut printed).await;
+    assert!(!printed.iter().any(|l| l.contains("mailbox support")), "unchanged: {printed:?}");
+    terminate(&node.child);
+    node.child.wait().await.unwrap();
+
+    std::fs::write(&file, "[[mailboxes]]\naddress = \"billing@example.com\"\nname = \"Billing\"\nteam = \"Nobody\"\n")
+        .unwrap();
+    let (ok, text) = run(&[
+        "--config",
+        file.to_str().unwrap(),
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert!(!ok && text.contains("there is no team named Nobody"), "{text}");
 }

@@ -51,6 +51,16 @@ impl ApiError {
         ApiError::Invalid(vec![DomainError::new(field, message)])
     }
 
+    /// One line for people outside HTTP (the command line).
+    pub fn describe(&self) -> String {
+        match self {
+            ApiError::Invalid(errors) => {
+                errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+            }
+            other => other.parts().2,
+        }
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, String, Value) {
         match self {
             ApiError::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message.clone(), Value::Null),

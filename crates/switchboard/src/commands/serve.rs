@@ -39,6 +39,9 @@ pub async fn serve(config: Config) -> Result<(), String> {
         println!("  password: {password}");
         println!("This password is shown once. Sign in and change it (POST /api/v1/auth/password).");
     }
+    for change in crate::mailboxes::apply_config(store.as_ref(), &config.mailboxes, clock.now()).await? {
+        println!("Configuration: {change}.");
+    }
     let app = Application::build(config.web_settings(), store, clock)
         .await
         .map_err(|e| format!("listening on {}: {e}", config.listen))?;

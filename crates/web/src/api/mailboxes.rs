@@ -28,7 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// On create `address` and `name` are required.
-#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MailboxInput {
     pub address: Option<String>,
@@ -52,7 +52,7 @@ pub struct MailboxInput {
 
 /// An IMAP account. The password is kept and never shown; leave it out to
 /// keep the stored one.
-#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapInput {
     pub host: String,
@@ -140,7 +140,9 @@ fn new_token() -> (String, String) {
     (token, hash)
 }
 
-async fn apply(state: &AppState, m: &mut Mailbox, input: &MailboxInput) -> ApiResult<()> {
+/// Applies the input to the mailbox, checking every field (the API and
+/// the configuration file both go through here).
+pub async fn apply(store: &dyn store::Store, m: &mut Mailbox, input: &MailboxInput) -> ApiResult<()> {
     let mut errors = Vec::new();
     if let Some(a) = &input.address {
         match EmailAddress::parse(a) {
@@ -159,7 +161,7 @@ async fn apply(state: &AppState, m: &mut Mailbox, input: &MailboxInput) -> ApiRe
     }
     if let Some(team) = input.team_id {
         if let Some(t) = team
-            && state.store.team(TeamId(t)).await?.is_none()
+            && store.team(TeamId(t)).await?.is_none()
         {
             errors.push(DomainError::new("team_id", format!("team {t} does not exist")));
         }
@@ -231,7 +233,7 @@ pub async fn create_mailbox(
         created_at: now,
         updated_at: now,
     };
-    apply(&state, &mut m, input).await?;
+    apply(state.store.as_ref(), &mut m, input).await?;
     let (token, hash) = new_token();
     let created = state.store.create_mailbox(m, &hash, idem.key(&caller, "mailboxes", &body.raw)).await?;
     if created.replayed {
@@ -280,7 +282,7 @@ pub async fn update_mailbox(
 ) -> ApiResult<Json<Mailbox>> {
     caller.require(&state, Action::ManageMail).await?;
     let mut m = state.store.mailbox(MailboxId(id)).await?.ok_or(ApiError::NotFound)?;
-    apply(&state, &mut m, &body.value).await?;
+    apply(state.store.as_ref(), &mut m, &body.value).await?;
     m.updated_at = state.now();
     state.store.update_mailbox(&m).await?;
     state

@@ -8,7 +8,7 @@ mod customers;
 mod fields;
 mod inbound;
 mod links;
-mod mailboxes;
+pub mod mailboxes;
 mod me;
 mod organizations;
 mod outbox;
