@@ -358,5 +358,27 @@ async fn bounces_are_recorded_on_the_ticket() {
 mod dovecot;
 #[path = "ingest/imap.rs"]
 mod imap;
+/// Inputs from the fuzz target (see tests/fuzz-regressions/README.md):
+/// each ends as a stored message, a duplicate or a quarantine entry.
+#[tokio::test]
+async fn fuzz_findings_are_filed_or_quarantined() {
+    let dir = format!("{}/tests/fuzz-regressions", env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("fuzz-")))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "the regression inputs are there");
+    for (backend, d) in desks().await {
+        for f in &files {
+            let raw = std::fs::read(f).unwrap();
+            let outcome = d.inbox.ingest(&d.mailbox, &raw, NOW).await;
+            assert!(outcome.is_ok(), "{backend}: {}: {outcome:?}", f.display());
+        }
+    }
+}
+
 #[path = "ingest/outbox.rs"]
 mod outbox;

@@ -122,7 +122,7 @@ fn bind<'q>(
             SqlValue::Null => q.bind(None::<i64>),
             SqlValue::Int(v) => q.bind(v),
             SqlValue::Real(v) => q.bind(v),
-            SqlValue::Text(v) => q.bind(v),
+            SqlValue::Text(v) => q.bind(store::storable_text(v)),
             SqlValue::Bool(v) => q.bind(v),
         };
     }

@@ -104,7 +104,7 @@ impl WriterTx {
                 Some(SqlValue::Null) | None => Value::Null,
                 Some(SqlValue::Int(v)) => Value::Integer(*v),
                 Some(SqlValue::Real(v)) => Value::Real(*v),
-                Some(SqlValue::Text(v)) => Value::Text(v.clone()),
+                Some(SqlValue::Text(v)) => Value::Text(store::storable_text(v.clone())),
                 Some(SqlValue::Bool(v)) => Value::Integer(i64::from(*v)),
             };
             stmt.raw_bind_parameter(i, value).map_err(backend)?;

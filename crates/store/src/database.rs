@@ -44,6 +44,13 @@ impl<T: Into<SqlValue>> From<Option<T>> for SqlValue {
     }
 }
 
+/// Text as both backends store it: PostgreSQL's `text` cannot hold NUL, so
+/// every backend stores U+FFFD in its place (mail and API input may carry
+/// NULs; they must not fail a write on one backend only).
+pub fn storable_text(v: String) -> String {
+    if v.contains('\0') { v.replace('\0', "\u{FFFD}") } else { v }
+}
+
 /// One result row, columns in select order.
 #[derive(Debug, Clone, Default)]
 pub struct SqlRow(pub Vec<SqlValue>);

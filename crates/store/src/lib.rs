@@ -15,7 +15,7 @@ pub mod traits;
 pub mod conformance;
 
 pub use cursor::Cursor;
-pub use database::{Database, OwnedWriter, SqlRow, SqlValue, Transaction};
+pub use database::{Database, OwnedWriter, SqlRow, SqlValue, Transaction, storable_text};
 pub use error::StoreError;
 pub use model::*;
 pub use sql_store::SqlStore;

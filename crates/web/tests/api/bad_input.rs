@@ -143,6 +143,18 @@ async fn malformed_requests_are_refused_clearly(app: TestApp) {
     }
     let r = TestApp::send(app.request(Method::GET, "/search", &app.admin).query(&[("q", "drop table")])).await;
     assert_eq!(r.body["tickets"].as_array().unwrap().len(), 1);
+
+    // A NUL in text (PostgreSQL's text cannot hold one) is no server error,
+    // on either backend: it is refused or stored, never a 500.
+    let r = raw(
+        &app,
+        Method::POST,
+        "/tickets",
+        "application/json",
+        r#"{"subject":"nul\u0000here","body":"b\u0000c","requester":{"email":"nul@example.com"}}"#,
+    )
+    .await;
+    assert!(r.status == StatusCode::CREATED || r.status == StatusCode::UNPROCESSABLE_ENTITY, "{} {}", r.status, r.body);
 }
 
 async fn nothing_is_half_written(app: TestApp) {
