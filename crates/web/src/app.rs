@@ -211,6 +211,7 @@ pub fn router(state: AppState) -> Router {
     let limit = state.settings.max_body_bytes;
     Router::new()
         .merge(api)
+        .merge(crate::pages::router())
         .route(
             "/api/v1/openapi.json",
             get(move || {
@@ -237,12 +238,13 @@ pub fn router(state: AppState) -> Router {
 /// rewrite them into the API's JSON error shape.
 async fn json_errors(response: Response<axum::body::Body>) -> Response<axum::body::Body> {
     let status = response.status();
-    let is_json = response
+    // JSON errors pass; so do the pages' own error pages.
+    let is_json_or_page = response
         .headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json_or_page {
         return response;
     }
     let (parts, body) = response.into_parts();

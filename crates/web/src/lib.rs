@@ -10,6 +10,7 @@ pub mod clock;
 mod error;
 mod extract;
 mod html;
+mod pages;
 mod state;
 
 pub use app::{Application, Settings};

@@ -32,7 +32,7 @@ pub struct SignedIn {
     pub id: i64,
 }
 
-fn session_cookie(state: &AppState, value: &str, max_age_secs: i64) -> String {
+pub(crate) fn session_cookie(state: &AppState, value: &str, max_age_secs: i64) -> String {
     let secure = state.settings.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
     format!(
         "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}",
@@ -40,12 +40,11 @@ fn session_cookie(state: &AppState, value: &str, max_age_secs: i64) -> String {
     )
 }
 
-/// Signs in and sets the session cookie (a new session id at every sign-in).
-#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = Login, security(()),
-    responses((status = 200, body = SignedIn), (status = 401), (status = 429)))]
-pub async fn login(State(state): State<AppState>, body: ApiJson<Login>) -> ApiResult<Response> {
+/// Checks an email and password, throttled and audited; who they belong to.
+/// The API's and the sign-in page's one way in.
+pub(crate) async fn check_password(state: &AppState, email: &str, password: &str) -> ApiResult<PrincipalRef> {
     let now = state.now();
-    let key = body.value.email.trim().to_lowercase();
+    let key = email.trim().to_lowercase();
     let window_ms = state.settings.login_window_minutes * 60_000;
     let failures = state.store.login_failures_since(&key, now - window_ms).await?;
     if failures >= state.settings.login_max_failures {
@@ -53,8 +52,7 @@ pub async fn login(State(state): State<AppState>, body: ApiJson<Login>) -> ApiRe
         return Err(ApiError::TooManyRequests { retry_after_secs: (window_ms / 1000).max(1) as u64 });
     }
     let creds = state.store.credentials(&key).await?;
-    let ok =
-        accounts::verify_password(body.value.password.clone(), creds.as_ref().map(|c| c.password_hash.clone())).await;
+    let ok = accounts::verify_password(password.to_string(), creds.as_ref().map(|c| c.password_hash.clone())).await;
     let Some(creds) = creds.filter(|c| ok && c.active) else {
         state.store.record_login_failure(&key, now).await?;
         state
@@ -63,17 +61,31 @@ pub async fn login(State(state): State<AppState>, body: ApiJson<Login>) -> ApiRe
         return Err(ApiError::Unauthorized("wrong email or password"));
     };
     state.store.clear_login_failures(&key).await?;
+    Ok(creds.principal)
+}
+
+/// Starts a session (a new id at every sign-in); its `Set-Cookie` value.
+pub(crate) async fn start_session(state: &AppState, who: PrincipalRef) -> ApiResult<HeaderValue> {
+    let now = state.now();
     let token = accounts::random_secret();
     let max_age = state.settings.session_hours * 3600;
-    state.store.create_session(&accounts::hash_token(&token), creds.principal, now, now + max_age * 1000).await?;
-    let (kind, id) = match creds.principal {
+    state.store.create_session(&accounts::hash_token(&token), who, now, now + max_age * 1000).await?;
+    HeaderValue::from_str(&session_cookie(state, &token, max_age))
+        .map_err(|e| ApiError::Internal(format!("session cookie: {e}")))
+}
+
+/// Signs in and sets the session cookie (a new session id at every sign-in).
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = Login, security(()),
+    responses((status = 200, body = SignedIn), (status = 401), (status = 429)))]
+pub async fn login(State(state): State<AppState>, body: ApiJson<Login>) -> ApiResult<Response> {
+    let who = check_password(&state, &body.value.email, &body.value.password).await?;
+    let cookie = start_session(&state, who).await?;
+    let (kind, id) = match who {
         PrincipalRef::Staff(u) => ("staff", u.0),
         PrincipalRef::Customer(c) => ("customer", c.0),
     };
     let mut response = axum::Json(SignedIn { kind: kind.into(), id }).into_response();
-    if let Ok(v) = HeaderValue::from_str(&session_cookie(&state, &token, max_age)) {
-        response.headers_mut().insert(header::SET_COOKIE, v);
-    }
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
 }
 

@@ -3,7 +3,7 @@
 
 mod attachments;
 mod audit;
-mod auth;
+pub(crate) mod auth;
 mod customers;
 mod fields;
 mod inbound;

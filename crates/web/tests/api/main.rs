@@ -13,6 +13,7 @@ mod bad_input;
 mod fields;
 mod mail;
 mod openapi;
+mod pages;
 mod search;
 mod smtp_sink;
 mod stream;
