@@ -15,7 +15,7 @@ mod outbox;
 mod quarantine;
 mod stream;
 mod teams;
-mod tickets;
+pub(crate) mod tickets;
 mod tokens;
 mod users;
 

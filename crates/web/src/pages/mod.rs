@@ -5,6 +5,7 @@
 //! `Sec-Fetch-Site`/`Origin` check as the API's cookie requests.
 
 mod login;
+mod ticket;
 mod views;
 
 use axum::Router;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/views/mine") }))
         .merge(login::router())
         .merge(views::router())
+        .merge(ticket::router())
         .route("/assets/app.css", get(stylesheet))
         .layer(axum::middleware::map_response(security_headers))
 }
@@ -102,6 +104,14 @@ impl FromRequestParts<AppState> for Staff {
             Principal::Customer(_) => Err(PageError::Api(ApiError::Forbidden)),
         }
     }
+}
+
+/// The signed-in staff member's name, for the navigation.
+pub(crate) async fn signed_in_name(state: &AppState, caller: &Caller) -> Result<String, PageError> {
+    Ok(match caller.staff_id() {
+        Some(id) => state.store.user(id).await.map_err(ApiError::from)?.map(|u| u.name).unwrap_or_default(),
+        None => String::new(),
+    })
 }
 
 pub(crate) fn render(page: &impl askama::Template) -> Result<Html<String>, PageError> {

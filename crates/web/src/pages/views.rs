@@ -62,7 +62,7 @@ struct Page {
 }
 
 /// `2026-11-23 14:05` (UTC) and its ISO form.
-fn when(ms: i64) -> (String, String) {
+pub(crate) fn when(ms: i64) -> (String, String) {
     match jiff::Timestamp::from_millisecond(ms) {
         Ok(t) => (t.strftime("%Y-%m-%d %H:%M").to_string(), t.to_string()),
         Err(_) => (String::new(), String::new()),
@@ -106,10 +106,7 @@ async fn view(
             }
         })
         .collect();
-    let me = match caller.staff_id() {
-        Some(id) => state.store.user(id).await.map_err(ApiError::from)?.map(|u| u.name).unwrap_or_default(),
-        None => String::new(),
-    };
+    let me = super::signed_in_name(&state, &caller).await?;
     let page = ViewPage {
         title: view.title,
         current: view.key,

@@ -27,8 +27,17 @@ async fn agents_sign_in_and_see_their_views(app: TestApp) {
         .await;
     app.ticket(json!({ "subject": "Unassigned billing question", "body": "b", "requester": { "email": "c@x.test" }, "team_id": billing.0 }))
         .await;
-    app.ticket(json!({ "subject": "Secret technical matter", "body": "b", "requester": { "email": "c@x.test" }, "team_id": tech.0 }))
+    let secret = app
+        .ticket(json!({ "subject": "Secret technical matter", "body": "b", "requester": { "email": "c@x.test" }, "team_id": tech.0 }))
         .await;
+    let note = app
+        .post(
+            &format!("/tickets/{ours}/messages"),
+            &app.admin,
+            json!({ "body": "Check the ledger first.", "public": false }),
+        )
+        .await;
+    assert_eq!(note.status, StatusCode::CREATED);
 
     let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let url = |p: &str| format!("{}{p}", app.base);
@@ -86,6 +95,18 @@ async fn agents_sign_in_and_see_their_views(app: TestApp) {
     }
     let (status, _) = page("/views/nothing").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The ticket page: conversation with the note set apart, details, history.
+    assert!(mine.contains(&format!(r#"<a href="/tickets/{ours}">"#)), "rows link to their ticket");
+    let (status, t) = page(&format!("/tickets/{ours}")).await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    assert!(t.contains(&format!("#{ours}")) && !t.contains("<script>alert"), "{t}");
+    assert!(t.contains(r#"class="message internal""#) && t.contains("Check the ledger first."), "{t}");
+    assert!(t.contains("c@x.test") && t.contains("Billing") && t.contains("opened the ticket"), "{t}");
+    // Another team's ticket is no page at all for this agent, as in the API.
+    let (status, t) = page(&format!("/tickets/{secret}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!t.contains("Secret technical matter"));
     let css = browser.get(url("/assets/app.css")).send().await.unwrap();
     assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
 
