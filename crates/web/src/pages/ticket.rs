@@ -6,20 +6,33 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use domain::{Action, AuthorKind, CustomerId, EventKind, TicketEvent, UserId, Visibility};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use domain::{Action, AuthorKind, CustomerId, EventKind, Status, TicketEvent, UserId, Visibility};
+use serde::Deserialize;
 
 use super::views::{VIEWS, View, when};
 use super::{PageError, Staff, render, signed_in_name};
 use crate::AppState;
+use crate::api::tickets::messages::{AddMessage, add_message};
 use crate::api::tickets::{load, view};
 use crate::error::ApiError;
+use crate::extract::{ApiJson, Caller, IfMatch};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/tickets/{id}", get(ticket))
+    Router::new().route("/tickets/{id}", get(ticket)).route("/tickets/{id}/reply", post(reply))
+}
+
+/// What the reply form shows: empty, or the agent's text kept with why it
+/// was not saved.
+#[derive(Default)]
+struct Draft {
+    text: String,
+    internal: bool,
+    error: Option<String>,
 }
 
 struct MessageRow {
@@ -51,6 +64,10 @@ struct TicketPage<'a> {
     details: Vec<(&'static str, String)>,
     messages: Vec<MessageRow>,
     events: Vec<EventRow>,
+    version: i64,
+    draft: String,
+    public: bool,
+    error: Option<String>,
 }
 
 /// A JSON value as a person reads it: text without quotes, null as "none".
@@ -95,8 +112,68 @@ async fn ticket(
     Staff(caller): Staff,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let t = load(&state, &caller, id, Action::ViewTicket).await?;
-    let full = view(&state, &caller, t).await?;
+    page(&state, &caller, id, Draft::default()).await
+}
+
+#[derive(Deserialize)]
+struct ReplyForm {
+    body: String,
+    visibility: String,
+    #[serde(default)]
+    status: String,
+    version: i64,
+}
+
+/// Sends the form through the API's own handler (same rules, events and
+/// outbox); a stale version or a broken rule shows the page again with the
+/// text kept.
+async fn reply(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<ReplyForm>,
+) -> Result<Response, PageError> {
+    let internal = form.visibility == "internal";
+    let status = match form.status.as_str() {
+        "" => None,
+        s => Some(Status::parse("status", s).map_err(ApiError::from)?),
+    };
+    let input = AddMessage {
+        body: Some(form.body.clone()),
+        body_html: None,
+        public: !internal,
+        attachment_ids: vec![],
+        status,
+        channel: None,
+        send_email: true,
+    };
+    let keep = |error: String| Draft { text: form.body.clone(), internal, error: Some(error) };
+    let sent = add_message(
+        State(state.clone()),
+        caller.clone(),
+        Path(id),
+        IfMatch(Some(form.version)),
+        ApiJson { value: input, raw: Bytes::new() },
+    )
+    .await;
+    match sent {
+        Ok(_) => Ok(Redirect::to(&format!("/tickets/{id}")).into_response()),
+        Err(ApiError::Stale { .. }) => {
+            let why = "Someone changed this ticket while you were writing. Here it is as it is now; your text is kept.";
+            page(&state, &caller, id, keep(why.into())).await
+        }
+        Err(ApiError::Invalid(errors)) => {
+            let why = errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ");
+            page(&state, &caller, id, keep(why)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The ticket page, with the reply form showing `draft`.
+async fn page(state: &AppState, caller: &Caller, id: i64, draft: Draft) -> Result<Response, PageError> {
+    let t = load(state, caller, id, Action::ViewTicket).await?;
+    let full = view(state, caller, t).await?;
     let store = &state.store;
     // Names of the people who appear, each read once.
     let mut names: HashMap<i64, String> = HashMap::new();
@@ -183,12 +260,16 @@ async fn ticket(
     let page = TicketPage {
         views: &VIEWS,
         current: "",
-        me: signed_in_name(&state, &caller).await?,
+        me: signed_in_name(state, caller).await?,
         number: t.id.0,
         subject: t.subject.clone(),
         details,
         messages,
         events,
+        version: t.version,
+        draft: draft.text,
+        public: !draft.internal,
+        error: draft.error,
     };
     Ok(render(&page)?.into_response())
 }

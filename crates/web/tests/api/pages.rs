@@ -103,6 +103,47 @@ async fn agents_sign_in_and_see_their_views(app: TestApp) {
     assert!(t.contains(&format!("#{ours}")) && !t.contains("<script>alert"), "{t}");
     assert!(t.contains(r#"class="message internal""#) && t.contains("Check the ledger first."), "{t}");
     assert!(t.contains("c@x.test") && t.contains("Billing") && t.contains("opened the ticket"), "{t}");
+    // Replying from the page: saved through the API's rules; a stale form
+    // keeps the text and says why; an empty one says what is missing.
+    let version = app.get(&format!("/tickets/{ours}"), &app.admin).await.body["ticket"]["version"].as_i64().unwrap();
+    let post = |body: String| {
+        let (browser, cookie, url) = (browser.clone(), cookie.clone(), url(&format!("/tickets/{ours}/reply")));
+        async move {
+            let r = browser
+                .post(url)
+                .header("cookie", cookie)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let form = |text: &str, visibility: &str, status: &str, version: i64| {
+        serde_urlencoded::to_string([
+            ("body", text),
+            ("visibility", visibility),
+            ("status", status),
+            ("version", &version.to_string()),
+        ])
+        .unwrap()
+    };
+    let (status, _) = post(form("We refunded you.", "public", "pending", version)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, t) = page(&format!("/tickets/{ours}")).await;
+    assert!(t.contains("We refunded you.") && t.contains("<dd>pending</dd>"), "{t}");
+    let (status, t) = post(form("Late words", "internal", "", version)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(t.contains("Someone changed this ticket") && t.contains(">Late words</textarea>"), "{t}");
+    let fresh = app.get(&format!("/tickets/{ours}"), &app.admin).await.body["ticket"]["version"].as_i64().unwrap();
+    let (_, t) = post(form("   ", "internal", "", fresh)).await;
+    assert!(t.contains(r#"role="alert""#), "an empty reply is refused with a message: {t}");
+    let api = app.get(&format!("/tickets/{ours}"), &app.admin).await;
+    let bodies: Vec<&str> =
+        api.body["messages"].as_array().unwrap().iter().filter_map(|m| m["body_text"].as_str()).collect();
+    assert!(bodies.contains(&"We refunded you.") && !bodies.contains(&"Late words"), "{bodies:?}");
+
     // Another team's ticket is no page at all for this agent, as in the API.
     let (status, t) = page(&format!("/tickets/{secret}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

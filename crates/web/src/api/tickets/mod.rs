@@ -6,7 +6,7 @@ mod create;
 mod fields;
 mod list;
 mod merge;
-mod messages;
+pub(crate) mod messages;
 mod original;
 mod read;
 mod update;
