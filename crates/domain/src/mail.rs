@@ -48,11 +48,16 @@ pub struct ImapSettings {
 
 impl Mailbox {
     pub fn new(address: &EmailAddress, name: &str, team_id: Option<TeamId>, now: Millis) -> Self {
+        Self { address: address.as_str().to_string(), name: name.to_string(), team_id, ..Self::blank(now) }
+    }
+
+    /// An active mailbox with nothing set yet, for input to fill in.
+    pub fn blank(now: Millis) -> Self {
         Self {
             id: MailboxId(0),
-            address: address.as_str().to_string(),
-            name: name.to_string(),
-            team_id,
+            address: String::new(),
+            name: String::new(),
+            team_id: None,
             active: true,
             auto_reply: None,
             imap: None,

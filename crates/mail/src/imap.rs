@@ -325,8 +325,7 @@ impl Fetcher {
 /// Signs in and files what is new once: for tests and `bench`.
 pub async fn fetch_once(fetcher: &Fetcher, mailbox: &Mailbox, now: Millis) -> Result<Pass, FetchError> {
     let s = mailbox.imap.as_ref().ok_or(FetchError::NotConfigured)?;
-    let at = now;
-    if !fetcher.store().claim_fetch(mailbox.id, &fetcher.holder, at, at + LEASE_MS).await? {
+    if !fetcher.store().claim_fetch(mailbox.id, &fetcher.holder, now, now + LEASE_MS).await? {
         return Err(FetchError::LeaseLost);
     }
     let mut state = fetcher.store().mailbox_fetch(mailbox.id).await?;

@@ -221,18 +221,7 @@ pub async fn create_mailbox(
         return Err(ApiError::Invalid(missing));
     }
     let now = state.now();
-    let mut m = Mailbox {
-        id: MailboxId(0),
-        address: String::new(),
-        name: String::new(),
-        team_id: None,
-        active: true,
-        auto_reply: None,
-        imap: None,
-        imap_password: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let mut m = Mailbox::blank(now);
     apply(state.store.as_ref(), &mut m, input).await?;
     let (token, hash) = new_token();
     let created = state.store.create_mailbox(m, &hash, idem.key(&caller, "mailboxes", &body.raw)).await?;
