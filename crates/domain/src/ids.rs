@@ -29,5 +29,7 @@ id_type!(
     AttachmentId,
     TokenId,
     MailboxId,
-    QuarantineId
+    QuarantineId,
+    MacroId,
+    ViewId
 );

@@ -2,6 +2,7 @@
 //! rules that govern them. No I/O and no clock: time is always passed in, as
 //! UTC Unix milliseconds, so every rule can be tested exactly.
 
+pub mod agent;
 pub mod custom_field;
 pub mod directory;
 pub mod email;
@@ -9,24 +10,31 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod lifecycle;
+pub mod macros;
 pub mod mail;
 pub mod message;
 pub mod policy;
+pub mod saved_view;
 pub mod search;
+pub mod settings;
 mod str_enum;
 pub mod ticket;
 
+pub use agent::{AgentStatus, NotificationPrefs};
 pub use custom_field::{CustomFieldDef, FieldKind};
 pub use directory::{Customer, Organization, Role, Team, Tier, User};
 pub use email::EmailAddress;
 pub use error::DomainError;
 pub use event::{Actor, EventKind, TicketEvent};
 pub use ids::*;
+pub use macros::{Macro, MacroActions, MacroAssignee};
 pub use mail::{
     AfterFetch, Direction, EmailIdentity, FetchState, ImapSecurity, ImapSettings, Mailbox, OutboxKind, OutboxStatus,
 };
 pub use message::{AuthorKind, Message, Visibility};
 pub use policy::{Action, Principal, TicketScope};
+pub use saved_view::{SavedView, ViewColumn};
+pub use settings::InstanceSettings;
 pub use ticket::{Channel, Priority, Status, Ticket, TicketType};
 
 /// UTC Unix milliseconds: the one time representation stored and computed on.

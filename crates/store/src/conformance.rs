@@ -19,6 +19,7 @@ use domain::{
 use crate::{
     AuthStore, Cursor, DirectoryStore, IdempotencyKey, NewAttachment, NewAuditEntry, NewMessage, PageRequest,
     PrincipalRef, SqlStore, StoreError, TicketCreate, TicketQuery, TicketSort, TicketStore, TicketWrite,
+    WorkspaceStore,
 };
 
 /// Expands to a module `$backend` with one `#[tokio::test]` per
@@ -36,7 +37,8 @@ macro_rules! conformance_tests {
                 changes_are_announced_after_commit, concurrent_creates_are_each_right,
                 requesters_by_email_are_found_or_created_once, what_a_create_returns_is_what_a_read_returns,
                 mail_identity_threads_and_dedupes, mailboxes_and_quarantine, creations_and_updates_interleave,
-                new_customers_join_their_domains_organization);
+                new_customers_join_their_domains_organization, workspace_keeps_what_agents_set,
+                counts_are_capped_and_texts_joined);
         }
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {$(
@@ -965,4 +967,135 @@ pub async fn mailboxes_and_quarantine(store: SqlStore) {
     let secret = store.instance_secret("reply_token", "abc").await.unwrap();
     assert_eq!(secret, "abc");
     assert_eq!(store.instance_secret("reply_token", "other").await.unwrap(), "abc", "the first value stays");
+}
+
+pub async fn workspace_keeps_what_agents_set(store: SqlStore) {
+    use domain::{
+        AgentStatus, InstanceSettings, Macro, MacroActions, MacroId, NotificationPrefs, SavedView, ViewColumn, ViewId,
+    };
+    let ada = user(&store, "ada@support.test", Role::Agent, None).await;
+    let bo = user(&store, "bo@support.test", Role::Agent, None).await;
+
+    // Status: never set is offline; each change is kept, a repeat is not.
+    assert!(store.agent_statuses().await.unwrap().is_empty());
+    store.set_agent_status(ada, AgentStatus::Offline, T0).await.unwrap();
+    store.set_agent_status(ada, AgentStatus::Online, T0 + 1_000).await.unwrap();
+    store.set_agent_status(ada, AgentStatus::Online, T0 + 2_000).await.unwrap();
+    store.set_agent_status(ada, AgentStatus::Away, T0 + 3_000).await.unwrap();
+    assert_eq!(store.agent_statuses().await.unwrap(), vec![(ada, AgentStatus::Away, T0 + 3_000)]);
+    assert_eq!(
+        store.agent_status_changes(ada, T0, T0 + 10_000).await.unwrap(),
+        vec![(AgentStatus::Online, T0 + 1_000), (AgentStatus::Away, T0 + 3_000)]
+    );
+    assert_eq!(store.agent_status_changes(ada, T0 + 2_000, T0 + 3_000).await.unwrap(), vec![]);
+
+    // Preferences: defaults until saved.
+    assert_eq!(store.preferences(bo).await.unwrap(), NotificationPrefs::default());
+    let prefs = NotificationPrefs { desktop: true, new_in_my_teams: true, ..Default::default() };
+    store.set_preferences(bo, &prefs).await.unwrap();
+    store.set_preferences(bo, &prefs).await.unwrap();
+    assert_eq!(store.preferences(bo).await.unwrap(), prefs);
+
+    // Macros: shared for all, personal for their owner only.
+    let mac = |owner: Option<UserId>, name: &str| Macro {
+        id: MacroId(0),
+        owner_id: owner,
+        name: name.into(),
+        body: "Hi {{ customer.first_name }}".into(),
+        public: true,
+        actions: MacroActions { status: Some(Status::Pending), add_tags: vec!["x".into()], ..Default::default() },
+        active: true,
+        created_at: T0,
+        updated_at: T0,
+    };
+    let shared = store.create_macro(mac(None, "Refund done")).await.unwrap();
+    let mine = store.create_macro(mac(Some(ada), "Ada's hello")).await.unwrap();
+    let names = |ms: Vec<Macro>| ms.into_iter().map(|m| m.name).collect::<Vec<_>>();
+    assert_eq!(names(store.macros(Some(ada)).await.unwrap()), vec!["Ada's hello", "Refund done"]);
+    assert_eq!(names(store.macros(Some(bo)).await.unwrap()), vec!["Refund done"]);
+    assert_eq!(names(store.macros(None).await.unwrap()), vec!["Refund done"]);
+    let mut m = store.macro_by_id(shared).await.unwrap().unwrap();
+    assert_eq!(m.actions.status, Some(Status::Pending));
+    m.body = "Bye".into();
+    m.active = false;
+    store.update_macro(&m).await.unwrap();
+    assert_eq!(store.macro_by_id(shared).await.unwrap().unwrap(), m);
+    assert!(store.delete_macro(mine).await.unwrap());
+    assert!(!store.delete_macro(mine).await.unwrap());
+    assert!(matches!(store.update_macro(&Macro { id: mine, ..m.clone() }).await, Err(StoreError::NotFound)));
+
+    // Views: shared first, then the owner's, by position.
+    let view = |owner: Option<UserId>, name: &str, position: i64| SavedView {
+        id: ViewId(0),
+        owner_id: owner,
+        name: name.into(),
+        query: "status:open tag:vip".into(),
+        columns: vec![ViewColumn::Number, ViewColumn::Subject],
+        sort: "-updated".into(),
+        position,
+        created_at: T0,
+        updated_at: T0,
+    };
+    store.create_view(view(Some(ada), "B mine", 0)).await.unwrap();
+    let a_mine = store.create_view(view(Some(ada), "A mine", 1)).await.unwrap();
+    store.create_view(view(None, "Team VIPs", 5)).await.unwrap();
+    store.create_view(view(Some(bo), "Bo's", 0)).await.unwrap();
+    let listed: Vec<String> = store.saved_views(ada).await.unwrap().into_iter().map(|v| v.name).collect();
+    assert_eq!(listed, vec!["Team VIPs", "B mine", "A mine"]);
+    let mut v = store.saved_view(a_mine).await.unwrap().unwrap();
+    assert_eq!(v.columns, vec![ViewColumn::Number, ViewColumn::Subject]);
+    v.owner_id = None;
+    v.columns = vec![ViewColumn::Tags];
+    store.update_view(&v).await.unwrap();
+    assert_eq!(store.saved_view(a_mine).await.unwrap().unwrap(), v);
+    assert_eq!(store.saved_views(bo).await.unwrap().len(), 3, "now shared");
+    assert!(store.delete_view(a_mine).await.unwrap());
+
+    // Presence: a heartbeat per agent, old ones left out, leaving removes.
+    let c = customer(&store, "c@example.com").await;
+    let t = create(&store, spec("Printer", "on fire", c, T0)).await;
+    store.touch_presence(t.id, ada, false, T0).await.unwrap();
+    store.touch_presence(t.id, bo, false, T0 + 1_000).await.unwrap();
+    store.touch_presence(t.id, bo, true, T0 + 20_000).await.unwrap();
+    assert_eq!(store.presence(t.id, T0 + 10_000).await.unwrap(), vec![(bo, true, T0 + 20_000)]);
+    assert_eq!(store.presence(t.id, T0).await.unwrap().len(), 2);
+    store.leave_ticket(t.id, bo).await.unwrap();
+    assert_eq!(store.presence(t.id, T0).await.unwrap(), vec![(ada, false, T0)]);
+
+    // Instance settings: defaults until saved.
+    assert_eq!(store.instance_settings().await.unwrap(), InstanceSettings::default());
+    let s = InstanceSettings { helpdesk_name: "Acme Support".into(), time_zone: "Europe/Berlin".into() };
+    store.set_instance_settings(&s).await.unwrap();
+    store.set_instance_settings(&s).await.unwrap();
+    assert_eq!(store.instance_settings().await.unwrap(), s);
+}
+
+pub async fn counts_are_capped_and_texts_joined(store: SqlStore) {
+    let c = customer(&store, "a@example.com").await;
+    let agent = user(&store, "agent@support.test", Role::Agent, None).await;
+    let mut made = Vec::new();
+    for i in 0..7 {
+        made.push(
+            create(
+                &store,
+                Spec {
+                    tags: if i % 2 == 0 { &["even"] } else { &[] },
+                    ..spec(&format!("t{i}"), "first words", c, T0 + i)
+                },
+            )
+            .await,
+        );
+    }
+    let all = TicketScope::All;
+    assert_eq!(store.count_tickets(&query(all.clone(), ""), 100).await.unwrap(), 7);
+    assert_eq!(store.count_tickets(&query(all.clone(), "tag:even"), 100).await.unwrap(), 4);
+    assert_eq!(store.count_tickets(&query(all.clone(), "tag:even"), 3).await.unwrap(), 3, "capped");
+    assert_eq!(store.count_tickets(&query(all.clone(), "words"), 100).await.unwrap(), 7);
+    assert_eq!(store.count_tickets(&query(all, "nothing"), 100).await.unwrap(), 0);
+    add_note(&store, &made[0], agent, "secret note", T0 + 100).await;
+    let texts = store.ticket_texts(&[made[0].id, made[1].id], false).await.unwrap();
+    assert_eq!(texts, vec![(made[0].id, "first words".to_string()), (made[1].id, "first words".to_string())]);
+    let staff_texts = store.ticket_texts(&[made[0].id], true).await.unwrap();
+    assert_eq!(staff_texts, vec![(made[0].id, "first words\n\nsecret note".to_string())]);
+    assert!(store.ticket_texts(&[], true).await.unwrap().is_empty());
 }

@@ -210,3 +210,39 @@ pub(crate) fn audit(r: &SqlRow) -> Result<AuditEntry> {
         detail: json(&r.text(6)?)?,
     })
 }
+
+pub(crate) const MACRO_COLS: &str = "id, owner_id, name, body, public, actions, active, created_at, updated_at";
+
+pub(crate) fn macro_row(r: &SqlRow) -> Result<domain::Macro> {
+    Ok(domain::Macro {
+        id: domain::MacroId(r.int(0)?),
+        owner_id: r.opt_int(1)?.map(UserId),
+        name: r.text(2)?,
+        body: r.text(3)?,
+        public: r.bool(4)?,
+        actions: json(&r.text(5)?)?,
+        active: r.bool(6)?,
+        created_at: r.int(7)?,
+        updated_at: r.int(8)?,
+    })
+}
+
+pub(crate) const VIEW_COLS: &str = "id, owner_id, name, query, columns, sort, position, created_at, updated_at";
+
+pub(crate) fn saved_view(r: &SqlRow) -> Result<domain::SavedView> {
+    Ok(domain::SavedView {
+        id: domain::ViewId(r.int(0)?),
+        owner_id: r.opt_int(1)?.map(UserId),
+        name: r.text(2)?,
+        query: r.text(3)?,
+        columns: json(&r.text(4)?)?,
+        sort: r.text(5)?,
+        position: r.int(6)?,
+        created_at: r.int(7)?,
+        updated_at: r.int(8)?,
+    })
+}
+
+pub(crate) fn agent_status(raw: &str) -> Result<domain::AgentStatus> {
+    word(domain::AgentStatus::parse("status", raw))
+}

@@ -6,9 +6,9 @@ use domain::event::NewEvent;
 use domain::message::Attachment;
 use domain::policy::{CustomerPrincipal, StaffPrincipal};
 use domain::{
-    AttachmentId, CustomFieldDef, Customer, CustomerId, EmailIdentity, FieldId, Mailbox, MailboxId, Message, MessageId,
-    Millis, Organization, OrganizationId, OutboxStatus, QuarantineId, Team, TeamId, Ticket, TicketEvent, TicketId,
-    TokenId, User, UserId,
+    AgentStatus, AttachmentId, CustomFieldDef, Customer, CustomerId, EmailIdentity, FieldId, InstanceSettings, Macro,
+    MacroId, Mailbox, MailboxId, Message, MessageId, Millis, NotificationPrefs, Organization, OrganizationId,
+    OutboxStatus, QuarantineId, SavedView, Team, TeamId, Ticket, TicketEvent, TicketId, TokenId, User, UserId, ViewId,
 };
 use tokio::sync::broadcast;
 
@@ -47,6 +47,13 @@ pub trait TicketStore: Send + Sync {
     /// Writes both sides of a merge and moves the source's messages.
     async fn merge_tickets(&self, source: TicketWrite, target: TicketWrite) -> Result<()>;
     async fn tickets(&self, query: &TicketQuery) -> Result<Page<Ticket>>;
+    /// How many tickets match (sort, cursor and limit ignored), counting no
+    /// further than `cap`: a navigation count needs "999+", not a full scan.
+    async fn count_tickets(&self, query: &TicketQuery, cap: u64) -> Result<u64>;
+    /// The text of these tickets' messages (public only unless
+    /// `include_internal`), each ticket's joined in order; for search
+    /// snippets.
+    async fn ticket_texts(&self, ids: &[TicketId], include_internal: bool) -> Result<Vec<(TicketId, String)>>;
     async fn messages(&self, ticket: TicketId, include_internal: bool) -> Result<Vec<Message>>;
     async fn events(&self, ticket: TicketId) -> Result<Vec<TicketEvent>>;
     async fn create_attachment(&self, new: NewAttachment) -> Result<Attachment>;
@@ -209,6 +216,47 @@ pub trait MailStore: Send + Sync {
     ) -> Result<bool>;
 }
 
+/// What the agent workspace keeps: agents' status and preferences, macros,
+/// saved views, who is on a ticket, instance settings.
+#[async_trait]
+pub trait WorkspaceStore: Send + Sync {
+    /// Sets an agent's status; a change is also appended to their status
+    /// history (in one transaction). Setting the same status again keeps
+    /// its `since`.
+    async fn set_agent_status(&self, user: UserId, status: AgentStatus, at: Millis) -> Result<()>;
+    /// Staff whose status was ever set, with it and since when; the others
+    /// are offline.
+    async fn agent_statuses(&self) -> Result<Vec<(UserId, AgentStatus, Millis)>>;
+    /// An agent's status changes in `[from, to)`, oldest first.
+    async fn agent_status_changes(&self, user: UserId, from: Millis, to: Millis) -> Result<Vec<(AgentStatus, Millis)>>;
+    /// The agent's preferences (the defaults until they save theirs).
+    async fn preferences(&self, user: UserId) -> Result<NotificationPrefs>;
+    async fn set_preferences(&self, user: UserId, prefs: &NotificationPrefs) -> Result<()>;
+
+    async fn create_macro(&self, m: Macro) -> Result<MacroId>;
+    async fn update_macro(&self, m: &Macro) -> Result<()>;
+    async fn delete_macro(&self, id: MacroId) -> Result<bool>;
+    async fn macro_by_id(&self, id: MacroId) -> Result<Option<Macro>>;
+    /// Shared macros, and `owner`'s own when given; by name.
+    async fn macros(&self, owner: Option<UserId>) -> Result<Vec<Macro>>;
+
+    async fn create_view(&self, v: SavedView) -> Result<ViewId>;
+    async fn update_view(&self, v: &SavedView) -> Result<()>;
+    async fn delete_view(&self, id: ViewId) -> Result<bool>;
+    async fn saved_view(&self, id: ViewId) -> Result<Option<SavedView>>;
+    /// Shared views, then `owner`'s own; each by position, then name.
+    async fn saved_views(&self, owner: UserId) -> Result<Vec<SavedView>>;
+
+    /// Records that `user` has the ticket open (and whether typing) at `at`.
+    async fn touch_presence(&self, ticket: TicketId, user: UserId, typing: bool, at: Millis) -> Result<()>;
+    async fn leave_ticket(&self, ticket: TicketId, user: UserId) -> Result<()>;
+    /// Who was on the ticket at or after `since`: user, typing, when seen.
+    async fn presence(&self, ticket: TicketId, since: Millis) -> Result<Vec<(UserId, bool, Millis)>>;
+
+    async fn instance_settings(&self) -> Result<InstanceSettings>;
+    async fn set_instance_settings(&self, settings: &InstanceSettings) -> Result<()>;
+}
+
 /// All of storage, as the application holds it (`Arc<dyn Store>`).
-pub trait Store: TicketStore + DirectoryStore + FieldStore + AuthStore + MailStore {}
-impl<T: TicketStore + DirectoryStore + FieldStore + AuthStore + MailStore> Store for T {}
+pub trait Store: TicketStore + DirectoryStore + FieldStore + AuthStore + MailStore + WorkspaceStore {}
+impl<T: TicketStore + DirectoryStore + FieldStore + AuthStore + MailStore + WorkspaceStore> Store for T {}

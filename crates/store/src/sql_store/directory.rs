@@ -3,16 +3,12 @@ use domain::policy::{CustomerPrincipal, StaffPrincipal};
 use domain::{Customer, CustomerId, Organization, OrganizationId, Team, TeamId, User, UserId};
 
 use super::idempotency::insert_once;
-use super::{Params, SqlStore, page_by_id};
+use super::{Params, SqlStore, page_by_id, updated};
 use crate::rows::{self, to_json};
 use crate::{
     Created, Credentials, DirectoryStore, IdempotencyKey, Page, PageRequest, PrincipalRef, Result, SqlValue,
     StoreError, Transaction,
 };
-
-fn updated(n: u64) -> Result<()> {
-    if n == 1 { Ok(()) } else { Err(StoreError::NotFound) }
-}
 
 fn limit(page: PageRequest) -> u32 {
     page.limit.clamp(1, 1000)

@@ -7,6 +7,7 @@ mod fields;
 mod idempotency;
 mod mail;
 mod tickets;
+mod workspace;
 mod writer;
 
 use std::sync::Arc;
@@ -67,6 +68,11 @@ impl Params {
     pub fn list<T: Into<SqlValue> + Clone>(&mut self, items: &[T]) -> String {
         items.iter().map(|i| self.push(i.clone())).collect::<Vec<_>>().join(", ")
     }
+}
+
+/// An update that must have touched exactly one row.
+pub(crate) fn updated(n: u64) -> Result<()> {
+    if n == 1 { Ok(()) } else { Err(crate::StoreError::NotFound) }
 }
 
 /// The id of the first row, as returned by `INSERT … RETURNING id`.

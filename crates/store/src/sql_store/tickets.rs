@@ -399,6 +399,41 @@ impl TicketStore for SqlStore {
         Ok(Page { items, next })
     }
 
+    async fn count_tickets(&self, q: &TicketQuery, cap: u64) -> Result<u64> {
+        let mut p = Params::default();
+        let conditions = self.ticket_conditions(q, &mut p);
+        let where_sql =
+            if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        let cap = cap.clamp(1, 1_000_000);
+        let sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM tickets t {where_sql} LIMIT {cap}) counted");
+        let n = self.fetch_one(&sql, p.values).await?.map(|r| r.int(0)).transpose()?.unwrap_or(0);
+        Ok(n.max(0) as u64)
+    }
+
+    async fn ticket_texts(&self, ids: &[TicketId], include_internal: bool) -> Result<Vec<(TicketId, String)>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut p = Params::default();
+        let list = p.list(&ids.iter().map(|i| i.0).collect::<Vec<_>>());
+        let filter = if include_internal { "" } else { " AND visibility = 'public'" };
+        let sql = format!(
+            "SELECT ticket_id, body_text FROM messages WHERE ticket_id IN ({list}){filter} ORDER BY ticket_id, created_at, id"
+        );
+        let mut out: Vec<(TicketId, String)> = Vec::new();
+        for r in self.fetch(&sql, p.values).await? {
+            let (id, text) = (TicketId(r.int(0)?), r.text(1)?);
+            match out.last_mut() {
+                Some((last, joined)) if *last == id => {
+                    joined.push_str("\n\n");
+                    joined.push_str(&text);
+                }
+                _ => out.push((id, text)),
+            }
+        }
+        Ok(out)
+    }
+
     async fn messages(&self, ticket: TicketId, include_internal: bool) -> Result<Vec<Message>> {
         // Messages with their attachments in one query: a row per pair.
         let filter = if include_internal { "" } else { " AND m.visibility = 'public'" };
