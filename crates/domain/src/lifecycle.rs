@@ -111,7 +111,7 @@ pub fn open_ticket(input: NewTicket, actor: Actor, now: Millis) -> Result<(Ticke
 
 /// A change of fields. `None` leaves a field as it is; for optional fields
 /// `Some(None)` clears it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TicketPatch {
     pub subject: Option<String>,
     pub status: Option<Status>,

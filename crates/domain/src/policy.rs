@@ -79,6 +79,14 @@ pub enum Action {
     ManageOwnTokens,
     /// Mailboxes, their push tokens and the mail quarantine.
     ManageMail,
+    /// One's own status, preferences, personal macros and views, presence.
+    UseWorkspace,
+    /// Macros and canned responses every agent can use.
+    ManageSharedMacros,
+    /// Views shared with all staff.
+    ManageSharedViews,
+    /// The installation's settings.
+    ManageSettings,
 }
 
 impl Action {
@@ -102,6 +110,10 @@ impl Action {
         Action::ViewAudit,
         Action::ManageOwnTokens,
         Action::ManageMail,
+        Action::UseWorkspace,
+        Action::ManageSharedMacros,
+        Action::ManageSharedViews,
+        Action::ManageSettings,
     ];
 
     /// Whether the action concerns one ticket (and so needs it to decide).
@@ -191,11 +203,22 @@ impl Principal {
                 | Action::ManageTeams
                 | Action::ManageFields
                 | Action::ViewAudit
-                | Action::ManageMail => s.role == Role::Admin,
-                Action::EditOrganizations => matches!(s.role, Role::Manager | Role::Admin),
+                | Action::ManageMail
+                | Action::ManageSharedMacros
+                | Action::ManageSettings => s.role == Role::Admin,
+                Action::EditOrganizations | Action::ManageSharedViews => matches!(s.role, Role::Manager | Role::Admin),
                 _ => true,
             },
             Principal::Customer(_) => matches!(action, Action::ViewTicket | Action::CreateTicket | Action::ReplyPublic),
+        }
+    }
+
+    /// Whether this principal may change who is in a team: admins any
+    /// team, a manager the teams they lead (their own people only).
+    pub fn may_manage_members(&self, team_lead: Option<UserId>) -> bool {
+        match self {
+            Principal::Staff(s) => s.role == Role::Admin || (s.role == Role::Manager && team_lead == Some(s.user_id)),
+            Principal::Customer(_) => false,
         }
     }
 

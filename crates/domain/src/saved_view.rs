@@ -47,6 +47,22 @@ impl ViewColumn {
     ];
 }
 
+/// A view every agent has: its address, title and search.
+#[derive(Debug, Clone, Copy)]
+pub struct BuiltInView {
+    pub key: &'static str,
+    pub title: &'static str,
+    pub query: &'static str,
+}
+
+pub const BUILT_IN_VIEWS: [BuiltInView; 5] = [
+    BuiltInView { key: "mine", title: "My open tickets", query: "assignee:me status:new status:open status:on_hold" },
+    BuiltInView { key: "unassigned", title: "Unassigned", query: "assignee:none status:new status:open" },
+    BuiltInView { key: "open", title: "All open in my teams", query: "status:new status:open status:on_hold" },
+    BuiltInView { key: "pending", title: "Pending", query: "status:pending" },
+    BuiltInView { key: "solved", title: "Recently solved", query: "status:solved" },
+];
+
 /// The orders a list can take: a field, `-` first for descending.
 pub const VIEW_SORTS: &[&str] = &["-updated", "updated", "-created", "created", "-priority", "priority", "id", "-id"];
 

@@ -1072,6 +1072,11 @@ pub async fn workspace_keeps_what_agents_set(store: SqlStore) {
 
 pub async fn counts_are_capped_and_texts_joined(store: SqlStore) {
     let c = customer(&store, "a@example.com").await;
+    let c2 = customer(&store, "b@example.com").await;
+    let found: Vec<CustomerId> =
+        store.customers_by_ids(&[c2, CustomerId(999), c]).await.unwrap().into_iter().map(|c| c.id).collect();
+    assert_eq!(found, vec![c, c2]);
+    assert!(store.customers_by_ids(&[]).await.unwrap().is_empty());
     let agent = user(&store, "agent@support.test", Role::Agent, None).await;
     let mut made = Vec::new();
     for i in 0..7 {

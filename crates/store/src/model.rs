@@ -53,6 +53,10 @@ pub struct TicketChange {
     pub requester_id: CustomerId,
     pub organization_id: Option<OrganizationId>,
     pub at: Millis,
+    /// Who made the change (the first event's actor), so a workspace can
+    /// tell a customer's reply from a colleague's.
+    #[serde(default)]
+    pub actor: Option<domain::Actor>,
 }
 
 impl TicketChange {
@@ -72,6 +76,7 @@ impl TicketChange {
             requester_id: ticket.requester_id,
             organization_id: ticket.organization_id,
             at: ticket.updated_at,
+            actor: events.first().map(|e| e.actor),
         }
     }
 }

@@ -81,6 +81,8 @@ pub trait DirectoryStore: Send + Sync {
     ) -> Result<Created<CustomerId>>;
     async fn update_customer(&self, customer: &Customer) -> Result<()>;
     async fn customer(&self, id: CustomerId) -> Result<Option<Customer>>;
+    /// The customers with these ids (those that exist), by id.
+    async fn customers_by_ids(&self, ids: &[CustomerId]) -> Result<Vec<Customer>>;
     async fn customer_by_email(&self, email: &str) -> Result<Option<Customer>>;
     async fn customers(&self, page: PageRequest, organization: Option<OrganizationId>) -> Result<Page<Customer>>;
 

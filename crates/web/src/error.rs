@@ -61,6 +61,11 @@ impl ApiError {
         }
     }
 
+    /// The stable code clients match on (`invalid`, `stale`, `not_found` …).
+    pub fn code(&self) -> &'static str {
+        self.parts().1
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, String, Value) {
         match self {
             ApiError::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message.clone(), Value::Null),

@@ -120,6 +120,7 @@ fn role_action_matrix() {
                 ViewStaff,
                 ViewFields,
                 ManageOwnTokens,
+                UseWorkspace,
             ],
         ),
         (
@@ -140,6 +141,8 @@ fn role_action_matrix() {
                 ViewStaff,
                 ViewFields,
                 ManageOwnTokens,
+                UseWorkspace,
+                ManageSharedViews,
             ],
         ),
         ("admin", admin(), Action::ALL),
@@ -160,6 +163,17 @@ fn role_action_matrix() {
     }
     // Ticket actions without a ticket are refused.
     assert!(!admin().may(ViewTicket, None));
+}
+
+#[test]
+fn team_members_are_managed_by_admins_and_the_team_lead() {
+    let lead = staff(MANAGER, Role::Manager, &[], &[TEAM_B], &[]);
+    assert!(lead.may_manage_members(Some(MANAGER)));
+    assert!(!lead.may_manage_members(Some(UserId(99))), "not a team they lead");
+    assert!(!lead.may_manage_members(None));
+    assert!(admin().may_manage_members(None));
+    assert!(!staff(AGENT, Role::Agent, &[TEAM_A], &[], &[]).may_manage_members(Some(AGENT)), "agents never");
+    assert!(!customer(1, false).may_manage_members(Some(MANAGER)));
 }
 
 #[test]

@@ -248,6 +248,16 @@ impl DirectoryStore for SqlStore {
         self.fetch_one(&sql, vec![id.0.into()]).await?.map(|r| rows::customer(&r)).transpose()
     }
 
+    async fn customers_by_ids(&self, ids: &[CustomerId]) -> Result<Vec<Customer>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut p = Params::default();
+        let list = p.list(&ids.iter().map(|i| i.0).collect::<Vec<_>>());
+        let sql = format!("SELECT {} FROM customers WHERE id IN ({list}) ORDER BY id", rows::CUSTOMER_COLS);
+        self.fetch(&sql, p.values).await?.iter().map(rows::customer).collect()
+    }
+
     async fn customer_by_email(&self, email: &str) -> Result<Option<Customer>> {
         let sql = format!("SELECT {} FROM customers WHERE email = $1", rows::CUSTOMER_COLS);
         self.fetch_one(&sql, vec![email.to_lowercase().into()]).await?.map(|r| rows::customer(&r)).transpose()

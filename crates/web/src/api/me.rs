@@ -1,19 +1,23 @@
-//! `/me`: who the caller is.
+//! `/me`: who the caller is, their status and notification preferences.
 
 use axum::Json;
 use axum::extract::State;
-use domain::{Customer, Principal, TeamId, User, UserId};
-use serde::Serialize;
+use domain::policy::Action;
+use domain::{AgentStatus, Customer, Millis, NotificationPrefs, Principal, TeamId, User, UserId};
+use serde::{Deserialize, Serialize};
 use store::PrincipalRef;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::Caller;
+use crate::extract::{ApiJson, Caller};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(me))
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(get_status, set_status))
+        .routes(routes!(get_preferences, set_preferences))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -49,4 +53,72 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json
         },
         (Principal::Customer(_), PrincipalRef::Staff(_)) => return Err(ApiError::NotFound),
     }))
+}
+
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusInput {
+    pub status: AgentStatus,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StatusView {
+    pub status: AgentStatus,
+    /// When it was set (absent: never set, so offline).
+    pub since: Option<Millis>,
+}
+
+/// The status of a staff user: never set means offline.
+pub(crate) async fn status_of(state: &AppState, user: UserId) -> ApiResult<StatusView> {
+    let found = state.store.agent_statuses().await?.into_iter().find(|(u, _, _)| *u == user);
+    Ok(match found {
+        Some((_, status, since)) => StatusView { status, since: Some(since) },
+        None => StatusView { status: AgentStatus::Offline, since: None },
+    })
+}
+
+async fn workspace_user(state: &AppState, caller: &Caller) -> ApiResult<UserId> {
+    caller.require(state, Action::UseWorkspace).await?;
+    caller.staff_id().ok_or(ApiError::Forbidden)
+}
+
+/// The caller's status: online, away or offline. Routing gives work to
+/// online agents; every change is kept for occupancy.
+#[utoipa::path(get, path = "/me/status", tag = "auth", responses((status = 200, body = StatusView), (status = 403)))]
+pub async fn get_status(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<StatusView>> {
+    let user = workspace_user(&state, &caller).await?;
+    Ok(Json(status_of(&state, user).await?))
+}
+
+/// Sets the caller's status.
+#[utoipa::path(put, path = "/me/status", tag = "auth", request_body = StatusInput,
+    responses((status = 200, body = StatusView), (status = 400), (status = 403)))]
+pub async fn set_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: ApiJson<StatusInput>,
+) -> ApiResult<Json<StatusView>> {
+    let user = workspace_user(&state, &caller).await?;
+    state.store.set_agent_status(user, body.value.status, state.now()).await?;
+    Ok(Json(status_of(&state, user).await?))
+}
+
+/// What the workspace notifies the caller of.
+#[utoipa::path(get, path = "/me/preferences", tag = "auth", responses((status = 200, body = NotificationPrefs)))]
+pub async fn get_preferences(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<NotificationPrefs>> {
+    let user = workspace_user(&state, &caller).await?;
+    Ok(Json(state.store.preferences(user).await?))
+}
+
+/// Replaces the caller's notification preferences (absent fields take their defaults).
+#[utoipa::path(put, path = "/me/preferences", tag = "auth", request_body = NotificationPrefs,
+    responses((status = 200, body = NotificationPrefs), (status = 400)))]
+pub async fn set_preferences(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: ApiJson<NotificationPrefs>,
+) -> ApiResult<Json<NotificationPrefs>> {
+    let user = workspace_user(&state, &caller).await?;
+    state.store.set_preferences(user, &body.value).await?;
+    Ok(Json(body.value))
 }

@@ -4,20 +4,23 @@
 mod attachments;
 mod audit;
 pub(crate) mod auth;
-mod customers;
-mod fields;
+pub(crate) mod customers;
+pub(crate) mod fields;
 mod inbound;
 mod links;
+pub(crate) mod macros;
 pub mod mailboxes;
-mod me;
-mod organizations;
+pub(crate) mod me;
+pub(crate) mod organizations;
 mod outbox;
 mod quarantine;
+pub(crate) mod settings;
 mod stream;
-mod teams;
+pub(crate) mod teams;
 pub(crate) mod tickets;
-mod tokens;
-mod users;
+pub(crate) mod tokens;
+pub(crate) mod users;
+pub(crate) mod views;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -43,6 +46,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(inbound::router())
         .merge(quarantine::router())
         .merge(outbox::router())
+        .merge(macros::router())
+        .merge(views::router())
+        .merge(settings::router())
 }
 
 struct Security;

@@ -22,7 +22,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Events: `ready` once subscribed; `ticket` with `{ticket_id, version,
-/// kinds, at}` per change; `resync` when changes were missed.
+/// kinds, at, team_id, assignee_id, actor}` per change; `resync` when
+/// changes were missed.
 #[utoipa::path(get, path = "/stream", tag = "tickets", responses((status = 200, content_type = "text/event-stream")))]
 pub async fn ticket_stream(
     State(state): State<AppState>,
@@ -46,6 +47,9 @@ pub async fn ticket_stream(
                         "version": change.version,
                         "kinds": change.kinds,
                         "at": change.at,
+                        "team_id": change.team_id,
+                        "assignee_id": change.assignee_id,
+                        "actor": change.actor,
                     });
                     Ok(Event::default().event("ticket").data(data.to_string()))
                 })

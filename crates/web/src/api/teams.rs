@@ -117,6 +117,8 @@ pub async fn get_team(State(state): State<AppState>, caller: Caller, Path(id): P
     Ok(Json(state.store.team(TeamId(id)).await?.ok_or(ApiError::NotFound)?))
 }
 
+/// Changes a team. Admins change anything; the manager who leads it may
+/// change its members and description.
 #[utoipa::path(patch, path = "/teams/{id}", tag = "staff", params(("id" = i64, Path)), request_body = TeamInput,
     responses((status = 200, body = Team), (status = 403), (status = 404), (status = 422)))]
 pub async fn update_team(
@@ -125,8 +127,12 @@ pub async fn update_team(
     Path(id): Path<i64>,
     body: ApiJson<TeamInput>,
 ) -> ApiResult<Json<Team>> {
-    caller.require(&state, Action::ManageTeams).await?;
     let mut t = state.store.team(TeamId(id)).await?.ok_or(ApiError::NotFound)?;
+    // The team's lead may change who is in it and what it is for; the rest is the admins'.
+    let members_only = body.value.name.is_none() && body.value.lead_id.is_none();
+    if !(members_only && caller.principal.may_manage_members(t.lead_id)) {
+        caller.require(&state, Action::ManageTeams).await?;
+    }
     apply(&state, &mut t, &body.value).await?;
     t.updated_at = state.now();
     state.store.update_team(&t).await?;

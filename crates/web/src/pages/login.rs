@@ -2,7 +2,7 @@
 //! wrong password or throttling) and signing out.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -24,10 +24,11 @@ pub fn router() -> Router<AppState> {
 struct LoginPage {
     email: String,
     error: Option<String>,
+    notice: Option<String>,
 }
 
-async fn form() -> Result<Response, PageError> {
-    Ok(render(&LoginPage { email: String::new(), error: None })?.into_response())
+async fn form(Query(n): Query<super::Notice>) -> Result<Response, PageError> {
+    Ok(render(&LoginPage { email: String::new(), error: None, notice: n.notice })?.into_response())
 }
 
 #[derive(Deserialize)]
@@ -37,7 +38,7 @@ struct Credentials {
 }
 
 async fn sign_in(State(state): State<AppState>, Form(input): Form<Credentials>) -> Result<Response, PageError> {
-    let again = |error: &str| LoginPage { email: input.email.clone(), error: Some(error.to_string()) };
+    let again = |error: &str| LoginPage { email: input.email.clone(), error: Some(error.to_string()), notice: None };
     let who = match check_password(&state, &input.email, &input.password).await {
         Ok(store::PrincipalRef::Staff(u)) => store::PrincipalRef::Staff(u),
         Ok(store::PrincipalRef::Customer(_)) => {

@@ -4,10 +4,24 @@
 //! sign-in page. Forms are protected from cross-site posts by the same
 //! `Sec-Fetch-Site`/`Origin` check as the API's cookie requests.
 
+mod admin;
+mod customers;
 mod login;
+mod macros;
+mod me;
+mod names;
+mod organizations;
+pub(crate) mod parts;
+mod saved_views;
+mod search;
+mod shell;
 mod ticket;
 mod views;
 
+pub(crate) use parts::{Cell, Field, Form, FormData, Input, Section, Table};
+pub(crate) use shell::Shell;
+
+use askama::Template;
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -30,13 +44,24 @@ pub fn router() -> Router<AppState> {
         .merge(login::router())
         .merge(views::router())
         .merge(ticket::router())
+        .merge(saved_views::router())
+        .merge(search::router())
+        .merge(customers::router())
+        .merge(organizations::router())
+        .merge(me::router())
+        .merge(macros::router())
+        .merge(admin::router())
         .route("/assets/app.css", get(stylesheet))
+        .route("/assets/app.js", get(script))
         .layer(axum::middleware::map_response(security_headers))
 }
 
 async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    // A page that set its own policy (the sandboxed email frame) keeps it.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     response
@@ -47,6 +72,39 @@ async fn stylesheet() -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
         include_str!("../../assets/app.css"),
     )
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../assets/app.js"),
+    )
+}
+
+/// A page of sections (forms, tables, facts) in the workspace shell.
+#[derive(Template)]
+#[template(path = "page.html")]
+pub(crate) struct Page {
+    pub shell: Shell,
+    pub title: String,
+    pub notice: Option<String>,
+    pub sections: Vec<Section>,
+}
+
+impl Page {
+    pub fn new(shell: Shell, title: impl Into<String>, sections: Vec<Section>) -> Self {
+        Self { shell, title: title.into(), notice: None, sections }
+    }
+
+    pub fn notice(mut self, notice: Option<String>) -> Self {
+        self.notice = notice;
+        self
+    }
+
+    /// Rendered, with a status (422 for a form that came back).
+    pub fn respond(&self, status: StatusCode) -> Result<Response, PageError> {
+        Ok((status, render(self)?).into_response())
+    }
 }
 
 /// A page's failure, shown as a page: sign-in for the signed out, a short
@@ -62,6 +120,12 @@ impl From<ApiError> for PageError {
             ApiError::Unauthorized(_) => PageError::SignIn,
             other => PageError::Api(other),
         }
+    }
+}
+
+impl From<store::StoreError> for PageError {
+    fn from(e: store::StoreError) -> Self {
+        PageError::Api(e.into())
     }
 }
 
@@ -106,12 +170,22 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
-/// The signed-in staff member's name, for the navigation.
-pub(crate) async fn signed_in_name(state: &AppState, caller: &Caller) -> Result<String, PageError> {
-    Ok(match caller.staff_id() {
-        Some(id) => state.store.user(id).await.map_err(ApiError::from)?.map(|u| u.name).unwrap_or_default(),
-        None => String::new(),
-    })
+/// Back to a page after a form, with a short message for it.
+pub(crate) fn see_other(path: &str, notice: Option<&str>) -> Response {
+    let target = match notice {
+        Some(n) => {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            format!("{path}{sep}{}", serde_urlencoded::to_string([("notice", n)]).unwrap_or_default())
+        }
+        None => path.to_string(),
+    };
+    Redirect::to(&target).into_response()
+}
+
+/// The `?notice=` a redirect carried.
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct Notice {
+    pub notice: Option<String>,
 }
 
 pub(crate) fn render(page: &impl askama::Template) -> Result<Html<String>, PageError> {

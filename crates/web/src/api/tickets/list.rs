@@ -109,7 +109,6 @@ async fn run(
         return Err(ApiError::bad_request("q is required: words, \"phrases\", -exclusions, field:value"));
     }
     let text = as_search_text(&params)?;
-    let parsed = search::parse(&text, SearchContext { me: caller.staff_id() })?;
     let sort = match params.sort.as_deref() {
         None => TicketSort::newest_first(),
         Some(s) => TicketSort::parse(s).ok_or_else(|| {
@@ -119,7 +118,23 @@ async fn run(
         })?,
     };
     let (limit, after) = links::limit_and_cursor(params.limit, params.cursor.as_deref())?;
-    let query = TicketQuery {
+    let query = ticket_query(caller, &text, sort, after, limit)?;
+    let page = state.store.tickets(&query).await?;
+    let (meta, links) = links::page(state, headers, uri, page.next);
+    Ok(TicketList { tickets: page.items, meta, links })
+}
+
+/// A search in the query syntax within what the caller may see: the one
+/// way lists, views, counts and search pages ask storage.
+pub(crate) fn ticket_query(
+    caller: &Caller,
+    text: &str,
+    sort: TicketSort,
+    after: Option<store::Cursor>,
+    limit: u32,
+) -> ApiResult<TicketQuery> {
+    let parsed = search::parse(text, SearchContext { me: caller.staff_id() })?;
+    Ok(TicketQuery {
         scope: caller.principal.ticket_scope(),
         filter: parsed.filter,
         text: parsed.text,
@@ -127,10 +142,7 @@ async fn run(
         sort,
         after,
         limit,
-    };
-    let page = state.store.tickets(&query).await?;
-    let (meta, links) = links::page(state, headers, uri, page.next);
-    Ok(TicketList { tickets: page.items, meta, links })
+    })
 }
 
 /// Tickets the caller may see, filtered and sorted, a page at a time.

@@ -105,27 +105,41 @@ pub async fn add_message(
     if_match: IfMatch,
     body: ApiJson<AddMessage>,
 ) -> ApiResult<Response> {
-    let input = &body.value;
+    let patch = TicketPatch { status: body.value.status, ..Default::default() };
+    if patch.status.is_some() && !caller.principal.is_staff() {
+        return Err(ApiError::invalid("status", "only staff can set the status"));
+    }
+    write_message(&state, &caller, id, if_match, &body.value, &patch).await
+}
+
+/// Adds a message and makes the changes that go with it (a status with a
+/// reply, a macro's changes) in one write; `input.status` is ignored, the
+/// patch says what changes. A stale `If-Match` is 412 with the ticket now.
+pub(crate) async fn write_message(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    if_match: IfMatch,
+    input: &AddMessage,
+    patch: &TicketPatch,
+) -> ApiResult<Response> {
     let visibility = if input.public { Visibility::Public } else { Visibility::Internal };
     let action = if input.public { Action::ReplyPublic } else { Action::AddInternalNote };
     let staff = matches!(caller.principal, Principal::Staff(_));
     let channel = input.channel.unwrap_or(if staff { Channel::Api } else { Channel::Web });
     for attempt in 0..3 {
-        let current = load(&state, &caller, id, Action::ViewTicket).await?;
-        caller.require_ticket(&state, action, &current).await?;
+        let current = load(state, caller, id, Action::ViewTicket).await?;
+        caller.require_ticket(state, action, &current).await?;
         if let Some(v) = if_match.0
             && v != current.version
         {
-            return Err(stale(&state, &caller, current).await?);
-        }
-        if input.status.is_some() && !staff {
-            return Err(ApiError::invalid("status", "only staff can set the status"));
+            return Err(stale(state, caller, current).await?);
         }
         let now = state.now();
         let mut errors = Vec::new();
         let message = new_message(
-            &state,
-            &caller,
+            state,
+            caller,
             MessageInput {
                 body: input.body.as_deref(),
                 body_html: input.body_html.as_deref(),
@@ -157,17 +171,12 @@ pub async fn add_message(
                     )
                     .await?;
                 let ticket = state.store.ticket(new_id).await?.ok_or(ApiError::NotFound)?;
-                return Ok(respond(StatusCode::CREATED, view(&state, &caller, ticket).await?));
+                return Ok(respond(StatusCode::CREATED, view(state, caller, ticket).await?));
             }
             MessageOutcome::Added { ticket, mut events } => {
                 let mut ticket = ticket;
-                if let Some(status) = input.status {
-                    let (next, more) = lifecycle::apply_patch(
-                        &ticket,
-                        &TicketPatch { status: Some(status), ..Default::default() },
-                        caller.actor(),
-                        now,
-                    )?;
+                if *patch != TicketPatch::default() {
+                    let (next, more) = lifecycle::apply_patch(&ticket, patch, caller.actor(), now)?;
                     ticket = next;
                     // One write: keep the version one step ahead of the read.
                     ticket.version = current.version + 1;
@@ -180,13 +189,13 @@ pub async fn add_message(
                         continue;
                     }
                     Err(StoreError::VersionConflict) => {
-                        let fresh = load(&state, &caller, id, Action::ViewTicket).await?;
-                        return Err(stale(&state, &caller, fresh).await?);
+                        let fresh = load(state, caller, id, Action::ViewTicket).await?;
+                        return Err(stale(state, caller, fresh).await?);
                     }
                     Err(e) => return Err(e.into()),
                 }
                 let ticket = state.store.ticket(current.id).await?.ok_or(ApiError::NotFound)?;
-                return Ok(respond(StatusCode::CREATED, view(&state, &caller, ticket).await?));
+                return Ok(respond(StatusCode::CREATED, view(state, caller, ticket).await?));
             }
         }
     }

@@ -2,14 +2,20 @@
 //! messages and events, update fields (with `If-Match`), add replies and
 //! notes, merge, link to a problem.
 
+pub(crate) mod bulk;
 mod create;
 mod fields;
 mod list;
-mod merge;
+pub(crate) mod macros;
+pub(crate) mod merge;
 pub(crate) mod messages;
 mod original;
+mod presence;
 mod read;
-mod update;
+pub(crate) mod update;
+
+pub(crate) use create::check_assignment;
+pub(crate) use list::ticket_query;
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -30,6 +36,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(messages::add_message))
         .routes(routes!(merge::merge_ticket))
         .routes(routes!(original::original_email))
+        .routes(routes!(macros::apply_macro))
+        .routes(routes!(bulk::bulk_change))
+        .routes(routes!(presence::heartbeat, presence::leave))
 }
 
 /// A ticket with its conversation; `events` only for staff.

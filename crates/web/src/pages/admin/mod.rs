@@ -1,0 +1,62 @@
+//! `/admin`: configuring the department. Admins see everything; managers
+//! see the people and teams they lead (and change who is in those teams).
+
+mod fields;
+mod mailboxes;
+mod settings;
+mod teams;
+mod users;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use domain::{Principal, Role};
+
+use super::{Cell, Page, PageError, Section, Shell, Staff};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::Caller;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(index))
+        .merge(users::router())
+        .merge(teams::router())
+        .merge(mailboxes::router())
+        .merge(fields::router())
+        .merge(settings::router())
+}
+
+/// Who is in the admin area: admins, or a manager (their teams only).
+pub(crate) enum Reach {
+    All,
+    /// A manager: the teams they lead.
+    Led(Vec<domain::TeamId>),
+}
+
+pub(crate) fn reach(caller: &Caller) -> Result<Reach, PageError> {
+    match &caller.principal {
+        Principal::Staff(s) if s.role == Role::Admin => Ok(Reach::All),
+        Principal::Staff(s) if s.role == Role::Manager => Ok(Reach::Led(s.led_team_ids.clone())),
+        _ => Err(PageError::Api(ApiError::Forbidden)),
+    }
+}
+
+async fn index(State(state): State<AppState>, Staff(caller): Staff) -> Result<Response, PageError> {
+    let all = matches!(reach(&caller)?, Reach::All);
+    let shell = Shell::new(&state, &caller, "/admin").await?;
+    let mut links =
+        vec![Cell::link("Users and roles", "/admin/users"), Cell::link("Teams and members", "/admin/teams")];
+    if all {
+        links.extend([
+            Cell::link("Mailboxes", "/admin/mailboxes"),
+            Cell::link("Custom fields", "/admin/fields"),
+            Cell::link("Shared macros and canned responses", "/admin/macros"),
+            Cell::link("Settings", "/admin/settings"),
+        ]);
+    }
+    let title = if all { "Admin" } else { "My teams" };
+    Page::new(shell, title, vec![Section::Links { title: None, links }]).respond(StatusCode::OK)
+}
