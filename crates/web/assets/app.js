@@ -136,6 +136,8 @@
       if (live === 'list') listSoon();
       if (live === 'ticket' && change.ticket_id === ticketId) ticketChanged(change.version);
     });
+    // Leaving the page frees the connection at once (browsers allow six per server).
+    window.addEventListener('pagehide', () => stream.close());
     stream.addEventListener('resync', () => {
       countsSoon();
       if (live === 'list') listSoon();

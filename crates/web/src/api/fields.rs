@@ -95,6 +95,7 @@ pub async fn create_field(
         created_at: state.now(),
     };
     let created = state.store.create_field(def.clone(), idem.key(&caller, "fields", &body.raw)).await?;
+    state.caches.forget_fields();
     state
         .audit(
             &caller.label(),

@@ -55,13 +55,20 @@ async fn sign_in(State(state): State<AppState>, Form(input): Form<Credentials>) 
         Err(e) => return Err(e.into()),
     };
     let cookie = start_session(&state, who).await?;
+    // Signing in to the workspace is starting work: the agent is online.
+    if let store::PrincipalRef::Staff(user) = who {
+        state.store.set_agent_status(user, domain::AgentStatus::Online, state.now()).await.map_err(ApiError::from)?;
+    }
     let mut response = Redirect::to("/views/mine").into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
 }
 
 async fn sign_out(State(state): State<AppState>, caller: Result<Caller, ApiError>) -> Response {
-    if let Ok(Caller { session: Some(hash), .. }) = caller {
+    if let Ok(Caller { session: Some(hash), who, .. }) = caller {
+        if let store::PrincipalRef::Staff(user) = who {
+            let _ = state.store.set_agent_status(user, domain::AgentStatus::Offline, state.now()).await;
+        }
         let _ = state.store.delete_session(&hash).await;
         state.caches.forget_principals();
     }

@@ -120,6 +120,7 @@ async fn list(
 }
 
 async fn create(State(state): State<AppState>, Staff(caller): Staff, form: FormData) -> Result<Response, PageError> {
+    caller.require(&state, Action::EditOrganizations).await?;
     let value = match input(&form) {
         Ok(v) => v,
         Err(e) => return list_page(&state, &caller, None, Some((OrganizationInput::default(), vec![e])), None).await,

@@ -229,3 +229,65 @@ pub async fn customer_session(store: &Arc<dyn Store>, id: CustomerId) -> (Custom
     store.create_session(&hash_token(&token), PrincipalRef::Customer(id), now(), now() + 3_600_000).await.unwrap();
     (id, Auth::Cookie(token))
 }
+
+/// A signed-in staff session (made in storage, no password hashing): the
+/// cookie a browser would send.
+pub async fn staff_session(store: &Arc<dyn Store>, id: UserId) -> String {
+    let token = format!("session-staff-{}-{}", id, NEXT.fetch_add(1, Ordering::SeqCst));
+    store.create_session(&hash_token(&token), PrincipalRef::Staff(id), now(), now() + 3_600_000).await.unwrap();
+    format!("sb_session={token}")
+}
+
+/// A browser without JavaScript: pages and forms with a session cookie,
+/// redirects not followed.
+pub struct Browser {
+    pub base: String,
+    pub cookie: String,
+    http: reqwest::Client,
+}
+
+pub struct PageReply {
+    pub status: StatusCode,
+    pub location: String,
+    pub headers: reqwest::header::HeaderMap,
+    pub html: String,
+}
+
+impl Browser {
+    pub async fn new(app: &TestApp, user: UserId) -> Browser {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Browser { base: app.base.clone(), cookie: staff_session(&app.store, user).await, http }
+    }
+
+    async fn reply(r: reqwest::Response) -> PageReply {
+        let status = r.status();
+        let headers = r.headers().clone();
+        let location = headers.get("location").and_then(|l| l.to_str().ok()).unwrap_or_default().to_string();
+        PageReply { status, location, headers, html: r.text().await.unwrap() }
+    }
+
+    pub async fn get(&self, path: &str) -> PageReply {
+        Self::reply(self.http.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().await.unwrap())
+            .await
+    }
+
+    /// Posts a form as the page would (same origin).
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> PageReply {
+        self.post_from(path, form, &self.base.clone()).await
+    }
+
+    /// Posts a form as if from a page of `origin`.
+    pub async fn post_from(&self, path: &str, form: &[(&str, &str)], origin: &str) -> PageReply {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .header("origin", origin)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(form).unwrap())
+            .send()
+            .await
+            .unwrap();
+        Self::reply(r).await
+    }
+}

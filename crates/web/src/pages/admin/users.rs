@@ -74,7 +74,7 @@ async fn list_page(state: &AppState, caller: &Caller, extra: Extra) -> Result<Re
                 Cell::text(&u.email),
                 Cell::text(u.role.as_str()),
                 Cell::text(in_teams.join(", ")),
-                Cell::text(status).class(format!("presence {status}")),
+                Cell::text(status).class(format!("agent-status {status}")),
                 Cell::text(if u.active { "active" } else { "deactivated" }),
             ]
         })
