@@ -108,6 +108,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2_000)]
         queries: u64,
     },
+    /// The workspace: server render time (p50, p99) of the ticket page with
+    /// 100 messages and of 50-row ticket lists, as an agent, over a large
+    /// store. Runs against a fresh database.
+    Pages {
+        /// Tickets stored before measuring.
+        #[arg(long, default_value_t = 1_000_000)]
+        tickets: u64,
+        /// Renders measured per page.
+        #[arg(long, default_value_t = 2_000)]
+        renders: u64,
+    },
     /// Email: inbound messages per second through the push endpoint (parse,
     /// thread, store) and outbound replies per second from the outbox to a
     /// local SMTP sink. Runs against a fresh database.

@@ -178,6 +178,12 @@
   // ---- Macros: inserted where the cursor is, with their visibility and
   // status; the macro's other changes are made when the reply is sent.
   const macroForm = $('#macro-form');
+  $('#macro')?.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      macroForm.requestSubmit();
+    }
+  });
   macroForm?.addEventListener('submit', (e) => {
     const option = $('#macro').selectedOptions[0];
     const body = $('#body');

@@ -30,12 +30,44 @@ impl AppState {
     /// The custom field definitions (cached briefly).
     pub async fn fields(&self) -> Result<Vec<domain::CustomFieldDef>, store::StoreError> {
         let now = self.now();
-        if let Some(defs) = self.caches.fields(now) {
+        if let Some(defs) = self.caches.fields.get(now) {
             return Ok(defs);
         }
         let defs = self.store.fields().await?;
-        self.caches.remember_fields(now, &defs);
+        self.caches.fields.put(now, defs.clone());
         Ok(defs)
+    }
+
+    /// All staff and teams (cached briefly), for names and choices on pages.
+    pub async fn directory(&self) -> Result<Arc<crate::cache::Directory>, store::StoreError> {
+        let now = self.now();
+        if let Some(d) = self.caches.directory.get(now) {
+            return Ok(d);
+        }
+        let mut users = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.store.users(store::PageRequest { after, limit: 1000 }).await?;
+            users.extend(page.items);
+            match page.next {
+                Some(c) => after = Some(c.id),
+                None => break,
+            }
+        }
+        let d = Arc::new(crate::cache::Directory { users, teams: self.store.teams().await? });
+        self.caches.directory.put(now, d.clone());
+        Ok(d)
+    }
+
+    /// The instance settings (cached briefly).
+    pub async fn instance_settings(&self) -> Result<domain::InstanceSettings, store::StoreError> {
+        let now = self.now();
+        if let Some(s) = self.caches.settings.get(now) {
+            return Ok(s);
+        }
+        let s = self.store.instance_settings().await?;
+        self.caches.settings.put(now, s.clone());
+        Ok(s)
     }
 
     /// The bytes of a stored file (attachment or original email).

@@ -141,7 +141,7 @@ impl Api {
 }
 
 /// Pseudo-words, so search terms have realistic selectivity.
-fn vocabulary(rng: &mut StdRng, n: usize) -> Vec<String> {
+pub(super) fn vocabulary(rng: &mut StdRng, n: usize) -> Vec<String> {
     const SYLLABLES: [&str; 24] = [
         "ka", "lo", "mi", "ra", "ten", "vo", "shi", "pan", "de", "gu", "lin", "or", "ex", "port", "bil", "ling", "ac",
         "count", "ne", "twork", "up", "date", "se", "cure",
@@ -161,11 +161,72 @@ fn sentence(rng: &mut StdRng, words: &[String], n: usize) -> String {
     (0..n).map(|_| words[rng.random_range(0..words.len())].as_str()).collect::<Vec<_>>().join(" ")
 }
 
-struct Seed {
-    customers: Vec<CustomerId>,
-    teams: Vec<TeamId>,
-    agents: Vec<UserId>,
-    words: Vec<String>,
+pub(super) struct Seed {
+    pub customers: Vec<CustomerId>,
+    pub teams: Vec<TeamId>,
+    pub agents: Vec<UserId>,
+    pub words: Vec<String>,
+}
+
+/// The department every benchmark works in: 3 teams, 10 agents
+/// (`agent0@bench.test` … with the password `bench-password`), 1,000
+/// customers.
+pub(super) async fn department(api: &Api) -> Result<(Vec<UserId>, Vec<TeamId>, Vec<CustomerId>), String> {
+    // The department: 3 teams, 10 agents, 1,000 customers.
+    let mut agents = Vec::new();
+    for i in 0..10 {
+        let u = api
+            .call(
+                reqwest::Method::POST,
+                "/users",
+                Some(json!({ "email": format!("agent{i}@bench.test"), "name": format!("Agent {i}"), "role": "agent", "password": BENCH_PASSWORD })),
+            )
+            .await?;
+        agents.push(UserId(u["user"]["id"].as_i64().unwrap_or_default()));
+    }
+    let mut teams = Vec::new();
+    for (i, name) in ["Billing", "Technical", "Accounts"].iter().enumerate() {
+        let members: Vec<i64> = agents.iter().skip(i * 3).take(4).map(|a| a.0).collect();
+        let t = api.call(reqwest::Method::POST, "/teams", Some(json!({ "name": name, "member_ids": members }))).await?;
+        teams.push(TeamId(t["id"].as_i64().unwrap_or_default()));
+    }
+    let mut customers = Vec::new();
+    for i in 0..1000 {
+        let c = api
+            .call(
+                reqwest::Method::POST,
+                "/customers",
+                Some(json!({ "email": format!("c{i}@bench.test"), "name": format!("Customer {i}") })),
+            )
+            .await?;
+        customers.push(CustomerId(c["id"].as_i64().unwrap_or_default()));
+    }
+    Ok((agents, teams, customers))
+}
+
+pub(super) const BENCH_PASSWORD: &str = "bench-password";
+
+/// Stores `n` generated tickets through storage (an import, not HTTP),
+/// spread over the last year; how many were stored.
+pub(super) async fn fill(store: &dyn store::Store, rng: &mut StdRng, seed: &Seed, n: u64) -> Result<u64, String> {
+    let now = web::Clock::now(&web::SystemClock);
+    let span = 365 * 86_400_000_i64;
+    let mut made = 0u64;
+    while made < n {
+        let batch_size = (n - made).min(2_000);
+        let mut batch = Vec::with_capacity(batch_size as usize);
+        for k in 0..batch_size {
+            let at = now - span + ((made + k) as i64 * span / n.max(1) as i64);
+            batch.push(generated_ticket(rng, seed, at)?);
+        }
+        store.import_tickets(batch).await.map_err(|e| e.to_string())?;
+        made += batch_size;
+        if made % 100_000 < 2_000 {
+            eprint!("\r  imported {made} of {n} tickets …");
+        }
+    }
+    eprintln!();
+    Ok(made)
 }
 
 fn generated_ticket(rng: &mut StdRng, seed: &Seed, at: i64) -> Result<TicketCreate, String> {
@@ -267,35 +328,7 @@ pub async fn api(config: Config, tickets: u64, creates: u64, queries: u64) -> Re
     let started_rss = rss_mib(pid);
     let api = Arc::new(Api::sign_in(&server, &config.admin_email).await?);
 
-    // The department: 3 teams, 10 agents, 1,000 customers.
-    let mut agents = Vec::new();
-    for i in 0..10 {
-        let u = api
-            .call(
-                reqwest::Method::POST,
-                "/users",
-                Some(json!({ "email": format!("agent{i}@bench.test"), "name": format!("Agent {i}"), "role": "agent" })),
-            )
-            .await?;
-        agents.push(UserId(u["user"]["id"].as_i64().unwrap_or_default()));
-    }
-    let mut teams = Vec::new();
-    for (i, name) in ["Billing", "Technical", "Accounts"].iter().enumerate() {
-        let members: Vec<i64> = agents.iter().skip(i * 3).take(4).map(|a| a.0).collect();
-        let t = api.call(reqwest::Method::POST, "/teams", Some(json!({ "name": name, "member_ids": members }))).await?;
-        teams.push(TeamId(t["id"].as_i64().unwrap_or_default()));
-    }
-    let mut customers = Vec::new();
-    for i in 0..1000 {
-        let c = api
-            .call(
-                reqwest::Method::POST,
-                "/customers",
-                Some(json!({ "email": format!("c{i}@bench.test"), "name": format!("Customer {i}") })),
-            )
-            .await?;
-        customers.push(CustomerId(c["id"].as_i64().unwrap_or_default()));
-    }
+    let (agents, teams, customers) = department(&api).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle_rss = rss_mib(pid);
     println!();
@@ -364,23 +397,7 @@ pub async fn api(config: Config, tickets: u64, creates: u64, queries: u64) -> Re
     let existing = creates + creates.min(5_000);
     let to_import = tickets.saturating_sub(existing);
     let started = Instant::now();
-    let now = web::Clock::now(&web::SystemClock);
-    let span = 365 * 86_400_000_i64;
-    let mut made = 0u64;
-    while made < to_import {
-        let n = (to_import - made).min(2_000);
-        let mut batch = Vec::with_capacity(n as usize);
-        for k in 0..n {
-            let at = now - span + ((made + k) as i64 * span / to_import.max(1) as i64);
-            batch.push(generated_ticket(&mut rng, &seed, at)?);
-        }
-        store.import_tickets(batch).await.map_err(|e| e.to_string())?;
-        made += n;
-        if made % 100_000 < 2_000 {
-            eprint!("\r  imported {made} of {to_import} tickets …");
-        }
-    }
-    eprintln!();
+    let made = fill(store.as_ref(), &mut rng, &seed, to_import).await?;
     let import_time = started.elapsed();
     let optimizing = Instant::now();
     store.optimize().await.map_err(|e| e.to_string())?;

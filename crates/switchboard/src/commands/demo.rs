@@ -208,6 +208,61 @@ pub async fn seed(store: Arc<dyn Store>, now: i64, seed: u64) -> Result<(usize, 
     };
     let product_id = store.create_field(product, None).await.map_err(err)?.id;
 
+    // What a department has set up: shared macros and canned responses, and a shared view.
+    let canned = |name: &str, body: &str, actions: domain::MacroActions| domain::Macro {
+        id: domain::MacroId(0),
+        owner_id: None,
+        name: name.into(),
+        body: body.into(),
+        public: true,
+        actions,
+        active: true,
+        created_at: start - 30 * DAY,
+        updated_at: start - 30 * DAY,
+    };
+    for m in [
+        canned(
+            "Refund issued",
+            "Hi {{ customer.first_name }},\n\nwe have refunded the charge; it shows on your statement within 5 working days.\n\nBest regards,\n{{ agent.first_name }}",
+            domain::MacroActions {
+                status: Some(Status::Solved),
+                add_tags: vec!["refund".into()],
+                ..Default::default()
+            },
+        ),
+        canned(
+            "Ask for details",
+            "Hi {{ customer.first_name }},\n\nthanks for getting in touch about #{{ ticket.number }}. Could you send us a screenshot and the time it happened?\n\n{{ agent.first_name }}",
+            domain::MacroActions { status: Some(Status::Pending), ..Default::default() },
+        ),
+        canned(
+            "Take and acknowledge",
+            "Hi {{ customer.first_name }},\n\nI am looking into this now and will get back to you today.\n\n{{ agent.first_name }}",
+            domain::MacroActions {
+                assignee: Some(domain::MacroAssignee::Me),
+                status: Some(Status::Open),
+                ..Default::default()
+            },
+        ),
+        canned("Thanks, closing", "Glad we could help, {{ customer.first_name }}!", domain::MacroActions::default()),
+    ] {
+        store.create_macro(m).await.map_err(err)?;
+    }
+    store
+        .create_view(domain::SavedView {
+            id: domain::ViewId(0),
+            owner_id: None,
+            name: "Urgent and high".into(),
+            query: "priority:urgent priority:high status:new status:open".into(),
+            columns: domain::ViewColumn::DEFAULT.to_vec(),
+            sort: "-priority".into(),
+            position: 0,
+            created_at: start - 30 * DAY,
+            updated_at: start - 30 * DAY,
+        })
+        .await
+        .map_err(err)?;
+
     let mut orgs: Vec<(OrganizationId, Tier, String)> = Vec::new();
     for (i, name) in COMPANIES.iter().enumerate() {
         let tier = [Tier::Standard, Tier::Standard, Tier::Priority, Tier::Vip][i % 4];

@@ -3,6 +3,7 @@
 mod admin;
 mod bench;
 mod bench_mail;
+mod bench_pages;
 mod demo;
 mod serve;
 
@@ -46,6 +47,11 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let config = Config::load(cli.global.config.as_deref(), &overrides)?;
             init_logging("warn");
             bench::api(config, tickets, creates, queries).await
+        }
+        Command::Bench { command: BenchCommand::Pages { tickets, renders } } => {
+            let config = Config::load(cli.global.config.as_deref(), &overrides)?;
+            init_logging("warn");
+            bench_pages::pages(config, tickets, renders).await
         }
         Command::Bench { command: BenchCommand::Mail { messages, replies } } => {
             let config = Config::load(cli.global.config.as_deref(), &overrides)?;

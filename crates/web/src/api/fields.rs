@@ -95,7 +95,7 @@ pub async fn create_field(
         created_at: state.now(),
     };
     let created = state.store.create_field(def.clone(), idem.key(&caller, "fields", &body.raw)).await?;
-    state.caches.forget_fields();
+    state.caches.fields.clear();
     state
         .audit(
             &caller.label(),
@@ -133,7 +133,7 @@ pub async fn update_field(
         def.active = a;
     }
     state.store.update_field(&def).await?;
-    state.caches.forget_fields();
+    state.caches.fields.clear();
     state
         .audit(
             &caller.label(),

@@ -33,6 +33,7 @@ pub async fn put_settings(
     caller.require(&state, Action::ManageSettings).await?;
     let settings = body.value.clone().parse().map_err(ApiError::Invalid)?;
     state.store.set_instance_settings(&settings).await?;
+    state.caches.settings.clear();
     state
         .audit(
             &caller.label(),

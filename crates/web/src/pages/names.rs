@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use domain::{CustomerId, Team, Ticket, User};
-use store::PageRequest;
 
 use super::PageError;
 use crate::AppState;
@@ -12,16 +11,7 @@ use crate::error::ApiError;
 
 /// All staff (a department has hundreds at most), by id.
 pub(crate) async fn staff(state: &AppState) -> Result<Vec<User>, PageError> {
-    let mut all = Vec::new();
-    let mut after = None;
-    loop {
-        let page = state.store.users(PageRequest { after, limit: 1000 }).await.map_err(ApiError::from)?;
-        all.extend(page.items);
-        match page.next {
-            Some(c) => after = Some(c.id),
-            None => return Ok(all),
-        }
-    }
+    Ok(state.directory().await?.users.clone())
 }
 
 pub(crate) struct Names {

@@ -44,8 +44,9 @@ pub(crate) struct Shown {
 impl Shell {
     pub async fn new(state: &AppState, caller: &Caller, current: &str) -> Result<Shell, PageError> {
         let user_id = caller.staff_id().ok_or(PageError::Api(ApiError::Forbidden))?;
-        let user = state.store.user(user_id).await.map_err(ApiError::from)?.ok_or(ApiError::NotFound)?;
-        let settings = state.store.instance_settings().await.map_err(ApiError::from)?;
+        let directory = state.directory().await?;
+        let user = directory.users.iter().find(|u| u.id == user_id).cloned().ok_or(ApiError::NotFound)?;
+        let settings = state.instance_settings().await?;
         let status = status_of(state, user_id).await?.status;
         let mut views: Vec<NavView> = BUILT_IN_VIEWS
             .iter()

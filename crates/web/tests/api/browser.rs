@@ -140,6 +140,7 @@ async fn sign_in(b: &WebDriver, base: &str, email: &str) {
 #[tokio::test]
 async fn a_ticket_from_arrival_to_solved_in_the_browser() {
     let Some(chrome) = Chrome::start().await else { return };
+    let _ = std::fs::remove_file(screenshots().join("failure.png"));
     let app = spawn(Backend::Sqlite).await.unwrap();
     workday(&chrome, &app).await;
 }

@@ -14,23 +14,31 @@ use crate::api::macros::{context_names, usable};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, IfMatch};
 
-/// The macro's text for this ticket, placeholders filled in.
-pub(crate) async fn rendered_text(
-    state: &AppState,
-    caller: &Caller,
-    ticket: &domain::Ticket,
-    body: &str,
-) -> ApiResult<String> {
-    let (customer, agent) = context_names(state, ticket, caller.staff_id()).await?;
-    let ctx = MacroContext {
-        ticket_number: ticket.id.0,
-        ticket_subject: &ticket.subject,
-        customer_name: &customer.name,
-        customer_email: &customer.email,
-        agent_name: agent.as_ref().map(|a| a.name.as_str()).unwrap_or_default(),
-        agent_email: agent.as_ref().map(|a| a.email.as_str()).unwrap_or_default(),
-    };
-    Ok(render_macro(body, &ctx)?)
+/// Fills in macros' placeholders for one ticket and agent (the people
+/// they name read once).
+pub(crate) struct MacroText {
+    ticket: domain::Ticket,
+    customer: domain::Customer,
+    agent: Option<domain::User>,
+}
+
+impl MacroText {
+    pub async fn new(state: &AppState, caller: &Caller, ticket: &domain::Ticket) -> ApiResult<Self> {
+        let (customer, agent) = context_names(state, ticket, caller.staff_id()).await?;
+        Ok(Self { ticket: ticket.clone(), customer, agent })
+    }
+
+    pub fn render(&self, body: &str) -> ApiResult<String> {
+        let ctx = MacroContext {
+            ticket_number: self.ticket.id.0,
+            ticket_subject: &self.ticket.subject,
+            customer_name: &self.customer.name,
+            customer_email: &self.customer.email,
+            agent_name: self.agent.as_ref().map(|a| a.name.as_str()).unwrap_or_default(),
+            agent_email: self.agent.as_ref().map(|a| a.email.as_str()).unwrap_or_default(),
+        };
+        Ok(render_macro(body, &ctx)?)
+    }
 }
 
 /// Applies a macro (shared, or one of yours): its text as a reply or note
@@ -55,7 +63,7 @@ pub async fn apply_macro(
         return write_patch(&state, &caller, id, if_match, &patch).await;
     }
     let ticket = load(&state, &caller, id, Action::ViewTicket).await?;
-    let text = rendered_text(&state, &caller, &ticket, &m.body).await?;
+    let text = MacroText::new(&state, &caller, &ticket).await?.render(&m.body)?;
     let input = AddMessage {
         body: Some(text),
         body_html: None,

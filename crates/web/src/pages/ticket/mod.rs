@@ -24,7 +24,7 @@ use self::timeline::{Item, timeline};
 use super::names::{Names, staff};
 use super::{PageError, Shell, Staff, render};
 use crate::AppState;
-use crate::api::tickets::macros::rendered_text;
+use crate::api::tickets::macros::MacroText;
 use crate::api::tickets::{load, ticket_query, view};
 use crate::error::ApiError;
 use crate::extract::Caller;
@@ -152,7 +152,7 @@ async fn ticket(
         let m = m.parse::<i64>().map_err(|_| ApiError::bad_request("not a macro"))?;
         let found = crate::api::macros::usable(&state, &caller, m).await?;
         let t = load(&state, &caller, id, Action::ViewTicket).await?;
-        draft.text = rendered_text(&state, &caller, &t, &found.body).await?;
+        draft.text = MacroText::new(&state, &caller, &t).await?.render(&found.body)?;
         draft.internal = !found.public;
         draft.status = found.actions.status.map(|s| s.as_str().to_string()).unwrap_or_default();
         draft.macro_id = Some(found.id.0);
@@ -194,8 +194,9 @@ pub(crate) async fn page(
     let items = timeline(&shell, &full.messages, full.events.as_deref().unwrap_or_default(), &names);
 
     let mut macros = Vec::new();
+    let texts = MacroText::new(state, caller, t).await?;
     for m in state.store.macros(caller.staff_id()).await.map_err(ApiError::from)?.into_iter().filter(|m| m.active) {
-        let body = rendered_text(state, caller, t, &m.body).await?;
+        let body = texts.render(&m.body)?;
         let status = m.actions.status.map(|s| s.as_str().to_string()).unwrap_or_default();
         macros.push(MacroOption { id: m.id.0, name: m.name, body, public: m.public, status });
     }
@@ -265,7 +266,7 @@ pub(crate) async fn page(
         }
         None => None,
     };
-    let teams = state.store.teams().await.map_err(ApiError::from)?.into_iter().map(|t| (t.id.0, t.name)).collect();
+    let teams = state.directory().await?.teams.iter().map(|t| (t.id.0, t.name.clone())).collect();
     let agents = staff(state).await?.into_iter().filter(|u| u.active).map(|u| (u.id.0, u.name)).collect();
     let page = TicketPage {
         number: t.id.0,
