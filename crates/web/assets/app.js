@@ -198,6 +198,14 @@
     body.focus();
   });
 
+  // ---- Ctrl+Enter (or Cmd+Enter) sends the reply from the editor.
+  $('#body')?.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      $('#reply').requestSubmit();
+    }
+  });
+
   // ---- Lists: a row is opened by clicking anywhere on it.
   document.addEventListener('click', (e) => {
     const row = e.target.closest('[data-row][data-href]');

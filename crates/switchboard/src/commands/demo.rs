@@ -41,7 +41,10 @@ pub async fn demo(config: Config, serve: bool) -> Result<(), String> {
         println!("Demo data already present in {}.", config.describe_storage());
     }
     println!();
-    println!("Sign in (POST /api/v1/auth/login) with password {DEMO_PASSWORD:?} as any of:");
+    let url = format!("http://{}/", config.listen.replace("0.0.0.0", "127.0.0.1"));
+    println!(
+        "Open {url} in a browser (or POST /api/v1/auth/login) and sign in with password {DEMO_PASSWORD:?} as any of:"
+    );
     println!("  admin@demo.test             admin");
     println!("  maria.garcia@demo.test      head of support (manager)");
     println!("  tom.becker@demo.test        Billing team lead (manager)");

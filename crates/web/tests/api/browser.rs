@@ -206,7 +206,8 @@ async fn workday(chrome: &Chrome, app: &TestApp) {
     let text = element(&a, "#body").await.prop("value").await.unwrap().unwrap_or_default();
     assert_eq!(text, "Hi Cara, we refunded order 1042.");
     shot(&a, "ticket-reply").await;
-    element(&a, "#reply button[type=submit]").await.click().await.unwrap();
+    // Sent from the keyboard: Ctrl+Enter in the editor.
+    a.action_chain().key_down(Key::Control).send_keys(Key::Enter).key_up(Key::Control).perform().await.unwrap();
     until_page_has(&a, "Hi Cara, we refunded order 1042.</div>").await;
     let status = element(&a, "#f-status").await.prop("value").await.unwrap();
     assert_eq!(status.as_deref(), Some("pending"));
@@ -283,6 +284,14 @@ async fn workday(chrome: &Chrome, app: &TestApp) {
         until_page_has(&admin, expect).await;
         shot(&admin, name).await;
     }
+    // On a tablet (820×1180): one column, the panel below the conversation.
+    a.set_window_rect(0, 0, 820, 1180).await.unwrap();
+    a.goto(format!("{base}/tickets/{refund}")).await.unwrap();
+    until_page_has(&a, "Earlier tickets").await;
+    shot(&a, "tablet-ticket").await;
+    a.goto(format!("{base}/views/open")).await.unwrap();
+    until_page_has(&a, "Printer on fire").await;
+    shot(&a, "tablet-view").await;
     for browser in [a, b, admin] {
         browser.quit().await.unwrap();
     }

@@ -67,6 +67,7 @@ async fn stream_delivers_visible_changes_only(app: TestApp) {
     assert_eq!(name, "ticket");
     assert_eq!(data["ticket_id"], in_a);
     assert_eq!(data["version"], 1);
+    assert_eq!((data["team_id"].as_i64(), data["actor"]["kind"].as_str()), (Some(a.0), Some("staff")), "{data}");
     assert!(data["kinds"].as_array().unwrap().contains(&json!("created")));
     app.patch(&format!("/tickets/{in_a}"), &app.admin, json!({ "priority": "high" })).await;
     let (_, data) = events.next().await.unwrap();
