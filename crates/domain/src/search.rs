@@ -25,6 +25,18 @@ impl TextQuery {
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty() && self.excluded.is_empty()
     }
+
+    /// Every word the query looks for, phrases split into their words (to
+    /// mark matches).
+    pub fn words(&self) -> Vec<String> {
+        self.terms
+            .iter()
+            .flat_map(|t| match t {
+                Term::Word(w) => vec![w.clone()],
+                Term::Phrase(ws) => ws.clone(),
+            })
+            .collect()
+    }
 }
 
 /// Who a ticket is assigned to, as a filter.
@@ -317,15 +329,7 @@ mod tests {
     #[test]
     fn hostile_text_is_just_words() {
         let q = p(r#"'; DROP TABLE tickets; -- (a OR b) * "unterminated NEAR(x y) error: foo:bar"#);
-        let words: Vec<_> = q
-            .text
-            .terms
-            .iter()
-            .flat_map(|t| match t {
-                Term::Word(w) => vec![w.clone()],
-                Term::Phrase(ws) => ws.clone(),
-            })
-            .collect();
+        let words = q.text.words();
         assert!(words.contains(&"drop".to_string()));
         assert!(words.iter().all(|w| w.chars().all(char::is_alphanumeric)));
         assert_eq!(p("*** ((( )))").text, TextQuery::default());

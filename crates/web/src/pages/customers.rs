@@ -174,9 +174,8 @@ async fn profile_page(
         .with_errors(errors);
         sections.push(Section::Form { title: Some("Edit".into()), form });
     }
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let title = if c.name.is_empty() { c.email.clone() } else { c.name.clone() };
-    Page::new(shell, title, sections).notice(notice).respond(status)
+    Page::new(shell, title, sections).notice(notice).after_form(errors)
 }
 
 async fn profile(

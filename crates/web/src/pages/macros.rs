@@ -268,8 +268,7 @@ async fn edit_page(state: &AppState, caller: &Caller, m: Macro, errors: &[Domain
         },
         Section::Links { title: None, links: vec![Cell::link("Back to the list", base(&m))] },
     ];
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    Page::new(shell, format!("Macro: {}", m.name), sections).respond(status)
+    Page::new(shell, format!("Macro: {}", m.name), sections).after_form(errors)
 }
 
 async fn edit(State(state): State<AppState>, Staff(caller): Staff, Path(id): Path<i64>) -> Result<Response, PageError> {

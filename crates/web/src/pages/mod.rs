@@ -105,6 +105,11 @@ impl Page {
     pub fn respond(&self, status: StatusCode) -> Result<Response, PageError> {
         Ok((status, render(self)?).into_response())
     }
+
+    /// Rendered after a form: 200, or 422 when the form came back with `errors`.
+    pub fn after_form(&self, errors: &[domain::DomainError]) -> Result<Response, PageError> {
+        self.respond(if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY })
+    }
 }
 
 /// A page's failure, shown as a page: sign-in for the signed out, a short

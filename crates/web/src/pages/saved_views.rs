@@ -5,7 +5,6 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use domain::policy::Action;
@@ -81,8 +80,7 @@ async fn new_page(
 ) -> Result<Response, PageError> {
     let shell = Shell::new(state, caller, "/views/new").await?;
     let form = view_form(caller, "view", "/views/new".into(), "Create view", &v).with_errors(errors);
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    Page::new(shell, "New view", vec![Section::Form { title: None, form }]).respond(status)
+    Page::new(shell, "New view", vec![Section::Form { title: None, form }]).after_form(errors)
 }
 
 #[derive(Deserialize)]
@@ -140,8 +138,7 @@ async fn edit_page(
         },
         Section::Links { title: None, links: vec![Cell::link("Back to the view", href)] },
     ];
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    Page::new(shell, "Edit view", sections).respond(status)
+    Page::new(shell, "Edit view", sections).after_form(errors)
 }
 
 async fn edit(State(state): State<AppState>, Staff(caller): Staff, Path(id): Path<i64>) -> Result<Response, PageError> {

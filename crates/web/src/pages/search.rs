@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use domain::search::{self, SearchContext, Term};
+use domain::search::{self, SearchContext};
 use serde::Deserialize;
 use store::{Cursor, TicketSort};
 
@@ -121,15 +121,7 @@ async fn search_page(
             return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
         }
     };
-    let words: Vec<String> = parsed
-        .text
-        .terms
-        .iter()
-        .flat_map(|t| match t {
-            Term::Word(w) => vec![w.clone()],
-            Term::Phrase(ws) => ws.clone(),
-        })
-        .collect();
+    let words = parsed.text.words();
     let after = match p.cursor.as_deref() {
         Some(c) => Some(Cursor::decode(c).ok_or_else(|| ApiError::bad_request("not a page of this search"))?),
         None => None,

@@ -3,7 +3,6 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use domain::policy::Action;
@@ -77,8 +76,7 @@ async fn list_page(
         },
         Section::Form { title: Some("New field".into()), form },
     ];
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    Page::new(shell, "Custom fields", sections).notice(notice).respond(status)
+    Page::new(shell, "Custom fields", sections).notice(notice).after_form(errors)
 }
 
 async fn list(
@@ -144,8 +142,7 @@ async fn edit_page(
         Section::Form { title: None, form },
         Section::Links { title: None, links: vec![Cell::link("All fields", "/admin/fields")] },
     ];
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    Page::new(shell, f.label.clone(), sections).respond(status)
+    Page::new(shell, f.label.clone(), sections).after_form(errors)
 }
 
 async fn find(state: &AppState, id: i64) -> Result<CustomFieldDef, PageError> {

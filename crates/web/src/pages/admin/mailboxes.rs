@@ -5,7 +5,6 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use domain::policy::Action;
@@ -94,8 +93,7 @@ async fn list_page(
     )
     .with_errors(errors);
     sections.push(Section::Form { title: Some("New mailbox".into()), form });
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    Page::new(shell, "Mailboxes", sections).notice(notice).respond(status)
+    Page::new(shell, "Mailboxes", sections).notice(notice).after_form(errors)
 }
 
 async fn list(
@@ -168,8 +166,7 @@ async fn edit_page(
         Section::Form { title: None, form },
         Section::Links { title: None, links: vec![Cell::link("All mailboxes", "/admin/mailboxes")] },
     ];
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    Page::new(shell, m.address.clone(), sections).notice(notice).respond(status)
+    Page::new(shell, m.address.clone(), sections).notice(notice).after_form(errors)
 }
 
 async fn edit(

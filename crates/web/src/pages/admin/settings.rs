@@ -3,7 +3,6 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use domain::policy::Action;
@@ -39,8 +38,7 @@ async fn page(
         ],
     )
     .with_errors(errors);
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    Page::new(shell, "Settings", vec![Section::Form { title: None, form }]).notice(notice).respond(status)
+    Page::new(shell, "Settings", vec![Section::Form { title: None, form }]).notice(notice).after_form(errors)
 }
 
 async fn show(

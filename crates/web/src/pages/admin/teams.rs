@@ -5,7 +5,6 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use domain::{DomainError, Role, Team, TeamId};
@@ -70,8 +69,7 @@ async fn list_page(
         .with_errors(errors);
         sections.push(Section::Form { title: Some("New team".into()), form });
     }
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    Page::new(shell, "Teams and members", sections).notice(notice).respond(status)
+    Page::new(shell, "Teams and members", sections).notice(notice).after_form(errors)
 }
 
 async fn list(
@@ -144,8 +142,7 @@ async fn edit_page(
         Section::Form { title: None, form },
         Section::Links { title: None, links: vec![Cell::link("All teams", "/admin/teams")] },
     ];
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    Page::new(shell, t.name.clone(), sections).notice(notice).respond(status)
+    Page::new(shell, t.name.clone(), sections).notice(notice).after_form(errors)
 }
 
 async fn edit(

@@ -197,8 +197,7 @@ async fn edit_page(state: &AppState, caller: &Caller, u: User, errors: &[DomainE
         Section::Form { title: None, form },
         Section::Links { title: None, links: vec![Cell::link("All users", "/admin/users")] },
     ];
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    Page::new(shell, u.name.clone(), sections).respond(status)
+    Page::new(shell, u.name.clone(), sections).after_form(errors)
 }
 
 async fn edit(State(state): State<AppState>, Staff(caller): Staff, Path(id): Path<i64>) -> Result<Response, PageError> {
