@@ -31,5 +31,8 @@ id_type!(
     MailboxId,
     QuarantineId,
     MacroId,
-    ViewId
+    ViewId,
+    JobId,
+    CalendarId,
+    SlaPolicyId
 );

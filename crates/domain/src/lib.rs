@@ -9,6 +9,7 @@ pub mod email;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod job;
 pub mod lifecycle;
 pub mod macros;
 pub mod mail;
@@ -27,6 +28,7 @@ pub use email::EmailAddress;
 pub use error::DomainError;
 pub use event::{Actor, EventKind, TicketEvent};
 pub use ids::*;
+pub use job::{Job, JobStatus, NewJob, Schedule};
 pub use macros::{Macro, MacroActions, MacroAssignee};
 pub use mail::{
     AfterFetch, Direction, EmailIdentity, FetchState, ImapSecurity, ImapSettings, Mailbox, OutboxKind, OutboxStatus,

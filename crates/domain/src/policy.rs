@@ -87,6 +87,8 @@ pub enum Action {
     ManageSharedViews,
     /// The installation's settings.
     ManageSettings,
+    /// Background jobs: the dead letters, retrying them.
+    ManageJobs,
 }
 
 impl Action {
@@ -114,6 +116,7 @@ impl Action {
         Action::ManageSharedMacros,
         Action::ManageSharedViews,
         Action::ManageSettings,
+        Action::ManageJobs,
     ];
 
     /// Whether the action concerns one ticket (and so needs it to decide).
@@ -205,7 +208,8 @@ impl Principal {
                 | Action::ViewAudit
                 | Action::ManageMail
                 | Action::ManageSharedMacros
-                | Action::ManageSettings => s.role == Role::Admin,
+                | Action::ManageSettings
+                | Action::ManageJobs => s.role == Role::Admin,
                 Action::EditOrganizations | Action::ManageSharedViews => matches!(s.role, Role::Manager | Role::Admin),
                 _ => true,
             },

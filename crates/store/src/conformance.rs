@@ -17,7 +17,7 @@ use domain::{
 };
 
 use crate::{
-    AuthStore, Cursor, DirectoryStore, IdempotencyKey, NewAttachment, NewAuditEntry, NewMessage, PageRequest,
+    AuthStore, Cursor, DirectoryStore, IdempotencyKey, JobStore, NewAttachment, NewAuditEntry, NewMessage, PageRequest,
     PrincipalRef, SqlStore, StoreError, TicketCreate, TicketQuery, TicketSort, TicketStore, TicketWrite,
     WorkspaceStore,
 };
@@ -38,7 +38,8 @@ macro_rules! conformance_tests {
                 requesters_by_email_are_found_or_created_once, what_a_create_returns_is_what_a_read_returns,
                 mail_identity_threads_and_dedupes, mailboxes_and_quarantine, creations_and_updates_interleave,
                 new_customers_join_their_domains_organization, workspace_keeps_what_agents_set,
-                counts_are_capped_and_texts_joined);
+                counts_are_capped_and_texts_joined, jobs_are_claimed_once_retried_and_dead_lettered,
+                schedules_run_once_per_occurrence);
         }
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {$(
@@ -1103,4 +1104,105 @@ pub async fn counts_are_capped_and_texts_joined(store: SqlStore) {
     let staff_texts = store.ticket_texts(&[made[0].id], true).await.unwrap();
     assert_eq!(staff_texts, vec![(made[0].id, "first words\n\nsecret note".to_string())]);
     assert!(store.ticket_texts(&[], true).await.unwrap().is_empty());
+}
+
+pub async fn jobs_are_claimed_once_retried_and_dead_lettered(store: SqlStore) {
+    use domain::{JobStatus, NewJob};
+    let job = |n: i64| NewJob::new("test.echo", serde_json::json!({ "n": n }), T0 + n, T0);
+    // Keys make a job exist once.
+    let a = store.enqueue_job(job(1).key("ticket:1:breach")).await.unwrap();
+    let again = store.enqueue_job(job(99).key("ticket:1:breach")).await.unwrap();
+    assert_eq!(a, again);
+    let b = store.enqueue_job(job(2)).await.unwrap();
+    let later = store.enqueue_job(job(1_000_000)).await.unwrap();
+
+    // Due jobs only, each claimed by one holder until its lease passes.
+    let claimed = store.claim_jobs(T0 + 10, "node-a", T0 + 60_000, 10).await.unwrap();
+    assert_eq!(claimed.iter().map(|j| j.id).collect::<Vec<_>>(), vec![a, b]);
+    assert_eq!(
+        (claimed[0].status, claimed[0].attempts, claimed[0].payload["n"].as_i64()),
+        (JobStatus::Running, 1, Some(1))
+    );
+    assert!(store.claim_jobs(T0 + 20, "node-b", T0 + 60_000, 10).await.unwrap().is_empty());
+    assert!(!store.complete_job(a, "node-b", T0 + 30).await.unwrap(), "only the holder completes");
+    assert!(store.complete_job(a, "node-a", T0 + 30).await.unwrap());
+    // node-a dies holding b: after the lease, node-b takes it; node-a's late word counts for nothing.
+    let taken = store.claim_jobs(T0 + 60_000, "node-b", T0 + 120_000, 10).await.unwrap();
+    assert_eq!((taken.len(), taken[0].id, taken[0].attempts), (1, b, 2));
+    assert!(!store.complete_job(b, "node-a", T0 + 60_001).await.unwrap());
+    // A failure is retried at its time; the last one is dead.
+    assert!(store.fail_job(b, "node-b", "smtp 451", Some(T0 + 90_000), T0 + 60_002).await.unwrap());
+    assert!(store.claim_jobs(T0 + 89_999, "node-b", T0 + 200_000, 10).await.unwrap().is_empty());
+    let retried = store.claim_jobs(T0 + 90_000, "node-b", T0 + 200_000, 10).await.unwrap();
+    assert_eq!(retried[0].last_error.as_deref(), Some("smtp 451"));
+    assert!(store.fail_job(b, "node-b", "still failing", None, T0 + 90_001).await.unwrap());
+    let dead = store.jobs(Some(JobStatus::Dead), PageRequest { after: None, limit: 10 }).await.unwrap();
+    assert_eq!(dead.items.iter().map(|j| j.id).collect::<Vec<_>>(), vec![b]);
+    assert_eq!(dead.items[0].finished_at, Some(T0 + 90_001));
+    assert!(store.retry_job(b, T0 + 100_000).await.unwrap());
+    assert!(!store.retry_job(a, T0 + 100_000).await.unwrap(), "only dead jobs are retried");
+    let b_now = store.job(b).await.unwrap().unwrap();
+    assert_eq!((b_now.status, b_now.attempts, b_now.run_at), (JobStatus::Queued, 0, T0 + 100_000));
+    assert_eq!(
+        store.jobs(None, PageRequest { after: None, limit: 10 }).await.unwrap().items[0].id,
+        later,
+        "newest first"
+    );
+    assert_eq!(store.delete_done_jobs(T0 + 31).await.unwrap(), 1);
+    assert!(store.job(a).await.unwrap().is_none());
+
+    // Four claimers at once over 200 jobs: each job is claimed exactly once.
+    for n in 0..200 {
+        store.enqueue_job(NewJob::new("test.many", serde_json::json!({ "n": n }), T0, T0)).await.unwrap();
+    }
+    let mut tasks = Vec::new();
+    for w in 0..4 {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let got = s.claim_jobs(T0 + 1, &format!("w{w}"), T0 + 1_000_000, 7).await.unwrap();
+                if got.is_empty() {
+                    return mine;
+                }
+                for j in got {
+                    if j.kind == "test.many" {
+                        mine.push(j.id);
+                    }
+                    assert!(s.complete_job(j.id, &format!("w{w}"), T0 + 2).await.unwrap());
+                }
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let count = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!((count, all.len()), (200, 200), "every job once, none twice");
+}
+
+pub async fn schedules_run_once_per_occurrence(store: SqlStore) {
+    use domain::Schedule;
+    let s = Schedule {
+        name: "automations".into(),
+        kind: "automations.run".into(),
+        payload: serde_json::json!({}),
+        every_ms: 60_000,
+        next_run_at: T0,
+    };
+    store.ensure_schedule(&s).await.unwrap();
+    store.ensure_schedule(&Schedule { every_ms: 300_000, next_run_at: T0 + 999, ..s.clone() }).await.unwrap();
+    let stored = store.schedules().await.unwrap();
+    assert_eq!((stored[0].every_ms, stored[0].next_run_at), (300_000, T0), "updated, keeping its next run");
+    // Two nodes see it due: one moves it and enqueues the occurrence's job.
+    let (n1, n2) = (s.job(T0, T0 + 5), s.job(T0, T0 + 6));
+    assert!(store.advance_schedule("automations", T0, T0 + 300_000, n1).await.unwrap());
+    assert!(!store.advance_schedule("automations", T0, T0 + 300_000, n2).await.unwrap());
+    let jobs = store.claim_jobs(T0 + 10, "n", T0 + 100, 10).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].idempotency_key.as_deref(), Some(format!("schedule:automations:{T0}").as_str()));
+    assert_eq!(store.schedules().await.unwrap()[0].next_run_at, T0 + 300_000);
 }

@@ -6,9 +6,10 @@ use domain::event::NewEvent;
 use domain::message::Attachment;
 use domain::policy::{CustomerPrincipal, StaffPrincipal};
 use domain::{
-    AgentStatus, AttachmentId, CustomFieldDef, Customer, CustomerId, EmailIdentity, FieldId, InstanceSettings, Macro,
-    MacroId, Mailbox, MailboxId, Message, MessageId, Millis, NotificationPrefs, Organization, OrganizationId,
-    OutboxStatus, QuarantineId, SavedView, Team, TeamId, Ticket, TicketEvent, TicketId, TokenId, User, UserId, ViewId,
+    AgentStatus, AttachmentId, CustomFieldDef, Customer, CustomerId, EmailIdentity, FieldId, InstanceSettings, Job,
+    JobId, JobStatus, Macro, MacroId, Mailbox, MailboxId, Message, MessageId, Millis, NewJob, NotificationPrefs,
+    Organization, OrganizationId, OutboxStatus, QuarantineId, SavedView, Schedule, Team, TeamId, Ticket, TicketEvent,
+    TicketId, TokenId, User, UserId, ViewId,
 };
 use tokio::sync::broadcast;
 
@@ -259,6 +260,46 @@ pub trait WorkspaceStore: Send + Sync {
     async fn set_instance_settings(&self, settings: &InstanceSettings) -> Result<()>;
 }
 
+/// Durable jobs and schedules.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Stores a job; with an idempotency key already used, the job that
+    /// has it (and nothing new).
+    async fn enqueue_job(&self, job: NewJob) -> Result<JobId>;
+    /// Jobs due at `now` (queued, or running with a lapsed lease), now held
+    /// by `holder` until `lease_until`, oldest first. On PostgreSQL the rows
+    /// are locked with `SKIP LOCKED`, so nodes never claim the same job.
+    async fn claim_jobs(&self, now: Millis, holder: &str, lease_until: Millis, limit: u32) -> Result<Vec<Job>>;
+    /// Marks a job done, if `holder` still holds it; whether it did.
+    async fn complete_job(&self, id: JobId, holder: &str, at: Millis) -> Result<bool>;
+    /// Records a failed attempt: queued again at `retry_at`, or dead
+    /// (`None`), if `holder` still holds it.
+    async fn fail_job(
+        &self,
+        id: JobId,
+        holder: &str,
+        error: &str,
+        retry_at: Option<Millis>,
+        at: Millis,
+    ) -> Result<bool>;
+    async fn job(&self, id: JobId) -> Result<Option<Job>>;
+    /// Newest first; `status` filters.
+    async fn jobs(&self, status: Option<JobStatus>, page: PageRequest) -> Result<Page<Job>>;
+    /// Queues a dead job again, its attempts reset; whether it was dead.
+    async fn retry_job(&self, id: JobId, now: Millis) -> Result<bool>;
+    /// Removes done jobs finished before `before`; how many.
+    async fn delete_done_jobs(&self, before: Millis) -> Result<u64>;
+
+    /// Adds the schedule, or updates its kind, payload and interval
+    /// (keeping when it runs next).
+    async fn ensure_schedule(&self, schedule: &Schedule) -> Result<()>;
+    async fn schedules(&self) -> Result<Vec<Schedule>>;
+    /// Moves a schedule from `due` to `next` and enqueues `job`, together,
+    /// if its next run is still `due` (another node may have moved it
+    /// first); whether this call did.
+    async fn advance_schedule(&self, name: &str, due: Millis, next: Millis, job: NewJob) -> Result<bool>;
+}
+
 /// All of storage, as the application holds it (`Arc<dyn Store>`).
-pub trait Store: TicketStore + DirectoryStore + FieldStore + AuthStore + MailStore + WorkspaceStore {}
-impl<T: TicketStore + DirectoryStore + FieldStore + AuthStore + MailStore + WorkspaceStore> Store for T {}
+pub trait Store: TicketStore + DirectoryStore + FieldStore + AuthStore + MailStore + WorkspaceStore + JobStore {}
+impl<T: TicketStore + DirectoryStore + FieldStore + AuthStore + MailStore + WorkspaceStore + JobStore> Store for T {}

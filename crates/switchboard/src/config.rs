@@ -27,6 +27,8 @@ const SETTINGS: &[&str] = &[
     "session_hours",
     "login_max_failures",
     "login_window_minutes",
+    "job_lease_seconds",
+    "job_batch",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +48,8 @@ pub struct Config {
     pub session_hours: i64,
     pub login_max_failures: i64,
     pub login_window_minutes: i64,
+    pub job_lease_seconds: i64,
+    pub job_batch: u32,
     /// Mailboxes kept as the file says (file only, see `mailboxes`).
     pub mailboxes: Vec<MailboxConfig>,
 }
@@ -83,6 +87,8 @@ impl Default for Config {
             session_hours: web.session_hours,
             login_max_failures: web.login_max_failures,
             login_window_minutes: web.login_window_minutes,
+            job_lease_seconds: web.job_lease_seconds,
+            job_batch: web.job_batch,
             mailboxes: Vec::new(),
         }
     }
@@ -140,6 +146,8 @@ impl Config {
             session_hours: self.session_hours,
             login_max_failures: self.login_max_failures,
             login_window_minutes: self.login_window_minutes,
+            job_lease_seconds: self.job_lease_seconds,
+            job_batch: self.job_batch,
             ..web::Settings::default()
         }
     }

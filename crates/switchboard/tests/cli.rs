@@ -84,7 +84,18 @@ async fn start_full(
     database_url: Option<&str>,
     printed: &mut Vec<String>,
 ) -> Node {
+    start_env(args, dir, database_url, printed, &[]).await
+}
+
+async fn start_env(
+    args: &[&str],
+    dir: &std::path::Path,
+    database_url: Option<&str>,
+    printed: &mut Vec<String>,
+    env: &[(&str, &str)],
+) -> Node {
     let mut cmd = Command::new(BIN);
+    cmd.envs(env.iter().copied());
     cmd.args(args)
         .args(["--listen", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()])
         .env_remove("DATABASE_URL")
@@ -223,6 +234,131 @@ mod two_serve_processes_share_live_updates {
             .await
             .unwrap();
         assert_eq!(read["ticket"]["subject"], "Made on node one");
+    }
+}
+
+mod two_serve_processes_share_the_job_queue {
+    use super::*;
+
+    /// Every `job.ping` entry in the audit log: (job id, the worker that ran it).
+    async fn pings(client: &reqwest::Client, base: &str, cookie: &str) -> Vec<(i64, String)> {
+        let mut out = Vec::new();
+        let mut url = format!("{base}/api/v1/audit?limit=100");
+        loop {
+            let page: Value = client.get(&url).header("cookie", cookie).send().await.unwrap().json().await.unwrap();
+            for e in page["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "job.ping") {
+                let id = e["target"].as_str().unwrap().trim_start_matches("job:").parse().unwrap();
+                out.push((id, e["actor"].as_str().unwrap().to_string()));
+            }
+            match page["links"]["next"].as_str() {
+                Some(next) => url = next.to_string(),
+                None => return out,
+            }
+        }
+    }
+
+    /// Two `serve` processes on one PostgreSQL database share the job
+    /// queue: 200 jobs run once each, none twice, both nodes work; a job
+    /// held by a node killed mid-run is run by the other after its lease.
+    #[tokio::test]
+    async fn pg() {
+        let Some(url) = store_pg::testing::fresh_database().await.unwrap() else {
+            eprintln!("skipped: SWITCHBOARD_TEST_PG is not set");
+            return;
+        };
+        let env = [("SWITCHBOARD_JOB_LEASE_SECONDS", "5")];
+        let one = start_env(&["serve"], &temp_dir("jobs1"), Some(&url), &mut Vec::new(), &env).await;
+        let two = start_env(&["serve"], &temp_dir("jobs2"), Some(&url), &mut Vec::new(), &env).await;
+        let password = one.admin_password.clone().or(two.admin_password.clone()).unwrap();
+        let client = reqwest::Client::new();
+        let cookie = login(&client, &one.base, &password).await;
+        let enqueue = |body: Value| {
+            let (client, cookie, base) = (client.clone(), cookie.clone(), one.base.clone());
+            async move {
+                let r = client
+                    .post(format!("{base}/api/v1/jobs"))
+                    .header("cookie", cookie)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 201);
+                r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+            }
+        };
+        let mut ids = Vec::new();
+        for _ in 0..200 {
+            ids.push(enqueue(json!({})).await);
+        }
+        let ran = tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                let seen = pings(&client, &one.base, &cookie).await;
+                if seen.len() >= 200 {
+                    return seen;
+                }
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        })
+        .await
+        .expect("the jobs ran");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let ran = if ran.len() == 200 { pings(&client, &one.base, &cookie).await } else { ran };
+        let mut once: Vec<i64> = ran.iter().map(|(id, _)| *id).collect();
+        once.sort();
+        assert_eq!(once, ids, "every job ran once and none twice");
+        let workers: std::collections::BTreeSet<&String> = ran.iter().map(|(_, w)| w).collect();
+        assert_eq!(workers.len(), 2, "both nodes took jobs: {workers:?}");
+
+        // A job held by a node that dies: the other runs it once the lease passes.
+        let slow = enqueue(json!({ "sleep_ms": 3000 })).await;
+        let holder = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let job: Value = client
+                    .get(format!("{}/api/v1/jobs/{slow}", two.base))
+                    .header("cookie", &cookie)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                if job["status"] == "running" {
+                    return job["holder"].as_str().unwrap().to_string();
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .expect("a node took the slow job");
+        let (victim, survivor) =
+            if holder.starts_with(&format!("{}-", one.child.id().unwrap())) { (one, two) } else { (two, one) };
+        let pid = victim.child.id().unwrap().to_string();
+        std::process::Command::new("kill").args(["-KILL", &pid]).status().unwrap();
+        let rerun = tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                let job: Value = client
+                    .get(format!("{}/api/v1/jobs/{slow}", survivor.base))
+                    .header("cookie", &cookie)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                if job["status"] == "done" {
+                    return job;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        })
+        .await
+        .expect("the survivor ran the dead node's job");
+        assert_eq!(rerun["attempts"], 2);
+        let runs: Vec<(i64, String)> =
+            pings(&client, &survivor.base, &cookie).await.into_iter().filter(|(id, _)| *id == slow).collect();
+        assert_eq!(runs.len(), 1, "the killed node never finished it: {runs:?}");
+        assert!(!runs[0].1.contains(&format!("worker:{pid}-")), "{runs:?}");
+        drop(victim);
     }
 }
 

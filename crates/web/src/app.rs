@@ -52,6 +52,12 @@ pub struct Settings {
     /// The first pause after an IMAP mailbox fails; it doubles with each
     /// failure in a row, up to 15 minutes.
     pub imap_retry_seconds: u64,
+    /// How long a node holds a background job before another may take it.
+    pub job_lease_seconds: i64,
+    /// How often an idle worker looks for due jobs.
+    pub job_poll_ms: u64,
+    /// Jobs a node runs at once.
+    pub job_batch: u32,
     /// How long a sign-in lasts.
     pub session_hours: i64,
     /// Failed sign-ins for one address within the window before it is throttled.
@@ -71,6 +77,9 @@ impl Default for Settings {
             smtp_url: None,
             smtp_listen: None,
             imap_retry_seconds: 5,
+            job_lease_seconds: 60,
+            job_poll_ms: 500,
+            job_batch: 8,
             session_hours: 12,
             login_max_failures: 5,
             login_window_minutes: 15,
@@ -84,6 +93,8 @@ pub struct Application {
     delivery: Option<mail::delivery::Delivery>,
     /// Fetches the mailboxes that have an IMAP account.
     fetcher: mail::imap::Fetcher,
+    /// Runs background jobs and schedules.
+    worker: jobs::Worker,
     /// The built-in SMTP receiver's socket, when configured.
     smtp: Option<std::net::TcpListener>,
     router: Router,
@@ -144,6 +155,11 @@ impl Application {
             holder: format!("{}-{}", std::process::id(), crate::accounts::random_secret()),
             retry_base: std::time::Duration::from_secs(settings.imap_retry_seconds.max(1)),
         };
+        let holder = fetcher.holder.clone();
+        let worker = crate::background::worker(&store, &settings, &holder, clock.clone());
+        crate::background::schedules(store.as_ref(), clock.now())
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
         let state = AppState {
             inbox,
             store,
@@ -154,7 +170,7 @@ impl Application {
             caches: Default::default(),
         };
         let router = router(state.clone());
-        Ok(Self { listener, delivery, fetcher, smtp, router, shutdown, state })
+        Ok(Self { listener, delivery, fetcher, worker, smtp, router, shutdown, state })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -183,6 +199,7 @@ impl Application {
         }
         let clock = self.state.clock.clone();
         tokio::spawn(self.fetcher.run(Arc::new(move || clock.now()), shutdown.subscribe()));
+        tokio::spawn(self.worker.run(shutdown.subscribe()));
         if let Some(listener) = self.smtp {
             let clock = self.state.clock.clone();
             let receiver = mail::smtp::SmtpReceiver::new(

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod api;
 mod app;
+mod background;
 mod cache;
 pub mod clock;
 mod error;

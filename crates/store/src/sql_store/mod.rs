@@ -5,6 +5,7 @@ mod batch;
 mod directory;
 mod fields;
 mod idempotency;
+mod jobs;
 mod mail;
 mod tickets;
 mod workspace;

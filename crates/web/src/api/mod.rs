@@ -7,6 +7,7 @@ pub(crate) mod auth;
 pub(crate) mod customers;
 pub(crate) mod fields;
 mod inbound;
+pub(crate) mod jobs;
 mod links;
 pub(crate) mod macros;
 pub mod mailboxes;
@@ -49,6 +50,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(macros::router())
         .merge(views::router())
         .merge(settings::router())
+        .merge(jobs::router())
 }
 
 struct Security;

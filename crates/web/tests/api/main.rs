@@ -12,6 +12,7 @@ mod auth;
 mod bad_input;
 mod browser;
 mod fields;
+mod jobs;
 mod mail;
 mod openapi;
 mod pages;

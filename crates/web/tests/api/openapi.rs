@@ -80,6 +80,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/views/{id}"),
     ("get", "/api/v1/settings"),
     ("put", "/api/v1/settings"),
+    ("get", "/api/v1/jobs"),
+    ("post", "/api/v1/jobs"),
+    ("get", "/api/v1/jobs/{id}"),
+    ("post", "/api/v1/jobs/{id}/retry"),
 ];
 
 async fn every_route_is_documented_and_answers(app: TestApp) {

@@ -2,6 +2,7 @@
 //! see the people and teams they lead (and change who is in those teams).
 
 mod fields;
+mod jobs;
 mod mailboxes;
 mod settings;
 mod teams;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(mailboxes::router())
         .merge(fields::router())
         .merge(settings::router())
+        .merge(jobs::router())
 }
 
 /// Who is in the admin area: admins, or a manager (their teams only).
@@ -55,6 +57,7 @@ async fn index(State(state): State<AppState>, Staff(caller): Staff) -> Result<Re
             Cell::link("Custom fields", "/admin/fields"),
             Cell::link("Shared macros and canned responses", "/admin/macros"),
             Cell::link("Settings", "/admin/settings"),
+            Cell::link("Background jobs", "/admin/jobs"),
         ]);
     }
     let title = if all { "Admin" } else { "My teams" };
