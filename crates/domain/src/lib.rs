@@ -3,6 +3,7 @@
 //! UTC Unix milliseconds, so every rule can be tested exactly.
 
 pub mod agent;
+pub mod calendar;
 pub mod custom_field;
 pub mod directory;
 pub mod email;
@@ -18,10 +19,12 @@ pub mod policy;
 pub mod saved_view;
 pub mod search;
 pub mod settings;
+pub mod sla;
 mod str_enum;
 pub mod ticket;
 
 pub use agent::{AgentStatus, NotificationPrefs};
+pub use calendar::{BusinessClock, Calendar, Holiday, OpenHours};
 pub use custom_field::{CustomFieldDef, FieldKind};
 pub use directory::{Customer, Organization, Role, Team, Tier, User};
 pub use email::EmailAddress;
