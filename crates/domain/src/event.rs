@@ -35,6 +35,10 @@ str_enum!(
         EmailBounced = "email_bounced",
         EmailSent = "email_sent",
         EmailFailed = "email_failed",
+        SlaTargetApplied = "sla_target_applied",
+        SlaWarning = "sla_warning",
+        SlaBreached = "sla_breached",
+        SlaFulfilled = "sla_fulfilled",
     }
 );
 

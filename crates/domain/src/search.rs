@@ -46,6 +46,15 @@ pub enum AssigneeFilter {
     User(UserId),
 }
 
+/// Tickets by where their SLA stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlaFilter {
+    /// A running target passed its warning share.
+    AtRisk,
+    /// A running target is past due.
+    Breached,
+}
+
 /// Structured filters shared by ticket lists and search. Empty lists mean
 /// "any"; every non-empty part must hold.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -67,6 +76,7 @@ pub struct TicketFilter {
     pub created_before: Option<Millis>,
     pub updated_from: Option<Millis>,
     pub updated_before: Option<Millis>,
+    pub sla: Option<SlaFilter>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -161,6 +171,7 @@ enum Op {
 }
 
 const FIELDS: &[&str] = &[
+    "sla",
     "status",
     "priority",
     "type",
@@ -282,6 +293,15 @@ pub fn parse(input: &str, ctx: SearchContext) -> Result<SearchQuery, DomainError
             },
             "requester" => f.requester_id = Some(CustomerId(parse_id("requester", value)?)),
             "organization" | "org" => f.organization_id = Some(OrganizationId(parse_id("organization", value)?)),
+            "sla" => {
+                f.sla = Some(match value.to_ascii_lowercase().as_str() {
+                    "at_risk" | "risk" => SlaFilter::AtRisk,
+                    "breached" => SlaFilter::Breached,
+                    other => {
+                        return Err(DomainError::new("sla", format!("'{other}' is not one of: at_risk, breached")));
+                    }
+                })
+            }
             _ => {}
         }
     }
@@ -324,6 +344,13 @@ mod tests {
         let q = p("-status:solved created:2026-01-01");
         assert_eq!(q.filter.statuses.len(), Status::ALL.len() - 1);
         assert_eq!(q.filter.created_before.unwrap() - q.filter.created_from.unwrap(), 86_400_000);
+    }
+
+    #[test]
+    fn sla_terms() {
+        assert_eq!(p("sla:at_risk").filter.sla, Some(SlaFilter::AtRisk));
+        assert_eq!(p("SLA:breached refund").filter.sla, Some(SlaFilter::Breached));
+        assert_eq!(parse("sla:late", SearchContext::default()).unwrap_err().field, "sla");
     }
 
     #[test]

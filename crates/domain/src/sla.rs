@@ -412,3 +412,14 @@ fn clock_spans(kind: SlaTargetKind, f: &Facts) -> Vec<(Millis, Option<Millis>)> 
 
 #[cfg(test)]
 mod tests;
+
+/// A ticket's SLA as last evaluated (kept for views, counts and the page).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TicketSla {
+    pub ticket_id: crate::TicketId,
+    /// The ticket version it was computed from.
+    pub ticket_version: i64,
+    /// `None`: no policy applies.
+    pub state: Option<SlaState>,
+    pub evaluated_at: Millis,
+}

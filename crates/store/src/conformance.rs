@@ -18,7 +18,7 @@ use domain::{
 
 use crate::{
     AuthStore, Cursor, DirectoryStore, IdempotencyKey, JobStore, NewAttachment, NewAuditEntry, NewMessage, PageRequest,
-    PrincipalRef, SqlStore, StoreError, TicketCreate, TicketQuery, TicketSort, TicketStore, TicketWrite,
+    PrincipalRef, RuleStore, SqlStore, StoreError, TicketCreate, TicketQuery, TicketSort, TicketStore, TicketWrite,
     WorkspaceStore,
 };
 
@@ -39,7 +39,7 @@ macro_rules! conformance_tests {
                 mail_identity_threads_and_dedupes, mailboxes_and_quarantine, creations_and_updates_interleave,
                 new_customers_join_their_domains_organization, workspace_keeps_what_agents_set,
                 counts_are_capped_and_texts_joined, jobs_are_claimed_once_retried_and_dead_lettered,
-                schedules_run_once_per_occurrence);
+                schedules_run_once_per_occurrence, service_rules_and_ticket_sla);
         }
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {$(
@@ -1205,4 +1205,90 @@ pub async fn schedules_run_once_per_occurrence(store: SqlStore) {
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].idempotency_key.as_deref(), Some(format!("schedule:automations:{T0}").as_str()));
     assert_eq!(store.schedules().await.unwrap()[0].next_run_at, T0 + 300_000);
+}
+
+pub async fn service_rules_and_ticket_sla(store: SqlStore) {
+    use domain::sla::{SlaConditions, SlaPolicy, SlaState, SlaTarget, SlaTargetKind, TicketSla};
+    use domain::{Calendar, CalendarId, OpenHours, SlaPolicyId};
+    let cal = Calendar {
+        id: CalendarId(0),
+        name: "Berlin office".into(),
+        time_zone: "Europe/Berlin".into(),
+        hours: vec![OpenHours { day: "monday".into(), from: "09:00".into(), to: "17:00".into() }],
+        holidays: vec![],
+        created_at: T0,
+        updated_at: T0,
+    };
+    let cid = store.create_calendar(cal.clone()).await.unwrap();
+    let mut c = store.calendar(cid).await.unwrap().unwrap();
+    assert_eq!(c.hours, cal.hours);
+    c.name = "Berlin".into();
+    store.update_calendar(&c).await.unwrap();
+    assert_eq!(store.calendars().await.unwrap(), vec![c]);
+
+    let policy = |name: &str, position: i64| SlaPolicy {
+        id: SlaPolicyId(0),
+        name: name.into(),
+        position,
+        active: true,
+        conditions: SlaConditions {
+            priorities: vec![Priority::Urgent],
+            tags: vec!["vip".into()],
+            ..Default::default()
+        },
+        targets: vec![SlaTarget { kind: SlaTargetKind::FirstReply, minutes: 60, business_hours: true }],
+        calendar_id: Some(cid),
+        pause_on: vec![Status::Pending],
+        warn_percent: 75,
+        created_at: T0,
+        updated_at: T0,
+    };
+    let b = store.create_sla_policy(policy("B", 2)).await.unwrap();
+    let a = store.create_sla_policy(policy("A", 1)).await.unwrap();
+    let listed = store.sla_policies().await.unwrap();
+    assert_eq!(listed.iter().map(|p| p.id).collect::<Vec<_>>(), vec![a, b]);
+    assert_eq!(listed[0].conditions.tags, vec!["vip".to_string()]);
+    let mut p = listed[0].clone();
+    p.active = false;
+    store.update_sla_policy(&p).await.unwrap();
+    assert!(!store.sla_policies().await.unwrap()[0].active);
+    assert!(store.delete_sla_policy(b).await.unwrap());
+
+    // A ticket's SLA: saved with its events (no version change), filtered on.
+    let customer_id = customer(&store, "c@example.com").await;
+    let t = create(&store, spec("Down", "all of it", customer_id, T0)).await;
+    let other = create(&store, spec("Fine", "x", customer_id, T0)).await;
+    assert_eq!(store.tickets_with_stale_sla(T0, 10).await.unwrap(), vec![t.id, other.id], "never evaluated");
+    let state = |at_risk: bool, breached: bool| SlaState {
+        policy_id: a,
+        targets: vec![],
+        cycles: vec![],
+        next_check_at: None,
+        at_risk,
+        breached,
+    };
+    let sla =
+        TicketSla { ticket_id: t.id, ticket_version: t.version, state: Some(state(true, false)), evaluated_at: T0 + 1 };
+    let warned = NewEvent::change(
+        T0 + 1,
+        Actor::system(),
+        EventKind::SlaWarning,
+        "first_reply",
+        serde_json::Value::Null,
+        serde_json::json!({ "cycle": T0 }),
+    );
+    assert!(store.save_ticket_sla(&sla, &[warned]).await.unwrap());
+    assert_eq!(store.ticket(t.id).await.unwrap().unwrap().version, t.version, "SLA events do not change the version");
+    assert_eq!(store.events(t.id).await.unwrap().last().unwrap().kind, EventKind::SlaWarning);
+    assert_eq!(store.ticket_sla(t.id).await.unwrap().unwrap(), sla);
+    assert_eq!(store.tickets_with_stale_sla(T0, 10).await.unwrap(), vec![other.id]);
+    let all = TicketScope::All;
+    assert_eq!(ids(&store, &query(all.clone(), "sla:at_risk")).await, vec![t.id.0]);
+    assert!(ids(&store, &query(all.clone(), "sla:breached")).await.is_empty());
+    // An older evaluation arriving late is dropped; a newer one replaces.
+    let newer = TicketSla { ticket_version: t.version + 5, state: Some(state(false, true)), ..sla.clone() };
+    assert!(store.save_ticket_sla(&newer, &[]).await.unwrap());
+    assert!(!store.save_ticket_sla(&sla, &[]).await.unwrap());
+    assert_eq!(ids(&store, &query(all.clone(), "sla:breached")).await, vec![t.id.0]);
+    assert!(ids(&store, &query(all, "sla:at_risk")).await.is_empty());
 }

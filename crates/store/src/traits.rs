@@ -5,11 +5,12 @@ use async_trait::async_trait;
 use domain::event::NewEvent;
 use domain::message::Attachment;
 use domain::policy::{CustomerPrincipal, StaffPrincipal};
+use domain::sla::{SlaPolicy, TicketSla};
 use domain::{
-    AgentStatus, AttachmentId, CustomFieldDef, Customer, CustomerId, EmailIdentity, FieldId, InstanceSettings, Job,
-    JobId, JobStatus, Macro, MacroId, Mailbox, MailboxId, Message, MessageId, Millis, NewJob, NotificationPrefs,
-    Organization, OrganizationId, OutboxStatus, QuarantineId, SavedView, Schedule, Team, TeamId, Ticket, TicketEvent,
-    TicketId, TokenId, User, UserId, ViewId,
+    AgentStatus, AttachmentId, Calendar, CalendarId, CustomFieldDef, Customer, CustomerId, EmailIdentity, FieldId,
+    InstanceSettings, Job, JobId, JobStatus, Macro, MacroId, Mailbox, MailboxId, Message, MessageId, Millis, NewJob,
+    NotificationPrefs, Organization, OrganizationId, OutboxStatus, QuarantineId, SavedView, Schedule, SlaPolicyId,
+    Team, TeamId, Ticket, TicketEvent, TicketId, TokenId, User, UserId, ViewId,
 };
 use tokio::sync::broadcast;
 
@@ -300,6 +301,38 @@ pub trait JobStore: Send + Sync {
     async fn advance_schedule(&self, name: &str, due: Millis, next: Millis, job: NewJob) -> Result<bool>;
 }
 
+/// Service rules: calendars, SLA policies, and each ticket's SLA.
+#[async_trait]
+pub trait RuleStore: Send + Sync {
+    async fn create_calendar(&self, c: Calendar) -> Result<CalendarId>;
+    async fn update_calendar(&self, c: &Calendar) -> Result<()>;
+    async fn calendar(&self, id: CalendarId) -> Result<Option<Calendar>>;
+    async fn calendars(&self) -> Result<Vec<Calendar>>;
+
+    async fn create_sla_policy(&self, p: SlaPolicy) -> Result<SlaPolicyId>;
+    async fn update_sla_policy(&self, p: &SlaPolicy) -> Result<()>;
+    async fn delete_sla_policy(&self, id: SlaPolicyId) -> Result<bool>;
+    /// By position, then id.
+    async fn sla_policies(&self) -> Result<Vec<SlaPolicy>>;
+
+    async fn ticket_sla(&self, ticket: TicketId) -> Result<Option<TicketSla>>;
+    /// Saves a ticket's SLA and appends `events` to it (warnings, breaches,
+    /// fulfilments; the ticket's version does not change), together. An
+    /// evaluation of an older version than the one saved is dropped
+    /// (`false`).
+    async fn save_ticket_sla(&self, sla: &TicketSla, events: &[NewEvent]) -> Result<bool>;
+    /// Tickets changed since `since` whose SLA was evaluated from an older
+    /// version, or never (a node may have stopped between a change and its
+    /// evaluation).
+    async fn tickets_with_stale_sla(&self, since: Millis, limit: u32) -> Result<Vec<TicketId>>;
+}
+
 /// All of storage, as the application holds it (`Arc<dyn Store>`).
-pub trait Store: TicketStore + DirectoryStore + FieldStore + AuthStore + MailStore + WorkspaceStore + JobStore {}
-impl<T: TicketStore + DirectoryStore + FieldStore + AuthStore + MailStore + WorkspaceStore + JobStore> Store for T {}
+pub trait Store:
+    TicketStore + DirectoryStore + FieldStore + AuthStore + MailStore + WorkspaceStore + JobStore + RuleStore
+{
+}
+impl<T: TicketStore + DirectoryStore + FieldStore + AuthStore + MailStore + WorkspaceStore + JobStore + RuleStore> Store
+    for T
+{
+}

@@ -543,7 +543,7 @@ impl MailStore for SqlStore {
 /// Records events about a ticket without changing it (its version, and so
 /// an agent's `If-Match`, stays valid): delivery outcomes. On PostgreSQL
 /// the no-op update takes the row's lock, so sequence numbers never race.
-async fn append_events(tx: &mut dyn Transaction, ticket: TicketId, events: &[NewEvent]) -> Result<()> {
+pub(crate) async fn append_events(tx: &mut dyn Transaction, ticket: TicketId, events: &[NewEvent]) -> Result<()> {
     tx.execute("UPDATE tickets SET version = version WHERE id = $1", vec![ticket.0.into()]).await?;
     super::tickets::insert_events(tx, ticket, events).await
 }

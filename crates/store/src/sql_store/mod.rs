@@ -7,6 +7,7 @@ mod fields;
 mod idempotency;
 mod jobs;
 mod mail;
+mod rules;
 mod tickets;
 mod workspace;
 mod writer;

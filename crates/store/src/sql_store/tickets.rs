@@ -232,6 +232,15 @@ impl SqlStore {
                 c.push(format!("t.{col} < {}", p.push(v)));
             }
         }
+        match f.sla {
+            Some(domain::search::SlaFilter::AtRisk) => {
+                c.push("t.id IN (SELECT ticket_id FROM ticket_sla WHERE at_risk = TRUE)".into())
+            }
+            Some(domain::search::SlaFilter::Breached) => {
+                c.push("t.id IN (SELECT ticket_id FROM ticket_sla WHERE breached = TRUE)".into())
+            }
+            None => {}
+        }
         if !q.text.is_empty() {
             let audience = if q.staff_text { TextAudience::Staff } else { TextAudience::Customer };
             let (sql, values) = self.db.text_match(&q.text, audience, p.values.len() + 1);
