@@ -89,6 +89,9 @@ pub enum Action {
     ManageSettings,
     /// Background jobs: the dead letters, retrying them.
     ManageJobs,
+    /// Calendars, SLA policies, routing, triggers, automations, escalation
+    /// and approval rules.
+    ManageServiceRules,
 }
 
 impl Action {
@@ -117,6 +120,7 @@ impl Action {
         Action::ManageSharedViews,
         Action::ManageSettings,
         Action::ManageJobs,
+        Action::ManageServiceRules,
     ];
 
     /// Whether the action concerns one ticket (and so needs it to decide).
@@ -210,7 +214,9 @@ impl Principal {
                 | Action::ManageSharedMacros
                 | Action::ManageSettings
                 | Action::ManageJobs => s.role == Role::Admin,
-                Action::EditOrganizations | Action::ManageSharedViews => matches!(s.role, Role::Manager | Role::Admin),
+                Action::EditOrganizations | Action::ManageSharedViews | Action::ManageServiceRules => {
+                    matches!(s.role, Role::Manager | Role::Admin)
+                }
                 _ => true,
             },
             Principal::Customer(_) => matches!(action, Action::ViewTicket | Action::CreateTicket | Action::ReplyPublic),

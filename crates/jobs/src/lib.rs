@@ -7,6 +7,7 @@
 //! it, so however many nodes run a worker, each occurrence runs once.
 
 mod handlers;
+pub mod sla;
 mod worker;
 
 pub use handlers::{Cleanup, Ping};

@@ -200,6 +200,11 @@ impl Application {
         let clock = self.state.clock.clone();
         tokio::spawn(self.fetcher.run(Arc::new(move || clock.now()), shutdown.subscribe()));
         tokio::spawn(self.worker.run(shutdown.subscribe()));
+        tokio::spawn(crate::background::watch_changes(
+            self.state.store.clone(),
+            self.state.clock.clone(),
+            shutdown.subscribe(),
+        ));
         if let Some(listener) = self.smtp {
             let clock = self.state.clock.clone();
             let receiver = mail::smtp::SmtpReceiver::new(

@@ -22,6 +22,42 @@ pub fn worker(store: &Arc<dyn Store>, settings: &Settings, holder: &str, clock: 
     }
     .handle(jobs::PING, Arc::new(jobs::Ping { store: store.clone(), holder: holder.to_string() }))
     .handle(jobs::CLEANUP, Arc::new(jobs::Cleanup { store: store.clone() }))
+    .handle(jobs::sla::SLA_CHECK, Arc::new(jobs::sla::SlaCheck { store: store.clone() }))
+    .handle(jobs::sla::SLA_RECONCILE, Arc::new(jobs::sla::SlaReconcile { store: store.clone() }))
+    .handle(jobs::sla::SLA_REAPPLY, Arc::new(jobs::sla::SlaReapply { store: store.clone() }))
+}
+
+/// Enqueues an SLA check for every ticket change this node hears of (on
+/// PostgreSQL, every node's changes; the job's key makes it one per
+/// version however many nodes enqueue it). Missed changes are caught by
+/// the reconcile schedule.
+pub async fn watch_changes(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut changes = store.subscribe();
+    loop {
+        tokio::select! {
+            change = changes.recv() => match change {
+                Ok(c) => {
+                    let job = jobs::sla::check_now(c.ticket_id, c.version, clock.now());
+                    if let Err(e) = store.enqueue_job(job).await {
+                        tracing::error!(error = %e, ticket = %c.ticket_id, "enqueuing an SLA check failed");
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "missed ticket changes; the SLA reconcile catches up");
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            },
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// The schedules every installation has, made (or updated) at start.
@@ -33,6 +69,15 @@ pub async fn schedules(store: &dyn Store, now: Millis) -> Result<(), store::Stor
             payload: serde_json::json!({}),
             every_ms: 86_400_000,
             next_run_at: now + 3_600_000,
+        })
+        .await?;
+    store
+        .ensure_schedule(&Schedule {
+            name: "sla.reconcile".into(),
+            kind: jobs::sla::SLA_RECONCILE.into(),
+            payload: serde_json::json!({}),
+            every_ms: 60_000,
+            next_run_at: now + 60_000,
         })
         .await
 }

@@ -143,6 +143,7 @@ fn role_action_matrix() {
                 ManageOwnTokens,
                 UseWorkspace,
                 ManageSharedViews,
+                ManageServiceRules,
             ],
         ),
         ("admin", admin(), Action::ALL),

@@ -4,6 +4,7 @@
 mod attachments;
 mod audit;
 pub(crate) mod auth;
+mod calendars;
 pub(crate) mod customers;
 pub(crate) mod fields;
 mod inbound;
@@ -16,6 +17,7 @@ pub(crate) mod organizations;
 mod outbox;
 mod quarantine;
 pub(crate) mod settings;
+mod sla;
 mod stream;
 pub(crate) mod teams;
 pub(crate) mod tickets;
@@ -51,6 +53,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(views::router())
         .merge(settings::router())
         .merge(jobs::router())
+        .merge(calendars::router())
+        .merge(sla::router())
 }
 
 struct Security;

@@ -84,6 +84,16 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/jobs"),
     ("get", "/api/v1/jobs/{id}"),
     ("post", "/api/v1/jobs/{id}/retry"),
+    ("get", "/api/v1/calendars"),
+    ("post", "/api/v1/calendars"),
+    ("get", "/api/v1/calendars/{id}"),
+    ("put", "/api/v1/calendars/{id}"),
+    ("get", "/api/v1/sla/policies"),
+    ("post", "/api/v1/sla/policies"),
+    ("get", "/api/v1/sla/policies/{id}"),
+    ("put", "/api/v1/sla/policies/{id}"),
+    ("delete", "/api/v1/sla/policies/{id}"),
+    ("get", "/api/v1/tickets/{id}/sla"),
 ];
 
 async fn every_route_is_documented_and_answers(app: TestApp) {
