@@ -135,11 +135,11 @@ pub async fn evaluate_ticket(store: &dyn Store, id: TicketId, now: Millis) -> Re
     };
     let add = new_events(&state, &events, now);
     let next = state.next_check_at;
-    if store.save_ticket_sla(&sla, &add).await? {
-        if let Some(at) = next {
-            let job = NewJob::new(SLA_CHECK, json!({ "ticket_id": id.0 }), at, now).key(format!("sla:{id}:at{at}"));
-            store.enqueue_job(job).await?;
-        }
+    if store.save_ticket_sla(&sla, &add).await?
+        && let Some(at) = next
+    {
+        let job = NewJob::new(SLA_CHECK, json!({ "ticket_id": id.0 }), at, now).key(format!("sla:{id}:at{at}"));
+        store.enqueue_job(job).await?;
     }
     Ok(next)
 }
