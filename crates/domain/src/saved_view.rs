@@ -55,12 +55,14 @@ pub struct BuiltInView {
     pub query: &'static str,
 }
 
-pub const BUILT_IN_VIEWS: [BuiltInView; 5] = [
+pub const BUILT_IN_VIEWS: [BuiltInView; 7] = [
     BuiltInView { key: "mine", title: "My open tickets", query: "assignee:me status:new status:open status:on_hold" },
     BuiltInView { key: "unassigned", title: "Unassigned", query: "assignee:none status:new status:open" },
     BuiltInView { key: "open", title: "All open in my teams", query: "status:new status:open status:on_hold" },
     BuiltInView { key: "pending", title: "Pending", query: "status:pending" },
     BuiltInView { key: "solved", title: "Recently solved", query: "status:solved" },
+    BuiltInView { key: "sla_at_risk", title: "SLA at risk", query: "sla:at_risk" },
+    BuiltInView { key: "sla_breached", title: "SLA breached", query: "sla:breached" },
 ];
 
 /// The orders a list can take: a field, `-` first for descending.

@@ -104,25 +104,35 @@ pub async fn current(
     now: Millis,
 ) -> Result<Option<(TicketSla, Vec<TicketEvent>)>, StoreError> {
     let Some(t) = store.ticket(id).await? else { return Ok(None) };
-    let policies = store.sla_policies().await?;
-    let keys: HashMap<_, _> = store.fields().await?.into_iter().map(|f| (f.id, f.key)).collect();
-    let tier = tier_of(store, &t).await?;
     let events = store.events(id).await?;
-    let state = match sla::choose(&policies, &t, tier, &keys) {
-        None => None,
-        Some(policy) => {
-            let business = match policy.calendar_id {
-                Some(c) => match store.calendar(c).await? {
-                    Some(cal) => BusinessClock::new(&cal).unwrap_or_else(|_| BusinessClock::always()),
-                    None => BusinessClock::always(),
-                },
-                None => BusinessClock::always(),
-            };
-            let always = BusinessClock::always();
-            Some(sla::evaluate(policy, &Clocks { business: &business, calendar: &always }, &t, &events, now))
-        }
-    };
+    let state = state_of(store, &t, &events, now).await?;
     Ok(Some((TicketSla { ticket_id: id, ticket_version: t.version, state, evaluated_at: now }, events)))
+}
+
+/// The SLA of a ticket whose events are at hand, at `now`; `None` when no
+/// policy applies.
+pub async fn state_of(
+    store: &dyn Store,
+    t: &domain::Ticket,
+    events: &[TicketEvent],
+    now: Millis,
+) -> Result<Option<SlaState>, StoreError> {
+    let policies = store.sla_policies().await?;
+    if policies.iter().all(|p| !p.active) {
+        return Ok(None);
+    }
+    let keys: HashMap<_, _> = store.fields().await?.into_iter().map(|f| (f.id, f.key)).collect();
+    let tier = tier_of(store, t).await?;
+    let Some(policy) = sla::choose(&policies, t, tier, &keys) else { return Ok(None) };
+    let business = match policy.calendar_id {
+        Some(c) => match store.calendar(c).await? {
+            Some(cal) => BusinessClock::new(&cal).unwrap_or_else(|_| BusinessClock::always()),
+            None => BusinessClock::always(),
+        },
+        None => BusinessClock::always(),
+    };
+    let always = BusinessClock::always();
+    Ok(Some(sla::evaluate(policy, &Clocks { business: &business, calendar: &always }, t, events, now)))
 }
 
 /// Evaluates a ticket's SLA at `now`, records what happened and saves the

@@ -4,7 +4,7 @@
 mod attachments;
 mod audit;
 pub(crate) mod auth;
-mod calendars;
+pub(crate) mod calendars;
 pub(crate) mod customers;
 pub(crate) mod fields;
 mod inbound;
@@ -17,7 +17,7 @@ pub(crate) mod organizations;
 mod outbox;
 mod quarantine;
 pub(crate) mod settings;
-mod sla;
+pub(crate) mod sla;
 mod stream;
 pub(crate) mod teams;
 pub(crate) mod tickets;

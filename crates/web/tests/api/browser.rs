@@ -150,10 +150,11 @@ async fn workday(chrome: &Chrome, app: &TestApp) {
     let (ada, _) = staff(store, "ada@desk.test", Role::Agent, None).await;
     let (bo, _) = staff(store, "bo@desk.test", Role::Agent, None).await;
     let (boss, _) = staff(store, "boss@desk.test", Role::Admin, None).await;
-    for who in [ada, bo, boss] {
+    let (lead, _) = staff(store, "lead@desk.test", Role::Manager, None).await;
+    for who in [ada, bo, boss, lead] {
         web::accounts::set_password(store.as_ref(), PrincipalRef::Staff(who), PASSWORD).await.unwrap();
     }
-    let billing = team(store, "Billing", None, &[ada, bo]).await;
+    let billing = team(store, "Billing", Some(lead), &[ada, bo]).await;
     let ticket = |subject: &str, body: &str| {
         json!({ "subject": subject, "body": body, "team_id": billing.0,
             "requester": { "email": "cara@customer.test", "name": "Cara Diaz" } })
@@ -284,6 +285,29 @@ async fn workday(chrome: &Chrome, app: &TestApp) {
         until_page_has(&admin, expect).await;
         shot(&admin, name).await;
     }
+    // A manager sets up an SLA policy in the admin pages; a new ticket shows its due time.
+    let manager = chrome.browser("lead").await;
+    sign_in(&manager, &base, "lead@desk.test").await;
+    manager.goto(format!("{base}/admin/sla")).await.unwrap();
+    until_page_has(&manager, "New policy").await;
+    element(&manager, "#new-policy-name").await.send_keys("Urgent tickets").await.unwrap();
+    element(&manager, "#new-policy input[name=priorities][value=urgent]").await.click().await.unwrap();
+    let minutes = element(&manager, "#new-policy-first_reply_minutes").await;
+    minutes.clear().await.unwrap();
+    minutes.send_keys("30").await.unwrap();
+    element(&manager, "#new-policy-first_reply_business").await.click().await.unwrap();
+    shot(&manager, "admin-sla").await;
+    element(&manager, "#new-policy button[type=submit]").await.click().await.unwrap();
+    until_page_has(&manager, "The policy is in force").await;
+    until_page_has(&manager, "First reply 30 min").await;
+    let urgent = app.ticket(json!({ "subject": "Checkout is down", "body": "Nobody can pay.", "priority": "urgent", "team_id": billing.0,
+        "requester": { "email": "dan@customer.test", "name": "Dan Okoro" } })).await;
+    manager.goto(format!("{base}/tickets/{urgent}")).await.unwrap();
+    until_page_has(&manager, "Service level").await;
+    until_page_has(&manager, "(in 29 min)").await;
+    shot(&manager, "ticket-sla").await;
+    manager.quit().await.unwrap();
+
     // On a tablet (820×1180): one column, the panel below the conversation.
     a.set_window_rect(0, 0, 820, 1180).await.unwrap();
     a.goto(format!("{base}/tickets/{refund}")).await.unwrap();

@@ -308,6 +308,67 @@ async fn admins_and_managers_configure(app: TestApp) {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
     assert_eq!(app.store.team(billing).await.unwrap().unwrap().member_ids, vec![ada_id, bo_id]);
     assert_eq!(lead.get("/admin/mailboxes").await.status, StatusCode::FORBIDDEN);
+    // Managers set up business hours and SLA policies.
+    let r = lead
+        .post("/admin/calendars", &[("name", "Office"), ("time_zone", "Europe/Berlin"), ("hours", "someday 9-5")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("is not like"), "{}", r.html);
+    let r = lead
+        .post(
+            "/admin/calendars",
+            &[
+                ("name", "Office"),
+                ("time_zone", "Europe/Berlin"),
+                ("hours", "monday-friday 09:00-17:00"),
+                ("holidays", "2026-12-25 Christmas"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let cal = app.store.calendars().await.unwrap().remove(0);
+    assert_eq!((cal.hours.len(), cal.holidays[0].name.as_str()), (5, "Christmas"));
+    let r = lead
+        .post(
+            "/admin/sla",
+            &[
+                ("name", "VIP"),
+                ("position", "1"),
+                ("active", "on"),
+                ("tiers", "vip"),
+                ("first_reply_minutes", "30"),
+                ("first_reply_business", "on"),
+                ("resolution_minutes", "abc"),
+                ("calendar_id", &cal.id.0.to_string()),
+                ("pause_on", "pending"),
+                ("warn_percent", "80"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a bad number is named: {}", r.html);
+    let r = lead
+        .post(
+            "/admin/sla",
+            &[
+                ("name", "VIP"),
+                ("position", "1"),
+                ("active", "on"),
+                ("tiers", "vip"),
+                ("first_reply_minutes", "30"),
+                ("first_reply_business", "on"),
+                ("calendar_id", &cal.id.0.to_string()),
+                ("pause_on", "pending"),
+                ("warn_percent", "80"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let p = app.store.sla_policies().await.unwrap().remove(0);
+    assert_eq!(
+        (p.conditions.tiers, p.targets.len(), p.warn_percent, p.calendar_id),
+        (vec![domain::Tier::Vip], 1, 80, Some(cal.id))
+    );
+    assert!(lead.get("/admin/sla").await.html.contains("First reply 30 min (business)"));
     assert_eq!(lead.get("/admin/settings").await.status, StatusCode::FORBIDDEN);
 
     // An admin creates an account (its password shown once), a mailbox (its token

@@ -1,10 +1,12 @@
 //! `/admin`: configuring the department. Admins see everything; managers
 //! see the people and teams they lead (and change who is in those teams).
 
+mod calendars;
 mod fields;
 mod jobs;
 mod mailboxes;
 mod settings;
+mod sla;
 mod teams;
 mod users;
 
@@ -29,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .merge(fields::router())
         .merge(settings::router())
         .merge(jobs::router())
+        .merge(calendars::router())
+        .merge(sla::router())
 }
 
 /// Who is in the admin area: admins, or a manager (their teams only).

@@ -69,6 +69,51 @@ pub(crate) struct FieldInput {
     error: Option<String>,
 }
 
+/// A target as the side panel shows it.
+pub(crate) struct SlaLine {
+    title: &'static str,
+    status: &'static str,
+    text: String,
+    iso: String,
+}
+
+/// "2 h 5 min".
+fn span(ms: i64) -> String {
+    match ms.abs() / 60_000 {
+        0 => "under a minute".to_string(),
+        m if m < 60 => format!("{m} min"),
+        m if m < 48 * 60 => format!("{} h {} min", m / 60, m % 60),
+        m => format!("{} days", m / (24 * 60)),
+    }
+}
+
+/// "in 2 h 5 min", "20 min ago".
+fn relative(ms: i64, now: i64) -> String {
+    if ms >= now { format!("in {}", span(ms - now)) } else { format!("{} ago", span(now - ms)) }
+}
+
+fn sla_lines(shell: &Shell, state: &domain::sla::SlaState, now: i64) -> Vec<SlaLine> {
+    use domain::sla::TargetStatus;
+    state
+        .targets
+        .iter()
+        .map(|t| {
+            let (text, iso) = match (t.status, t.due_at) {
+                (TargetStatus::Running, Some(due)) => {
+                    (format!("due {} ({})", shell.when(due).text, relative(due, now)), shell.when(due).iso)
+                }
+                (TargetStatus::Breached, Some(due)) => {
+                    (format!("breached {} ({})", shell.when(due).text, relative(due, now)), shell.when(due).iso)
+                }
+                (TargetStatus::Met, _) => (format!("met in {}", span(t.elapsed_ms)), String::new()),
+                (TargetStatus::Paused, _) => ("paused while the ticket waits".into(), String::new()),
+                _ => ("not started".into(), String::new()),
+            };
+            SlaLine { title: t.kind.title(), status: t.status.as_str(), text, iso }
+        })
+        .collect()
+}
+
 pub(crate) struct Previous {
     id: i64,
     subject: String,
@@ -114,6 +159,7 @@ struct TicketPage {
     agents: Vec<(i64, String)>,
     fields: Vec<FieldInput>,
     panel_error: Option<String>,
+    sla: Vec<SlaLine>,
     customer: Option<Customer360>,
     notice: Option<String>,
 }
@@ -192,6 +238,12 @@ pub(crate) async fn page(
     );
     let names = Names::with_customers(state, customer_ids).await?;
     let items = timeline(&shell, &full.messages, full.events.as_deref().unwrap_or_default(), &names);
+    let now = state.now();
+    let sla =
+        match jobs::sla::state_of(state.store.as_ref(), t, full.events.as_deref().unwrap_or_default(), now).await? {
+            Some(s) => sla_lines(&shell, &s, now),
+            None => vec![],
+        };
 
     let mut macros = Vec::new();
     let texts = MacroText::new(state, caller, t).await?;
@@ -289,6 +341,7 @@ pub(crate) async fn page(
         agents,
         fields,
         panel_error,
+        sla,
         customer,
         notice,
         shell,

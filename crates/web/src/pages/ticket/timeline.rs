@@ -82,6 +82,12 @@ fn describe(e: &TicketEvent, names: &Names, customer: &str) -> Option<String> {
         EventKind::EmailSent => format!("mail sent to {}", plain(&e.to["to"])),
         EventKind::EmailFailed => format!("mail to {} failed: {}", plain(&e.to["to"]), plain(&e.to["error"])),
         EventKind::EmailBounced => "a reply bounced".into(),
+        EventKind::SlaTargetApplied if e.to["policy_id"].is_null() => "no SLA policy applies any more".into(),
+        EventKind::SlaTargetApplied => format!("SLA policy {} applies", plain(&e.to["policy_id"])),
+        EventKind::SlaWarning => format!("SLA warning: {} is due soon", field.replace('_', " ")),
+        EventKind::SlaBreached => format!("SLA breached: {}", field.replace('_', " ")),
+        EventKind::SlaFulfilled if e.to["met"] == true => format!("SLA met: {}", field.replace('_', " ")),
+        EventKind::SlaFulfilled => format!("{} done, after its SLA was breached", field.replace('_', " ")),
         _ if !e.from.is_null() || !e.to.is_null() => {
             format!("{who} changed {field}: {} → {}", plain(&e.from), plain(&e.to))
         }
