@@ -34,5 +34,6 @@ id_type!(
     ViewId,
     JobId,
     CalendarId,
-    SlaPolicyId
+    SlaPolicyId,
+    RoutingRuleId
 );

@@ -16,6 +16,7 @@ pub mod macros;
 pub mod mail;
 pub mod message;
 pub mod policy;
+pub mod routing;
 pub mod saved_view;
 pub mod search;
 pub mod settings;

@@ -39,7 +39,7 @@ macro_rules! conformance_tests {
                 mail_identity_threads_and_dedupes, mailboxes_and_quarantine, creations_and_updates_interleave,
                 new_customers_join_their_domains_organization, workspace_keeps_what_agents_set,
                 counts_are_capped_and_texts_joined, jobs_are_claimed_once_retried_and_dead_lettered,
-                schedules_run_once_per_occurrence, service_rules_and_ticket_sla);
+                schedules_run_once_per_occurrence, service_rules_and_ticket_sla, routing_rules_profiles_and_loads);
         }
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {$(
@@ -1291,4 +1291,69 @@ pub async fn service_rules_and_ticket_sla(store: SqlStore) {
     assert!(!store.save_ticket_sla(&sla, &[]).await.unwrap());
     assert_eq!(ids(&store, &query(all.clone(), "sla:breached")).await, vec![t.id.0]);
     assert!(ids(&store, &query(all, "sla:at_risk")).await.is_empty());
+}
+
+pub async fn routing_rules_profiles_and_loads(store: SqlStore) {
+    use domain::routing::{AgentProfile, AssignMode, RouteConditions, RoutingRule, TeamRouting};
+    use domain::{Channel, RoutingRuleId};
+    let ada = user(&store, "ada@support.test", Role::Agent, None).await;
+    let bo = user(&store, "bo@support.test", Role::Agent, None).await;
+    let billing = team(&store, "Billing", None, &[ada, bo]).await;
+    let rule = |name: &str, position: i64| RoutingRule {
+        id: RoutingRuleId(0),
+        name: name.into(),
+        position,
+        active: true,
+        conditions: RouteConditions {
+            words: vec!["invoice".into()],
+            channels: vec![Channel::Email],
+            ..Default::default()
+        },
+        team_id: billing,
+        created_at: T0,
+        updated_at: T0,
+    };
+    let second = store.create_routing_rule(rule("second", 2)).await.unwrap();
+    let first = store.create_routing_rule(rule("first", 1)).await.unwrap();
+    let rules = store.routing_rules().await.unwrap();
+    assert_eq!(rules.iter().map(|r| r.id).collect::<Vec<_>>(), vec![first, second]);
+    assert_eq!(rules[0].conditions.words, vec!["invoice".to_string()]);
+    let mut r = rules[1].clone();
+    r.active = false;
+    store.update_routing_rule(&r).await.unwrap();
+    assert!(!store.routing_rules().await.unwrap()[1].active);
+    assert!(store.delete_routing_rule(first).await.unwrap());
+
+    // A team is manual until set; round robin moves on only from where it stands.
+    assert_eq!(store.team_routing(billing).await.unwrap(), (TeamRouting::default(), None));
+    let mut settings = TeamRouting { mode: AssignMode::RoundRobin, reassign_when_offline: true, ..Default::default() };
+    settings.capacity.insert(Channel::Chat, 3);
+    store.set_team_routing(billing, &settings).await.unwrap();
+    assert!(store.advance_round_robin(billing, None, ada).await.unwrap());
+    assert!(!store.advance_round_robin(billing, None, bo).await.unwrap(), "another node moved it first");
+    assert!(store.advance_round_robin(billing, Some(ada), bo).await.unwrap());
+    assert_eq!(store.team_routing(billing).await.unwrap(), (settings, Some(bo)));
+    let other = team(&store, "Other", None, &[]).await;
+    assert!(store.advance_round_robin(other, None, ada).await.unwrap(), "a team never set starts too");
+
+    // Profiles: defaults until set.
+    let p =
+        AgentProfile { skills: vec!["sap".into()], languages: vec!["de".into()], out_of_office_until: Some(T0 + 5) };
+    store.set_agent_profile(ada, &p).await.unwrap();
+    assert_eq!(store.agent_profiles(&[ada, bo]).await.unwrap(), vec![(ada, p), (bo, AgentProfile::default())]);
+
+    // Loads: open work per agent and channel.
+    let c = customer(&store, "c@example.com").await;
+    for (subject, status) in [("a", None), ("b", None), ("c", Some(Status::Pending))] {
+        let t = create(&store, Spec { assignee: Some(ada), ..spec(subject, "x", c, T0) }).await;
+        if let Some(s) = status {
+            patch(&store, &t, TicketPatch { status: Some(s), ..Default::default() }, ada, T0 + 1).await;
+        }
+    }
+    assert_eq!(
+        store.agent_loads(&[ada, bo]).await.unwrap(),
+        vec![(ada, Channel::Email, 2)],
+        "pending work waits on the customer"
+    );
+    assert!(store.agent_loads(&[]).await.unwrap().is_empty());
 }

@@ -5,12 +5,13 @@ use async_trait::async_trait;
 use domain::event::NewEvent;
 use domain::message::Attachment;
 use domain::policy::{CustomerPrincipal, StaffPrincipal};
+use domain::routing::{AgentProfile, RoutingRule, TeamRouting};
 use domain::sla::{SlaPolicy, TicketSla};
 use domain::{
-    AgentStatus, AttachmentId, Calendar, CalendarId, CustomFieldDef, Customer, CustomerId, EmailIdentity, FieldId,
-    InstanceSettings, Job, JobId, JobStatus, Macro, MacroId, Mailbox, MailboxId, Message, MessageId, Millis, NewJob,
-    NotificationPrefs, Organization, OrganizationId, OutboxStatus, QuarantineId, SavedView, Schedule, SlaPolicyId,
-    Team, TeamId, Ticket, TicketEvent, TicketId, TokenId, User, UserId, ViewId,
+    AgentStatus, AttachmentId, Calendar, CalendarId, Channel, CustomFieldDef, Customer, CustomerId, EmailIdentity,
+    FieldId, InstanceSettings, Job, JobId, JobStatus, Macro, MacroId, Mailbox, MailboxId, Message, MessageId, Millis,
+    NewJob, NotificationPrefs, Organization, OrganizationId, OutboxStatus, QuarantineId, RoutingRuleId, SavedView,
+    Schedule, SlaPolicyId, Team, TeamId, Ticket, TicketEvent, TicketId, TokenId, User, UserId, ViewId,
 };
 use tokio::sync::broadcast;
 
@@ -325,6 +326,25 @@ pub trait RuleStore: Send + Sync {
     /// version, or never (a node may have stopped between a change and its
     /// evaluation).
     async fn tickets_with_stale_sla(&self, since: Millis, limit: u32) -> Result<Vec<TicketId>>;
+
+    async fn create_routing_rule(&self, r: RoutingRule) -> Result<RoutingRuleId>;
+    async fn update_routing_rule(&self, r: &RoutingRule) -> Result<()>;
+    async fn delete_routing_rule(&self, id: RoutingRuleId) -> Result<bool>;
+    /// By position, then id.
+    async fn routing_rules(&self) -> Result<Vec<RoutingRule>>;
+    /// A team's assignment settings (manual until set) and whom round robin gave the last ticket.
+    async fn team_routing(&self, team: TeamId) -> Result<(TeamRouting, Option<UserId>)>;
+    async fn set_team_routing(&self, team: TeamId, settings: &TeamRouting) -> Result<()>;
+    /// Moves round robin on from `last` to `next`, if no other node moved
+    /// it first; whether this call did.
+    async fn advance_round_robin(&self, team: TeamId, last: Option<UserId>, next: UserId) -> Result<bool>;
+    /// Agents' routing profiles (the default for those never set).
+    async fn agent_profiles(&self, users: &[UserId]) -> Result<Vec<(UserId, AgentProfile)>>;
+    async fn set_agent_profile(&self, user: UserId, profile: &AgentProfile) -> Result<()>;
+    /// Open work (new, open, on hold) each of `users` holds, per channel.
+    async fn agent_loads(&self, users: &[UserId]) -> Result<Vec<(UserId, Channel, i64)>>;
+    /// The mailbox the ticket's first email arrived in.
+    async fn ticket_mailbox(&self, ticket: TicketId) -> Result<Option<MailboxId>>;
 }
 
 /// All of storage, as the application holds it (`Arc<dyn Store>`).

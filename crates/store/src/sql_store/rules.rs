@@ -2,10 +2,11 @@
 
 use async_trait::async_trait;
 use domain::event::NewEvent;
+use domain::routing::{AgentProfile, RoutingRule, TeamRouting};
 use domain::sla::{SlaPolicy, TicketSla};
-use domain::{Calendar, CalendarId, Millis, SlaPolicyId, TicketId};
+use domain::{Calendar, CalendarId, Channel, MailboxId, Millis, RoutingRuleId, SlaPolicyId, TeamId, TicketId, UserId};
 
-use super::{SqlStore, returned_id, updated};
+use super::{Params, SqlStore, returned_id, updated};
 use crate::rows::{json, to_json};
 use crate::{Result, RuleStore, SqlRow};
 
@@ -39,6 +40,21 @@ fn policy(r: &SqlRow) -> Result<SlaPolicy> {
         warn_percent: r.int(8)?,
         created_at: r.int(9)?,
         updated_at: r.int(10)?,
+    })
+}
+
+const RULE_COLS: &str = "id, name, position, active, conditions, team_id, created_at, updated_at";
+
+fn routing_rule(r: &SqlRow) -> Result<RoutingRule> {
+    Ok(RoutingRule {
+        id: RoutingRuleId(r.int(0)?),
+        name: r.text(1)?,
+        position: r.int(2)?,
+        active: r.bool(3)?,
+        conditions: json(&r.text(4)?)?,
+        team_id: TeamId(r.int(5)?),
+        created_at: r.int(6)?,
+        updated_at: r.int(7)?,
     })
 }
 
@@ -216,5 +232,158 @@ impl RuleStore for SqlStore {
             limit.clamp(1, 10_000)
         );
         self.fetch(&sql, vec![since.into()]).await?.iter().map(|r| Ok(TicketId(r.int(0)?))).collect()
+    }
+
+    async fn create_routing_rule(&self, r: RoutingRule) -> Result<RoutingRuleId> {
+        let mut tx = self.begin().await?;
+        let rows = tx
+            .fetch(
+                "INSERT INTO routing_rules (name, position, active, conditions, team_id, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                vec![
+                    r.name.into(),
+                    r.position.into(),
+                    r.active.into(),
+                    to_json(&r.conditions).into(),
+                    r.team_id.0.into(),
+                    r.created_at.into(),
+                    r.updated_at.into(),
+                ],
+            )
+            .await?;
+        let id = returned_id(&rows)?;
+        tx.commit().await?;
+        Ok(RoutingRuleId(id))
+    }
+
+    async fn update_routing_rule(&self, r: &RoutingRule) -> Result<()> {
+        updated(
+            self.execute(
+                "UPDATE routing_rules SET name = $1, position = $2, active = $3, conditions = $4, team_id = $5, \
+                 updated_at = $6 WHERE id = $7",
+                vec![
+                    r.name.clone().into(),
+                    r.position.into(),
+                    r.active.into(),
+                    to_json(&r.conditions).into(),
+                    r.team_id.0.into(),
+                    r.updated_at.into(),
+                    r.id.0.into(),
+                ],
+            )
+            .await?,
+        )
+    }
+
+    async fn delete_routing_rule(&self, id: RoutingRuleId) -> Result<bool> {
+        Ok(self.execute("DELETE FROM routing_rules WHERE id = $1", vec![id.0.into()]).await? == 1)
+    }
+
+    async fn routing_rules(&self) -> Result<Vec<RoutingRule>> {
+        let sql = format!("SELECT {RULE_COLS} FROM routing_rules ORDER BY position, id");
+        self.fetch(&sql, vec![]).await?.iter().map(routing_rule).collect()
+    }
+
+    async fn team_routing(&self, team: TeamId) -> Result<(TeamRouting, Option<UserId>)> {
+        match self
+            .fetch_one("SELECT settings, last_assignee_id FROM team_routing WHERE team_id = $1", vec![team.0.into()])
+            .await?
+        {
+            Some(r) => Ok((json(&r.text(0)?)?, r.opt_int(1)?.map(UserId))),
+            None => Ok((TeamRouting::default(), None)),
+        }
+    }
+
+    async fn set_team_routing(&self, team: TeamId, settings: &TeamRouting) -> Result<()> {
+        self.execute(
+            "INSERT INTO team_routing (team_id, settings) VALUES ($1, $2) \
+             ON CONFLICT (team_id) DO UPDATE SET settings = excluded.settings",
+            vec![team.0.into(), to_json(settings).into()],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn advance_round_robin(&self, team: TeamId, last: Option<UserId>, next: UserId) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        tx.execute(
+            "INSERT INTO team_routing (team_id, settings) VALUES ($1, $2) ON CONFLICT (team_id) DO NOTHING",
+            vec![team.0.into(), to_json(&TeamRouting::default()).into()],
+        )
+        .await?;
+        let n = match last {
+            Some(l) => {
+                tx.execute(
+                    "UPDATE team_routing SET last_assignee_id = $1 WHERE team_id = $2 AND last_assignee_id = $3",
+                    vec![next.0.into(), team.0.into(), l.0.into()],
+                )
+                .await?
+            }
+            None => {
+                tx.execute(
+                    "UPDATE team_routing SET last_assignee_id = $1 WHERE team_id = $2 AND last_assignee_id IS NULL",
+                    vec![next.0.into(), team.0.into()],
+                )
+                .await?
+            }
+        };
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    async fn agent_profiles(&self, users: &[UserId]) -> Result<Vec<(UserId, AgentProfile)>> {
+        if users.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut p = Params::default();
+        let list = p.list(&users.iter().map(|u| u.0).collect::<Vec<_>>());
+        let sql = format!("SELECT user_id, profile FROM agent_profiles WHERE user_id IN ({list})");
+        let mut found: std::collections::HashMap<i64, AgentProfile> = std::collections::HashMap::new();
+        for r in self.fetch(&sql, p.values).await? {
+            found.insert(r.int(0)?, json(&r.text(1)?)?);
+        }
+        Ok(users.iter().map(|u| (*u, found.remove(&u.0).unwrap_or_default())).collect())
+    }
+
+    async fn set_agent_profile(&self, user: UserId, profile: &AgentProfile) -> Result<()> {
+        self.execute(
+            "INSERT INTO agent_profiles (user_id, profile) VALUES ($1, $2) \
+             ON CONFLICT (user_id) DO UPDATE SET profile = excluded.profile",
+            vec![user.0.into(), to_json(profile).into()],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn agent_loads(&self, users: &[UserId]) -> Result<Vec<(UserId, Channel, i64)>> {
+        if users.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut p = Params::default();
+        let list = p.list(&users.iter().map(|u| u.0).collect::<Vec<_>>());
+        let sql = format!(
+            "SELECT assignee_id, channel, COUNT(*) FROM tickets WHERE assignee_id IN ({list}) \
+             AND status IN ('new', 'open', 'on_hold') GROUP BY assignee_id, channel ORDER BY assignee_id, channel"
+        );
+        self.fetch(&sql, p.values)
+            .await?
+            .iter()
+            .map(|r| {
+                let channel =
+                    Channel::parse("channel", &r.text(1)?).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
+                Ok((UserId(r.int(0)?), channel, r.int(2)?))
+            })
+            .collect()
+    }
+
+    async fn ticket_mailbox(&self, ticket: TicketId) -> Result<Option<MailboxId>> {
+        let row = self
+            .fetch_one(
+                "SELECT e.mailbox_id FROM message_emails e JOIN messages m ON m.id = e.message_id \
+                 WHERE m.ticket_id = $1 AND e.mailbox_id IS NOT NULL ORDER BY m.id LIMIT 1",
+                vec![ticket.0.into()],
+            )
+            .await?;
+        Ok(row.map(|r| r.opt_int(0)).transpose()?.flatten().map(MailboxId))
     }
 }
