@@ -35,5 +35,9 @@ id_type!(
     JobId,
     CalendarId,
     SlaPolicyId,
-    RoutingRuleId
+    RoutingRuleId,
+    ServiceRuleId,
+    EscalationId,
+    ApprovalId,
+    NotificationId
 );

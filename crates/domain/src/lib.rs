@@ -17,6 +17,7 @@ pub mod mail;
 pub mod message;
 pub mod policy;
 pub mod routing;
+pub mod rules;
 pub mod saved_view;
 pub mod search;
 pub mod settings;
