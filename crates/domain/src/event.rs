@@ -39,6 +39,15 @@ str_enum!(
         SlaWarning = "sla_warning",
         SlaBreached = "sla_breached",
         SlaFulfilled = "sla_fulfilled",
+        RulesFired = "rules_fired",
+        RuleLoopStopped = "rule_loop_stopped",
+        PriorityAssessed = "priority_assessed",
+        Escalated = "escalated",
+        EscalationResolved = "escalation_resolved",
+        ApprovalRequested = "approval_requested",
+        ApprovalDecided = "approval_decided",
+        ApprovalEscalated = "approval_escalated",
+        MajorIncidentChanged = "major_incident_changed",
     }
 );
 

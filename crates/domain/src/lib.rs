@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod macros;
 pub mod mail;
 pub mod message;
+pub mod notification;
 pub mod policy;
 pub mod routing;
 pub mod rules;

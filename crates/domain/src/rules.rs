@@ -6,6 +6,7 @@
 pub mod approval;
 pub mod condition;
 pub mod escalation;
+pub mod incident;
 pub mod priority;
 pub mod trigger;
 

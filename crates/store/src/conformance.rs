@@ -18,7 +18,7 @@ use domain::{
 
 use crate::{
     AuthStore, Cursor, DirectoryStore, IdempotencyKey, JobStore, NewAttachment, NewAuditEntry, NewMessage, PageRequest,
-    PrincipalRef, RuleStore, SqlStore, StoreError, TicketCreate, TicketQuery, TicketSort, TicketStore, TicketWrite,
+    PrincipalRef, RuleStore, ServiceStore, SqlStore, StoreError, TicketCreate, TicketQuery, TicketSort, TicketStore, TicketWrite,
     WorkspaceStore,
 };
 
@@ -39,7 +39,8 @@ macro_rules! conformance_tests {
                 mail_identity_threads_and_dedupes, mailboxes_and_quarantine, creations_and_updates_interleave,
                 new_customers_join_their_domains_organization, workspace_keeps_what_agents_set,
                 counts_are_capped_and_texts_joined, jobs_are_claimed_once_retried_and_dead_lettered,
-                schedules_run_once_per_occurrence, service_rules_and_ticket_sla, routing_rules_profiles_and_loads);
+                schedules_run_once_per_occurrence, service_rules_and_ticket_sla, routing_rules_profiles_and_loads,
+                triggers_escalations_approvals_incidents);
         }
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {$(
@@ -1356,4 +1357,186 @@ pub async fn routing_rules_profiles_and_loads(store: SqlStore) {
         "pending work waits on the customer"
     );
     assert!(store.agent_loads(&[]).await.unwrap().is_empty());
+}
+
+pub async fn triggers_escalations_approvals_incidents(store: SqlStore) {
+    use domain::notification::NewNotification;
+    use domain::rules::incident::{IncidentMatch, MajorIncident};
+    use domain::rules::{
+        Approval, ApprovalKind, ApprovalState, Condition, Escalation, EscalationSource, EscalationState,
+        EscalationTier, Op, PriorityMatrix, PriorityOutcome, RuleAction, RuleActionKind, RuleKind, RunOn,
+        ServiceRule,
+    };
+    use domain::{ApprovalId, EscalationId, ServiceRuleId};
+    let ada = user(&store, "ada@support.test", Role::Agent, None).await;
+    let c = customer(&store, "c@example.com").await;
+    let t = create(&store, spec("Export is down", "x", c, T0)).await;
+
+    // Rules of each kind, in position order; firings are once per mark.
+    let rule = |kind: RuleKind, name: &str, position: i64| ServiceRule {
+        id: ServiceRuleId(0),
+        kind,
+        name: name.into(),
+        position,
+        active: true,
+        run_on: RunOn::Both,
+        all: vec![Condition { field: "status".into(), op: Op::Is, value: serde_json::json!("pending") }],
+        any: vec![],
+        actions: vec![RuleAction { action: RuleActionKind::SetStatus, value: serde_json::json!("solved") }],
+        created_at: T0,
+        updated_at: T0,
+    };
+    let b = store.create_service_rule(rule(RuleKind::Trigger, "b", 2)).await.unwrap();
+    let a = store.create_service_rule(rule(RuleKind::Trigger, "a", 1)).await.unwrap();
+    let auto = store.create_service_rule(rule(RuleKind::Automation, "auto", 1)).await.unwrap();
+    let triggers = store.service_rules(RuleKind::Trigger).await.unwrap();
+    assert_eq!(triggers.iter().map(|r| r.id).collect::<Vec<_>>(), vec![a, b]);
+    assert_eq!(triggers[0].all[0].value, serde_json::json!("pending"));
+    let mut changed = triggers[1].clone();
+    changed.active = false;
+    changed.run_on = RunOn::Create;
+    store.update_service_rule(&changed).await.unwrap();
+    assert_eq!(store.service_rule(b).await.unwrap().unwrap(), changed);
+    assert!(store.mark_rule_fired(auto, t.id, "v2", T0).await.unwrap());
+    assert!(!store.mark_rule_fired(auto, t.id, "v2", T0).await.unwrap(), "once per mark");
+    assert!(store.delete_service_rule(auto).await.unwrap());
+    assert!(store.service_rules(RuleKind::Automation).await.unwrap().is_empty());
+    assert_eq!(store.unclosed_tickets(TicketId(0), 10).await.unwrap().len(), 1);
+
+    // Settings by key.
+    assert!(store.setting("priority_matrix").await.unwrap().is_none());
+    let m = serde_json::to_value(PriorityMatrix::default()).unwrap();
+    store.set_setting("priority_matrix", &m).await.unwrap();
+    assert_eq!(store.setting("priority_matrix").await.unwrap(), Some(m));
+
+    // Escalations: an automatic one once while open, with its event.
+    let esc = Escalation {
+        id: EscalationId(0),
+        ticket_id: t.id,
+        tier: EscalationTier::Manager,
+        source: EscalationSource::Vip,
+        reason: "VIP customer".into(),
+        raised_by: None,
+        state: EscalationState::Open,
+        outcome: None,
+        resolved_by: None,
+        created_at: T0 + 1,
+        resolved_at: None,
+    };
+    let ev = |kind: EventKind| NewEvent::change(T0 + 1, Actor::system(), kind, "escalation", serde_json::Value::Null, serde_json::Value::Null);
+    let id = store.create_escalation(esc.clone(), ev(EventKind::Escalated)).await.unwrap().unwrap();
+    assert!(store.create_escalation(esc.clone(), ev(EventKind::Escalated)).await.unwrap().is_none());
+    let open = store.escalations(Some(EscalationState::Open), None, 50).await.unwrap();
+    assert_eq!(open.len(), 1);
+    let mut done = open[0].clone();
+    done.state = EscalationState::Resolved;
+    done.outcome = Some("called the customer".into());
+    done.resolved_by = Some(ada);
+    done.resolved_at = Some(T0 + 2);
+    assert!(store.resolve_escalation(&done, ev(EventKind::EscalationResolved)).await.unwrap());
+    assert!(!store.resolve_escalation(&done, ev(EventKind::EscalationResolved)).await.unwrap());
+    assert_eq!(store.escalation(id).await.unwrap().unwrap(), Escalation { id, ..done });
+    let kinds: Vec<EventKind> = store.events(t.id).await.unwrap().iter().map(|e| e.kind).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == EventKind::Escalated).count(), 1);
+    assert!(kinds.contains(&EventKind::EscalationResolved));
+
+    // Approvals: a decision lands once.
+    let ap = Approval {
+        id: ApprovalId(0),
+        ticket_id: t.id,
+        kind: ApprovalKind::Refund,
+        amount_minor: 12_000,
+        currency: "EUR".into(),
+        reason: "double charge".into(),
+        requested_by: ada,
+        state: ApprovalState::Pending,
+        approver_id: None,
+        escalated: false,
+        decided_by: None,
+        decision_reason: None,
+        created_at: T0,
+        due_at: T0 + 3_600_000,
+        decided_at: None,
+    };
+    let aid = store.create_approval(ap.clone(), ev(EventKind::ApprovalRequested)).await.unwrap();
+    let mut decided = store.approval(aid).await.unwrap().unwrap();
+    assert_eq!(decided, Approval { id: aid, ..ap });
+    decided.state = ApprovalState::Approved;
+    decided.decided_by = Some(ada);
+    decided.decision_reason = Some("ok".into());
+    decided.decided_at = Some(T0 + 5);
+    assert!(store.update_pending_approval(&decided, ev(EventKind::ApprovalDecided)).await.unwrap());
+    assert!(!store.update_pending_approval(&decided, ev(EventKind::ApprovalDecided)).await.unwrap());
+    assert_eq!(store.approvals(Some(ApprovalState::Approved), Some(t.id)).await.unwrap(), vec![decided]);
+    assert!(store.approvals(Some(ApprovalState::Pending), None).await.unwrap().is_empty());
+
+    // Notices.
+    let n = |text: &str| NewNotification {
+        user_id: ada,
+        kind: "escalation".into(),
+        text: text.into(),
+        ticket_id: Some(t.id),
+        created_at: T0,
+    };
+    store.notify(vec![n("one"), n("two\0")]).await.unwrap();
+    assert_eq!(store.unread_notifications(ada).await.unwrap(), 2);
+    let list = store.notifications(ada, true, 10).await.unwrap();
+    assert_eq!(list[0].text, "two\u{FFFD}");
+    assert_eq!(store.mark_notifications_read(ada, T0 + 9).await.unwrap(), 2);
+    assert_eq!(store.unread_notifications(ada).await.unwrap(), 0);
+    assert_eq!(store.notifications(ada, false, 10).await.unwrap().len(), 2);
+
+    // Assessed priority.
+    let outcome = PriorityMatrix { enabled: true, ..Default::default() }
+        .assess(&domain::rules::priority::PriorityInputs { text: "down", ..Default::default() });
+    store.save_ticket_priority(t.id, &outcome, T0).await.unwrap();
+    assert_eq!(store.ticket_priority(t.id).await.unwrap(), Some::<PriorityOutcome>(outcome));
+
+    // Major incidents: incidents linked, solved all together in one write.
+    let problem = create(&store, spec("Export outage", "x", c, T0)).await;
+    let mi = MajorIncident {
+        problem_id: problem.id,
+        title: String::new(),
+        active: true,
+        matching: IncidentMatch { words: vec!["export".into()], tags: vec![] },
+        linked: 0,
+        created_at: T0,
+    };
+    store.save_major_incident(&mi).await.unwrap();
+    let mut writes = Vec::new();
+    for i in 0..3 {
+        let inc = create(&store, spec(&format!("incident {i}"), "x", c, T0)).await;
+        let (next, events) = lifecycle::apply_patch(
+            &inc,
+            &TicketPatch {
+                problem_id: Some(Some(problem.id)),
+                ticket_type: Some(TicketType::Incident),
+                status: Some(Status::Solved),
+                ..Default::default()
+            },
+            staff(ada),
+            T0 + 1,
+        )
+        .unwrap();
+        writes.push(TicketWrite { ticket: next, expected_version: inc.version, events, messages: vec![] });
+    }
+    let mut stale = writes[0].clone();
+    stale.expected_version += 7;
+    let mut bad = writes.clone();
+    bad.push(stale);
+    assert!(store.write_tickets(bad).await.is_err(), "one stale write fails them all");
+    assert!(store.linked_incidents(problem.id).await.unwrap().is_empty());
+    store.write_tickets(writes).await.unwrap();
+    assert_eq!(store.linked_incidents(problem.id).await.unwrap().len(), 3);
+    let got = store.major_incident(problem.id).await.unwrap().unwrap();
+    assert_eq!((got.linked, got.title.as_str(), got.active), (3, "Export outage", true));
+    store.save_major_incident(&MajorIncident { active: false, ..mi }).await.unwrap();
+    assert!(store.major_incidents(true).await.unwrap().is_empty());
+    assert_eq!(store.major_incidents(false).await.unwrap().len(), 1);
+
+    // Tags per window.
+    let tagged = create(&store, Spec { tags: &["export"], ..spec("tagged", "x", c, T0 + 10) }).await;
+    assert_eq!(store.tag_counts(T0 + 10, T0 + 11).await.unwrap(), vec![("export".to_string(), 1)]);
+    assert!(store.tag_counts(T0 + 11, T0 + 20).await.unwrap().is_empty());
+    let _ = tagged;
 }

@@ -19,7 +19,7 @@ pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".to_string())
 }
 
-fn word<T>(parsed: std::result::Result<T, domain::DomainError>) -> Result<T> {
+pub(crate) fn word<T>(parsed: std::result::Result<T, domain::DomainError>) -> Result<T> {
     parsed.map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 

@@ -6,11 +6,16 @@ use domain::event::NewEvent;
 use domain::message::Attachment;
 use domain::policy::{CustomerPrincipal, StaffPrincipal};
 use domain::routing::{AgentProfile, RoutingRule, TeamRouting};
+use domain::notification::{NewNotification, Notification};
+use domain::rules::incident::MajorIncident;
+use domain::rules::{
+    Approval, ApprovalState, Escalation, EscalationState, PriorityOutcome, RuleKind, ServiceRule,
+};
 use domain::sla::{SlaPolicy, TicketSla};
 use domain::{
     AgentStatus, AttachmentId, Calendar, CalendarId, Channel, CustomFieldDef, Customer, CustomerId, EmailIdentity,
     FieldId, InstanceSettings, Job, JobId, JobStatus, Macro, MacroId, Mailbox, MailboxId, Message, MessageId, Millis,
-    NewJob, NotificationPrefs, Organization, OrganizationId, OutboxStatus, QuarantineId, RoutingRuleId, SavedView,
+    NewJob, NotificationPrefs, Organization, OrganizationId, OutboxStatus, QuarantineId, RoutingRuleId, SavedView, ServiceRuleId, EscalationId, ApprovalId,
     Schedule, SlaPolicyId, Team, TeamId, Ticket, TicketEvent, TicketId, TokenId, User, UserId, ViewId,
 };
 use tokio::sync::broadcast;
@@ -347,12 +352,82 @@ pub trait RuleStore: Send + Sync {
     async fn ticket_mailbox(&self, ticket: TicketId) -> Result<Option<MailboxId>>;
 }
 
+/// Triggers and automations, escalations, approvals, notices, assessed
+/// priorities, major incidents, and settings kept as JSON by key.
+#[async_trait]
+pub trait ServiceStore: Send + Sync {
+    /// Rules of one kind in the order they run.
+    async fn service_rules(&self, kind: RuleKind) -> Result<Vec<ServiceRule>>;
+    async fn service_rule(&self, id: ServiceRuleId) -> Result<Option<ServiceRule>>;
+    async fn create_service_rule(&self, r: ServiceRule) -> Result<ServiceRuleId>;
+    async fn update_service_rule(&self, r: &ServiceRule) -> Result<()>;
+    async fn delete_service_rule(&self, id: ServiceRuleId) -> Result<bool>;
+    /// Records that a rule acted on a ticket in the state named by `mark`;
+    /// false when it already had (so an automation acts once per state).
+    async fn mark_rule_fired(&self, rule: ServiceRuleId, ticket: TicketId, mark: &str, at: Millis) -> Result<bool>;
+    /// Tickets not closed with an id above `after`, by id, at most `limit`.
+    async fn unclosed_tickets(&self, after: TicketId, limit: u32) -> Result<Vec<Ticket>>;
+
+    async fn setting(&self, key: &str) -> Result<Option<serde_json::Value>>;
+    async fn set_setting(&self, key: &str, value: &serde_json::Value) -> Result<()>;
+
+    /// Raises an escalation and writes its event on the ticket, in one
+    /// transaction; `None` when one from the same source is still open.
+    async fn create_escalation(&self, e: Escalation, event: NewEvent) -> Result<Option<EscalationId>>;
+    async fn escalation(&self, id: EscalationId) -> Result<Option<Escalation>>;
+    /// Newest first; filtered by state and ticket when given.
+    async fn escalations(
+        &self,
+        state: Option<EscalationState>,
+        ticket: Option<TicketId>,
+        limit: u32,
+    ) -> Result<Vec<Escalation>>;
+    /// Resolves an open escalation with its outcome and event; false when it was not open.
+    async fn resolve_escalation(&self, e: &Escalation, event: NewEvent) -> Result<bool>;
+
+    async fn create_approval(&self, a: Approval, event: NewEvent) -> Result<ApprovalId>;
+    async fn approval(&self, id: ApprovalId) -> Result<Option<Approval>>;
+    async fn approvals(&self, state: Option<ApprovalState>, ticket: Option<TicketId>) -> Result<Vec<Approval>>;
+    /// Saves a pending approval's decision (or its new approver) with its
+    /// event; false when it was no longer pending.
+    async fn update_pending_approval(&self, a: &Approval, event: NewEvent) -> Result<bool>;
+
+    async fn notify(&self, notices: Vec<NewNotification>) -> Result<()>;
+    /// Newest first.
+    async fn notifications(&self, user: UserId, unread_only: bool, limit: u32) -> Result<Vec<Notification>>;
+    async fn unread_notifications(&self, user: UserId) -> Result<i64>;
+    async fn mark_notifications_read(&self, user: UserId, at: Millis) -> Result<u64>;
+
+    async fn save_ticket_priority(&self, ticket: TicketId, outcome: &PriorityOutcome, at: Millis) -> Result<()>;
+    async fn ticket_priority(&self, ticket: TicketId) -> Result<Option<PriorityOutcome>>;
+
+    async fn save_major_incident(&self, m: &MajorIncident) -> Result<()>;
+    async fn major_incident(&self, problem: TicketId) -> Result<Option<MajorIncident>>;
+    /// Major incidents (active first), with their linked counts.
+    async fn major_incidents(&self, active_only: bool) -> Result<Vec<MajorIncident>>;
+    /// Ids of the incidents linked to a problem.
+    async fn linked_incidents(&self, problem: TicketId) -> Result<Vec<TicketId>>;
+    /// Writes many tickets in one transaction: all or none.
+    async fn write_tickets(&self, writes: Vec<TicketWrite>) -> Result<()>;
+    /// Tickets created per tag in `[from, to)` (tags with at least one).
+    async fn tag_counts(&self, from: Millis, to: Millis) -> Result<Vec<(String, i64)>>;
+}
+
 /// All of storage, as the application holds it (`Arc<dyn Store>`).
 pub trait Store:
-    TicketStore + DirectoryStore + FieldStore + AuthStore + MailStore + WorkspaceStore + JobStore + RuleStore
+    TicketStore + DirectoryStore + FieldStore + AuthStore + MailStore + WorkspaceStore + JobStore + RuleStore + ServiceStore
 {
 }
-impl<T: TicketStore + DirectoryStore + FieldStore + AuthStore + MailStore + WorkspaceStore + JobStore + RuleStore> Store
-    for T
+impl<
+    T: TicketStore
+        + DirectoryStore
+        + FieldStore
+        + AuthStore
+        + MailStore
+        + WorkspaceStore
+        + JobStore
+        + RuleStore
+        + ServiceStore,
+> Store for T
 {
 }

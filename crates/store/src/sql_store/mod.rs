@@ -8,6 +8,7 @@ mod idempotency;
 mod jobs;
 mod mail;
 mod rules;
+mod service;
 mod tickets;
 mod workspace;
 mod writer;

@@ -135,7 +135,7 @@ impl SqlStore {
         Ok(id)
     }
 
-    async fn update_row(&self, tx: &mut dyn Transaction, w: &TicketWrite) -> Result<()> {
+    pub(crate) async fn update_row(&self, tx: &mut dyn Transaction, w: &TicketWrite) -> Result<()> {
         let mut values = ticket_values(&w.ticket);
         values.push(w.ticket.id.0.into());
         values.push(w.expected_version.into());

@@ -88,6 +88,33 @@ fn describe(e: &TicketEvent, names: &Names, customer: &str) -> Option<String> {
         EventKind::SlaBreached => format!("SLA breached: {}", field.replace('_', " ")),
         EventKind::SlaFulfilled if e.to["met"] == true => format!("SLA met: {}", field.replace('_', " ")),
         EventKind::SlaFulfilled => format!("{} done, after its SLA was breached", field.replace('_', " ")),
+        EventKind::RulesFired => format!("rules applied: {}", plain(&e.to["names"])),
+        EventKind::RuleLoopStopped => {
+            format!("rules stopped: {} fought over {}", plain(&e.to["names"]), plain(&e.to["fact"]))
+        }
+        EventKind::PriorityAssessed => format!(
+            "priority assessed as {} (urgency {} × impact {})",
+            plain(&e.to["priority"]),
+            plain(&e.to["urgency"]),
+            plain(&e.to["impact"])
+        ),
+        EventKind::Escalated => {
+            format!("{who} escalated it to the {}: {}", plain(&e.to["tier"]), plain(&e.to["reason"]))
+        }
+        EventKind::EscalationResolved => format!("{who} resolved the escalation: {}", plain(&e.to["outcome"])),
+        EventKind::ApprovalRequested => format!(
+            "{who} asked to grant a {} of {} {} ({})",
+            plain(&e.to["kind"]),
+            plain(&e.to["amount"]),
+            plain(&e.to["currency"]),
+            plain(&e.to["state"])
+        ),
+        EventKind::ApprovalDecided => {
+            format!("{who} {} the {}: {}", plain(&e.to["state"]), plain(&e.to["kind"]), plain(&e.to["reason"]))
+        }
+        EventKind::ApprovalEscalated => format!("approval request went to {}", plain(&e.to["approver"])),
+        EventKind::MajorIncidentChanged if e.to["active"] == true => "marked as a major incident".into(),
+        EventKind::MajorIncidentChanged => "no longer a major incident".into(),
         _ if !e.from.is_null() || !e.to.is_null() => {
             format!("{who} changed {field}: {} → {}", plain(&e.from), plain(&e.to))
         }
