@@ -6,8 +6,15 @@
 //! safe to run twice. Due schedules enqueue one job per occurrence, keyed by
 //! it, so however many nodes run a worker, each occurrence runs once.
 
+pub mod approvals;
+pub mod automations;
 mod handlers;
+pub mod notices;
+pub mod offline;
+pub mod rules;
 pub mod sla;
+pub mod surge;
+pub mod webhook;
 mod worker;
 
 pub use handlers::{Cleanup, Ping};

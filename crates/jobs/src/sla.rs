@@ -27,7 +27,7 @@ pub fn check_now(ticket: TicketId, version: i64, now: Millis) -> NewJob {
 }
 
 /// The requester's tier, or their organization's when that is higher.
-async fn tier_of(store: &dyn Store, t: &domain::Ticket) -> Result<Tier, StoreError> {
+pub(crate) async fn tier_of(store: &dyn Store, t: &domain::Ticket) -> Result<Tier, StoreError> {
     let customer = store.customer(t.requester_id).await?.map(|c| c.tier).unwrap_or(Tier::Standard);
     let org = match t.organization_id {
         Some(o) => store.organization(o).await?.map(|o| o.tier),
@@ -145,13 +145,42 @@ pub async fn evaluate_ticket(store: &dyn Store, id: TicketId, now: Millis) -> Re
     };
     let add = new_events(&state, &events, now);
     let next = state.next_check_at;
-    if store.save_ticket_sla(&sla, &add).await?
-        && let Some(at) = next
-    {
+    if !store.save_ticket_sla(&sla, &add).await? {
+        return Ok(next);
+    }
+    if let Some(at) = next {
         let job = NewJob::new(SLA_CHECK, json!({ "ticket_id": id.0 }), at, now).key(format!("sla:{id}:at{at}"));
         store.enqueue_job(job).await?;
     }
+    escalate_sla(store, id, &add, now).await?;
     Ok(next)
+}
+
+/// Escalates a warning to the team's manager and a breach to the head of
+/// support, when the escalation rules say so (once while one is open).
+async fn escalate_sla(store: &dyn Store, id: TicketId, added: &[NewEvent], now: Millis) -> Result<(), StoreError> {
+    use domain::rules::{EscalationSource, EscalationTier};
+    let warned = added.iter().find(|e| e.kind == EventKind::SlaWarning);
+    let breached = added.iter().find(|e| e.kind == EventKind::SlaBreached);
+    if warned.is_none() && breached.is_none() {
+        return Ok(());
+    }
+    let rules = crate::notices::escalation_rules(store).await?;
+    let Some(t) = store.ticket(id).await? else { return Ok(()) };
+    if !t.status.is_unsolved() {
+        return Ok(());
+    }
+    let target = |e: &NewEvent| e.field.clone().unwrap_or_default().replace('_', " ");
+    if let Some(b) = breached.filter(|_| rules.on_sla_breach) {
+        let reason = format!("SLA breached: {}", target(b));
+        crate::notices::escalate(store, &t, EscalationTier::Head, EscalationSource::SlaBreach, &reason, None, now)
+            .await?;
+    } else if let Some(w) = warned.filter(|_| rules.on_sla_warning) {
+        let reason = format!("SLA at risk: {}", target(w));
+        crate::notices::escalate(store, &t, EscalationTier::Manager, EscalationSource::SlaWarning, &reason, None, now)
+            .await?;
+    }
+    Ok(())
 }
 
 /// `sla.check`: evaluates the ticket in the payload.

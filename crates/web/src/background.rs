@@ -25,9 +25,15 @@ pub fn worker(store: &Arc<dyn Store>, settings: &Settings, holder: &str, clock: 
     .handle(jobs::sla::SLA_CHECK, Arc::new(jobs::sla::SlaCheck { store: store.clone() }))
     .handle(jobs::sla::SLA_RECONCILE, Arc::new(jobs::sla::SlaReconcile { store: store.clone() }))
     .handle(jobs::sla::SLA_REAPPLY, Arc::new(jobs::sla::SlaReapply { store: store.clone() }))
+    .handle(jobs::rules::RULES_TICKET, Arc::new(jobs::rules::RulesTicket { store: store.clone() }))
+    .handle(jobs::rules::WEBHOOK_POST, Arc::new(jobs::webhook::WebhookPost::new()))
+    .handle(jobs::automations::AUTOMATIONS_RUN, Arc::new(jobs::automations::Automations { store: store.clone() }))
+    .handle(jobs::approvals::APPROVAL_TIMEOUT, Arc::new(jobs::approvals::ApprovalTimeout { store: store.clone() }))
+    .handle(jobs::offline::AGENT_OFFLINE, Arc::new(jobs::offline::AgentOffline { store: store.clone() }))
+    .handle(jobs::surge::SURGE_CHECK, Arc::new(jobs::surge::SurgeCheck { store: store.clone() }))
 }
 
-/// Enqueues an SLA check for every ticket change this node hears of (on
+/// Enqueues the rules (for people's changes) and an SLA check for every ticket change this node hears of (on
 /// PostgreSQL, every node's changes; the job's key makes it one per
 /// version however many nodes enqueue it). Missed changes are caught by
 /// the reconcile schedule.
@@ -41,7 +47,14 @@ pub async fn watch_changes(
         tokio::select! {
             change = changes.recv() => match change {
                 Ok(c) => {
-                    let job = jobs::sla::check_now(c.ticket_id, c.version, clock.now());
+                    let now = clock.now();
+                    // Rules first: the SLA check then sees what they set.
+                    if let Some(job) = jobs::rules::run_for(&c, now)
+                        && let Err(e) = store.enqueue_job(job).await
+                    {
+                        tracing::error!(error = %e, ticket = %c.ticket_id, "enqueuing the rules failed");
+                    }
+                    let job = jobs::sla::check_now(c.ticket_id, c.version, now);
                     if let Err(e) = store.enqueue_job(job).await {
                         tracing::error!(error = %e, ticket = %c.ticket_id, "enqueuing an SLA check failed");
                     }
@@ -73,6 +86,24 @@ pub async fn schedules(store: &dyn Store, now: Millis) -> Result<(), store::Stor
         .await?;
     store
         .ensure_schedule(&Schedule {
+            name: "rules.automations".into(),
+            kind: jobs::automations::AUTOMATIONS_RUN.into(),
+            payload: serde_json::json!({}),
+            every_ms: 300_000,
+            next_run_at: now + 300_000,
+        })
+        .await?;
+    store
+        .ensure_schedule(&Schedule {
+            name: "incidents.surge".into(),
+            kind: jobs::surge::SURGE_CHECK.into(),
+            payload: serde_json::json!({}),
+            every_ms: 900_000,
+            next_run_at: now + 900_000,
+        })
+        .await?;
+    store
+        .ensure_schedule(&Schedule {
             name: "sla.reconcile".into(),
             kind: jobs::sla::SLA_RECONCILE.into(),
             payload: serde_json::json!({}),
@@ -80,4 +111,19 @@ pub async fn schedules(store: &dyn Store, now: Millis) -> Result<(), store::Stor
             next_run_at: now + 60_000,
         })
         .await
+}
+
+/// Sets an agent's status; going offline hands their open work on in teams
+/// that reassign (a job, so the request does not wait for it).
+pub async fn set_status(
+    store: &dyn Store,
+    user: domain::UserId,
+    status: domain::AgentStatus,
+    now: Millis,
+) -> Result<(), store::StoreError> {
+    store.set_agent_status(user, status, now).await?;
+    if status == domain::AgentStatus::Offline {
+        store.enqueue_job(jobs::offline::offline_job(user, now)).await?;
+    }
+    Ok(())
 }

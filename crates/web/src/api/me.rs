@@ -99,7 +99,7 @@ pub async fn set_status(
     body: ApiJson<StatusInput>,
 ) -> ApiResult<Json<StatusView>> {
     let user = workspace_user(&state, &caller).await?;
-    state.store.set_agent_status(user, body.value.status, state.now()).await?;
+    crate::background::set_status(state.store.as_ref(), user, body.value.status, state.now()).await?;
     Ok(Json(status_of(&state, user).await?))
 }
 

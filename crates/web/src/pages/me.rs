@@ -178,7 +178,7 @@ async fn set_status(
 ) -> Result<Response, PageError> {
     let status = AgentStatus::parse("status", &form.text("status")).map_err(ApiError::from)?;
     let user = caller.staff_id().ok_or(PageError::Api(ApiError::Forbidden))?;
-    state.store.set_agent_status(user, status, state.now()).await?;
+    crate::background::set_status(state.store.as_ref(), user, status, state.now()).await?;
     Ok(see_other(&local_path(&form.text("back"), "/me"), None))
 }
 
