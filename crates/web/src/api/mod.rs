@@ -1,27 +1,34 @@
 //! The JSON API under `/api/v1`: one module per resource, each with its own
 //! `router()`; the module tree mirrors the URL tree.
 
+pub(crate) mod approvals;
 mod attachments;
 mod audit;
 pub(crate) mod auth;
 pub(crate) mod calendars;
 pub(crate) mod customers;
+pub(crate) mod escalations;
 pub(crate) mod fields;
+pub(crate) mod incidents;
 mod inbound;
 pub(crate) mod jobs;
 mod links;
 pub(crate) mod macros;
 pub mod mailboxes;
 pub(crate) mod me;
+pub(crate) mod notifications;
 pub(crate) mod organizations;
 mod outbox;
 mod quarantine;
 pub(crate) mod settings;
+pub(crate) mod routing;
+pub(crate) mod rule_settings;
 pub(crate) mod sla;
 mod stream;
 pub(crate) mod teams;
 pub(crate) mod tickets;
 pub(crate) mod tokens;
+pub(crate) mod triggers;
 pub(crate) mod users;
 pub(crate) mod views;
 
@@ -55,6 +62,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(jobs::router())
         .merge(calendars::router())
         .merge(sla::router())
+        .merge(triggers::router())
+        .merge(routing::router())
+        .merge(rule_settings::router())
+        .merge(escalations::router())
+        .merge(approvals::router())
+        .merge(incidents::router())
+        .merge(notifications::router())
 }
 
 struct Security;

@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_policies, create_policy))
         .routes(routes!(get_policy, replace_policy, delete_policy))
         .routes(routes!(ticket_sla))
+        .routes(routes!(ticket_priority))
 }
 
 fn default_pause() -> Vec<Status> {
@@ -197,4 +198,20 @@ pub async fn ticket_sla(
     }
     let (sla, _) = jobs::sla::current(state.store.as_ref(), t.id, state.now()).await?.ok_or(ApiError::NotFound)?;
     Ok(Json(sla))
+}
+
+/// Why the ticket has its priority: urgency, impact, score and reasons as
+/// the priority matrix assessed them when it arrived (404 when it did not).
+#[utoipa::path(get, path = "/tickets/{id}/priority", tag = "service rules", params(("id" = i64, Path)),
+    responses((status = 200, body = domain::rules::PriorityOutcome), (status = 404)))]
+pub async fn ticket_priority(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<domain::rules::PriorityOutcome>> {
+    let t = super::tickets::load(&state, &caller, id, Action::ViewTicket).await?;
+    if !caller.principal.is_staff() {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(Json(state.store.ticket_priority(t.id).await?.ok_or(ApiError::NotFound)?))
 }
