@@ -11,8 +11,10 @@ pub mod priority;
 pub mod trigger;
 
 pub use approval::{Approval, ApprovalKind, ApprovalLimits, ApprovalState};
+pub use condition::RuleContext;
 pub use condition::{Condition, Facts, Op};
 pub use escalation::{Escalation, EscalationRules, EscalationSource, EscalationState, EscalationTier};
 pub use priority::{PriorityMatrix, PriorityOutcome};
-pub use trigger::{Effect, LoopStop, RuleAction, RuleActionKind, RuleKind, RunOn, RunOutcome, ServiceRule, check_rule, run_rules};
-pub use condition::RuleContext;
+pub use trigger::{
+    Effect, LoopStop, RuleAction, RuleActionKind, RuleKind, RunOn, RunOutcome, ServiceRule, check_rule, run_rules,
+};

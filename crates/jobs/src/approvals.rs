@@ -69,7 +69,8 @@ pub struct ApprovalTimeout {
 #[async_trait]
 impl Handler for ApprovalTimeout {
     async fn run(&self, job: &Job, now: Millis) -> Result<(), JobError> {
-        let id = job.payload.get("approval_id").and_then(Value::as_i64).ok_or(JobError::Fail("no approval_id".into()))?;
+        let id =
+            job.payload.get("approval_id").and_then(Value::as_i64).ok_or(JobError::Fail("no approval_id".into()))?;
         escalate_approval(self.store.as_ref(), ApprovalId(id), now).await?;
         Ok(())
     }

@@ -66,7 +66,8 @@ pub async fn run_automations(store: &dyn Store, now: Millis) -> Result<u64, Stor
             let mut current = t.clone();
             let mut written = None;
             for _ in 0..3 {
-                let Ok((mut next, mut events)) = lifecycle::apply_patch(&current, &out.patch, Actor::system(), now) else {
+                let Ok((mut next, mut events)) = lifecycle::apply_patch(&current, &out.patch, Actor::system(), now)
+                else {
                     break;
                 };
                 events.push(fired.clone());
@@ -89,7 +90,11 @@ pub async fn run_automations(store: &dyn Store, now: Millis) -> Result<u64, Stor
             let Some(next) = written else { continue };
             changed_tickets += 1;
             let decision = crate::rules::Decision {
-                effects: out.effects.into_iter().filter(|e| !matches!(e, Effect::Note { .. } | Effect::EmailRequester { .. })).collect(),
+                effects: out
+                    .effects
+                    .into_iter()
+                    .filter(|e| !matches!(e, Effect::Note { .. } | Effect::EmailRequester { .. }))
+                    .collect(),
                 ..Default::default()
             };
             crate::rules::after_write(store, &next, &decision, now).await?;

@@ -57,7 +57,10 @@ pub async fn reassign_from(store: &dyn Store, user: UserId, now: Millis) -> Resu
         let to = pick.map(|(_, _, u, _)| u);
         let patch = TicketPatch { assignee_id: Some(to), ..Default::default() };
         let Ok((next, events)) = lifecycle::apply_patch(&t, &patch, Actor::system(), now) else { continue };
-        match store.write_ticket(TicketWrite { ticket: next, expected_version: t.version, events, messages: vec![] }).await {
+        match store
+            .write_ticket(TicketWrite { ticket: next, expected_version: t.version, events, messages: vec![] })
+            .await
+        {
             Ok(()) => {
                 moved += 1;
                 if let Some((team, last, agent, true)) = pick {

@@ -84,7 +84,11 @@ impl Loaded {
             triggers: store.service_rules(RuleKind::Trigger).await?,
             routing: store.routing_rules().await?,
             incidents: store.major_incidents(true).await?,
-            matrix: store.setting("priority_matrix").await?.and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default(),
+            matrix: store
+                .setting("priority_matrix")
+                .await?
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_default(),
             field_keys: store.fields().await?.into_iter().map(|f| (f.id, f.key)).collect(),
             calendar,
             time_zone: jiff::tz::TimeZone::get(&settings.time_zone).unwrap_or(jiff::tz::TimeZone::UTC),
@@ -115,13 +119,12 @@ pub async fn context(
     now: Millis,
 ) -> Result<RuleContext, StoreError> {
     let (hour, weekday) = local(&loaded.time_zone, now);
-    let status_since = if loaded.triggers.iter().any(|r| {
-        r.all.iter().chain(&r.any).any(|c| c.field == "hours_since_status")
-    }) {
-        status_since(store, t).await?
-    } else {
-        t.updated_at
-    };
+    let status_since =
+        if loaded.triggers.iter().any(|r| r.all.iter().chain(&r.any).any(|c| c.field == "hours_since_status")) {
+            status_since(store, t).await?
+        } else {
+            t.updated_at
+        };
     Ok(RuleContext {
         tier: crate::sla::tier_of(store, t).await?,
         message,
@@ -150,7 +153,18 @@ fn merge(into: &mut TicketPatch, p: TicketPatch) {
     macro_rules! take {
         ($($f:ident),*) => {$( if p.$f.is_some() { into.$f = p.$f; } )*};
     }
-    take!(subject, status, priority, ticket_type, requester_id, organization_id, assignee_id, team_id, tags, problem_id);
+    take!(
+        subject,
+        status,
+        priority,
+        ticket_type,
+        requester_id,
+        organization_id,
+        assignee_id,
+        team_id,
+        tags,
+        problem_id
+    );
     for (id, key, v) in p.custom_fields {
         into.custom_fields.retain(|(f, _, _)| *f != id);
         into.custom_fields.push((id, key, v));
@@ -219,7 +233,8 @@ pub async fn decide(
     now: Millis,
 ) -> Result<Decision, StoreError> {
     let mut d = Decision::default();
-    let message = if created || changed.contains("message") { newest_message(store, current.id).await? } else { String::new() };
+    let message =
+        if created || changed.contains("message") { newest_message(store, current.id).await? } else { String::new() };
     let ctx = context(store, loaded, current, message, created, now).await?;
     let mut ticket = current.clone();
     let mut changed = changed.clone();
@@ -229,8 +244,13 @@ pub async fn decide(
         if ticket.team_id.is_none() {
             let words = domain::search::tokens(&format!("{} {}", ticket.subject, ctx.message));
             let mailbox = store.ticket_mailbox(ticket.id).await?;
-            let facts =
-                NewTicketFacts { ticket: &ticket, words: &words, mailbox, tier: ctx.tier, field_keys: &loaded.field_keys };
+            let facts = NewTicketFacts {
+                ticket: &ticket,
+                words: &words,
+                mailbox,
+                tier: ctx.tier,
+                field_keys: &loaded.field_keys,
+            };
             if let Some(team) = routing::route(&loaded.routing, &facts) {
                 ticket.team_id = Some(team);
                 d.patch.team_id = Some(Some(team));
@@ -239,10 +259,9 @@ pub async fn decide(
         }
         if ticket.problem_id.is_none()
             && ticket.ticket_type != TicketType::Problem
-            && let Some(mi) = loaded
-                .incidents
-                .iter()
-                .find(|m| m.problem_id != ticket.id && !m.matching.is_empty() && m.matching.matches(&ticket, &ctx.message))
+            && let Some(mi) = loaded.incidents.iter().find(|m| {
+                m.problem_id != ticket.id && !m.matching.is_empty() && m.matching.matches(&ticket, &ctx.message)
+            })
         {
             ticket.problem_id = Some(mi.problem_id);
             ticket.ticket_type = TicketType::Incident;
@@ -378,7 +397,10 @@ pub async fn apply(
         }
         next.version = current.version + 1;
         next.updated_at = now;
-        match store.write_ticket(TicketWrite { ticket: next.clone(), expected_version: current.version, events, messages }).await {
+        match store
+            .write_ticket(TicketWrite { ticket: next.clone(), expected_version: current.version, events, messages })
+            .await
+        {
             Ok(()) => return after_write(store, &next, &d, now).await,
             Err(StoreError::VersionConflict) => continue,
             Err(e) => return Err(e),
@@ -411,7 +433,8 @@ pub(crate) async fn messages_of(
             agent_email: "",
         };
         let text = domain::macros::render_macro(body, &ctx).unwrap_or_else(|_| body.clone());
-        let email = if public && t.channel != Channel::Chat { mail::outbound::reply_identity(store, t).await? } else { None };
+        let email =
+            if public && t.channel != Channel::Chat { mail::outbound::reply_identity(store, t).await? } else { None };
         out.push(NewMessage {
             visibility: if public { Visibility::Public } else { Visibility::Internal },
             author_kind: AuthorKind::System,

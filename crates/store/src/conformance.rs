@@ -18,8 +18,8 @@ use domain::{
 
 use crate::{
     AuthStore, Cursor, DirectoryStore, IdempotencyKey, JobStore, NewAttachment, NewAuditEntry, NewMessage, PageRequest,
-    PrincipalRef, RuleStore, ServiceStore, SqlStore, StoreError, TicketCreate, TicketQuery, TicketSort, TicketStore, TicketWrite,
-    WorkspaceStore,
+    PrincipalRef, RuleStore, ServiceStore, SqlStore, StoreError, TicketCreate, TicketQuery, TicketSort, TicketStore,
+    TicketWrite, WorkspaceStore,
 };
 
 /// Expands to a module `$backend` with one `#[tokio::test]` per
@@ -1364,8 +1364,7 @@ pub async fn triggers_escalations_approvals_incidents(store: SqlStore) {
     use domain::rules::incident::{IncidentMatch, MajorIncident};
     use domain::rules::{
         Approval, ApprovalKind, ApprovalState, Condition, Escalation, EscalationSource, EscalationState,
-        EscalationTier, Op, PriorityMatrix, PriorityOutcome, RuleAction, RuleActionKind, RuleKind, RunOn,
-        ServiceRule,
+        EscalationTier, Op, PriorityMatrix, PriorityOutcome, RuleAction, RuleActionKind, RuleKind, RunOn, ServiceRule,
     };
     use domain::{ApprovalId, EscalationId, ServiceRuleId};
     let ada = user(&store, "ada@support.test", Role::Agent, None).await;
@@ -1423,7 +1422,9 @@ pub async fn triggers_escalations_approvals_incidents(store: SqlStore) {
         created_at: T0 + 1,
         resolved_at: None,
     };
-    let ev = |kind: EventKind| NewEvent::change(T0 + 1, Actor::system(), kind, "escalation", serde_json::Value::Null, serde_json::Value::Null);
+    let ev = |kind: EventKind| {
+        NewEvent::change(T0 + 1, Actor::system(), kind, "escalation", serde_json::Value::Null, serde_json::Value::Null)
+    };
     let id = store.create_escalation(esc.clone(), ev(EventKind::Escalated)).await.unwrap().unwrap();
     assert!(store.create_escalation(esc.clone(), ev(EventKind::Escalated)).await.unwrap().is_none());
     let open = store.escalations(Some(EscalationState::Open), None, 50).await.unwrap();

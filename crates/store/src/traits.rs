@@ -4,19 +4,18 @@
 use async_trait::async_trait;
 use domain::event::NewEvent;
 use domain::message::Attachment;
+use domain::notification::{NewNotification, Notification};
 use domain::policy::{CustomerPrincipal, StaffPrincipal};
 use domain::routing::{AgentProfile, RoutingRule, TeamRouting};
-use domain::notification::{NewNotification, Notification};
 use domain::rules::incident::MajorIncident;
-use domain::rules::{
-    Approval, ApprovalState, Escalation, EscalationState, PriorityOutcome, RuleKind, ServiceRule,
-};
+use domain::rules::{Approval, ApprovalState, Escalation, EscalationState, PriorityOutcome, RuleKind, ServiceRule};
 use domain::sla::{SlaPolicy, TicketSla};
 use domain::{
-    AgentStatus, AttachmentId, Calendar, CalendarId, Channel, CustomFieldDef, Customer, CustomerId, EmailIdentity,
-    FieldId, InstanceSettings, Job, JobId, JobStatus, Macro, MacroId, Mailbox, MailboxId, Message, MessageId, Millis,
-    NewJob, NotificationPrefs, Organization, OrganizationId, OutboxStatus, QuarantineId, RoutingRuleId, SavedView, ServiceRuleId, EscalationId, ApprovalId,
-    Schedule, SlaPolicyId, Team, TeamId, Ticket, TicketEvent, TicketId, TokenId, User, UserId, ViewId,
+    AgentStatus, ApprovalId, AttachmentId, Calendar, CalendarId, Channel, CustomFieldDef, Customer, CustomerId,
+    EmailIdentity, EscalationId, FieldId, InstanceSettings, Job, JobId, JobStatus, Macro, MacroId, Mailbox, MailboxId,
+    Message, MessageId, Millis, NewJob, NotificationPrefs, Organization, OrganizationId, OutboxStatus, QuarantineId,
+    RoutingRuleId, SavedView, Schedule, ServiceRuleId, SlaPolicyId, Team, TeamId, Ticket, TicketEvent, TicketId,
+    TokenId, User, UserId, ViewId,
 };
 use tokio::sync::broadcast;
 

@@ -56,7 +56,11 @@ impl Default for ApprovalLimits {
     fn default() -> Self {
         let eur = |v: i64| BTreeMap::from([("EUR".to_string(), v), ("USD".to_string(), v)]);
         Self {
-            limits: BTreeMap::from([(Role::Agent, eur(5_000)), (Role::Manager, eur(50_000)), (Role::Admin, eur(500_000))]),
+            limits: BTreeMap::from([
+                (Role::Agent, eur(5_000)),
+                (Role::Manager, eur(50_000)),
+                (Role::Admin, eur(500_000)),
+            ]),
             timeout_hours: 24,
             fallback_user_id: None,
         }
@@ -95,7 +99,7 @@ pub fn parse_currency(raw: &str) -> Result<String, DomainError> {
 }
 
 pub fn parse_amount(minor: i64) -> Result<i64, DomainError> {
-    if (1..=100_000_000_00).contains(&minor) {
+    if (1..=10_000_000_000).contains(&minor) {
         Ok(minor)
     } else {
         Err(DomainError::new("amount_minor", "must be above 0 and at most 100,000,000.00"))

@@ -231,7 +231,7 @@ impl Condition {
 
     /// Checks the fact's name and that the value suits the operator.
     pub fn check(&self, at: &str) -> Result<(), DomainError> {
-        if !FACTS.contains(&self.field.as_str()) && !self.field.strip_prefix("field.").is_some_and(|k| !k.is_empty()) {
+        if !FACTS.contains(&self.field.as_str()) && self.field.strip_prefix("field.").is_none_or(|k| k.is_empty()) {
             return Err(DomainError::new(
                 at,
                 format!("'{}' is not a fact rules know: {} or field.<key>", self.field, FACTS.join(", ")),

@@ -118,7 +118,8 @@ impl PriorityMatrix {
                 reasons.push(format!("urgency high: the customer wrote \"{w}\""));
             }
             if due_soon {
-                reasons.push(format!("urgency high: an SLA target is due within {} minutes", self.sla_due_within_minutes));
+                reasons
+                    .push(format!("urgency high: an SLA target is due within {} minutes", self.sla_due_within_minutes));
             }
             Level::High
         } else if urgent_tier {
@@ -176,7 +177,8 @@ mod tests {
         });
         assert_eq!((outage.urgency, outage.impact, outage.priority), (Level::High, Level::High, Priority::Urgent));
         assert!(outage.reasons[0].contains("\"down\""), "{:?}", outage.reasons);
-        let vip = m.assess(&PriorityInputs { text: "a question", tier: Some(Tier::Vip), affected: 4, ..Default::default() });
+        let vip =
+            m.assess(&PriorityInputs { text: "a question", tier: Some(Tier::Vip), affected: 4, ..Default::default() });
         assert_eq!((vip.urgency, vip.impact, vip.priority), (Level::Medium, Level::Medium, Priority::Normal));
         assert!(vip.score > quiet.score && outage.score > vip.score);
         let due = m.assess(&PriorityInputs { text: "hi", sla_due_in: Some(30 * 60_000), ..Default::default() });

@@ -76,12 +76,28 @@ pub struct ServiceRule {
 #[serde(tag = "effect", rename_all = "snake_case")]
 pub enum Effect {
     /// In-app notice to `assignee`, `team` (its members) or listed user ids.
-    Notify { rule: ServiceRuleId, to: Value, text: String },
+    Notify {
+        rule: ServiceRuleId,
+        to: Value,
+        text: String,
+    },
     /// A public reply emailed to the requester (placeholders filled).
-    EmailRequester { rule: ServiceRuleId, body: String },
-    Note { rule: ServiceRuleId, body: String },
-    Webhook { rule: ServiceRuleId, url: String },
-    Escalate { rule: ServiceRuleId, reason: String },
+    EmailRequester {
+        rule: ServiceRuleId,
+        body: String,
+    },
+    Note {
+        rule: ServiceRuleId,
+        body: String,
+    },
+    Webhook {
+        rule: ServiceRuleId,
+        url: String,
+    },
+    Escalate {
+        rule: ServiceRuleId,
+        reason: String,
+    },
 }
 
 /// A loop the run stopped: the fact, and the rules that fought over it.
@@ -128,7 +144,9 @@ pub fn check_rule(rule: &ServiceRule, known_fields: &HashMap<String, FieldId>) -
     if rule.all.len() + rule.any.len() > 50 {
         errors.push(DomainError::new("all", "at most 50 conditions"));
     }
-    if rule.kind == RuleKind::Automation && rule.all.iter().chain(&rule.any).all(|c| !c.field.starts_with("hours_since")) {
+    if rule.kind == RuleKind::Automation
+        && rule.all.iter().chain(&rule.any).all(|c| !c.field.starts_with("hours_since"))
+    {
         errors.push(DomainError::new("all", "an automation needs a time condition (hours_since_…)"));
     }
     for (i, c) in rule.all.iter().enumerate() {
@@ -332,9 +350,7 @@ pub fn run_rules(
         .iter()
         .filter(|r| r.active && r.kind == kind)
         .filter(|r| {
-            kind == RuleKind::Automation
-                || r.run_on == RunOn::Both
-                || (r.run_on == RunOn::Create) == ctx.created
+            kind == RuleKind::Automation || r.run_on == RunOn::Both || (r.run_on == RunOn::Create) == ctx.created
         })
         .collect();
     eligible.sort_by_key(|r| (r.position, r.id));

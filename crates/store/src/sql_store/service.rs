@@ -9,9 +9,7 @@ use domain::rules::{
     Approval, ApprovalKind, ApprovalState, Escalation, EscalationSource, EscalationState, EscalationTier,
     PriorityOutcome, RuleKind, RunOn, ServiceRule,
 };
-use domain::{
-    ApprovalId, EscalationId, Millis, NotificationId, ServiceRuleId, Ticket, TicketId, UserId,
-};
+use domain::{ApprovalId, EscalationId, Millis, NotificationId, ServiceRuleId, Ticket, TicketId, UserId};
 
 use super::tickets::insert_events;
 use super::{Params, SqlStore, returned_id, updated};
@@ -258,8 +256,10 @@ impl ServiceStore for SqlStore {
             wh.push(format!("ticket_id = {}", p.push(t.0)));
         }
         let lim = p.push(i64::from(limit));
-        let sql =
-            format!("SELECT {ESCALATION_COLS} FROM escalations WHERE {} ORDER BY id DESC LIMIT {lim}", wh.join(" AND "));
+        let sql = format!(
+            "SELECT {ESCALATION_COLS} FROM escalations WHERE {} ORDER BY id DESC LIMIT {lim}",
+            wh.join(" AND ")
+        );
         self.fetch(&sql, p.values).await?.iter().map(escalation).collect()
     }
 
@@ -269,12 +269,7 @@ impl ServiceStore for SqlStore {
             .execute(
                 "UPDATE escalations SET state = 'resolved', outcome = $1, resolved_by = $2, resolved_at = $3 \
                  WHERE id = $4 AND state = 'open'",
-                vec![
-                    e.outcome.clone().into(),
-                    e.resolved_by.map(|u| u.0).into(),
-                    e.resolved_at.into(),
-                    e.id.0.into(),
-                ],
+                vec![e.outcome.clone().into(), e.resolved_by.map(|u| u.0).into(), e.resolved_at.into(), e.id.0.into()],
             )
             .await?;
         if n == 1 {
@@ -391,10 +386,7 @@ impl ServiceStore for SqlStore {
 
     async fn unread_notifications(&self, user: UserId) -> Result<i64> {
         let row = self
-            .fetch_one(
-                "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL",
-                vec![user.0.into()],
-            )
+            .fetch_one("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL", vec![user.0.into()])
             .await?;
         row.map(|r| r.int(0)).transpose().map(|n| n.unwrap_or(0))
     }
@@ -447,7 +439,8 @@ impl ServiceStore for SqlStore {
     }
 
     async fn linked_incidents(&self, problem: TicketId) -> Result<Vec<TicketId>> {
-        let rows = self.fetch("SELECT id FROM tickets WHERE problem_id = $1 ORDER BY id", vec![problem.0.into()]).await?;
+        let rows =
+            self.fetch("SELECT id FROM tickets WHERE problem_id = $1 ORDER BY id", vec![problem.0.into()]).await?;
         rows.iter().map(|r| r.int(0).map(TicketId)).collect()
     }
 
@@ -463,10 +456,10 @@ impl ServiceStore for SqlStore {
         // Tags are kept as a JSON list on the ticket in both backends;
         // counted here over only the window's tickets (by the created index).
         let rows = self
-            .fetch("SELECT t.tags FROM tickets t WHERE t.created_at >= $1 AND t.created_at < $2", vec![
-                from.into(),
-                to.into(),
-            ])
+            .fetch(
+                "SELECT t.tags FROM tickets t WHERE t.created_at >= $1 AND t.created_at < $2",
+                vec![from.into(), to.into()],
+            )
             .await?;
         let mut counts: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
         for r in rows {

@@ -86,7 +86,11 @@ pub(crate) async fn request(state: &AppState, caller: &Caller, id: i64, input: &
     let limits = jobs::approvals::approval_limits(state.store.as_ref()).await?;
     let now = state.now();
     let granted = limits.may_grant(role, &currency, amount);
-    let approver = if granted { None } else { jobs::notices::managers_of(state.store.as_ref(), &t).await?.into_iter().find(|u| *u != by) };
+    let approver = if granted {
+        None
+    } else {
+        jobs::notices::managers_of(state.store.as_ref(), &t).await?.into_iter().find(|u| *u != by)
+    };
     let approver = match approver {
         Some(a) => Some(a),
         None if !granted => jobs::notices::admins(state.store.as_ref()).await?.into_iter().find(|u| *u != by),
@@ -125,7 +129,15 @@ pub(crate) async fn request(state: &AppState, caller: &Caller, id: i64, input: &
             state.store.notify(vec![jobs::notices::notice(u, "approval", text, &t, now)]).await?;
         }
     }
-    state.audit(&caller.label(), "approval.request", &format!("approval:{id}"), true, serde_json::to_value(input).unwrap_or_default()).await;
+    state
+        .audit(
+            &caller.label(),
+            "approval.request",
+            &format!("approval:{id}"),
+            true,
+            serde_json::to_value(input).unwrap_or_default(),
+        )
+        .await;
     state.store.approval(id).await?.ok_or(ApiError::NotFound)
 }
 
@@ -209,7 +221,10 @@ pub async fn export_approvals(
 ) -> ApiResult<Response> {
     let rows = visible(&state, &caller, &f).await?;
     Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"approvals.csv\"")],
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"approvals.csv\""),
+        ],
         to_csv(&rows),
     )
         .into_response())
@@ -222,7 +237,10 @@ pub(crate) async fn decide(state: &AppState, caller: &Caller, id: i64, input: &D
     let reason = parse_reason(&input.reason).map_err(|e| ApiError::Invalid(vec![e]))?;
     let by = caller.staff_id().ok_or(ApiError::Forbidden)?;
     if a.requested_by == by {
-        return Err(ApiError::Conflict { code: "own_request", message: "someone else must decide your own request".into() });
+        return Err(ApiError::Conflict {
+            code: "own_request",
+            message: "someone else must decide your own request".into(),
+        });
     }
     if a.state != ApprovalState::Pending {
         return Err(ApiError::Conflict { code: "decided", message: format!("this request is already {}", a.state) });
@@ -256,7 +274,15 @@ pub(crate) async fn decide(state: &AppState, caller: &Caller, id: i64, input: &D
         reason
     );
     state.store.notify(vec![jobs::notices::notice(decided.requested_by, "approval", text, &t, now)]).await?;
-    state.audit(&caller.label(), "approval.decide", &format!("approval:{id}"), true, serde_json::to_value(input).unwrap_or_default()).await;
+    state
+        .audit(
+            &caller.label(),
+            "approval.decide",
+            &format!("approval:{id}"),
+            true,
+            serde_json::to_value(input).unwrap_or_default(),
+        )
+        .await;
     Ok(decided)
 }
 

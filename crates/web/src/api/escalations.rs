@@ -70,10 +70,17 @@ pub(crate) async fn raise(state: &AppState, caller: &Caller, id: i64, input: &Es
             message: format!("an escalation to the {tier} is already open on this ticket"),
         });
     }
-    let made =
-        jobs::notices::escalate(state.store.as_ref(), &t, tier, EscalationSource::Manual, &reason, caller.staff_id(), state.now())
-            .await?
-            .ok_or(ApiError::Conflict { code: "already_escalated", message: "already escalated".into() })?;
+    let made = jobs::notices::escalate(
+        state.store.as_ref(),
+        &t,
+        tier,
+        EscalationSource::Manual,
+        &reason,
+        caller.staff_id(),
+        state.now(),
+    )
+    .await?
+    .ok_or(ApiError::Conflict { code: "already_escalated", message: "already escalated".into() })?;
     state.store.escalation(made).await?.ok_or(ApiError::NotFound)
 }
 
@@ -125,7 +132,8 @@ pub(crate) async fn resolve(state: &AppState, caller: &Caller, id: i64, outcome:
     caller.require(state, Action::ManageServiceRules).await?;
     let e = state.store.escalation(EscalationId(id)).await?.ok_or(ApiError::NotFound)?;
     super::tickets::load(state, caller, e.ticket_id.0, Action::ViewTicket).await?;
-    let outcome = parse_reason(outcome).map_err(|_| ApiError::invalid("outcome", "say what was done (at least 3 characters)"))?;
+    let outcome =
+        parse_reason(outcome).map_err(|_| ApiError::invalid("outcome", "say what was done (at least 3 characters)"))?;
     if e.state != EscalationState::Open {
         return Err(ApiError::Conflict { code: "resolved", message: "this escalation is already resolved".into() });
     }

@@ -85,7 +85,12 @@ pub async fn list_incidents(
     Ok(Json(IncidentList { incidents: state.store.major_incidents(f.active.unwrap_or(true)).await? }))
 }
 
-pub(crate) async fn set(state: &AppState, caller: &Caller, id: i64, input: &MajorIncidentInput) -> ApiResult<MajorIncident> {
+pub(crate) async fn set(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    input: &MajorIncidentInput,
+) -> ApiResult<MajorIncident> {
     caller.require(state, Action::ManageServiceRules).await?;
     let t = super::tickets::load(state, caller, id, Action::UpdateTicket).await?;
     input.matching.check().map_err(|e| ApiError::Invalid(vec![e]))?;
@@ -97,7 +102,10 @@ pub(crate) async fn set(state: &AppState, caller: &Caller, id: i64, input: &Majo
     if t.ticket_type != TicketType::Problem {
         let patch = TicketPatch { ticket_type: Some(TicketType::Problem), ..Default::default() };
         let (next, events) = lifecycle::apply_patch(&t, &patch, caller.actor(), now)?;
-        state.store.write_ticket(TicketWrite { ticket: next, expected_version: t.version, events, messages: vec![] }).await?;
+        state
+            .store
+            .write_ticket(TicketWrite { ticket: next, expected_version: t.version, events, messages: vec![] })
+            .await?;
     }
     let m = MajorIncident {
         problem_id: t.id,
@@ -121,9 +129,25 @@ pub(crate) async fn set(state: &AppState, caller: &Caller, id: i64, input: &Majo
         let mut next = fresh.clone();
         next.version += 1;
         next.updated_at = now;
-        state.store.write_ticket(TicketWrite { ticket: next, expected_version: fresh.version, events: vec![event], messages: vec![] }).await?;
+        state
+            .store
+            .write_ticket(TicketWrite {
+                ticket: next,
+                expected_version: fresh.version,
+                events: vec![event],
+                messages: vec![],
+            })
+            .await?;
     }
-    state.audit(&caller.label(), "major_incident.set", &format!("ticket:{id}"), true, serde_json::to_value(input).unwrap_or_default()).await;
+    state
+        .audit(
+            &caller.label(),
+            "major_incident.set",
+            &format!("ticket:{id}"),
+            true,
+            serde_json::to_value(input).unwrap_or_default(),
+        )
+        .await;
     state.store.major_incident(t.id).await?.ok_or(ApiError::NotFound)
 }
 
@@ -145,7 +169,7 @@ async fn problem(state: &AppState, caller: &Caller, id: i64) -> ApiResult<(Ticke
 }
 
 pub(crate) async fn link(state: &AppState, caller: &Caller, id: i64, ids: &[i64]) -> ApiResult<BulkOutcome> {
-    caller.require(state, Action::UpdateTicket).await?;
+    caller.require(state, Action::UseWorkspace).await?;
     let (p, _) = problem(state, caller, id).await?;
     if ids.is_empty() || ids.len() > BULK_MAX {
         return Err(ApiError::invalid("ticket_ids", format!("1 to {BULK_MAX} tickets")));
@@ -155,7 +179,11 @@ pub(crate) async fn link(state: &AppState, caller: &Caller, id: i64, ids: &[i64]
     let mut skipped = 0;
     for tid in ids {
         let t = super::tickets::load(state, caller, *tid, Action::UpdateTicket).await?;
-        if t.id == p.id || t.problem_id == Some(p.id) || t.status == Status::Closed || t.ticket_type == TicketType::Problem {
+        if t.id == p.id
+            || t.problem_id == Some(p.id)
+            || t.status == Status::Closed
+            || t.ticket_type == TicketType::Problem
+        {
             skipped += 1;
             continue;
         }
@@ -191,11 +219,16 @@ async fn reply_and_solve(
     now: i64,
 ) -> ApiResult<TicketWrite> {
     let actor: Actor = caller.actor();
-    let MessageOutcome::Added { ticket, mut events } = lifecycle::add_message(t, Visibility::Public, actor, now)? else {
+    let MessageOutcome::Added { ticket, mut events } = lifecycle::add_message(t, Visibility::Public, actor, now)?
+    else {
         return Err(ApiError::invalid("id", "closed"));
     };
-    let (mut next, more) =
-        lifecycle::apply_patch(&ticket, &TicketPatch { status: Some(Status::Solved), ..Default::default() }, actor, now)?;
+    let (mut next, more) = lifecycle::apply_patch(
+        &ticket,
+        &TicketPatch { status: Some(Status::Solved), ..Default::default() },
+        actor,
+        now,
+    )?;
     events.extend(more);
     next.version = t.version + 1;
     let mut m = message.clone();
@@ -206,7 +239,7 @@ async fn reply_and_solve(
 }
 
 pub(crate) async fn solve(state: &AppState, caller: &Caller, id: i64, reply: &str) -> ApiResult<BulkOutcome> {
-    caller.require(state, Action::ReplyPublic).await?;
+    caller.require(state, Action::UseWorkspace).await?;
     let (p, m) = problem(state, caller, id).await?;
     let now = state.now();
     let mut errors = Vec::new();
@@ -237,13 +270,22 @@ pub(crate) async fn solve(state: &AppState, caller: &Caller, id: i64, reply: &st
     }
     // One transaction: every incident and the problem, or none of them.
     state.store.write_tickets(writes).await.map_err(|e| match e {
-        store::StoreError::VersionConflict => {
-            ApiError::Conflict { code: "conflict", message: "a linked ticket changed meanwhile; nothing was solved, try again".into() }
-        }
+        store::StoreError::VersionConflict => ApiError::Conflict {
+            code: "conflict",
+            message: "a linked ticket changed meanwhile; nothing was solved, try again".into(),
+        },
         e => e.into(),
     })?;
     state.store.save_major_incident(&MajorIncident { active: false, ..m }).await?;
-    state.audit(&caller.label(), "major_incident.solve", &format!("ticket:{}", p.id), true, json!({ "incidents": changed })).await;
+    state
+        .audit(
+            &caller.label(),
+            "major_incident.solve",
+            &format!("ticket:{}", p.id),
+            true,
+            json!({ "incidents": changed }),
+        )
+        .await;
     Ok(BulkOutcome { changed, skipped })
 }
 

@@ -48,7 +48,12 @@ pub struct RoutingRuleList {
     pub rules: Vec<RoutingRule>,
 }
 
-async fn checked(state: &AppState, id: RoutingRuleId, input: &RoutingRuleInput, created_at: i64) -> ApiResult<RoutingRule> {
+async fn checked(
+    state: &AppState,
+    id: RoutingRuleId,
+    input: &RoutingRuleInput,
+    created_at: i64,
+) -> ApiResult<RoutingRule> {
     let mut errors = Vec::new();
     let name = domain::directory::parse_name("name", &input.name).map_err(|e| errors.push(e)).ok();
     if state.store.team(TeamId(input.team_id)).await?.is_none() {
@@ -91,7 +96,13 @@ pub async fn create_rule(
     let r = checked(&state, RoutingRuleId(0), &body.value, state.now()).await?;
     let id = state.store.create_routing_rule(r.clone()).await?;
     state
-        .audit(&caller.label(), "routing_rule.create", &format!("routing_rule:{id}"), true, serde_json::to_value(&body.value).unwrap_or_default())
+        .audit(
+            &caller.label(),
+            "routing_rule.create",
+            &format!("routing_rule:{id}"),
+            true,
+            serde_json::to_value(&body.value).unwrap_or_default(),
+        )
         .await;
     Ok((StatusCode::CREATED, Json(RoutingRule { id, ..r })))
 }
@@ -105,12 +116,17 @@ pub async fn replace_rule(
     body: ApiJson<RoutingRuleInput>,
 ) -> ApiResult<Json<RoutingRule>> {
     caller.require(&state, Action::ManageServiceRules).await?;
-    let current =
-        state.store.routing_rules().await?.into_iter().find(|r| r.id.0 == id).ok_or(ApiError::NotFound)?;
+    let current = state.store.routing_rules().await?.into_iter().find(|r| r.id.0 == id).ok_or(ApiError::NotFound)?;
     let r = checked(&state, current.id, &body.value, current.created_at).await?;
     state.store.update_routing_rule(&r).await?;
     state
-        .audit(&caller.label(), "routing_rule.update", &format!("routing_rule:{id}"), true, serde_json::to_value(&body.value).unwrap_or_default())
+        .audit(
+            &caller.label(),
+            "routing_rule.update",
+            &format!("routing_rule:{id}"),
+            true,
+            serde_json::to_value(&body.value).unwrap_or_default(),
+        )
         .await;
     Ok(Json(r))
 }
@@ -121,7 +137,9 @@ pub async fn delete_rule(State(state): State<AppState>, caller: Caller, Path(id)
     if !state.store.delete_routing_rule(RoutingRuleId(id)).await? {
         return Err(ApiError::NotFound);
     }
-    state.audit(&caller.label(), "routing_rule.delete", &format!("routing_rule:{id}"), true, serde_json::Value::Null).await;
+    state
+        .audit(&caller.label(), "routing_rule.delete", &format!("routing_rule:{id}"), true, serde_json::Value::Null)
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -159,7 +177,13 @@ pub async fn set_team_routing(
     }
     state.store.set_team_routing(team.id, &body.value).await?;
     state
-        .audit(&caller.label(), "team.routing", &format!("team:{id}"), true, serde_json::to_value(&body.value).unwrap_or_default())
+        .audit(
+            &caller.label(),
+            "team.routing",
+            &format!("team:{id}"),
+            true,
+            serde_json::to_value(&body.value).unwrap_or_default(),
+        )
         .await;
     Ok(Json(body.value))
 }

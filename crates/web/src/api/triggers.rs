@@ -117,7 +117,13 @@ async fn create(state: &AppState, caller: &Caller, kind: RuleKind, input: &RuleI
     let r = checked(state, kind, ServiceRuleId(0), input, state.now()).await?;
     let id = state.store.create_service_rule(r).await?;
     state
-        .audit(&caller.label(), &format!("{kind}.create"), &format!("{kind}:{id}"), true, serde_json::to_value(input).unwrap_or_default())
+        .audit(
+            &caller.label(),
+            &format!("{kind}.create"),
+            &format!("{kind}:{id}"),
+            true,
+            serde_json::to_value(input).unwrap_or_default(),
+        )
         .await;
     state.store.service_rule(id).await?.ok_or(ApiError::NotFound)
 }
@@ -126,13 +132,25 @@ async fn find(state: &AppState, kind: RuleKind, id: i64) -> ApiResult<ServiceRul
     state.store.service_rule(ServiceRuleId(id)).await?.filter(|r| r.kind == kind).ok_or(ApiError::NotFound)
 }
 
-async fn replace(state: &AppState, caller: &Caller, kind: RuleKind, id: i64, input: &RuleInput) -> ApiResult<ServiceRule> {
+async fn replace(
+    state: &AppState,
+    caller: &Caller,
+    kind: RuleKind,
+    id: i64,
+    input: &RuleInput,
+) -> ApiResult<ServiceRule> {
     caller.require(state, Action::ManageServiceRules).await?;
     let current = find(state, kind, id).await?;
     let r = checked(state, kind, current.id, input, current.created_at).await?;
     state.store.update_service_rule(&r).await?;
     state
-        .audit(&caller.label(), &format!("{kind}.update"), &format!("{kind}:{id}"), true, serde_json::to_value(input).unwrap_or_default())
+        .audit(
+            &caller.label(),
+            &format!("{kind}.update"),
+            &format!("{kind}:{id}"),
+            true,
+            serde_json::to_value(input).unwrap_or_default(),
+        )
         .await;
     Ok(r)
 }
@@ -141,7 +159,9 @@ async fn delete(state: &AppState, caller: &Caller, kind: RuleKind, id: i64) -> A
     caller.require(state, Action::ManageServiceRules).await?;
     find(state, kind, id).await?;
     state.store.delete_service_rule(ServiceRuleId(id)).await?;
-    state.audit(&caller.label(), &format!("{kind}.delete"), &format!("{kind}:{id}"), true, serde_json::Value::Null).await;
+    state
+        .audit(&caller.label(), &format!("{kind}.delete"), &format!("{kind}:{id}"), true, serde_json::Value::Null)
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -161,7 +181,11 @@ pub async fn create_trigger(
 }
 
 #[utoipa::path(get, path = "/triggers/{id}", tag = "service rules", params(("id" = i64, Path)), responses((status = 200, body = ServiceRule), (status = 404)))]
-pub async fn get_trigger(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<Json<ServiceRule>> {
+pub async fn get_trigger(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ServiceRule>> {
     caller.require(&state, Action::UseWorkspace).await?;
     Ok(Json(find(&state, RuleKind::Trigger, id).await?))
 }
@@ -178,7 +202,11 @@ pub async fn replace_trigger(
 }
 
 #[utoipa::path(delete, path = "/triggers/{id}", tag = "service rules", params(("id" = i64, Path)), responses((status = 204), (status = 404)))]
-pub async fn delete_trigger(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+pub async fn delete_trigger(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     delete(&state, &caller, RuleKind::Trigger, id).await
 }
 

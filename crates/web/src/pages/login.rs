@@ -67,7 +67,9 @@ async fn sign_in(State(state): State<AppState>, Form(input): Form<Credentials>) 
 async fn sign_out(State(state): State<AppState>, caller: Result<Caller, ApiError>) -> Response {
     if let Ok(Caller { session: Some(hash), who, .. }) = caller {
         if let store::PrincipalRef::Staff(user) = who {
-            let _ = crate::background::set_status(state.store.as_ref(), user, domain::AgentStatus::Offline, state.now()).await;
+            let _ =
+                crate::background::set_status(state.store.as_ref(), user, domain::AgentStatus::Offline, state.now())
+                    .await;
         }
         let _ = state.store.delete_session(&hash).await;
         state.caches.forget_principals();

@@ -17,6 +17,7 @@ mod mail;
 mod openapi;
 mod pages;
 mod search;
+mod service_rules;
 mod sla;
 mod smtp_sink;
 mod stream;
