@@ -14,6 +14,7 @@ mod organizations;
 pub(crate) mod parts;
 mod saved_views;
 mod search;
+mod service;
 mod shell;
 mod ticket;
 mod views;
@@ -51,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .merge(me::router())
         .merge(macros::router())
         .merge(admin::router())
+        .merge(service::router())
         .route("/assets/app.css", get(stylesheet))
         .route("/assets/app.js", get(script))
         .layer(axum::middleware::map_response(security_headers))

@@ -33,6 +33,9 @@ pub(crate) struct Shell {
     pub prefs_json: String,
     pub teams_json: String,
     pub tz: jiff::tz::TimeZone,
+    /// Unread notices, and the active major incidents every page names.
+    pub unread: i64,
+    pub incidents: Vec<(i64, String)>,
 }
 
 /// A time as shown (`2026-11-23 14:05`) and its ISO form for `<time>`.
@@ -76,6 +79,15 @@ impl Shell {
             prefs_json: serde_json::to_string(&prefs).unwrap_or_default(),
             teams_json: serde_json::to_string(&teams).unwrap_or_default(),
             tz: jiff::tz::TimeZone::get(&zone).unwrap_or(jiff::tz::TimeZone::UTC),
+            unread: state.store.unread_notifications(user_id).await.map_err(ApiError::from)?,
+            incidents: state
+                .store
+                .major_incidents(true)
+                .await
+                .map_err(ApiError::from)?
+                .into_iter()
+                .map(|m| (m.problem_id.0, m.title))
+                .collect(),
         })
     }
 

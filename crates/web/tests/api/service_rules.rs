@@ -10,13 +10,14 @@ use domain::{AgentStatus, Role};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{Auth, TestApp, now, staff, team};
+use crate::support::{Auth, Browser, TestApp, now, staff, team};
 
 on_both_backends!(
     routing_priority_and_triggers_act_on_new_tickets,
     automations_and_offline_agents,
     escalations_and_approvals,
-    major_incidents_and_surges
+    major_incidents_and_surges,
+    managers_work_the_rules_from_pages
 );
 
 /// Waits until the ticket's events include `kind`; the ticket view then.
@@ -462,4 +463,150 @@ async fn major_incidents_and_surges(app: TestApp) {
     assert!(told.body["notifications"][0]["text"].as_str().unwrap().contains("\"billing\""), "{}", told.body);
     // An hour later with nothing new: no surge (no false alarm).
     assert!(jobs::surge::surges(app.store.as_ref(), &Default::default(), now() + 2 * hour).await.unwrap().is_empty());
+}
+
+async fn managers_work_the_rules_from_pages(app: TestApp) {
+    let (ada, ada_t) = staff(&app.store, "ada@desk.test", Role::Agent, None).await;
+    let (lead, _) = staff(&app.store, "lead@desk.test", Role::Manager, None).await;
+    let billing = team(&app.store, "Billing", Some(lead), &[ada]).await;
+    let page = Browser::new(&app, lead).await;
+    let agent = Browser::new(&app, ada).await;
+
+    // Every service page answers, and the admin index leads to them.
+    let index = page.get("/admin").await;
+    for path in [
+        "/admin/routing",
+        "/admin/rules/triggers",
+        "/admin/rules/automations",
+        "/admin/rule-settings",
+        "/escalations",
+        "/approvals",
+        "/incidents",
+        "/notifications",
+    ] {
+        assert!(index.html.contains(&format!("href=\"{path}\"")), "{path} linked from /admin");
+        let r = page.get(path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.html);
+    }
+    assert_eq!(agent.get("/admin/rules/triggers").await.status, StatusCode::FORBIDDEN);
+
+    // A trigger from the form: bad JSON is named, a good one is saved.
+    let bad = page
+        .post(
+            "/admin/rules/triggers",
+            &[
+                ("name", "Refunds"),
+                ("position", "1"),
+                ("active", "on"),
+                ("run_on", "both"),
+                ("all", "[{oops"),
+                ("any", ""),
+                ("actions", ""),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.html.contains("not valid JSON"), "{}", bad.html);
+    let good = page
+        .post(
+            "/admin/rules/triggers",
+            &[
+                ("name", "Refunds"),
+                ("position", "1"),
+                ("active", "on"),
+                ("run_on", "create"),
+                ("all", r#"[{"field": "message", "op": "contains", "value": "refund"}]"#),
+                ("any", ""),
+                ("actions", r#"[{"action": "add_tags", "value": ["refund"]}]"#),
+            ],
+        )
+        .await;
+    assert_eq!(good.status, StatusCode::SEE_OTHER, "{}", good.html);
+    assert!(page.get("/admin/rules/triggers").await.html.contains("Refunds"));
+
+    // Routing from the form: a rule and the team's mode.
+    let r = page
+        .post(
+            "/admin/routing",
+            &[
+                ("name", "Billing words"),
+                ("position", "0"),
+                ("words", "invoice, refund"),
+                ("team_id", &billing.0.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let r = page
+        .post(&format!("/admin/routing/teams/{}", billing.0), &[("mode", "least_loaded"), ("capacity_chat", "3")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let (routing, _) = app.store.team_routing(billing).await.unwrap();
+    assert_eq!((routing.mode.as_str(), routing.capacity.get(&domain::Channel::Chat)), ("least_loaded", Some(&3)));
+
+    // Settings: a broken document is refused with the reason.
+    let r = page
+        .post(
+            "/admin/rule-settings/priority_matrix",
+            &[("document", r#"{"enabled": true, "value_high_cents": 1, "value_medium_cents": 5}"#)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.html);
+    let r = page.post("/admin/rule-settings/priority_matrix", &[("document", r#"{"enabled": true}"#)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+
+    // From the ticket page: the agent escalates and asks for a refund; the manager decides.
+    let t = app
+        .ticket(json!({ "subject": "Broken", "body": "It broke", "team_id": billing.0, "assignee_id": ada.0, "requester": { "email": "c@x.test" } }))
+        .await;
+    let ticket = agent.get(&format!("/tickets/{t}")).await;
+    assert!(ticket.html.contains("Escalate to manager") && ticket.html.contains("Grant or ask for approval"));
+    let r = agent.post(&format!("/tickets/{t}/escalate"), &[("reason", "")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = agent.post(&format!("/tickets/{t}/escalate"), &[("reason", "Customer is furious")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = agent
+        .post(
+            &format!("/tickets/{t}/approval"),
+            &[("kind", "refund"), ("amount", "80,50"), ("currency", "EUR"), ("reason", "arrived broken")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let queue = page.get("/escalations").await.html;
+    assert!(queue.contains("Customer is furious"), "{queue}");
+    let pending = app.store.approvals(Some(domain::rules::ApprovalState::Pending), None).await.unwrap();
+    assert_eq!(pending[0].amount_minor, 8050);
+    let r = page
+        .post("/approvals", &[("approval_id", &pending[0].id.0.to_string()), ("decision", "reject"), ("reason", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = page
+        .post(
+            "/approvals",
+            &[
+                ("approval_id", &pending[0].id.0.to_string()),
+                ("decision", "reject"),
+                ("reason", "send a replacement instead"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let ticket = agent.get(&format!("/tickets/{t}")).await.html;
+    assert!(ticket.contains("rejected — send a replacement instead"), "{ticket}");
+    let esc = app.store.escalations(Some(domain::rules::EscalationState::Open), None, 10).await.unwrap();
+    let r = page
+        .post("/escalations", &[("escalation_id", &esc[0].id.0.to_string()), ("outcome", "Called and calmed")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let notes = agent.get("/notifications").await.html;
+    assert!(notes.contains("Called and calmed") && notes.contains("send a replacement instead"), "{notes}");
+    let _ = ada_t;
+
+    // A major incident shows a banner on every page and is solved from /incidents.
+    let r = put(&app, &format!("/tickets/{t}/major-incident"), &app.admin, json!({ "active": true })).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(agent.get("/views/mine").await.html.contains("Major incident: <a href"));
+    let r = page.post("/incidents", &[("problem_id", &t.to_string()), ("reply", "Fixed for everyone.")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    assert!(!agent.get("/views/mine").await.html.contains("Major incident: <a href"));
 }

@@ -5,6 +5,9 @@ mod calendars;
 mod fields;
 mod jobs;
 mod mailboxes;
+mod routing;
+mod rule_settings;
+mod rules;
 mod settings;
 mod sla;
 mod teams;
@@ -33,6 +36,9 @@ pub fn router() -> Router<AppState> {
         .merge(jobs::router())
         .merge(calendars::router())
         .merge(sla::router())
+        .merge(rules::router())
+        .merge(routing::router())
+        .merge(rule_settings::router())
 }
 
 /// Who is in the admin area: admins, or a manager (their teams only).
@@ -53,8 +59,19 @@ pub(crate) fn reach(caller: &Caller) -> Result<Reach, PageError> {
 async fn index(State(state): State<AppState>, Staff(caller): Staff) -> Result<Response, PageError> {
     let all = matches!(reach(&caller)?, Reach::All);
     let shell = Shell::new(&state, &caller, "/admin").await?;
-    let mut links =
-        vec![Cell::link("Users and roles", "/admin/users"), Cell::link("Teams and members", "/admin/teams")];
+    let mut links = vec![
+        Cell::link("Users and roles", "/admin/users"),
+        Cell::link("Teams and members", "/admin/teams"),
+        Cell::link("SLA policies", "/admin/sla"),
+        Cell::link("Business hours", "/admin/calendars"),
+        Cell::link("Routing", "/admin/routing"),
+        Cell::link("Triggers", "/admin/rules/triggers"),
+        Cell::link("Automations", "/admin/rules/automations"),
+        Cell::link("Priority, escalation, approval and surge settings", "/admin/rule-settings"),
+        Cell::link("Escalation queue", "/escalations"),
+        Cell::link("Approvals", "/approvals"),
+        Cell::link("Major incidents", "/incidents"),
+    ];
     if all {
         links.extend([
             Cell::link("Mailboxes", "/admin/mailboxes"),

@@ -8,6 +8,7 @@
 mod email;
 mod panel;
 mod reply;
+mod service;
 mod timeline;
 
 use askama::Template;
@@ -36,6 +37,8 @@ pub fn router() -> Router<AppState> {
         .route("/tickets/{id}/fields", post(panel::save_fields))
         .route("/tickets/{id}/take", post(panel::take))
         .route("/tickets/{id}/merge", post(panel::merge))
+        .route("/tickets/{id}/escalate", post(service::escalate))
+        .route("/tickets/{id}/approval", post(service::request_approval))
         .route("/tickets/{id}/messages/{message_id}/html", get(email::html))
 }
 
@@ -160,6 +163,7 @@ struct TicketPage {
     fields: Vec<FieldInput>,
     panel_error: Option<String>,
     sla: Vec<SlaLine>,
+    service: service::ServicePanel,
     customer: Option<Customer360>,
     notice: Option<String>,
 }
@@ -342,6 +346,7 @@ pub(crate) async fn page(
         fields,
         panel_error,
         sla,
+        service: service::panel(state, caller, t).await?,
         customer,
         notice,
         shell,

@@ -88,7 +88,7 @@ async fn requested(state: &AppState, caller: &Caller, id: i64, form: &FormData) 
     if errors.is_empty() { Ok(update) } else { Err(ApiError::Invalid(errors)) }
 }
 
-async fn again(state: &AppState, caller: &Caller, id: i64, e: ApiError) -> Result<Response, PageError> {
+pub(super) async fn again(state: &AppState, caller: &Caller, id: i64, e: ApiError) -> Result<Response, PageError> {
     match e {
         ApiError::Invalid(errors) => page(state, caller, id, Draft::default(), &errors, None).await,
         ApiError::Stale { .. } => {
