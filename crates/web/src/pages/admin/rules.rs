@@ -99,9 +99,8 @@ fn json_field<T: serde::de::DeserializeOwned + Default>(
 fn input(form: &FormData) -> Result<RuleInput, Vec<DomainError>> {
     let mut errors = Vec::new();
     let position = form.number("position").map_err(|e| errors.push(e)).ok().flatten().unwrap_or(0);
-    let run_on = RunOn::parse("run_on", &form.get("run_on").unwrap_or("both").to_string())
-        .map_err(|e| errors.push(e))
-        .unwrap_or(RunOn::Both);
+    let run_on =
+        RunOn::parse("run_on", form.get("run_on").unwrap_or("both")).map_err(|e| errors.push(e)).unwrap_or(RunOn::Both);
     let value = RuleInput {
         name: form.text("name"),
         position,
