@@ -119,6 +119,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2_000)]
         renders: u64,
     },
+    /// Service rules: cost per new ticket of the rules (50 triggers, 20 SLA
+    /// policies, 10 routing rules) in memory and as the stored jobs a node
+    /// runs, and the scheduler's claim cost with many open SLA clocks.
+    Rules {
+        /// New tickets run through the stored rules and SLA jobs.
+        #[arg(long, default_value_t = 2_000)]
+        events: u64,
+        /// Open tickets whose SLA clocks wait as jobs.
+        #[arg(long, default_value_t = 1_000_000)]
+        open: u64,
+    },
     /// Email: inbound messages per second through the push endpoint (parse,
     /// thread, store) and outbound replies per second from the outbox to a
     /// local SMTP sink. Runs against a fresh database.

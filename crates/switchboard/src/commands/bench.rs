@@ -229,7 +229,7 @@ pub(super) async fn fill(store: &dyn store::Store, rng: &mut StdRng, seed: &Seed
     Ok(made)
 }
 
-fn generated_ticket(rng: &mut StdRng, seed: &Seed, at: i64) -> Result<TicketCreate, String> {
+pub(super) fn generated_ticket(rng: &mut StdRng, seed: &Seed, at: i64) -> Result<TicketCreate, String> {
     let requester = seed.customers[rng.random_range(0..seed.customers.len())];
     let customer = Actor { kind: AuthorKind::Customer, id: Some(requester.0) };
     let status =

@@ -4,6 +4,7 @@ mod admin;
 mod bench;
 mod bench_mail;
 mod bench_pages;
+mod bench_rules;
 mod demo;
 mod serve;
 
@@ -52,6 +53,11 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let config = Config::load(cli.global.config.as_deref(), &overrides)?;
             init_logging("warn");
             bench_pages::pages(config, tickets, renders).await
+        }
+        Command::Bench { command: BenchCommand::Rules { events, open } } => {
+            let config = Config::load(cli.global.config.as_deref(), &overrides)?;
+            init_logging("warn");
+            bench_rules::rules(config, events, open).await
         }
         Command::Bench { command: BenchCommand::Mail { messages, replies } } => {
             let config = Config::load(cli.global.config.as_deref(), &overrides)?;
