@@ -11,7 +11,6 @@ use domain::rules::{
 };
 use domain::{ApprovalId, EscalationId, Millis, NotificationId, ServiceRuleId, Ticket, TicketId, UserId};
 
-use super::tickets::insert_events;
 use super::{Params, SqlStore, returned_id, updated};
 use crate::rows::{TICKET_COLS, json, ticket, to_json, word};
 use crate::{Result, ServiceStore, SqlRow, TicketWrite};
@@ -207,6 +206,9 @@ impl ServiceStore for SqlStore {
 
     async fn create_escalation(&self, e: Escalation, event: NewEvent) -> Result<Option<EscalationId>> {
         let mut tx = self.begin().await?;
+        // The ticket's row lock first: two nodes raising the same
+        // escalation at once see each other's.
+        tx.execute("UPDATE tickets SET version = version WHERE id = $1", vec![e.ticket_id.0.into()]).await?;
         let open = tx
             .fetch(
                 "SELECT id FROM escalations WHERE ticket_id = $1 AND source = $2 AND tier = $3 AND state = 'open'",
@@ -231,7 +233,7 @@ impl ServiceStore for SqlStore {
             )
             .await?;
         let id = returned_id(&rows)?;
-        insert_events(tx.as_mut(), e.ticket_id, &[event]).await?;
+        super::mail::append_events(tx.as_mut(), e.ticket_id, &[event]).await?;
         tx.commit().await?;
         Ok(Some(EscalationId(id)))
     }
@@ -273,7 +275,7 @@ impl ServiceStore for SqlStore {
             )
             .await?;
         if n == 1 {
-            insert_events(tx.as_mut(), e.ticket_id, &[event]).await?;
+            super::mail::append_events(tx.as_mut(), e.ticket_id, &[event]).await?;
         }
         tx.commit().await?;
         Ok(n == 1)
@@ -305,7 +307,7 @@ impl ServiceStore for SqlStore {
             )
             .await?;
         let id = returned_id(&rows)?;
-        insert_events(tx.as_mut(), a.ticket_id, &[event]).await?;
+        super::mail::append_events(tx.as_mut(), a.ticket_id, &[event]).await?;
         tx.commit().await?;
         Ok(ApprovalId(id))
     }
@@ -347,7 +349,7 @@ impl ServiceStore for SqlStore {
             )
             .await?;
         if n == 1 {
-            insert_events(tx.as_mut(), a.ticket_id, &[event]).await?;
+            super::mail::append_events(tx.as_mut(), a.ticket_id, &[event]).await?;
         }
         tx.commit().await?;
         Ok(n == 1)

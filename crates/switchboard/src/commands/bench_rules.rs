@@ -41,7 +41,9 @@ fn triggers(now: i64) -> Vec<ServiceRule> {
             let c = |field: &str, op: Op, value: serde_json::Value| Condition { field: field.into(), op, value };
             let all = match i % 5 {
                 0 => vec![c("message", Op::Contains, json!([format!("word{i}"), "refund"]))],
-                1 => vec![c("tags", Op::Is, json!(format!("tag{i}"))), c("priority", Op::In, json!(["high", "urgent"]))],
+                1 => {
+                    vec![c("tags", Op::Is, json!(format!("tag{i}"))), c("priority", Op::In, json!(["high", "urgent"]))]
+                }
                 2 => vec![c("channel", Op::Is, "email".into()), c("subject", Op::Contains, json!(format!("word{i}")))],
                 3 => vec![c("tier", Op::Is, "vip".into()), c("business_hours", Op::Is, true.into())],
                 _ => vec![c("status", Op::Is, "new".into()), c("hour", Op::LessThan, json!(24))],
@@ -98,7 +100,10 @@ fn routing_rules(now: i64, teams: &[TeamId], words: &[String]) -> Vec<RoutingRul
             position: i,
             active: true,
             // Common words of the generated text, so most tickets find a team.
-            conditions: RouteConditions { words: words.iter().skip(i as usize * 3).take(3).cloned().collect(), ..Default::default() },
+            conditions: RouteConditions {
+                words: words.iter().skip(i as usize * 3).take(3).cloned().collect(),
+                ..Default::default()
+            },
             team_id: teams[i as usize % teams.len()],
             created_at: now,
             updated_at: now,
@@ -192,7 +197,10 @@ pub async fn rules(config: Config, events: u64, open: u64) -> Result<(), String>
         store.create_routing_rule(r.clone()).await.map_err(|e| e.to_string())?;
     }
     let matrix = PriorityMatrix { enabled: true, ..Default::default() };
-    store.set_setting("priority_matrix", &serde_json::to_value(&matrix).map_err(|e| e.to_string())?).await.map_err(|e| e.to_string())?;
+    store
+        .set_setting("priority_matrix", &serde_json::to_value(&matrix).map_err(|e| e.to_string())?)
+        .await
+        .map_err(|e| e.to_string())?;
 
     let seed = Seed { customers: customers.clone(), teams: teams.clone(), agents: agents.clone(), words };
 
@@ -262,7 +270,9 @@ pub async fn rules(config: Config, events: u64, open: u64) -> Result<(), String>
     for id in &ids {
         let started = Instant::now();
         let loaded = jobs::rules::Loaded::load(store.as_ref()).await.map_err(|e| e.to_string())?;
-        jobs::rules::apply(store.as_ref(), &loaded, *id, true, &BTreeSet::new(), now).await.map_err(|e| e.to_string())?;
+        jobs::rules::apply(store.as_ref(), &loaded, *id, true, &BTreeSet::new(), now)
+            .await
+            .map_err(|e| e.to_string())?;
         rules_h.record(started.elapsed().as_nanos() as u64).map_err(|e| e.to_string())?;
         let started = Instant::now();
         jobs::sla::evaluate_ticket(store.as_ref(), *id, now).await.map_err(|e| e.to_string())?;
@@ -301,7 +311,7 @@ pub async fn rules(config: Config, events: u64, open: u64) -> Result<(), String>
         let job = NewJob::new(jobs::sla::SLA_CHECK, json!({ "ticket_id": i + 1 }), due, now).key(format!("bench:{i}"));
         store.enqueue_job(job).await.map_err(|e| e.to_string())?;
         enqueued += 1;
-        if enqueued % 100_000 == 0 {
+        if enqueued.is_multiple_of(100_000) {
             eprint!("\r  enqueued {enqueued} of {open} clocks …");
         }
     }

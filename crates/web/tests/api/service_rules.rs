@@ -119,7 +119,15 @@ async fn routing_priority_and_triggers_act_on_new_tickets(app: TestApp) {
     assert!(why.body["reasons"][0].as_str().unwrap().contains("down"));
     let notes = view["messages"].as_array().unwrap();
     assert!(notes.iter().any(|m| m["body_text"] == "Refund for Ann: check the payment first."), "{view}");
-    let told = app.get("/me/notifications", &agent).await;
+    // Notices follow the write.
+    let mut told = app.get("/me/notifications", &agent).await;
+    for _ in 0..100 {
+        if told.body["unread"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        told = app.get("/me/notifications", &agent).await;
+    }
     assert_eq!(told.body["unread"], 1, "{}", told.body);
 
     let second = app
