@@ -611,8 +611,14 @@ async fn managers_work_the_rules_from_pages(app: TestApp) {
     let _ = ada_t;
 
     // A major incident shows a banner on every page and is solved from /incidents.
-    let r = put(&app, &format!("/tickets/{t}/major-incident"), &app.admin, json!({ "active": true })).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = page.post(&format!("/tickets/{t}/major-incident"), &[("active", "on"), ("words", "broke, broken"), ("tags", "")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let other = app
+        .ticket(json!({ "subject": "Other", "body": "x", "team_id": billing.0, "requester": { "email": "d@x.test" } }))
+        .await;
+    let r = page.post(&format!("/tickets/{t}/link"), &[("tickets", &format!("#{other}"))]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    assert!(r.location.contains("1%20tickets%20linked") || r.location.contains("1+tickets+linked"), "{}", r.location);
     assert!(agent.get("/views/mine").await.html.contains("Major incident: <a href"));
     let r = page.post("/incidents", &[("problem_id", &t.to_string()), ("reply", "Fixed for everyone.")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);

@@ -39,6 +39,8 @@ pub fn router() -> Router<AppState> {
         .route("/tickets/{id}/merge", post(panel::merge))
         .route("/tickets/{id}/escalate", post(service::escalate))
         .route("/tickets/{id}/approval", post(service::request_approval))
+        .route("/tickets/{id}/major-incident", post(service::major_incident))
+        .route("/tickets/{id}/link", post(service::link))
         .route("/tickets/{id}/messages/{message_id}/html", get(email::html))
 }
 

@@ -22,13 +22,17 @@ pub(crate) struct ServicePanel {
     /// The active major incident: the problem's number and title.
     pub incident: Option<(i64, String, bool)>,
     pub kinds: Vec<&'static str>,
+    /// Managers and admins may make the ticket a major incident.
+    pub can_manage: bool,
+    /// This ticket's own major incident: active, and what it links by.
+    pub major: Option<(bool, String, String)>,
 }
 
 fn money(minor: i64) -> String {
     format!("{}.{:02}", minor / 100, minor % 100)
 }
 
-pub(crate) async fn panel(state: &AppState, _caller: &Caller, t: &Ticket) -> Result<ServicePanel, PageError> {
+pub(crate) async fn panel(state: &AppState, caller: &Caller, t: &Ticket) -> Result<ServicePanel, PageError> {
     let store = state.store.as_ref();
     let reasons =
         store.ticket_priority(t.id).await.map_err(crate::error::ApiError::from)?.map(|p| p.reasons).unwrap_or_default();
@@ -70,7 +74,15 @@ pub(crate) async fn panel(state: &AppState, _caller: &Caller, t: &Ticket) -> Res
             .map(|m| (m.problem_id.0, m.title, m.problem_id == t.id)),
         None => None,
     };
+    let can_manage = caller.require(state, domain::Action::ManageServiceRules).await.is_ok();
+    let major = store
+        .major_incident(t.id)
+        .await
+        .map_err(crate::error::ApiError::from)?
+        .map(|m| (m.active, m.matching.words.join(", "), m.matching.tags.join(", ")));
     Ok(ServicePanel {
+        can_manage,
+        major,
         reasons,
         escalations,
         approvals,
@@ -117,6 +129,44 @@ pub(crate) async fn request_approval(
             Ok(see_other(&format!("/tickets/{id}"), Some("Granted: within your own limit.")))
         }
         Ok(_) => Ok(see_other(&format!("/tickets/{id}"), Some("Asked for approval; you will be told the decision."))),
+        Err(e) => again(&state, &caller, id, e).await,
+    }
+}
+
+fn list(raw: &str) -> Vec<String> {
+    raw.split(',').map(str::trim).filter(|w| !w.is_empty()).map(String::from).collect()
+}
+
+pub(crate) async fn major_incident(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let input = crate::api::incidents::MajorIncidentInput {
+        active: form.ticked("active"),
+        matching: domain::rules::incident::IncidentMatch { words: list(&form.text("words")), tags: list(&form.text("tags")) },
+    };
+    match crate::api::incidents::set(&state, &caller, id, &input).await {
+        Ok(m) if m.active => Ok(see_other(&format!("/tickets/{id}"), Some("This ticket is a major incident now."))),
+        Ok(_) => Ok(see_other(&format!("/tickets/{id}"), Some("The major incident is over."))),
+        Err(e) => again(&state, &caller, id, e).await,
+    }
+}
+
+pub(crate) async fn link(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let ids: Vec<i64> = form
+        .text("tickets")
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    match crate::api::incidents::link(&state, &caller, id, &ids).await {
+        Ok(o) => Ok(see_other(&format!("/tickets/{id}"), Some(&format!("{} tickets linked; {} left as they were.", o.changed, o.skipped)))),
         Err(e) => again(&state, &caller, id, e).await,
     }
 }
