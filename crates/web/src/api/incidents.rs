@@ -99,14 +99,6 @@ pub(crate) async fn set(
     }
     let now = state.now();
     let existing = state.store.major_incident(t.id).await?;
-    if t.ticket_type != TicketType::Problem {
-        let patch = TicketPatch { ticket_type: Some(TicketType::Problem), ..Default::default() };
-        let (next, events) = lifecycle::apply_patch(&t, &patch, caller.actor(), now)?;
-        state
-            .store
-            .write_ticket(TicketWrite { ticket: next, expected_version: t.version, events, messages: vec![] })
-            .await?;
-    }
     let m = MajorIncident {
         problem_id: t.id,
         title: t.subject.clone(),
@@ -115,30 +107,39 @@ pub(crate) async fn set(
         linked: 0,
         created_at: existing.as_ref().map_or(now, |e| e.created_at),
     };
-    state.store.save_major_incident(&m).await?;
-    if existing.as_ref().is_none_or(|e| e.active != input.active) {
-        let fresh = state.store.ticket(t.id).await?.ok_or(ApiError::NotFound)?;
-        let event = NewEvent::change(
-            now,
-            caller.actor(),
-            EventKind::MajorIncidentChanged,
-            "major_incident",
-            json!({ "active": existing.as_ref().map(|e| e.active) }),
-            json!({ "active": input.active }),
-        );
-        let mut next = fresh.clone();
-        next.version += 1;
+    let becomes = existing.as_ref().is_none_or(|e| e.active != input.active);
+    // The ticket becomes a problem and records the change in one write,
+    // read again if a rules job or an agent wrote it meanwhile.
+    for attempt in 0..5 {
+        let current = state.store.ticket(t.id).await?.ok_or(ApiError::NotFound)?;
+        let patch = TicketPatch {
+            ticket_type: (current.ticket_type != TicketType::Problem).then_some(TicketType::Problem),
+            ..Default::default()
+        };
+        let (mut next, mut events) = lifecycle::apply_patch(&current, &patch, caller.actor(), now)?;
+        if becomes {
+            events.push(NewEvent::change(
+                now,
+                caller.actor(),
+                EventKind::MajorIncidentChanged,
+                "major_incident",
+                json!({ "active": existing.as_ref().map(|e| e.active) }),
+                json!({ "active": input.active }),
+            ));
+        }
+        if events.is_empty() {
+            break;
+        }
+        next.version = current.version + 1;
         next.updated_at = now;
-        state
-            .store
-            .write_ticket(TicketWrite {
-                ticket: next,
-                expected_version: fresh.version,
-                events: vec![event],
-                messages: vec![],
-            })
-            .await?;
+        let write = TicketWrite { ticket: next, expected_version: current.version, events, messages: vec![] };
+        match state.store.write_ticket(write).await {
+            Ok(()) => break,
+            Err(store::StoreError::VersionConflict) if attempt < 4 => continue,
+            Err(e) => return Err(e.into()),
+        }
     }
+    state.store.save_major_incident(&m).await?;
     state
         .audit(
             &caller.label(),
@@ -175,28 +176,42 @@ pub(crate) async fn link(state: &AppState, caller: &Caller, id: i64, ids: &[i64]
         return Err(ApiError::invalid("ticket_ids", format!("1 to {BULK_MAX} tickets")));
     }
     let now = state.now();
-    let mut writes = Vec::new();
-    let mut skipped = 0;
-    for tid in ids {
-        let t = super::tickets::load(state, caller, *tid, Action::UpdateTicket).await?;
-        if t.id == p.id
-            || t.problem_id == Some(p.id)
-            || t.status == Status::Closed
-            || t.ticket_type == TicketType::Problem
-        {
-            skipped += 1;
-            continue;
+    for _ in 0..5 {
+        let mut writes = Vec::new();
+        let mut skipped = 0;
+        for tid in ids {
+            let t = super::tickets::load(state, caller, *tid, Action::UpdateTicket).await?;
+            if t.id == p.id
+                || t.problem_id == Some(p.id)
+                || t.status == Status::Closed
+                || t.ticket_type == TicketType::Problem
+            {
+                skipped += 1;
+                continue;
+            }
+            let patch = TicketPatch {
+                problem_id: Some(Some(p.id)),
+                ticket_type: Some(TicketType::Incident),
+                ..Default::default()
+            };
+            let (next, events) = lifecycle::apply_patch(&t, &patch, caller.actor(), now)?;
+            writes.push(TicketWrite { ticket: next, expected_version: t.version, events, messages: vec![] });
         }
-        let patch =
-            TicketPatch { problem_id: Some(Some(p.id)), ticket_type: Some(TicketType::Incident), ..Default::default() };
-        let (next, events) = lifecycle::apply_patch(&t, &patch, caller.actor(), now)?;
-        writes.push(TicketWrite { ticket: next, expected_version: t.version, events, messages: vec![] });
+        let changed = writes.len();
+        if changed == 0 {
+            return Ok(BulkOutcome { changed, skipped });
+        }
+        // All or none; a ticket changed meanwhile: read them again.
+        match state.store.write_tickets(writes).await {
+            Ok(()) => return Ok(BulkOutcome { changed, skipped }),
+            Err(store::StoreError::VersionConflict) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            Err(e) => return Err(e.into()),
+        }
     }
-    let changed = writes.len();
-    if changed > 0 {
-        state.store.write_tickets(writes).await?;
-    }
-    Ok(BulkOutcome { changed, skipped })
+    Err(ApiError::Conflict {
+        code: "conflict",
+        message: "the tickets kept changing; nothing was linked, try again".into(),
+    })
 }
 
 #[utoipa::path(post, path = "/incidents/{id}/link", tag = "service rules", params(("id" = i64, Path)), request_body = LinkInput,
@@ -254,28 +269,41 @@ pub(crate) async fn solve(state: &AppState, caller: &Caller, id: i64, reply: &st
     )
     .await?;
     let (Some(message), true) = (message, errors.is_empty()) else { return Err(ApiError::Invalid(errors)) };
-    let mut writes = Vec::new();
-    let mut skipped = 0;
-    for tid in state.store.linked_incidents(p.id).await? {
-        let Some(t) = state.store.ticket(tid).await? else { continue };
-        if !t.status.is_unsolved() {
-            skipped += 1;
-            continue;
+    // One transaction: every incident and the problem, or none of them. A
+    // ticket changed meanwhile (a rules job, an agent) fails it; it is
+    // rebuilt from the fresh tickets and tried again.
+    let mut outcome = None;
+    for _ in 0..5 {
+        let mut writes = Vec::new();
+        let mut skipped = 0;
+        for tid in state.store.linked_incidents(p.id).await? {
+            let Some(t) = state.store.ticket(tid).await? else { continue };
+            if !t.status.is_unsolved() {
+                skipped += 1;
+                continue;
+            }
+            writes.push(reply_and_solve(state, caller, &t, &message, now).await?);
         }
-        writes.push(reply_and_solve(state, caller, &t, &message, now).await?);
+        let changed = writes.len();
+        let problem = state.store.ticket(p.id).await?.ok_or(ApiError::NotFound)?;
+        if problem.status.is_unsolved() {
+            writes.push(reply_and_solve(state, caller, &problem, &message, now).await?);
+        }
+        match state.store.write_tickets(writes).await {
+            Ok(()) => {
+                outcome = Some((changed, skipped));
+                break;
+            }
+            Err(store::StoreError::VersionConflict) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            Err(e) => return Err(e.into()),
+        }
     }
-    let changed = writes.len();
-    if p.status.is_unsolved() {
-        writes.push(reply_and_solve(state, caller, &p, &message, now).await?);
-    }
-    // One transaction: every incident and the problem, or none of them.
-    state.store.write_tickets(writes).await.map_err(|e| match e {
-        store::StoreError::VersionConflict => ApiError::Conflict {
+    let Some((changed, skipped)) = outcome else {
+        return Err(ApiError::Conflict {
             code: "conflict",
-            message: "a linked ticket changed meanwhile; nothing was solved, try again".into(),
-        },
-        e => e.into(),
-    })?;
+            message: "linked tickets kept changing; nothing was solved, try again".into(),
+        });
+    };
     state.store.save_major_incident(&MajorIncident { active: false, ..m }).await?;
     state
         .audit(

@@ -25,7 +25,9 @@ async fn until_event(app: &TestApp, ticket: i64, kind: &str) -> Value {
     for _ in 0..300 {
         let t = app.get(&format!("/tickets/{ticket}"), &app.admin).await;
         if t.body["events"].as_array().is_some_and(|es| es.iter().any(|e| e["kind"] == kind)) {
-            return t.body;
+            // The ticket and its events are read one after the other: read
+            // again so the ticket is at least as new as the event seen.
+            return app.get(&format!("/tickets/{ticket}"), &app.admin).await.body;
         }
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
@@ -611,7 +613,9 @@ async fn managers_work_the_rules_from_pages(app: TestApp) {
     let _ = ada_t;
 
     // A major incident shows a banner on every page and is solved from /incidents.
-    let r = page.post(&format!("/tickets/{t}/major-incident"), &[("active", "on"), ("words", "broke, broken"), ("tags", "")]).await;
+    let r = page
+        .post(&format!("/tickets/{t}/major-incident"), &[("active", "on"), ("words", "broke, broken"), ("tags", "")])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
     let other = app
         .ticket(json!({ "subject": "Other", "body": "x", "team_id": billing.0, "requester": { "email": "d@x.test" } }))

@@ -145,7 +145,10 @@ pub(crate) async fn major_incident(
 ) -> Result<Response, PageError> {
     let input = crate::api::incidents::MajorIncidentInput {
         active: form.ticked("active"),
-        matching: domain::rules::incident::IncidentMatch { words: list(&form.text("words")), tags: list(&form.text("tags")) },
+        matching: domain::rules::incident::IncidentMatch {
+            words: list(&form.text("words")),
+            tags: list(&form.text("tags")),
+        },
     };
     match crate::api::incidents::set(&state, &caller, id, &input).await {
         Ok(m) if m.active => Ok(see_other(&format!("/tickets/{id}"), Some("This ticket is a major incident now."))),
@@ -160,13 +163,13 @@ pub(crate) async fn link(
     Path(id): Path<i64>,
     form: FormData,
 ) -> Result<Response, PageError> {
-    let ids: Vec<i64> = form
-        .text("tickets")
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|n| n.parse().ok())
-        .collect();
+    let ids: Vec<i64> =
+        form.text("tickets").split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
     match crate::api::incidents::link(&state, &caller, id, &ids).await {
-        Ok(o) => Ok(see_other(&format!("/tickets/{id}"), Some(&format!("{} tickets linked; {} left as they were.", o.changed, o.skipped)))),
+        Ok(o) => Ok(see_other(
+            &format!("/tickets/{id}"),
+            Some(&format!("{} tickets linked; {} left as they were.", o.changed, o.skipped)),
+        )),
         Err(e) => again(&state, &caller, id, e).await,
     }
 }
