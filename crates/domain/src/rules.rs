@@ -7,6 +7,7 @@ pub mod approval;
 pub mod condition;
 pub mod escalation;
 pub mod incident;
+pub mod phrase;
 pub mod priority;
 pub mod trigger;
 

@@ -156,10 +156,6 @@ impl Facts<'_> {
     }
 }
 
-fn lower(v: &Value) -> Option<String> {
-    v.as_str().map(str::to_lowercase)
-}
-
 /// Loose equality: numbers by value, words case-insensitively.
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
@@ -186,18 +182,14 @@ fn one_of(fact: &Value, values: &Value) -> bool {
 /// Whether text holds any of the phrases, as whole words, ignoring case.
 fn holds(fact: &Value, phrases: &Value) -> bool {
     let haystack = match fact {
-        Value::Array(items) => items.iter().filter_map(lower).collect::<Vec<_>>().join(" "),
-        v => lower(v).unwrap_or_default(),
+        Value::Array(items) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "),
+        v => v.as_str().unwrap_or_default().to_string(),
     };
-    let words: Vec<&str> = haystack.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
-    let list: Vec<String> = match phrases {
-        Value::Array(vs) => vs.iter().filter_map(lower).collect(),
-        v => lower(v).into_iter().collect(),
-    };
-    list.iter().any(|phrase| {
-        let needle: Vec<&str> = phrase.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
-        !needle.is_empty() && words.windows(needle.len()).any(|w| w == needle.as_slice())
-    })
+    let words = super::phrase::Words::of(&haystack);
+    match phrases {
+        Value::Array(vs) => vs.iter().filter_map(Value::as_str).any(|p| words.has(p)),
+        v => v.as_str().is_some_and(|p| words.has(p)),
+    }
 }
 
 fn present(v: &Value) -> bool {

@@ -77,16 +77,7 @@ impl EscalationRules {
 
     /// The sensitive word the text holds, if any (whole words, any case).
     pub fn sensitive_in(&self, text: &str) -> Option<&str> {
-        let lower = text.to_lowercase();
-        let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
-        self.sensitive_words
-            .iter()
-            .find(|w| {
-                let lw = w.to_lowercase();
-                let needle: Vec<&str> = lw.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
-                !needle.is_empty() && words.windows(needle.len()).any(|win| win == needle.as_slice())
-            })
-            .map(String::as_str)
+        super::phrase::Words::of(text).first_of(&self.sensitive_words)
     }
 }
 

@@ -44,13 +44,8 @@ impl IncidentMatch {
         if self.tags.iter().any(|tag| t.tags.iter().any(|x| x.eq_ignore_ascii_case(tag))) {
             return true;
         }
-        let text = format!("{} {}", t.subject, message).to_lowercase();
-        let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
-        self.words.iter().any(|w| {
-            let lw = w.to_lowercase();
-            let needle: Vec<&str> = lw.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
-            !needle.is_empty() && words.windows(needle.len()).any(|win| win == needle.as_slice())
-        })
+        let words = super::phrase::Words::of(&format!("{} {}", t.subject, message));
+        self.words.iter().any(|w| words.has(w))
     }
 }
 

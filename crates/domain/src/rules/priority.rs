@@ -100,17 +100,8 @@ impl PriorityMatrix {
 
     pub fn assess(&self, i: &PriorityInputs<'_>) -> PriorityOutcome {
         let mut reasons = Vec::new();
-        let text = i.text.to_lowercase();
-        let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
-        let said: Vec<&String> = self
-            .urgent_words
-            .iter()
-            .filter(|w| {
-                let lw = w.to_lowercase();
-                let needle: Vec<&str> = lw.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
-                !needle.is_empty() && words.windows(needle.len()).any(|win| win == needle.as_slice())
-            })
-            .collect();
+        let words = super::phrase::Words::of(i.text);
+        let said: Vec<&String> = self.urgent_words.iter().filter(|w| words.has(w)).collect();
         let due_soon = i.sla_due_in.is_some_and(|d| d <= self.sla_due_within_minutes * 60_000);
         let urgent_tier = i.tier.is_some_and(|t| self.urgent_tiers.contains(&t));
         let urgency = if !said.is_empty() || due_soon {

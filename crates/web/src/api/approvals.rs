@@ -68,7 +68,7 @@ fn role_of(caller: &Caller) -> ApiResult<Role> {
     }
 }
 
-fn money(minor: i64) -> String {
+pub(crate) fn money(minor: i64) -> String {
     format!("{}.{:02}", minor / 100, minor % 100)
 }
 

@@ -10,6 +10,7 @@ use axum::routing::get;
 use domain::rules::{ApprovalState, EscalationState};
 
 use crate::AppState;
+use crate::api::approvals::money;
 use crate::api::approvals::{ApprovalFilter, DecisionInput};
 use crate::error::ApiError;
 use crate::extract::Caller;
@@ -22,10 +23,6 @@ pub fn router() -> Router<AppState> {
         .route("/approvals", get(approvals).post(decide))
         .route("/incidents", get(incidents).post(solve))
         .route("/notifications", get(notifications).post(read_all))
-}
-
-fn money(minor: i64) -> String {
-    format!("{}.{:02}", minor / 100, minor % 100)
 }
 
 async fn escalations_page(

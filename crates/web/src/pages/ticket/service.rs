@@ -11,6 +11,7 @@ use domain::{Ticket, TicketType};
 use super::panel::again;
 use crate::AppState;
 use crate::api::approvals::ApprovalInput;
+use crate::api::approvals::money;
 use crate::api::escalations::EscalateInput;
 use crate::extract::Caller;
 use crate::pages::{FormData, PageError, Staff, see_other};
@@ -26,10 +27,6 @@ pub(crate) struct ServicePanel {
     pub can_manage: bool,
     /// This ticket's own major incident: active, and what it links by.
     pub major: Option<(bool, String, String)>,
-}
-
-fn money(minor: i64) -> String {
-    format!("{}.{:02}", minor / 100, minor % 100)
 }
 
 pub(crate) async fn panel(state: &AppState, caller: &Caller, t: &Ticket) -> Result<ServicePanel, PageError> {
