@@ -66,7 +66,8 @@ pub const BUILT_IN_VIEWS: [BuiltInView; 7] = [
 ];
 
 /// The orders a list can take: a field, `-` first for descending.
-pub const VIEW_SORTS: &[&str] = &["-updated", "updated", "-created", "created", "-priority", "priority", "id", "-id"];
+pub const VIEW_SORTS: &[&str] =
+    &["-updated", "updated", "-created", "created", "-priority", "priority", "id", "-id", "sla"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SavedView {

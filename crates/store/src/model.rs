@@ -124,6 +124,9 @@ pub enum TicketSortField {
     Updated,
     Priority,
     Id,
+    /// The work queue: soonest SLA due time first (tickets without a
+    /// running target last), then the priority matrix's score, highest first.
+    SlaDue,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -144,6 +147,7 @@ impl TicketSort {
             "updated" | "updated_at" => TicketSortField::Updated,
             "priority" => TicketSortField::Priority,
             "id" | "number" => TicketSortField::Id,
+            "sla" | "sla_due" => TicketSortField::SlaDue,
             _ => return None,
         };
         Some(Self { field, descending })
@@ -159,6 +163,8 @@ impl TicketSort {
             TicketSortField::Updated => t.updated_at,
             TicketSortField::Priority => t.priority.rank(),
             TicketSortField::Id => t.id.0,
+            // Kept in storage, not on the ticket: storage computes it.
+            TicketSortField::SlaDue => 0,
         }
     }
 }

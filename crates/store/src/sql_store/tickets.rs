@@ -302,6 +302,12 @@ pub(crate) async fn insert_events(tx: &mut dyn Transaction, id: TicketId, events
     Ok(())
 }
 
+/// The work queue's order as one number: the soonest running SLA due time
+/// (tickets without one after every dated one), then the priority score,
+/// highest first (`due × 128 + 100 − score`; scores are 0–100).
+pub(crate) const WORK_QUEUE_KEY: &str = "(COALESCE((SELECT s.due_at FROM ticket_sla s WHERE s.ticket_id = t.id), \
+    4000000000000) * 128 + 100 - COALESCE((SELECT p.score FROM ticket_priority p WHERE p.ticket_id = t.id), 0))";
+
 #[async_trait]
 impl TicketStore for SqlStore {
     async fn create_ticket(&self, new: TicketCreate, idem: Option<IdempotencyKey>) -> Result<CreatedTicket> {
@@ -378,6 +384,7 @@ impl TicketStore for SqlStore {
             TicketSortField::Updated => "t.updated_at",
             TicketSortField::Priority => "t.priority",
             TicketSortField::Id => "t.id",
+            TicketSortField::SlaDue => WORK_QUEUE_KEY,
         };
         let (cmp, dir) = if q.sort.descending { ("<", "DESC") } else { (">", "ASC") };
         if let Some(after) = q.after {
@@ -401,7 +408,15 @@ impl TicketStore for SqlStore {
         let mut items = self.fetch(&sql, p.values).await?.iter().map(rows::ticket).collect::<Result<Vec<_>>>()?;
         let next = if items.len() > limit as usize {
             items.truncate(limit as usize);
-            items.last().map(|t| Cursor { value: q.sort.key(t), id: t.id.0 })
+            match items.last() {
+                Some(t) if q.sort.field == TicketSortField::SlaDue => {
+                    let sql = format!("SELECT {WORK_QUEUE_KEY} FROM tickets t WHERE t.id = $1");
+                    let row = self.fetch_one(&sql, vec![t.id.0.into()]).await?;
+                    Some(Cursor { value: row.map(|r| r.int(0)).transpose()?.unwrap_or(0), id: t.id.0 })
+                }
+                Some(t) => Some(Cursor { value: q.sort.key(t), id: t.id.0 }),
+                None => None,
+            }
         } else {
             None
         };

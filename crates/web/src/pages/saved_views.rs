@@ -26,6 +26,9 @@ pub fn router() -> Router<AppState> {
 }
 
 fn sort_label(s: &str) -> String {
+    if s == "sla" {
+        return "work queue: SLA due soonest, then priority score".into();
+    }
     let (dir, field) = match s.strip_prefix('-') {
         Some(f) => ("newest / highest first", f),
         None => ("oldest / lowest first", s),

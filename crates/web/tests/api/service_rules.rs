@@ -17,7 +17,8 @@ on_both_backends!(
     automations_and_offline_agents,
     escalations_and_approvals,
     major_incidents_and_surges,
-    managers_work_the_rules_from_pages
+    managers_work_the_rules_from_pages,
+    the_work_queue_sorts_by_sla_due_then_score
 );
 
 /// Waits until the ticket's events include `kind`; the ticket view then.
@@ -627,4 +628,42 @@ async fn managers_work_the_rules_from_pages(app: TestApp) {
     let r = page.post("/incidents", &[("problem_id", &t.to_string()), ("reply", "Fixed for everyone.")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
     assert!(!agent.get("/views/mine").await.html.contains("Major incident: <a href"));
+}
+
+async fn the_work_queue_sorts_by_sla_due_then_score(app: TestApp) {
+    let r = app
+        .post(
+            "/sla/policies",
+            &app.admin,
+            json!({ "name": "Urgent", "position": 1, "conditions": { "priorities": ["urgent"] },
+            "targets": [{ "kind": "first_reply", "minutes": 60, "business_hours": false }] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = app
+        .post(
+            "/sla/policies",
+            &app.admin,
+            json!({ "name": "Normal", "position": 2, "conditions": { "priorities": ["normal"] },
+            "targets": [{ "kind": "first_reply", "minutes": 240, "business_hours": false }] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let low = app
+        .ticket(json!({ "subject": "No SLA", "body": "x", "priority": "low", "requester": { "email": "a@x.test" } }))
+        .await;
+    let normal = app.ticket(json!({ "subject": "In 4 h", "body": "x", "requester": { "email": "b@x.test" } })).await;
+    let urgent = app
+        .ticket(json!({ "subject": "In 1 h", "body": "x", "priority": "urgent", "requester": { "email": "c@x.test" } }))
+        .await;
+    until_event(&app, normal, "sla_target_applied").await;
+    until_event(&app, urgent, "sla_target_applied").await;
+    // Page by page, as an agent's queue would be read.
+    let first = app.get("/tickets?sort=sla&limit=2", &app.admin).await;
+    let ids: Vec<i64> = first.body["tickets"].as_array().unwrap().iter().map(|t| t["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![urgent, normal], "{}", first.body);
+    let cursor = first.body["meta"]["after_cursor"].as_str().unwrap().to_string();
+    let next = app.get(&format!("/tickets?sort=sla&limit=2&cursor={cursor}"), &app.admin).await;
+    let ids: Vec<i64> = next.body["tickets"].as_array().unwrap().iter().map(|t| t["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![low], "no running target: last");
 }
