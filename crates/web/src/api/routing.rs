@@ -48,7 +48,7 @@ pub struct RoutingRuleList {
     pub rules: Vec<RoutingRule>,
 }
 
-async fn checked(
+pub(crate) async fn checked(
     state: &AppState,
     id: RoutingRuleId,
     input: &RoutingRuleInput,

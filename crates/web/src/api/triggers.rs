@@ -109,7 +109,12 @@ async fn list(state: &AppState, caller: &Caller, kind: RuleKind) -> ApiResult<Js
     Ok(Json(RuleList { rules: state.store.service_rules(kind).await? }))
 }
 
-async fn create(state: &AppState, caller: &Caller, kind: RuleKind, input: &RuleInput) -> ApiResult<ServiceRule> {
+pub(crate) async fn create(
+    state: &AppState,
+    caller: &Caller,
+    kind: RuleKind,
+    input: &RuleInput,
+) -> ApiResult<ServiceRule> {
     caller.require(state, Action::ManageServiceRules).await?;
     if state.store.service_rules(kind).await?.len() >= domain::rules::trigger::RULES_MAX {
         return Err(ApiError::invalid("name", format!("at most {} {kind}s", domain::rules::trigger::RULES_MAX)));
@@ -132,7 +137,7 @@ async fn find(state: &AppState, kind: RuleKind, id: i64) -> ApiResult<ServiceRul
     state.store.service_rule(ServiceRuleId(id)).await?.filter(|r| r.kind == kind).ok_or(ApiError::NotFound)
 }
 
-async fn replace(
+pub(crate) async fn replace(
     state: &AppState,
     caller: &Caller,
     kind: RuleKind,
@@ -155,7 +160,7 @@ async fn replace(
     Ok(r)
 }
 
-async fn delete(state: &AppState, caller: &Caller, kind: RuleKind, id: i64) -> ApiResult<StatusCode> {
+pub(crate) async fn delete(state: &AppState, caller: &Caller, kind: RuleKind, id: i64) -> ApiResult<StatusCode> {
     caller.require(state, Action::ManageServiceRules).await?;
     find(state, kind, id).await?;
     state.store.delete_service_rule(ServiceRuleId(id)).await?;

@@ -13,8 +13,10 @@ use domain::{Channel, DomainError, RoutingRuleId, TeamId, Tier};
 
 use super::{Reach, reach};
 use crate::AppState;
+use crate::api::routing::{RoutingRuleInput, checked};
 use crate::error::ApiError;
 use crate::extract::Caller;
+use crate::pages::parts::form_errors;
 use crate::pages::{Cell, Field, Form, FormData, Notice, Page, PageError, Section, Shell, Staff, Table, see_other};
 
 pub fn router() -> Router<AppState> {
@@ -143,31 +145,28 @@ async fn list(
 async fn create(State(state): State<AppState>, Staff(caller): Staff, form: FormData) -> Result<Response, PageError> {
     caller.require(&state, Action::ManageServiceRules).await?;
     let mut errors = Vec::new();
-    let name = domain::directory::parse_name("name", &form.text("name")).map_err(|e| errors.push(e)).ok();
     let position = form.number("position").map_err(|e| errors.push(e)).ok().flatten().unwrap_or(0);
-    let team = form.number("team_id").map_err(|e| errors.push(e)).ok().flatten();
-    if team.is_none() {
-        errors.push(DomainError::new("team_id", "choose a team"));
-    }
-    let conditions = RouteConditions {
-        words: form.text("words").split(',').map(str::trim).filter(|w| !w.is_empty()).map(String::from).collect(),
-        channels: form.all("channels").iter().filter_map(|c| Channel::parse("channels", c).ok()).collect(),
-        tiers: form.all("tiers").iter().filter_map(|t| Tier::parse("tiers", t).ok()).collect(),
-        ..Default::default()
-    };
-    let (Some(name), Some(team), true) = (name, team, errors.is_empty()) else {
-        return page(&state, &caller, &errors, None).await;
-    };
-    let now = state.now();
-    let rule = RoutingRule {
-        id: RoutingRuleId(0),
-        name,
+    let team_id = form.number("team_id").map_err(|e| errors.push(e)).ok().flatten().unwrap_or(0);
+    let input = RoutingRuleInput {
+        name: form.text("name"),
         position,
         active: true,
-        conditions,
-        team_id: TeamId(team),
-        created_at: now,
-        updated_at: now,
+        conditions: RouteConditions {
+            words: form.text("words").split(',').map(str::trim).filter(|w| !w.is_empty()).map(String::from).collect(),
+            channels: form.all("channels").iter().filter_map(|c| Channel::parse("channels", c).ok()).collect(),
+            tiers: form.all("tiers").iter().filter_map(|t| Tier::parse("tiers", t).ok()).collect(),
+            ..Default::default()
+        },
+        team_id,
+    };
+    // The API's checks: a name, a team that exists.
+    let rule = match checked(&state, RoutingRuleId(0), &input, state.now()).await {
+        Ok(r) if errors.is_empty() => r,
+        Ok(_) => return page(&state, &caller, &errors, None).await,
+        Err(e) => {
+            errors.extend(form_errors(e)?);
+            return page(&state, &caller, &errors, None).await;
+        }
     };
     state.store.create_routing_rule(rule).await.map_err(ApiError::from)?;
     Ok(see_other("/admin/routing", Some("The rule routes new tickets from now on.")))

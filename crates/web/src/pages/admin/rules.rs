@@ -12,7 +12,7 @@ use domain::rules::{RuleKind, RunOn, ServiceRule};
 use domain::{DomainError, ServiceRuleId};
 
 use crate::AppState;
-use crate::api::triggers::{RuleInput, checked};
+use crate::api::triggers::{self, RuleInput};
 use crate::error::ApiError;
 use crate::extract::Caller;
 use crate::pages::parts::form_errors;
@@ -198,13 +198,7 @@ async fn create(
         Ok(v) => v,
         Err(errors) => return list_page(&state, &caller, kind, blank(), &errors, None).await,
     };
-    let made = async {
-        caller.require(&state, Action::ManageServiceRules).await?;
-        let r = checked(&state, kind, ServiceRuleId(0), &value, state.now()).await?;
-        state.store.create_service_rule(r).await.map_err(ApiError::from)
-    }
-    .await;
-    match made {
+    match triggers::create(&state, &caller, kind, &value).await {
         Ok(_) => Ok(see_other(&format!("/admin/rules/{}", plural(kind)), Some("The rule is active."))),
         Err(e) => {
             let errors = form_errors(e)?;
@@ -270,14 +264,8 @@ async fn save(
         Ok(v) => v,
         Err(errors) => return edit_page(&state, &caller, kind, id, as_input(&current), &errors, None).await,
     };
-    let saved = async {
-        caller.require(&state, Action::ManageServiceRules).await?;
-        let r = checked(&state, kind, current.id, &value, current.created_at).await?;
-        state.store.update_service_rule(&r).await.map_err(ApiError::from)
-    }
-    .await;
-    match saved {
-        Ok(()) => Ok(see_other(&format!("/admin/rules/{}/{id}", plural(kind)), Some("Saved."))),
+    match triggers::replace(&state, &caller, kind, current.id.0, &value).await {
+        Ok(_) => Ok(see_other(&format!("/admin/rules/{}/{id}", plural(kind)), Some("Saved."))),
         Err(e) => {
             let errors = form_errors(e)?;
             edit_page(&state, &caller, kind, id, value, &errors, None).await
@@ -290,9 +278,6 @@ async fn remove(
     Staff(caller): Staff,
     Path((kind, id)): Path<(String, i64)>,
 ) -> Result<Response, PageError> {
-    let kind = kind_of(&kind)?;
-    caller.require(&state, Action::ManageServiceRules).await?;
-    find(&state, kind, id).await?;
-    state.store.delete_service_rule(ServiceRuleId(id)).await.map_err(ApiError::from)?;
-    Ok(see_other(&format!("/admin/rules/{}", plural(kind)), Some("The rule was deleted.")))
+    triggers::delete(&state, &caller, kind_of(&kind)?, id).await?;
+    Ok(see_other(&format!("/admin/rules/{kind}"), Some("The rule was deleted.")))
 }
