@@ -48,6 +48,8 @@ str_enum!(
         ApprovalDecided = "approval_decided",
         ApprovalEscalated = "approval_escalated",
         MajorIncidentChanged = "major_incident_changed",
+        SurveySent = "survey_sent",
+        SatisfactionReceived = "satisfaction_received",
     }
 );
 

@@ -39,5 +39,7 @@ id_type!(
     ServiceRuleId,
     EscalationId,
     ApprovalId,
-    NotificationId
+    NotificationId,
+    SurveyInvitationId,
+    FeedbackId
 );

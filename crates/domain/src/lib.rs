@@ -21,9 +21,11 @@ pub mod routing;
 pub mod rules;
 pub mod saved_view;
 pub mod search;
+pub mod sentiment;
 pub mod settings;
 pub mod sla;
 mod str_enum;
+pub mod survey;
 pub mod ticket;
 
 pub use agent::{AgentStatus, NotificationPrefs};

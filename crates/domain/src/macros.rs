@@ -85,11 +85,11 @@ pub struct MacroContext<'a> {
     pub agent_email: &'a str,
 }
 
-fn first_name(name: &str) -> &str {
+pub(crate) fn first_name(name: &str) -> &str {
     name.split_whitespace().next().unwrap_or_default()
 }
 
-fn environment() -> Environment<'static> {
+pub(crate) fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     // A misspelt placeholder is shown empty rather than failing the reply.
     env.set_undefined_behavior(UndefinedBehavior::Chainable);
