@@ -40,7 +40,7 @@ macro_rules! conformance_tests {
                 new_customers_join_their_domains_organization, workspace_keeps_what_agents_set,
                 counts_are_capped_and_texts_joined, jobs_are_claimed_once_retried_and_dead_lettered,
                 schedules_run_once_per_occurrence, service_rules_and_ticket_sla, routing_rules_profiles_and_loads,
-                triggers_escalations_approvals_incidents);
+                triggers_escalations_approvals_incidents, surveys_feedback_and_sentiment);
         }
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {$(
@@ -1540,4 +1540,106 @@ pub async fn triggers_escalations_approvals_incidents(store: SqlStore) {
     assert_eq!(store.tag_counts(T0 + 10, T0 + 11).await.unwrap(), vec![("export".to_string(), 1)]);
     assert!(store.tag_counts(T0 + 11, T0 + 20).await.unwrap().is_empty());
     let _ = tagged;
+}
+
+pub async fn surveys_feedback_and_sentiment(store: SqlStore) {
+    use crate::FeedbackStore;
+    use domain::sentiment::{Sentiment, SentimentLabel};
+    use domain::survey::{CsatScale, Feedback, FeedbackFilter, Rating, SurveyInvitation, SurveyKind};
+    use domain::{FeedbackId, SurveyInvitationId};
+    let c = customer(&store, "rater@example.com").await;
+    let t = create(&store, spec("Export fails", "x", c, T0)).await;
+    let inv = |ticket: Option<TicketId>, kind: SurveyKind, at: i64| SurveyInvitation {
+        id: SurveyInvitationId(0),
+        kind,
+        scale: CsatScale::Five,
+        ticket_id: ticket,
+        customer_id: c,
+        channel: Channel::Email,
+        sent_at: at,
+        expires_at: at + 1000,
+        answered_at: None,
+    };
+    let sent = NewEvent::new(T0 + 10, Actor::system(), EventKind::SurveySent);
+    let id = store.create_invitation(inv(Some(t.id), SurveyKind::Csat, T0 + 10), Some(sent)).await.unwrap().unwrap();
+    // A ticket is asked once per kind; NPS invitations carry no ticket.
+    assert_eq!(store.create_invitation(inv(Some(t.id), SurveyKind::Csat, T0 + 20), None).await.unwrap(), None);
+    let nps = store.create_invitation(inv(None, SurveyKind::Nps, T0 + 30), None).await.unwrap().unwrap();
+    assert_ne!(nps, id);
+    assert_eq!(store.invitation(id).await.unwrap().unwrap().ticket_id, Some(t.id));
+    assert_eq!(store.ticket_invitation(t.id, SurveyKind::Csat).await.unwrap().unwrap().id, id);
+    assert_eq!(store.last_surveyed(c, None).await.unwrap(), Some(T0 + 30));
+    assert_eq!(store.last_surveyed(c, Some(SurveyKind::Csat)).await.unwrap(), Some(T0 + 10));
+    let events = store.events(t.id).await.unwrap();
+    assert!(events.iter().any(|e| e.kind == EventKind::SurveySent));
+
+    let answer = |score: i64, comment: Option<&str>, at: i64| Feedback {
+        id: FeedbackId(0),
+        invitation_id: id,
+        kind: SurveyKind::Csat,
+        scale: CsatScale::Five,
+        score,
+        rating: SurveyKind::Csat.rating(CsatScale::Five, score),
+        reason: Some("slow".into()),
+        comment: comment.map(String::from),
+        sentiment: Some(-0.5),
+        ticket_id: Some(t.id),
+        customer_id: c,
+        agent_id: None,
+        team_id: None,
+        channel: Some(Channel::Email),
+        tier: Tier::Standard,
+        answered_at: at,
+        updated_at: at,
+        reviewed_at: None,
+        reviewed_by: None,
+        review_note: None,
+    };
+    let received = NewEvent::new(T0 + 40, Actor::system(), EventKind::SatisfactionReceived);
+    let f = store.save_feedback(answer(2, Some("too slow"), T0 + 40), Some(received)).await.unwrap();
+    // Answering again updates the same answer and keeps its first time.
+    let again = store.save_feedback(answer(5, None, T0 + 50), None).await.unwrap();
+    assert_eq!(again, f);
+    let stored = store.feedback(f).await.unwrap().unwrap();
+    assert_eq!((stored.score, stored.rating, stored.comment.clone()), (5, Rating::Good, None));
+    assert_eq!((stored.answered_at, stored.updated_at), (T0 + 40, T0 + 50));
+    assert_eq!(stored.sentiment, Some(-0.5));
+    assert_eq!(store.invitation(id).await.unwrap().unwrap().answered_at, Some(T0 + 40));
+    assert_eq!(store.invitation_feedback(id).await.unwrap().unwrap().id, f);
+
+    let all = FeedbackFilter::default();
+    assert_eq!(store.feedback_list(&all, PageRequest { after: None, limit: 10 }).await.unwrap().items.len(), 1);
+    let bad = FeedbackFilter { rating: Some(Rating::Bad), ..Default::default() };
+    assert!(store.feedback_list(&bad, PageRequest { after: None, limit: 10 }).await.unwrap().items.is_empty());
+    let commented = FeedbackFilter { with_comment: true, ..Default::default() };
+    assert!(store.feedback_list(&commented, PageRequest { after: None, limit: 10 }).await.unwrap().items.is_empty());
+    let later = FeedbackFilter { from: Some(T0 + 41), ..Default::default() };
+    assert!(store.feedback_list(&later, PageRequest { after: None, limit: 10 }).await.unwrap().items.is_empty());
+    let reviewer = user(&store, "lead@support.test", Role::Manager, None).await;
+    assert!(store.review_feedback(f, reviewer, "called the customer", T0 + 60).await.unwrap());
+    assert!(!store.review_feedback(FeedbackId(f.0 + 99), reviewer, "x", T0).await.unwrap());
+    let unreviewed = FeedbackFilter { reviewed: Some(false), ..Default::default() };
+    assert!(store.feedback_list(&unreviewed, PageRequest { after: None, limit: 10 }).await.unwrap().items.is_empty());
+    let r = store.feedback(f).await.unwrap().unwrap();
+    assert_eq!((r.reviewed_by, r.review_note.as_deref()), (Some(reviewer), Some("called the customer")));
+
+    let count = store.response_count(SurveyKind::Csat, T0, T0 + 100).await.unwrap();
+    assert_eq!((count.sent, count.answered), (1, 1));
+    assert_eq!(store.response_count(SurveyKind::Nps, T0, T0 + 100).await.unwrap().answered, 0);
+
+    assert!(!store.unsubscribed(c).await.unwrap());
+    store.set_unsubscribed(c, true, T0).await.unwrap();
+    store.set_unsubscribed(c, true, T0).await.unwrap();
+    assert!(store.unsubscribed(c).await.unwrap());
+    store.set_unsubscribed(c, false, T0).await.unwrap();
+    assert!(!store.unsubscribed(c).await.unwrap());
+
+    let m = store.messages(t.id, true).await.unwrap()[0].id;
+    let s = Sentiment { score: -0.6, label: SentimentLabel::Negative };
+    store.save_message_sentiment(m, t.id, s).await.unwrap();
+    store.save_message_sentiment(m, t.id, Sentiment { score: 0.5, label: SentimentLabel::Positive }).await.unwrap();
+    assert_eq!(
+        store.message_sentiments(t.id).await.unwrap(),
+        vec![(m, Sentiment { score: 0.5, label: SentimentLabel::Positive })]
+    );
 }

@@ -23,6 +23,11 @@ impl From<i64> for SqlValue {
         SqlValue::Int(v)
     }
 }
+impl From<f64> for SqlValue {
+    fn from(v: f64) -> Self {
+        SqlValue::Real(v)
+    }
+}
 impl From<bool> for SqlValue {
     fn from(v: bool) -> Self {
         SqlValue::Bool(v)
@@ -86,6 +91,21 @@ impl SqlRow {
         match self.at(i)? {
             SqlValue::Null => Ok(None),
             _ => self.text(i).map(Some),
+        }
+    }
+
+    pub fn real(&self, i: usize) -> Result<f64> {
+        match self.at(i)? {
+            SqlValue::Real(v) => Ok(*v),
+            SqlValue::Int(v) => Ok(*v as f64),
+            other => Err(StoreError::Corrupt(format!("column {i}: expected real, got {other:?}"))),
+        }
+    }
+
+    pub fn opt_real(&self, i: usize) -> Result<Option<f64>> {
+        match self.at(i)? {
+            SqlValue::Null => Ok(None),
+            _ => self.real(i).map(Some),
         }
     }
 

@@ -9,13 +9,15 @@ use domain::policy::{CustomerPrincipal, StaffPrincipal};
 use domain::routing::{AgentProfile, RoutingRule, TeamRouting};
 use domain::rules::incident::MajorIncident;
 use domain::rules::{Approval, ApprovalState, Escalation, EscalationState, PriorityOutcome, RuleKind, ServiceRule};
+use domain::sentiment::Sentiment;
 use domain::sla::{SlaPolicy, TicketSla};
+use domain::survey::{Feedback, FeedbackFilter, ResponseCount, SurveyInvitation, SurveyKind};
 use domain::{
     AgentStatus, ApprovalId, AttachmentId, Calendar, CalendarId, Channel, CustomFieldDef, Customer, CustomerId,
-    EmailIdentity, EscalationId, FieldId, InstanceSettings, Job, JobId, JobStatus, Macro, MacroId, Mailbox, MailboxId,
-    Message, MessageId, Millis, NewJob, NotificationPrefs, Organization, OrganizationId, OutboxStatus, QuarantineId,
-    RoutingRuleId, SavedView, Schedule, ServiceRuleId, SlaPolicyId, Team, TeamId, Ticket, TicketEvent, TicketId,
-    TokenId, User, UserId, ViewId,
+    EmailIdentity, EscalationId, FeedbackId, FieldId, InstanceSettings, Job, JobId, JobStatus, Macro, MacroId, Mailbox,
+    MailboxId, Message, MessageId, Millis, NewJob, NotificationPrefs, Organization, OrganizationId, OutboxStatus,
+    QuarantineId, RoutingRuleId, SavedView, Schedule, ServiceRuleId, SlaPolicyId, SurveyInvitationId, Team, TeamId,
+    Ticket, TicketEvent, TicketId, TokenId, User, UserId, ViewId,
 };
 use tokio::sync::broadcast;
 
@@ -412,9 +414,53 @@ pub trait ServiceStore: Send + Sync {
     async fn tag_counts(&self, from: Millis, to: Millis) -> Result<Vec<(String, i64)>>;
 }
 
+/// Surveys sent, their answers, customers who want no more surveys, and
+/// the sentiment of each inbound customer message.
+#[async_trait]
+pub trait FeedbackStore: Send + Sync {
+    /// Stores an invitation with its event on the ticket; `None` when the
+    /// ticket already has one of this kind (a ticket is asked once).
+    async fn create_invitation(
+        &self,
+        inv: SurveyInvitation,
+        event: Option<NewEvent>,
+    ) -> Result<Option<SurveyInvitationId>>;
+    async fn invitation(&self, id: SurveyInvitationId) -> Result<Option<SurveyInvitation>>;
+    /// The ticket's invitation of a kind.
+    async fn ticket_invitation(&self, ticket: TicketId, kind: SurveyKind) -> Result<Option<SurveyInvitation>>;
+    /// When the customer was last sent a survey (of `kind`, or of any).
+    async fn last_surveyed(&self, customer: CustomerId, kind: Option<SurveyKind>) -> Result<Option<Millis>>;
+    /// Stores the invitation's answer, or updates it when it was answered
+    /// before (keeping its first answer time and review), marks the
+    /// invitation answered and writes the event on the ticket, together.
+    async fn save_feedback(&self, f: Feedback, event: Option<NewEvent>) -> Result<FeedbackId>;
+    async fn feedback(&self, id: FeedbackId) -> Result<Option<Feedback>>;
+    async fn invitation_feedback(&self, inv: SurveyInvitationId) -> Result<Option<Feedback>>;
+    /// Newest first (by id; `page.after` is the last id seen).
+    async fn feedback_list(&self, filter: &FeedbackFilter, page: PageRequest) -> Result<Page<Feedback>>;
+    /// Marks an answer reviewed with a note; false when there is none.
+    async fn review_feedback(&self, id: FeedbackId, by: UserId, note: &str, at: Millis) -> Result<bool>;
+    /// Invitations of a kind sent in `[from, to)` and how many of them were answered.
+    async fn response_count(&self, kind: SurveyKind, from: Millis, to: Millis) -> Result<ResponseCount>;
+    async fn set_unsubscribed(&self, customer: CustomerId, unsubscribed: bool, at: Millis) -> Result<()>;
+    async fn unsubscribed(&self, customer: CustomerId) -> Result<bool>;
+    async fn save_message_sentiment(&self, message: MessageId, ticket: TicketId, s: Sentiment) -> Result<()>;
+    /// The ticket's scored messages, oldest first.
+    async fn message_sentiments(&self, ticket: TicketId) -> Result<Vec<(MessageId, Sentiment)>>;
+}
+
 /// All of storage, as the application holds it (`Arc<dyn Store>`).
 pub trait Store:
-    TicketStore + DirectoryStore + FieldStore + AuthStore + MailStore + WorkspaceStore + JobStore + RuleStore + ServiceStore
+    TicketStore
+    + DirectoryStore
+    + FieldStore
+    + AuthStore
+    + MailStore
+    + WorkspaceStore
+    + JobStore
+    + RuleStore
+    + ServiceStore
+    + FeedbackStore
 {
 }
 impl<
@@ -426,7 +472,8 @@ impl<
         + WorkspaceStore
         + JobStore
         + RuleStore
-        + ServiceStore,
+        + ServiceStore
+        + FeedbackStore,
 > Store for T
 {
 }

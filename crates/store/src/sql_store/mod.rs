@@ -3,6 +3,7 @@
 mod auth;
 mod batch;
 mod directory;
+mod feedback;
 mod fields;
 mod idempotency;
 mod jobs;
