@@ -35,7 +35,7 @@ pub async fn run_automations(store: &dyn Store, now: Millis) -> Result<u64, Stor
         let Some(last) = page.last() else { return Ok(changed_tickets) };
         after = last.id;
         for t in &page {
-            let mut ctx = context(store, &loaded, t, String::new(), false, now).await?;
+            let mut ctx = context(store, &loaded, t, String::new(), None, false, now).await?;
             ctx.status_since = status_since(store, t).await?;
             let out = domain::rules::run_rules(&rules, RuleKind::Automation, t, &BTreeSet::new(), &ctx, &keys);
             if out.fired.is_empty() {

@@ -19,6 +19,7 @@ use domain::rules::priority::PriorityInputs;
 use domain::rules::{
     Effect, EscalationSource, EscalationTier, PriorityMatrix, RuleContext, RuleKind, RunOutcome, ServiceRule,
 };
+use domain::sentiment::{SentimentAnalyser, SentimentLabel};
 use domain::{
     Actor, AuthorKind, BusinessClock, Channel, EventKind, FieldId, Job, Millis, NewJob, Status, Ticket, TicketId,
     TicketType, UserId, Visibility,
@@ -115,6 +116,7 @@ pub async fn context(
     loaded: &Loaded,
     t: &Ticket,
     message: String,
+    sentiment: Option<SentimentLabel>,
     created: bool,
     now: Millis,
 ) -> Result<RuleContext, StoreError> {
@@ -128,6 +130,7 @@ pub async fn context(
     Ok(RuleContext {
         tier: crate::sla::tier_of(store, t).await?,
         message,
+        sentiment,
         created,
         hour,
         weekday,
@@ -144,9 +147,22 @@ pub async fn status_since(store: &dyn Store, t: &Ticket) -> Result<Millis, Store
     Ok(events.iter().rev().find(|e| e.kind == EventKind::StatusChanged).map_or(t.created_at, |e| e.at))
 }
 
-/// The text of the newest message (the one this change added).
-async fn newest_message(store: &dyn Store, id: TicketId) -> Result<String, StoreError> {
-    Ok(store.messages(id, true).await?.last().map(|m| m.body_text.clone()).unwrap_or_default())
+/// The text of the newest message (the one this change added) and, when a
+/// customer wrote it, its sentiment, scored and stored here.
+/// A ticket's opening message counts as the customer's words even when an
+/// agent typed it (a call logged).
+async fn newest_message(
+    store: &dyn Store,
+    id: TicketId,
+    created: bool,
+) -> Result<(String, Option<domain::sentiment::Sentiment>), StoreError> {
+    let Some(m) = store.messages(id, true).await?.pop() else { return Ok((String::new(), None)) };
+    if !created && m.author_kind != AuthorKind::Customer {
+        return Ok((m.body_text, None));
+    }
+    let sentiment = insight::sentiment::vader().analyse(&m.body_text);
+    store.save_message_sentiment(m.id, id, sentiment).await?;
+    Ok((m.body_text, Some(sentiment)))
 }
 
 fn merge(into: &mut TicketPatch, p: TicketPatch) {
@@ -233,9 +249,12 @@ pub async fn decide(
     now: Millis,
 ) -> Result<Decision, StoreError> {
     let mut d = Decision::default();
-    let message =
-        if created || changed.contains("message") { newest_message(store, current.id).await? } else { String::new() };
-    let ctx = context(store, loaded, current, message, created, now).await?;
+    let (message, sentiment) = if created || changed.contains("message") {
+        newest_message(store, current.id, created).await?
+    } else {
+        (String::new(), None)
+    };
+    let ctx = context(store, loaded, current, message, sentiment.map(|s| s.label), created, now).await?;
     let mut ticket = current.clone();
     let mut changed = changed.clone();
     let customer = store.customer(current.requester_id).await?;
@@ -358,6 +377,11 @@ pub async fn decide(
         let text = format!("{} {}", if created { current.subject.as_str() } else { "" }, ctx.message);
         if let Some(word) = rules.sensitive_in(&text) {
             d.escalations.push((EscalationSource::SensitiveTopic, format!("sensitive topic: \"{word}\"")));
+        }
+        if let (Some(s), Some(at)) = (sentiment, rules.negative_sentiment_at)
+            && s.score <= at
+        {
+            d.escalations.push((EscalationSource::NegativeSentiment, format!("negative sentiment ({:.2})", s.score)));
         }
     }
     Ok(d)

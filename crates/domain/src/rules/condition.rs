@@ -7,6 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::sentiment::SentimentLabel;
 use crate::str_enum::str_enum;
 use crate::{DomainError, FieldId, Millis, Ticket, Tier};
 
@@ -42,6 +43,7 @@ pub const FACTS: &[&str] = &[
     "tags",
     "subject",
     "message",
+    "sentiment",
     "hour",
     "weekday",
     "business_hours",
@@ -68,6 +70,8 @@ pub struct Facts<'a> {
     pub tier: Tier,
     /// Text of the message this change added (empty when none).
     pub message: &'a str,
+    /// Its sentiment (`negative`, `neutral`, `positive`) when a customer wrote it.
+    pub sentiment: Option<SentimentLabel>,
     /// Whether this run is for the ticket's creation.
     pub created: bool,
     /// Facts the change changed (`status`, `tags`, `field.*` …).
@@ -87,6 +91,8 @@ pub struct Facts<'a> {
 pub struct RuleContext {
     pub tier: Tier,
     pub message: String,
+    /// The sentiment of `message` when a customer wrote it.
+    pub sentiment: Option<SentimentLabel>,
     pub created: bool,
     pub hour: i64,
     pub weekday: String,
@@ -102,6 +108,7 @@ impl RuleContext {
             ticket,
             tier: self.tier,
             message: &self.message,
+            sentiment: self.sentiment,
             created: self.created,
             changed,
             hour: self.hour,
@@ -132,6 +139,7 @@ impl Facts<'_> {
             "tags" => Value::from(t.tags.clone()),
             "subject" => t.subject.as_str().into(),
             "message" => self.message.into(),
+            "sentiment" => self.sentiment.map_or(Value::Null, |s| s.as_str().into()),
             "hour" => self.hour.into(),
             "weekday" => self.weekday.into(),
             "business_hours" => self.business_hours.into(),
@@ -274,6 +282,7 @@ pub(crate) mod tests {
             ticket: &t,
             tier: Tier::Vip,
             message: "Our whole team cannot log in. Security issue?",
+            sentiment: Some(SentimentLabel::Negative),
             created: false,
             changed: &changed,
             hour: 9,
@@ -291,6 +300,8 @@ pub(crate) mod tests {
         assert!(!cond("subject", Op::Contains, json!("dow")).matches(&f), "whole words only");
         assert!(cond("message", Op::Contains, json!("security")).matches(&f));
         assert!(cond("tier", Op::Is, json!("vip")).matches(&f));
+        assert!(cond("sentiment", Op::Is, json!("negative")).matches(&f));
+        assert!(!cond("sentiment", Op::Is, json!("positive")).matches(&f));
         assert!(cond("field.plan", Op::Is, json!("pro")).matches(&f));
         assert!(cond("field.plan", Op::Changed, Value::Null).matches(&f));
         assert!(cond("status", Op::ChangedTo, json!("open")).matches(&f));

@@ -20,6 +20,7 @@ str_enum!(
         SlaBreach = "sla_breach",
         Vip = "vip",
         SensitiveTopic = "sensitive_topic",
+        NegativeSentiment = "negative_sentiment",
         Trigger = "trigger",
     }
 );
@@ -52,6 +53,9 @@ pub struct EscalationRules {
     pub vip_tiers: Vec<Tier>,
     /// Words that make a topic sensitive (in the subject or a customer's message).
     pub sensitive_words: Vec<String>,
+    /// A customer message whose sentiment score is at or below this
+    /// (−1 to 0) escalates to the manager; `None` turns it off.
+    pub negative_sentiment_at: Option<f64>,
 }
 
 impl Default for EscalationRules {
@@ -63,6 +67,7 @@ impl Default for EscalationRules {
             sensitive_words: ["security incident", "legal", "lawyer", "chargeback", "refund", "compensation", "gdpr"]
                 .map(String::from)
                 .to_vec(),
+            negative_sentiment_at: Some(-0.6),
         }
     }
 }
@@ -71,6 +76,9 @@ impl EscalationRules {
     pub fn check(&self) -> Result<(), Vec<DomainError>> {
         if self.sensitive_words.iter().any(|w| w.trim().is_empty()) {
             return Err(vec![DomainError::new("sensitive_words", "must not hold empty words")]);
+        }
+        if self.negative_sentiment_at.is_some_and(|s| !(-1.0..=0.0).contains(&s)) {
+            return Err(vec![DomainError::new("negative_sentiment_at", "must be from -1 to 0")]);
         }
         Ok(())
     }

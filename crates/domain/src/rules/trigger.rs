@@ -402,6 +402,7 @@ mod tests {
         RuleContext {
             tier: Tier::Standard,
             message: "the export is down".into(),
+            sentiment: None,
             created,
             hour: 10,
             weekday: "mon".into(),

@@ -225,6 +225,7 @@ pub async fn rules(config: Config, events: u64, open: u64) -> Result<(), String>
         let ctx = RuleContext {
             tier: Tier::Standard,
             message: message.to_string(),
+            sentiment: None,
             created: true,
             hour: 10,
             weekday: "tue".into(),

@@ -18,7 +18,8 @@ on_both_backends!(
     escalations_and_approvals,
     major_incidents_and_surges,
     managers_work_the_rules_from_pages,
-    the_work_queue_sorts_by_sla_due_then_score
+    the_work_queue_sorts_by_sla_due_then_score,
+    negative_sentiment_is_a_condition_and_escalates
 );
 
 /// Waits until the ticket's events include `kind`; the ticket view then.
@@ -666,4 +667,53 @@ async fn the_work_queue_sorts_by_sla_due_then_score(app: TestApp) {
     let next = app.get(&format!("/tickets?sort=sla&limit=2&cursor={cursor}"), &app.admin).await;
     let ids: Vec<i64> = next.body["tickets"].as_array().unwrap().iter().map(|t| t["id"].as_i64().unwrap()).collect();
     assert_eq!(ids, vec![low], "no running target: last");
+}
+
+async fn negative_sentiment_is_a_condition_and_escalates(app: TestApp) {
+    let r = app
+        .post(
+            "/triggers",
+            &app.admin,
+            json!({ "name": "Unhappy", "all": [{ "field": "sentiment", "op": "is", "value": "negative" }],
+            "actions": [{ "action": "add_tags", "value": ["unhappy"] }] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // A trigger firing on every ticket, so each run leaves a `rules_fired` to wait for.
+    let r = app
+        .post(
+            "/triggers",
+            &app.admin,
+            json!({ "name": "Seen", "all": [],
+            "actions": [{ "action": "add_tags", "value": ["seen"] }] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let angry = app
+        .ticket(json!({ "subject": "Export", "body": "This is the worst, most useless service ever. I am furious and disappointed.",
+            "requester": { "email": "angry@x.test" } }))
+        .await;
+    let calm = app
+        .ticket(json!({ "subject": "Export", "body": "Thanks, the export works great now!", "requester": { "email": "calm@x.test" } }))
+        .await;
+    let view = until_event(&app, angry, "escalated").await;
+    assert!(view["ticket"]["tags"].as_array().unwrap().contains(&json!("unhappy")), "{}", view["ticket"]);
+    let esc = app.get(&format!("/escalations?ticket_id={angry}"), &app.admin).await;
+    let e = &esc.body["escalations"][0];
+    assert_eq!(e["source"], "negative_sentiment", "{}", esc.body);
+    assert!(e["reason"].as_str().unwrap().starts_with("negative sentiment (-0."), "{e}");
+    let view = until_event(&app, calm, "rules_fired").await;
+    assert!(!view["ticket"]["tags"].as_array().unwrap().contains(&json!("unhappy")));
+    assert!(
+        app.get(&format!("/escalations?ticket_id={calm}"), &app.admin).await.body["escalations"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // The threshold is a setting; out of range is refused.
+    let r = put(&app, "/settings/escalation-rules", &app.admin, json!({ "negative_sentiment_at": 0.5 })).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = put(&app, "/settings/escalation-rules", &app.admin, json!({ "negative_sentiment_at": null })).await;
+    assert_eq!((r.status, &r.body["negative_sentiment_at"]), (StatusCode::OK, &Value::Null), "{}", r.body);
 }
