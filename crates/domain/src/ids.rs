@@ -41,5 +41,7 @@ id_type!(
     ApprovalId,
     NotificationId,
     SurveyInvitationId,
-    FeedbackId
+    FeedbackId,
+    WebhookId,
+    DeliveryId
 );

@@ -10,6 +10,7 @@ pub mod email;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod integration;
 pub mod job;
 pub mod lifecycle;
 pub mod macros;

@@ -92,6 +92,8 @@ pub enum Action {
     /// Calendars, SLA policies, routing, triggers, automations, escalation
     /// and approval rules.
     ManageServiceRules,
+    /// Survey settings, reviewing and following up customer feedback.
+    ManageFeedback,
 }
 
 impl Action {
@@ -121,6 +123,7 @@ impl Action {
         Action::ManageSettings,
         Action::ManageJobs,
         Action::ManageServiceRules,
+        Action::ManageFeedback,
     ];
 
     /// Whether the action concerns one ticket (and so needs it to decide).
@@ -214,7 +217,10 @@ impl Principal {
                 | Action::ManageSharedMacros
                 | Action::ManageSettings
                 | Action::ManageJobs => s.role == Role::Admin,
-                Action::EditOrganizations | Action::ManageSharedViews | Action::ManageServiceRules => {
+                Action::EditOrganizations
+                | Action::ManageSharedViews
+                | Action::ManageServiceRules
+                | Action::ManageFeedback => {
                     matches!(s.role, Role::Manager | Role::Admin)
                 }
                 _ => true,

@@ -212,6 +212,16 @@ pub struct FeedbackFilter {
     pub customer_id: Option<CustomerId>,
 }
 
+/// How many answers of a kind and scale gave a score (what CSAT, NPS and
+/// CES are computed from).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoreCount {
+    pub kind: SurveyKind,
+    pub scale: CsatScale,
+    pub score: i64,
+    pub count: i64,
+}
+
 /// Invitations sent and answered in a period, for response rates.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ResponseCount {

@@ -9,11 +9,13 @@
 pub mod approvals;
 pub mod automations;
 mod handlers;
+pub mod integrations;
 pub mod notices;
 pub mod offline;
 pub mod rules;
 pub mod sla;
 pub mod surge;
+pub mod survey;
 pub mod webhook;
 mod worker;
 

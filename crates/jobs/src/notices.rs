@@ -77,5 +77,9 @@ pub async fn escalate(
     };
     let text = format!("#{} {} escalated to you ({source}): {reason}", t.id, t.subject);
     store.notify(to.into_iter().map(|u| notice(u, "escalation", text.clone(), t, now)).collect()).await?;
+    let what = format!("escalated to the {tier} ({source}): {reason}");
+    let mut out = crate::integrations::ticket_event("escalation.raised", t, &what, json!({ "escalation_id": id }));
+    out.key = format!("escalation:{id}");
+    crate::integrations::publish(store, out, now).await?;
     Ok(Some(id))
 }

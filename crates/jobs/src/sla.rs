@@ -167,10 +167,15 @@ async fn escalate_sla(store: &dyn Store, id: TicketId, added: &[NewEvent], now: 
     }
     let rules = crate::notices::escalation_rules(store).await?;
     let Some(t) = store.ticket(id).await? else { return Ok(()) };
+    if let Some(b) = breached {
+        let what = format!("SLA breached: {}", target_of(b));
+        let out = crate::integrations::ticket_event("sla.breached", &t, &what, json!({ "target": b.field }));
+        crate::integrations::publish(store, out, now).await?;
+    }
     if !t.status.is_unsolved() {
         return Ok(());
     }
-    let target = |e: &NewEvent| e.field.clone().unwrap_or_default().replace('_', " ");
+    let target = target_of;
     if let Some(b) = breached.filter(|_| rules.on_sla_breach) {
         let reason = format!("SLA breached: {}", target(b));
         crate::notices::escalate(store, &t, EscalationTier::Head, EscalationSource::SlaBreach, &reason, None, now)
@@ -181,6 +186,10 @@ async fn escalate_sla(store: &dyn Store, id: TicketId, added: &[NewEvent], now: 
             .await?;
     }
     Ok(())
+}
+
+fn target_of(e: &NewEvent) -> String {
+    e.field.clone().unwrap_or_default().replace('_', " ")
 }
 
 /// `sla.check`: evaluates the ticket in the payload.

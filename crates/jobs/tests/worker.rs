@@ -52,7 +52,14 @@ macro_rules! on_both_backends {
     )*};
 }
 
-on_both_backends!(jobs_run_once_retry_and_die, schedules_enqueue_once_per_occurrence);
+mod webhooks;
+use webhooks::webhooks_deliver_sign_retry_and_switch_off;
+
+on_both_backends!(
+    jobs_run_once_retry_and_die,
+    schedules_enqueue_once_per_occurrence,
+    webhooks_deliver_sign_retry_and_switch_off
+);
 
 /// Records each run; fails a job as its payload says.
 #[derive(Default)]

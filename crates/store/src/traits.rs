@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use domain::event::NewEvent;
+use domain::integration::{Delivery, Webhook};
 use domain::message::Attachment;
 use domain::notification::{NewNotification, Notification};
 use domain::policy::{CustomerPrincipal, StaffPrincipal};
@@ -11,13 +12,13 @@ use domain::rules::incident::MajorIncident;
 use domain::rules::{Approval, ApprovalState, Escalation, EscalationState, PriorityOutcome, RuleKind, ServiceRule};
 use domain::sentiment::Sentiment;
 use domain::sla::{SlaPolicy, TicketSla};
-use domain::survey::{Feedback, FeedbackFilter, ResponseCount, SurveyInvitation, SurveyKind};
+use domain::survey::{Feedback, FeedbackFilter, ResponseCount, ScoreCount, SurveyInvitation, SurveyKind};
 use domain::{
     AgentStatus, ApprovalId, AttachmentId, Calendar, CalendarId, Channel, CustomFieldDef, Customer, CustomerId,
     EmailIdentity, EscalationId, FeedbackId, FieldId, InstanceSettings, Job, JobId, JobStatus, Macro, MacroId, Mailbox,
     MailboxId, Message, MessageId, Millis, NewJob, NotificationPrefs, Organization, OrganizationId, OutboxStatus,
     QuarantineId, RoutingRuleId, SavedView, Schedule, ServiceRuleId, SlaPolicyId, SurveyInvitationId, Team, TeamId,
-    Ticket, TicketEvent, TicketId, TokenId, User, UserId, ViewId,
+    Ticket, TicketEvent, TicketId, TokenId, User, UserId, ViewId, WebhookId,
 };
 use tokio::sync::broadcast;
 
@@ -440,6 +441,8 @@ pub trait FeedbackStore: Send + Sync {
     async fn feedback_list(&self, filter: &FeedbackFilter, page: PageRequest) -> Result<Page<Feedback>>;
     /// Marks an answer reviewed with a note; false when there is none.
     async fn review_feedback(&self, id: FeedbackId, by: UserId, note: &str, at: Millis) -> Result<bool>;
+    /// The filtered answers counted by kind, scale and score.
+    async fn score_counts(&self, filter: &FeedbackFilter) -> Result<Vec<ScoreCount>>;
     /// Invitations of a kind sent in `[from, to)` and how many of them were answered.
     async fn response_count(&self, kind: SurveyKind, from: Millis, to: Millis) -> Result<ResponseCount>;
     async fn set_unsubscribed(&self, customer: CustomerId, unsubscribed: bool, at: Millis) -> Result<()>;
@@ -447,6 +450,25 @@ pub trait FeedbackStore: Send + Sync {
     async fn save_message_sentiment(&self, message: MessageId, ticket: TicketId, s: Sentiment) -> Result<()>;
     /// The ticket's scored messages, oldest first.
     async fn message_sentiments(&self, ticket: TicketId) -> Result<Vec<(MessageId, Sentiment)>>;
+}
+
+/// Slack and generic webhooks and the log of their deliveries.
+#[async_trait]
+pub trait IntegrationStore: Send + Sync {
+    async fn create_webhook(&self, hook: Webhook) -> Result<WebhookId>;
+    /// Writes name, kind, url, events, rating filter and active; switching
+    /// a hook on resets its failures and reason. False when there is none.
+    async fn update_webhook(&self, hook: &Webhook) -> Result<bool>;
+    async fn delete_webhook(&self, id: WebhookId) -> Result<bool>;
+    async fn webhook(&self, id: WebhookId) -> Result<Option<Webhook>>;
+    /// Every hook, by id.
+    async fn webhooks(&self) -> Result<Vec<Webhook>>;
+    /// Logs an attempt and counts failures in a row (a success resets the
+    /// count); at `disable_after` failures in a row the hook is switched
+    /// off. True when this attempt switched it off.
+    async fn record_delivery(&self, d: Delivery, disable_after: i64) -> Result<bool>;
+    /// A hook's attempts, newest first (`page.after` is the last id seen).
+    async fn deliveries(&self, hook: WebhookId, page: PageRequest) -> Result<Page<Delivery>>;
 }
 
 /// All of storage, as the application holds it (`Arc<dyn Store>`).
@@ -461,6 +483,7 @@ pub trait Store:
     + RuleStore
     + ServiceStore
     + FeedbackStore
+    + IntegrationStore
 {
 }
 impl<
@@ -473,7 +496,8 @@ impl<
         + JobStore
         + RuleStore
         + ServiceStore
-        + FeedbackStore,
+        + FeedbackStore
+        + IntegrationStore,
 > Store for T
 {
 }

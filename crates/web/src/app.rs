@@ -156,7 +156,16 @@ impl Application {
             retry_base: std::time::Duration::from_secs(settings.imap_retry_seconds.max(1)),
         };
         let holder = fetcher.holder.clone();
-        let worker = crate::background::worker(&store, &settings, &holder, clock.clone());
+        let survey_secret = store
+            .instance_secret(jobs::survey::SECRET_NAME, &crate::accounts::random_secret())
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let base_url = match &settings.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("http://{}", listener.local_addr()?),
+        };
+        let links = crate::background::Links { base_url, survey_secret: survey_secret.clone() };
+        let worker = crate::background::worker(&store, &settings, &holder, clock.clone(), &links);
         crate::background::schedules(store.as_ref(), clock.now())
             .await
             .map_err(|e| std::io::Error::other(e.to_string()))?;
@@ -168,6 +177,7 @@ impl Application {
             settings: Arc::new(settings),
             shutdown: shutdown_rx,
             caches: Default::default(),
+            survey_secret: survey_secret.into(),
         };
         let router = router(state.clone());
         Ok(Self { listener, delivery, fetcher, worker, smtp, router, shutdown, state })

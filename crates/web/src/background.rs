@@ -10,7 +10,13 @@ use store::Store;
 use crate::{Clock, Settings};
 
 /// A worker for this node with every job kind registered.
-pub fn worker(store: &Arc<dyn Store>, settings: &Settings, holder: &str, clock: Arc<dyn Clock>) -> jobs::Worker {
+pub fn worker(
+    store: &Arc<dyn Store>,
+    settings: &Settings,
+    holder: &str,
+    clock: Arc<dyn Clock>,
+    links: &Links,
+) -> jobs::Worker {
     jobs::Worker {
         store: store.clone(),
         handlers: Default::default(),
@@ -31,6 +37,29 @@ pub fn worker(store: &Arc<dyn Store>, settings: &Settings, holder: &str, clock: 
     .handle(jobs::approvals::APPROVAL_TIMEOUT, Arc::new(jobs::approvals::ApprovalTimeout { store: store.clone() }))
     .handle(jobs::offline::AGENT_OFFLINE, Arc::new(jobs::offline::AgentOffline { store: store.clone() }))
     .handle(jobs::surge::SURGE_CHECK, Arc::new(jobs::surge::SurgeCheck { store: store.clone() }))
+    .handle(
+        jobs::integrations::WEBHOOK_DELIVER,
+        Arc::new(jobs::integrations::WebhookDeliver::new(
+            store.clone(),
+            links.base_url.clone(),
+            Duration::from_secs(10),
+        )),
+    )
+    .handle(
+        jobs::survey::SURVEY_SEND,
+        Arc::new(jobs::survey::SurveySend {
+            store: store.clone(),
+            secret: links.survey_secret.clone(),
+            base_url: links.base_url.clone(),
+        }),
+    )
+}
+
+/// What background work needs to make links back into Switchboard.
+pub struct Links {
+    /// `public_url`, or this node's own address.
+    pub base_url: String,
+    pub survey_secret: String,
 }
 
 /// Enqueues the rules (for people's changes) and an SLA check for every ticket change this node hears of (on
@@ -53,6 +82,12 @@ pub async fn watch_changes(
                         && let Err(e) = store.enqueue_job(job).await
                     {
                         tracing::error!(error = %e, ticket = %c.ticket_id, "enqueuing the rules failed");
+                    }
+                    if let Err(e) = jobs::integrations::after_change(store.as_ref(), &c, now).await {
+                        tracing::error!(error = %e, ticket = %c.ticket_id, "enqueuing webhooks failed");
+                    }
+                    if let Err(e) = jobs::survey::after_change(store.as_ref(), &c, now).await {
+                        tracing::error!(error = %e, ticket = %c.ticket_id, "enqueuing a survey failed");
                     }
                     let job = jobs::sla::check_now(c.ticket_id, c.version, now);
                     if let Err(e) = store.enqueue_job(job).await {

@@ -20,6 +20,8 @@ pub struct AppState {
     pub caches: Arc<crate::cache::Caches>,
     /// Files inbound mail (push endpoint, quarantine retries).
     pub inbox: mail::Inbox,
+    /// Signs and checks survey answer links.
+    pub survey_secret: Arc<str>,
 }
 
 impl AppState {

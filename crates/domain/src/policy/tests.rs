@@ -144,6 +144,7 @@ fn role_action_matrix() {
                 UseWorkspace,
                 ManageSharedViews,
                 ManageServiceRules,
+                ManageFeedback,
             ],
         ),
         ("admin", admin(), Action::ALL),

@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 use domain::event::NewEvent;
 use domain::sentiment::{Sentiment, SentimentLabel};
-use domain::survey::{CsatScale, Feedback, FeedbackFilter, Rating, ResponseCount, SurveyInvitation, SurveyKind};
+use domain::survey::{
+    CsatScale, Feedback, FeedbackFilter, Rating, ResponseCount, ScoreCount, SurveyInvitation, SurveyKind,
+};
 use domain::{Channel, CustomerId, FeedbackId, MessageId, Millis, SurveyInvitationId, TeamId, TicketId, Tier, UserId};
 
 use super::{Params, SqlStore, page_by_id, returned_id};
@@ -238,6 +240,28 @@ impl FeedbackStore for SqlStore {
             )
             .await?;
         Ok(n == 1)
+    }
+
+    async fn score_counts(&self, filter: &FeedbackFilter) -> Result<Vec<ScoreCount>> {
+        let mut p = Params::default();
+        let c = conditions(filter, &mut p);
+        let where_sql = if c.is_empty() { String::new() } else { format!("WHERE {}", c.join(" AND ")) };
+        let sql = format!(
+            "SELECT kind, scale, score, COUNT(*) FROM feedback {where_sql} GROUP BY kind, scale, score \
+             ORDER BY kind, scale, score"
+        );
+        self.fetch(&sql, p.values)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(ScoreCount {
+                    kind: word(SurveyKind::parse("kind", &r.text(0)?))?,
+                    scale: word(CsatScale::parse("scale", &r.text(1)?))?,
+                    score: r.int(2)?,
+                    count: r.int(3)?,
+                })
+            })
+            .collect()
     }
 
     async fn response_count(&self, kind: SurveyKind, from: Millis, to: Millis) -> Result<ResponseCount> {

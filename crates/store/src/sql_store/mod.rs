@@ -6,6 +6,7 @@ mod directory;
 mod feedback;
 mod fields;
 mod idempotency;
+mod integrations;
 mod jobs;
 mod mail;
 mod rules;

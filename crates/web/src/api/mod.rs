@@ -8,6 +8,7 @@ pub(crate) mod auth;
 pub(crate) mod calendars;
 pub(crate) mod customers;
 pub(crate) mod escalations;
+pub(crate) mod feedback;
 pub(crate) mod fields;
 mod inbound;
 pub(crate) mod incidents;
@@ -31,6 +32,7 @@ pub(crate) mod tokens;
 pub(crate) mod triggers;
 pub(crate) mod users;
 pub(crate) mod views;
+pub(crate) mod webhooks;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -69,6 +71,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(approvals::router())
         .merge(incidents::router())
         .merge(notifications::router())
+        .merge(feedback::router())
+        .merge(webhooks::router())
 }
 
 struct Security;

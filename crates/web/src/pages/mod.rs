@@ -16,6 +16,7 @@ mod saved_views;
 mod search;
 mod service;
 mod shell;
+mod survey;
 mod ticket;
 mod views;
 
@@ -53,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .merge(macros::router())
         .merge(admin::router())
         .merge(service::router())
+        .merge(survey::router())
         .route("/assets/app.css", get(stylesheet))
         .route("/assets/app.js", get(script))
         .layer(axum::middleware::map_response(security_headers))
