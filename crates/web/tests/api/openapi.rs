@@ -135,6 +135,21 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/me/notifications"),
     ("post", "/api/v1/me/notifications/read"),
     ("get", "/api/v1/tickets/{id}/priority"),
+    ("get", "/api/v1/feedback"),
+    ("get", "/api/v1/feedback/summary"),
+    ("get", "/api/v1/feedback/{id}"),
+    ("post", "/api/v1/feedback/{id}/review"),
+    ("post", "/api/v1/feedback/{id}/follow-up"),
+    ("get", "/api/v1/settings/surveys"),
+    ("put", "/api/v1/settings/surveys"),
+    ("get", "/api/v1/customers/{id}/surveys"),
+    ("put", "/api/v1/customers/{id}/surveys"),
+    ("get", "/api/v1/webhooks"),
+    ("post", "/api/v1/webhooks"),
+    ("get", "/api/v1/webhooks/{id}"),
+    ("put", "/api/v1/webhooks/{id}"),
+    ("delete", "/api/v1/webhooks/{id}"),
+    ("get", "/api/v1/webhooks/{id}/deliveries"),
 ];
 
 async fn every_route_is_documented_and_answers(app: TestApp) {

@@ -1,0 +1,278 @@
+//! Voice of the customer over HTTP, with the node's worker running: a
+//! solved ticket gets its CSAT invitation, the customer answers from the
+//! link (one click, then the form), bad links and bad answers record
+//! nothing, managers filter, summarise, review and follow up, unsubscribed
+//! customers are not asked, and a webhook hears each rating.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::TestApp;
+
+on_both_backends!(customers_answer_surveys_and_managers_follow_up);
+
+async fn until_event(app: &TestApp, ticket: i64, kind: &str) -> Value {
+    for _ in 0..300 {
+        let t = app.get(&format!("/tickets/{ticket}"), &app.admin).await;
+        if t.body["events"].as_array().is_some_and(|es| es.iter().any(|e| e["kind"] == kind)) {
+            return app.get(&format!("/tickets/{ticket}"), &app.admin).await.body;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    panic!("ticket {ticket} never got a {kind} event");
+}
+
+async fn page(http: &reqwest::Client, url: &str, form: Option<&[(&str, &str)]>) -> (StatusCode, String) {
+    let r = match form {
+        Some(f) => http
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(f).unwrap())
+            .send()
+            .await
+            .unwrap(),
+        None => http.get(url).send().await.unwrap(),
+    };
+    (r.status(), r.text().await.unwrap())
+}
+
+/// A receiver for the webhook: each body it was sent.
+async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let heard = Arc::new(Mutex::new(Vec::new()));
+    let h = heard.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::Json<Value>| {
+            let h = h.clone();
+            async move {
+                h.lock().unwrap().push(body.0);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, heard)
+}
+
+async fn solve(app: &TestApp, id: i64) {
+    let r = app.patch(&format!("/tickets/{id}"), &app.admin, json!({ "status": "solved" })).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+async fn customers_answer_surveys_and_managers_follow_up(app: TestApp) {
+    let put = |path: &str, body: Value| {
+        let rb = app.request(Method::PUT, path, &app.admin).json(&body);
+        TestApp::send(rb)
+    };
+    // Bad settings are refused, field by field.
+    let r = put("/settings/surveys", json!({ "csat_delay_minutes": -5, "link_valid_days": 0 })).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let fields = r.body["error"]["details"]["fields"].as_object().unwrap();
+    assert!(fields.contains_key("csat_delay_minutes") && fields.contains_key("link_valid_days"), "{}", r.body);
+    let r = put(
+        "/settings/surveys",
+        json!({ "csat_delay_minutes": 0, "csat_scale": "good_bad", "ces_enabled": true,
+                "csat_body": "Hi {{ customer.first_name }}, how did we do on {{ ticket.subject }}?\n{{ survey.choices }}" }),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // A webhook for ratings, pointed at a receiver; a bad URL is refused.
+    let (hook_url, heard) = receiver().await;
+    let r = app
+        .post("/webhooks", &app.admin, json!({ "name": "x", "kind": "generic", "url": "ftp://x", "events": ["nope"] }))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = app
+        .post(
+            "/webhooks",
+            &app.admin,
+            json!({ "name": "Ratings", "kind": "generic", "url": hook_url, "events": ["rating.received"] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert!(r.body["secret"].as_str().unwrap().starts_with("whsec_"));
+    let hook_id = r.body["id"].as_i64().unwrap();
+
+    // Solving a ticket sends the invitation: a public message with one link per score.
+    let id = app
+        .ticket(json!({ "subject": "Printer on fire", "body": "Help", "channel": "web",
+                        "requester": { "email": "ann.lee@x.test", "name": "Ann Lee" } }))
+        .await;
+    solve(&app, id).await;
+    let view = until_event(&app, id, "survey_sent").await;
+    let invitation =
+        view["messages"].as_array().unwrap().iter().find(|m| m["metadata"]["survey_invitation_id"].is_i64()).unwrap();
+    let text = invitation["body_text"].as_str().unwrap();
+    assert!(text.starts_with("Hi Ann, how did we do on Printer on fire?"), "{text}");
+    assert_eq!(invitation["visibility"], "public");
+    let bad_link = text.lines().find(|l| l.starts_with("Bad")).unwrap().rsplit(' ').next().unwrap().to_string();
+    assert!(bad_link.starts_with(&format!("{}/survey/", app.base)) && bad_link.ends_with("?score=0"), "{bad_link}");
+    let link = bad_link.trim_end_matches("?score=0").to_string();
+
+    // One click records the score.
+    let http = reqwest::Client::new();
+    let (status, html) = page(&http, &bad_link, None).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("Your rating was saved"), "{html}");
+    let list = app.get(&format!("/feedback?ticket_id={id}"), &app.admin).await;
+    let f = &list.body["feedback"][0];
+    assert_eq!(
+        (f["score"].as_i64(), f["rating"].as_str(), f["kind"].as_str()),
+        (Some(0), Some("bad"), Some("csat")),
+        "{}",
+        list.body
+    );
+    view_has_event(&app, id, "satisfaction_received").await;
+
+    // Bad answers are shown back with their messages, and change nothing.
+    let (status, html) = page(&http, &format!("{link}?score=7"), None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("The rating must be from 0 to 1."), "{html}");
+    let huge = "a".repeat(5_001);
+    let (status, html) = page(&http, &link, Some(&[("score", "1"), ("comment", &huge)])).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("The comment is longer than 5000 characters."), "{html}");
+    let (status, _) = page(&http, &link, Some(&[("score", "1"), ("reason", "made_up")])).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.get(&format!("/feedback?ticket_id={id}"), &app.admin).await.body["feedback"][0]["score"], 0);
+
+    // Answering again on the form updates the answer, with a reason, a comment and CES.
+    let (status, html) = page(
+        &http,
+        &link,
+        Some(&[
+            ("score", "1"),
+            ("reason", "slow"),
+            ("comment", "Slow at first, but the agent was great. Thanks!"),
+            ("ces", "6"),
+        ]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("Your answer was saved"));
+    let list = app.get(&format!("/feedback?ticket_id={id}&kind=csat"), &app.admin).await;
+    assert_eq!(list.body["feedback"].as_array().unwrap().len(), 1, "one answer per invitation");
+    let f = list.body["feedback"][0].clone();
+    assert_eq!(
+        (f["score"].as_i64(), f["rating"].as_str(), f["reason"].as_str()),
+        (Some(1), Some("good"), Some("slow"))
+    );
+    assert!(f["sentiment"].as_f64().unwrap() > 0.3, "{f}");
+    let ces = app.get(&format!("/feedback?ticket_id={id}&kind=ces"), &app.admin).await;
+    assert_eq!(ces.body["feedback"][0]["score"], 6, "{}", ces.body);
+
+    // Forged, expired and misplaced links: a clear page, nothing recorded.
+    let mut forged = link.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == '0' { '1' } else { '0' });
+    let (status, html) = page(&http, &format!("{forged}?score=0"), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("This survey link is not valid"), "{html}");
+    let secret = app.store.instance_secret("survey_token", "unused").await.unwrap();
+    let inv = domain::SurveyInvitationId(f["invitation_id"].as_i64().unwrap());
+    let expired = domain::survey::sign(&secret, inv, Some(domain::TicketId(id)), crate::support::now() - 1_000);
+    let (status, html) = page(&http, &format!("{}/survey/{expired}?score=0", app.base), None).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(html.contains("expired"), "{html}");
+    let other = domain::survey::sign(&secret, inv, Some(domain::TicketId(id + 1000)), crate::support::now() + 60_000);
+    let (status, _) = page(&http, &format!("{}/survey/{other}?score=0", app.base), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a link signed for another ticket");
+    let (status, _) = page(&http, &format!("{}/survey/garbage", app.base), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.get(&format!("/feedback?ticket_id={id}&kind=csat"), &app.admin).await.body["feedback"][0]["score"],
+        1
+    );
+
+    // The manager's view: filters, the summary, review and follow-up.
+    let bad = app.get("/feedback?rating=bad", &app.admin).await;
+    assert!(bad.body["feedback"].as_array().unwrap().is_empty());
+    let commented = app.get("/feedback?with_comment=true&kind=csat", &app.admin).await;
+    assert_eq!(commented.body["feedback"].as_array().unwrap().len(), 1);
+    let r = app.get("/feedback?rating=awful", &app.admin).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let s = app.get("/feedback/summary", &app.admin).await;
+    assert_eq!((s.body["csat"]["good"].as_i64(), s.body["csat"]["csat"].as_f64()), (Some(1), Some(1.0)), "{}", s.body);
+    assert_eq!(s.body["ces"]["ces"], 6.0);
+    assert_eq!(
+        (s.body["csat_responses"]["sent"].as_i64(), s.body["csat_responses"]["answered"].as_i64()),
+        (Some(1), Some(1))
+    );
+    let fid = f["id"].as_i64().unwrap();
+    let r = app.post(&format!("/feedback/{fid}/review"), &app.admin, json!({ "note": "" })).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app.post(&format!("/feedback/{fid}/review"), &app.admin, json!({ "note": "Called Ann; fine now" })).await;
+    assert_eq!(
+        (r.status, r.body["review_note"].as_str()),
+        (StatusCode::OK, Some("Called Ann; fine now")),
+        "{}",
+        r.body
+    );
+    assert!(
+        app.get("/feedback?reviewed=false&kind=csat", &app.admin).await.body["feedback"].as_array().unwrap().is_empty()
+    );
+    let r = app.post(&format!("/feedback/{fid}/follow-up"), &app.admin, json!({})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let follow = app.get(&format!("/tickets/{}", r.body["ticket_id"]), &app.admin).await;
+    assert_eq!(follow.body["ticket"]["tags"], json!(["feedback-follow-up"]));
+    assert_eq!(follow.body["ticket"]["requester_id"], view["ticket"]["requester_id"]);
+
+    // The webhook heard each rating, newest last.
+    for _ in 0..200 {
+        if heard.lock().unwrap().len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    let bodies = heard.lock().unwrap().clone();
+    assert!(bodies.iter().all(|b| b["event"] == "rating.received"));
+    assert!(bodies.iter().any(|b| b["data"]["feedback"]["kind"] == "ces"));
+    let deliveries = app.get(&format!("/webhooks/{hook_id}/deliveries"), &app.admin).await;
+    assert!(
+        deliveries.body["deliveries"].as_array().unwrap().iter().all(|d| d["status_code"] == 200),
+        "{}",
+        deliveries.body
+    );
+
+    // Unsubscribing from the link: the customer's next solved ticket is not asked.
+    let (status, html) = page(&http, &format!("{link}/unsubscribe"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Stop sending me surveys"));
+    let (status, _) = page(&http, &format!("{link}/unsubscribe"), Some(&[])).await;
+    assert_eq!(status, StatusCode::OK);
+    let customer = view["ticket"]["requester_id"].as_i64().unwrap();
+    let sub = app.get(&format!("/customers/{customer}/surveys"), &app.admin).await;
+    assert_eq!(sub.body["unsubscribed"], true, "{}", sub.body);
+    let second =
+        app.ticket(json!({ "subject": "Second", "body": "Again", "channel": "web", "requester_id": customer })).await;
+    solve(&app, second).await;
+    until_job_done(&app, second).await;
+    let events = app.get(&format!("/tickets/{second}"), &app.admin).await.body["events"].clone();
+    assert!(!events.as_array().unwrap().iter().any(|e| e["kind"] == "survey_sent"), "{events}");
+}
+
+async fn view_has_event(app: &TestApp, id: i64, kind: &str) {
+    until_event(app, id, kind).await;
+}
+
+/// Waits until the ticket's survey job has run.
+async fn until_job_done(app: &TestApp, ticket: i64) {
+    for _ in 0..300 {
+        let done = app
+            .store
+            .jobs(Some(domain::JobStatus::Done), store::PageRequest { after: None, limit: 200 })
+            .await
+            .unwrap();
+        if done.items.iter().any(|j| j.kind == "survey.send" && j.payload["ticket_id"] == ticket) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    panic!("the survey job of #{ticket} never ran");
+}
