@@ -8,7 +8,9 @@
 
 pub mod approvals;
 pub mod automations;
+pub mod digest;
 mod handlers;
+pub mod insights;
 pub mod integrations;
 pub mod notices;
 pub mod offline;

@@ -56,6 +56,12 @@ pub async fn check_surges(store: &dyn Store, now: Millis) -> Result<usize, Store
         }
     }
     store.notify(notes).await?;
+    for s in &found {
+        let summary = format!("Surge: {} tickets tagged \"{}\", {}× the usual rate", s.recent, s.tag, s.ratio);
+        let key = format!("surge:{}:{}", s.tag, now / (rules.window_minutes.max(1) * 60_000));
+        let out = crate::integrations::alert("surge.detected", key, summary, serde_json::json!({ "surge": s }));
+        crate::integrations::publish(store, out, now).await?;
+    }
     Ok(found.len())
 }
 

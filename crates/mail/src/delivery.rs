@@ -266,3 +266,19 @@ fn bracketed(id: &str) -> String {
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
+
+/// A plain message from Switchboard to staff (the weekly digest): text and
+/// HTML alternatives, addressed to each of `to`.
+pub fn notice_message(from: &str, to: &[String], subject: &str, text: &str, html: &str) -> Result<Message, String> {
+    let mut builder = Message::builder().from(address(Some("Switchboard"), from)?).subject(subject);
+    for t in to {
+        builder = builder.to(address(None, t)?);
+    }
+    builder
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text.to_string()))
+                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html.to_string())),
+        )
+        .map_err(|e| e.to_string())
+}

@@ -343,3 +343,30 @@ impl Default for MailboxFetch {
         }
     }
 }
+
+/// A ticket's subject and tags and whom it is from, for topic analysis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketSubject {
+    pub id: TicketId,
+    pub created_at: Millis,
+    pub subject: String,
+    pub tags: Vec<String>,
+    pub requester_id: CustomerId,
+    /// The requester's value per year, in cents.
+    pub customer_value_cents: Option<i64>,
+}
+
+/// What the weekly digest counts in a period `[from, to)`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PeriodFigures {
+    pub created: i64,
+    pub solved: i64,
+    /// Calendar time from creation to the first public staff reply, of the
+    /// tickets created in the period that have one.
+    pub first_reply_ms: Vec<i64>,
+    /// Calendar time from creation to solving, of the tickets solved in the period.
+    pub resolution_ms: Vec<i64>,
+    /// Of the tickets solved in the period with an SLA: met and breached.
+    pub sla_met: i64,
+    pub sla_breached: i64,
+}

@@ -24,8 +24,8 @@ use tokio::sync::broadcast;
 
 use crate::{
     ApiToken, AuditEntry, Created, CreatedTicket, Credentials, IdempotencyKey, MailboxFetch, NewAttachment,
-    NewAuditEntry, NewMessage, NewQuarantine, OutboxEntry, OutgoingMail, Page, PageRequest, PrincipalRef,
-    QuarantineEntry, Result, TicketChange, TicketQuery, TicketWrite,
+    NewAuditEntry, NewMessage, NewQuarantine, OutboxEntry, OutgoingMail, Page, PageRequest, PeriodFigures,
+    PrincipalRef, QuarantineEntry, Result, TicketChange, TicketQuery, TicketSubject, TicketWrite,
 };
 
 /// A ticket as it is first stored: its state, its events, its messages.
@@ -448,6 +448,10 @@ pub trait FeedbackStore: Send + Sync {
     async fn set_unsubscribed(&self, customer: CustomerId, unsubscribed: bool, at: Millis) -> Result<()>;
     async fn unsubscribed(&self, customer: CustomerId) -> Result<bool>;
     async fn save_message_sentiment(&self, message: MessageId, ticket: TicketId, s: Sentiment) -> Result<()>;
+    /// Tickets created in `[from, to)`, oldest first, at most `limit`.
+    async fn ticket_subjects(&self, from: Millis, to: Millis, limit: u32) -> Result<Vec<TicketSubject>>;
+    /// Volume, first reply, resolution and SLA figures of a period.
+    async fn period_figures(&self, from: Millis, to: Millis) -> Result<PeriodFigures>;
     /// The ticket's scored messages, oldest first.
     async fn message_sentiments(&self, ticket: TicketId) -> Result<Vec<(MessageId, Sentiment)>>;
 }

@@ -133,17 +133,19 @@ impl Application {
             .instance_secret("reply_token", &crate::accounts::random_secret())
             .await
             .map_err(|e| std::io::Error::other(e.to_string()))?;
-        let delivery = match settings.smtp_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-            Some(url) => Some(mail::delivery::Delivery {
-                store: store.clone(),
-                files: files.clone(),
-                transport: Arc::new(
+        let transport: Option<Arc<dyn mail::delivery::Transport>> =
+            match settings.smtp_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+                Some(url) => Some(Arc::new(
                     mail::delivery::Smtp::from_url(url).map_err(|e| std::io::Error::other(format!("smtp_url: {e}")))?,
-                ),
-                secret: secret.clone(),
-            }),
-            None => None,
-        };
+                )),
+                None => None,
+            };
+        let delivery = transport.clone().map(|transport| mail::delivery::Delivery {
+            store: store.clone(),
+            files: files.clone(),
+            transport,
+            secret: secret.clone(),
+        });
         let inbox = mail::Inbox {
             store: store.clone(),
             files: files.clone(),
@@ -164,7 +166,8 @@ impl Application {
             Some(u) => u.trim_end_matches('/').to_string(),
             None => format!("http://{}", listener.local_addr()?),
         };
-        let links = crate::background::Links { base_url, survey_secret: survey_secret.clone() };
+        let links =
+            crate::background::Links { base_url, survey_secret: survey_secret.clone(), transport: transport.clone() };
         let worker = crate::background::worker(&store, &settings, &holder, clock.clone(), &links);
         crate::background::schedules(store.as_ref(), clock.now())
             .await
@@ -178,6 +181,7 @@ impl Application {
             shutdown: shutdown_rx,
             caches: Default::default(),
             survey_secret: survey_secret.into(),
+            transport,
         };
         let router = router(state.clone());
         Ok(Self { listener, delivery, fetcher, worker, smtp, router, shutdown, state })

@@ -46,6 +46,11 @@ pub fn worker(
         )),
     )
     .handle(
+        jobs::digest::DIGEST_WEEKLY,
+        Arc::new(jobs::digest::WeeklyDigest { store: store.clone(), transport: links.transport.clone() }),
+    )
+    .handle(jobs::digest::SPIKE_CHECK, Arc::new(jobs::digest::SpikeCheck { store: store.clone() }))
+    .handle(
         jobs::survey::SURVEY_SEND,
         Arc::new(jobs::survey::SurveySend {
             store: store.clone(),
@@ -60,6 +65,7 @@ pub struct Links {
     /// `public_url`, or this node's own address.
     pub base_url: String,
     pub survey_secret: String,
+    pub transport: Option<Arc<dyn mail::delivery::Transport>>,
 }
 
 /// Enqueues the rules (for people's changes) and an SLA check for every ticket change this node hears of (on
@@ -135,6 +141,24 @@ pub async fn schedules(store: &dyn Store, now: Millis) -> Result<(), store::Stor
             payload: serde_json::json!({}),
             every_ms: 900_000,
             next_run_at: now + 900_000,
+        })
+        .await?;
+    store
+        .ensure_schedule(&Schedule {
+            name: "digest.weekly".into(),
+            kind: jobs::digest::DIGEST_WEEKLY.into(),
+            payload: serde_json::json!({}),
+            every_ms: 7 * 86_400_000,
+            next_run_at: now + 7 * 86_400_000,
+        })
+        .await?;
+    store
+        .ensure_schedule(&Schedule {
+            name: "insights.spikes".into(),
+            kind: jobs::digest::SPIKE_CHECK.into(),
+            payload: serde_json::json!({}),
+            every_ms: 86_400_000,
+            next_run_at: now + 600_000,
         })
         .await?;
     store

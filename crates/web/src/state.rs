@@ -22,6 +22,8 @@ pub struct AppState {
     pub inbox: mail::Inbox,
     /// Signs and checks survey answer links.
     pub survey_secret: Arc<str>,
+    /// The SMTP server, when configured (the digest is mailed through it).
+    pub transport: Option<Arc<dyn mail::delivery::Transport>>,
 }
 
 impl AppState {

@@ -10,7 +10,7 @@ use domain::{Channel, CustomerId, FeedbackId, MessageId, Millis, SurveyInvitatio
 
 use super::{Params, SqlStore, page_by_id, returned_id};
 use crate::rows::word;
-use crate::{FeedbackStore, Page, PageRequest, Result, SqlRow};
+use crate::{FeedbackStore, Page, PageRequest, PeriodFigures, Result, SqlRow, SqlValue, TicketSubject};
 
 const INVITATION_COLS: &str = "id, kind, scale, ticket_id, customer_id, channel, sent_at, expires_at, answered_at";
 
@@ -320,5 +320,68 @@ impl FeedbackStore for SqlStore {
                 Ok((MessageId(r.int(0)?), Sentiment { score: r.real(1)?, label }))
             })
             .collect()
+    }
+
+    async fn ticket_subjects(&self, from: Millis, to: Millis, limit: u32) -> Result<Vec<TicketSubject>> {
+        let sql = format!(
+            "SELECT t.id, t.created_at, t.subject, t.tags, t.requester_id, c.annual_value_cents FROM tickets t \
+             LEFT JOIN customers c ON c.id = t.requester_id WHERE t.created_at >= $1 AND t.created_at < $2 \
+             AND t.merged_into IS NULL ORDER BY t.created_at, t.id LIMIT {}",
+            limit.clamp(1, 1_000_000)
+        );
+        self.fetch(&sql, vec![from.into(), to.into()])
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(TicketSubject {
+                    id: TicketId(r.int(0)?),
+                    created_at: r.int(1)?,
+                    subject: r.text(2)?,
+                    tags: serde_json::from_str(&r.text(3)?).unwrap_or_default(),
+                    requester_id: CustomerId(r.int(4)?),
+                    customer_value_cents: r.opt_int(5)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn period_figures(&self, from: Millis, to: Millis) -> Result<PeriodFigures> {
+        let range = || vec![SqlValue::from(from), SqlValue::from(to)];
+        let count =
+            |rows: Vec<SqlRow>| -> Result<i64> { rows.first().map(|r| r.int(0)).transpose().map(|v| v.unwrap_or(0)) };
+        let created = count(
+            self.fetch("SELECT COUNT(*) FROM tickets WHERE created_at >= $1 AND created_at < $2", range()).await?,
+        )?;
+        let solved_rows = self
+            .fetch(
+                "SELECT t.solved_at - t.created_at, CASE WHEN s.breached THEN 1 ELSE 0 END, s.state FROM tickets t \
+                 LEFT JOIN ticket_sla s ON s.ticket_id = t.id \
+                 WHERE t.solved_at >= $1 AND t.solved_at < $2 AND t.merged_into IS NULL",
+                range(),
+            )
+            .await?;
+        let mut f = PeriodFigures { created, solved: solved_rows.len() as i64, ..Default::default() };
+        for r in &solved_rows {
+            f.resolution_ms.push(r.int(0)?);
+            if r.opt_text(2)?.is_some() {
+                if r.int(1)? == 1 {
+                    f.sla_breached += 1;
+                } else {
+                    f.sla_met += 1;
+                }
+            }
+        }
+        for r in self
+            .fetch(
+                "SELECT MIN(m.created_at) - t.created_at FROM tickets t JOIN messages m ON m.ticket_id = t.id \
+                 WHERE t.created_at >= $1 AND t.created_at < $2 AND m.author_kind = 'staff' \
+                 AND m.visibility = 'public' GROUP BY t.id, t.created_at",
+                range(),
+            )
+            .await?
+        {
+            f.first_reply_ms.push(r.int(0)?);
+        }
+        Ok(f)
     }
 }

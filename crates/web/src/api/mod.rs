@@ -12,6 +12,7 @@ pub(crate) mod feedback;
 pub(crate) mod fields;
 mod inbound;
 pub(crate) mod incidents;
+pub(crate) mod insights;
 pub(crate) mod jobs;
 mod links;
 pub(crate) mod macros;
@@ -73,6 +74,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(notifications::router())
         .merge(feedback::router())
         .merge(webhooks::router())
+        .merge(insights::router())
 }
 
 struct Security;

@@ -276,3 +276,183 @@ async fn until_job_done(app: &TestApp, ticket: i64) {
     }
     panic!("the survey job of #{ticket} never ran");
 }
+
+/// Stores tickets with these subjects at `at` (history the API cannot make).
+async fn history(app: &TestApp, customer: domain::CustomerId, subjects: &[(&str, i64)]) {
+    let batch = subjects
+        .iter()
+        .map(|(subject, at)| {
+            let (ticket, events) = domain::lifecycle::open_ticket(
+                domain::lifecycle::NewTicket {
+                    subject: subject.to_string(),
+                    status: None,
+                    priority: domain::Priority::Normal,
+                    ticket_type: domain::TicketType::Question,
+                    channel: domain::Channel::Email,
+                    requester_id: customer,
+                    organization_id: None,
+                    assignee_id: None,
+                    team_id: None,
+                    tags: if subject.to_lowercase().contains("invoice") { vec!["billing".into()] } else { vec![] },
+                    custom_fields: Default::default(),
+                    problem_id: None,
+                    follow_up_of: None,
+                },
+                domain::Actor::system(),
+                *at,
+            )
+            .unwrap();
+            store::TicketCreate { ticket, events, messages: vec![], new_requester: None }
+        })
+        .collect();
+    app.store.import_tickets(batch).await.unwrap();
+}
+
+on_both_backends!(insights_find_topics_spikes_and_the_digest_reaches_slack_and_mail);
+
+async fn insights_find_topics_spikes_and_the_digest_reaches_slack_and_mail(app: TestApp) {
+    let (customer, _) = crate::support::customer(&app.store, "buyer@x.test", None).await;
+    // Five weeks: a steady trickle about invoices and exports, then three days of export trouble.
+    let now = crate::support::now();
+    let day = 86_400_000;
+    let mut subjects: Vec<(String, i64)> = Vec::new();
+    for d in (0..35).rev() {
+        let at = now - d * day - 60_000;
+        subjects.push(("Wrong amount on my invoice".into(), at));
+        subjects.push(("Invoice missing VAT number".into(), at));
+        let exports = if d < 3 { 12 } else { 1 };
+        for n in 0..exports {
+            subjects.push((format!("CSV export fails again ({n})"), at - n * 1000));
+        }
+        if d % 5 == 0 {
+            subjects.push(("Password reset mail never arrives".into(), at));
+        }
+    }
+    let refs: Vec<(&str, i64)> = subjects.iter().map(|(s, a)| (s.as_str(), *a)).collect();
+    history(&app, customer, &refs).await;
+
+    let r = app.get("/insights?days=35", &app.admin).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let found = r.body["suggested"].as_array().unwrap();
+    let export = found.iter().find(|t| t["terms"].as_array().unwrap().contains(&json!("export"))).unwrap();
+    let spike = &export["spike"];
+    assert_eq!(spike["days"], 3, "{export}");
+    assert!(
+        spike["text"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("A spike in tickets about {} since ", export["name"].as_str().unwrap())),
+        "{spike}"
+    );
+    assert!(spike["ratio"].as_f64().unwrap() > 8.0, "{spike}");
+    let invoice = found.iter().find(|t| t["terms"].as_array().unwrap().contains(&json!("invoic"))).unwrap();
+    assert!(invoice["spike"].is_null(), "steady volume is no spike: {invoice}");
+    assert_eq!(app.get("/insights?days=3", &app.admin).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The manager names topics, maps one to a tag, and merges two.
+    let put = |body: Value| TestApp::send(app.request(Method::PUT, "/insights/topics", &app.admin).json(&body));
+    let r = put(json!({ "topics": [{ "name": "", "terms": [] }] })).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = put(json!({ "topics": [
+        { "name": "Export", "terms": ["exports"] },
+        { "name": "CSV", "terms": ["csv"] },
+        { "name": "Billing", "terms": [], "tag": "billing" }
+    ] }))
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app
+        .post("/insights/topics/merge", &app.admin, json!({ "topics": ["Export", "CSV"], "name": "Export feature" }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let names: Vec<&str> = r.body["topics"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Billing", "Export feature"]);
+    let r = app.get("/insights?days=35", &app.admin).await;
+    let topics = r.body["topics"].as_array().unwrap();
+    let export = topics.iter().find(|t| t["name"] == "Export feature").unwrap();
+    assert_eq!(export["tickets"], 32 + 36, "{export}");
+    assert!(export["spike"]["text"].as_str().unwrap().contains("Export feature since"));
+    let billing = topics.iter().find(|t| t["name"] == "Billing").unwrap();
+    assert_eq!(billing["tickets"], 70, "by its tag: {billing}");
+
+    // The export for other departments.
+    let csv = app.http.get(app.url("/insights.csv?days=35")).bearer_auth(token(&app)).send().await.unwrap();
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = csv.text().await.unwrap();
+    assert!(text.starts_with("topic,kind,tickets,"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("Export feature,defined,68,")), "{text}");
+
+    // The digest: to a Slack hook (a local receiver) and by mail.
+    let (url, heard) = receiver().await;
+    let r = app
+        .post(
+            "/webhooks",
+            &app.admin,
+            json!({ "name": "Digest", "kind": "slack", "url": url, "events": ["digest.weekly"] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = TestApp::send(
+        app.request(Method::PUT, "/settings/digest", &app.admin).json(&json!({ "recipients": ["not-mail"] })),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app.post("/digest/send", &app.admin, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // Seven days: 14 about invoices, 36 + 4 about exports, 2 about passwords.
+    assert_eq!(r.body["digest"]["this_week"]["created"], 14 + 40 + 2, "{}", r.body["digest"]);
+    for _ in 0..200 {
+        if !heard.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    let slack = heard.lock().unwrap().clone();
+    let text = slack[0]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("Weekly support digest\n*Weekly support digest*\n• Tickets created: 56 (last week 22)"),
+        "{text}"
+    );
+    assert!(text.contains("Top topics: Export feature (40)"), "{text}");
+    assert!(text.contains("Up most: Export feature 7→40"), "{text}");
+}
+
+fn token(app: &TestApp) -> String {
+    match &app.admin {
+        crate::support::Auth::Token(t) => t.clone(),
+        _ => unreachable!(),
+    }
+}
+
+/// The digest mailed through a real SMTP server to the chosen people.
+async fn digest_by_mail(backend: crate::support::Backend) {
+    let Some(sink) = crate::smtp_sink::SmtpSink::start().await else { return };
+    let url = sink.url.clone();
+    let Some(app) = crate::support::spawn_with(backend, |s| s.smtp_url = Some(url)).await else {
+        eprintln!("skipped: SWITCHBOARD_TEST_PG is not set");
+        return;
+    };
+    let body = json!({ "recipients": ["Head@Support.test", "cfo@x.test"] });
+    let r = TestApp::send(app.request(Method::PUT, "/settings/digest", &app.admin).json(&body)).await;
+    assert_eq!((r.status, &r.body["recipients"]), (StatusCode::OK, &json!(["head@support.test", "cfo@x.test"])));
+    app.ticket(json!({ "subject": "Export to CSV fails", "body": "x", "requester": { "email": "a@x.test" } })).await;
+    let r = app.post("/digest/send", &app.admin, json!({})).await;
+    assert_eq!((r.status, r.body["mailed"].as_i64()), (StatusCode::OK, Some(2)), "{}", r.body);
+    let mail = sink.wait_for(1).await;
+    assert_eq!(crate::smtp_sink::header(&mail[0], "Subject"), "Weekly support digest");
+    assert!(mail[0].contains("Tickets created: 1 (last week 0)"), "{}", mail[0]);
+    assert!(crate::smtp_sink::header(&mail[0], "To").contains("cfo@x.test"));
+}
+
+mod digest_by_mail {
+    use crate::support::Backend;
+
+    #[tokio::test]
+    async fn sqlite() {
+        super::digest_by_mail(Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn pg() {
+        super::digest_by_mail(Backend::Pg).await;
+    }
+}

@@ -150,6 +150,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/api/v1/webhooks/{id}"),
     ("delete", "/api/v1/webhooks/{id}"),
     ("get", "/api/v1/webhooks/{id}/deliveries"),
+    ("get", "/api/v1/insights"),
+    ("get", "/api/v1/insights.csv"),
+    ("get", "/api/v1/insights/topics"),
+    ("put", "/api/v1/insights/topics"),
+    ("post", "/api/v1/insights/topics/merge"),
+    ("get", "/api/v1/digest"),
+    ("post", "/api/v1/digest/send"),
+    ("get", "/api/v1/settings/digest"),
+    ("put", "/api/v1/settings/digest"),
 ];
 
 async fn every_route_is_documented_and_answers(app: TestApp) {
