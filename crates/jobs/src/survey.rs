@@ -274,3 +274,143 @@ pub async fn record(
     crate::integrations::publish(store, crate::integrations::rating(store, &saved).await?, now).await?;
     Ok(saved)
 }
+
+pub const NPS_RUN: &str = "survey.nps";
+pub const NPS_SEND: &str = "survey.nps.send";
+
+/// Whether a customer falls in this run's sample: a stable hash of the
+/// customer and the day, so the sample differs from day to day but a
+/// repeated run picks the same people.
+pub fn in_sample(customer: domain::CustomerId, day: i64, percent: i64) -> bool {
+    let mut x = (customer.0 as u64) ^ (day as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    (x % 100) < percent.clamp(0, 100) as u64
+}
+
+/// `survey.nps`, daily: invites this run's sample of customers who were
+/// not asked NPS within the interval (nor any survey within the cap), are
+/// subscribed and not churned; one `survey.nps.send` job each.
+pub struct NpsRun {
+    pub store: std::sync::Arc<dyn Store>,
+}
+
+#[async_trait]
+impl Handler for NpsRun {
+    async fn run(&self, _: &Job, now: Millis) -> Result<(), JobError> {
+        let store = self.store.as_ref();
+        let s = settings(store).await?;
+        if !s.nps_enabled {
+            return Ok(());
+        }
+        let day = now / 86_400_000;
+        let mut after = None;
+        loop {
+            let page = store.customers(store::PageRequest { after, limit: 500 }, None).await?;
+            for c in &page.items {
+                if c.churned_at.is_some() || !in_sample(c.id, day, s.nps_sample_percent) {
+                    continue;
+                }
+                if store.unsubscribed(c.id).await? {
+                    continue;
+                }
+                let last_nps = store.last_surveyed(c.id, Some(SurveyKind::Nps)).await?;
+                let last_any = store.last_surveyed(c.id, None).await?;
+                if last_nps.is_some_and(|l| s.next_allowed(l, true) > now)
+                    || last_any.is_some_and(|l| s.next_allowed(l, false) > now)
+                {
+                    continue;
+                }
+                let inv = SurveyInvitation {
+                    id: SurveyInvitationId(0),
+                    kind: SurveyKind::Nps,
+                    scale: s.csat_scale,
+                    ticket_id: None,
+                    customer_id: c.id,
+                    channel: Channel::Email,
+                    sent_at: now,
+                    expires_at: now + s.link_valid_ms(),
+                    answered_at: None,
+                };
+                if let Some(id) = store.create_invitation(inv, None).await? {
+                    let job =
+                        NewJob::new(NPS_SEND, json!({ "invitation_id": id.0 }), now, now).key(format!("nps:{id}"));
+                    store.enqueue_job(job).await?;
+                }
+            }
+            match page.next {
+                Some(c) => after = Some(c.id),
+                None => return Ok(()),
+            }
+        }
+    }
+}
+
+/// `survey.nps.send`: mails one NPS invitation (retried until the SMTP
+/// server takes it).
+pub struct NpsSend {
+    pub store: std::sync::Arc<dyn Store>,
+    pub secret: String,
+    pub base_url: String,
+    pub transport: Option<std::sync::Arc<dyn mail::delivery::Transport>>,
+}
+
+#[async_trait]
+impl Handler for NpsSend {
+    async fn run(&self, job: &Job, _: Millis) -> Result<(), JobError> {
+        let id = job.payload.get("invitation_id").and_then(|v| v.as_i64()).ok_or(JobError::Fail("no id".into()))?;
+        let store = self.store.as_ref();
+        let Some(inv) = store.invitation(SurveyInvitationId(id)).await? else { return Ok(()) };
+        let Some(customer) = store.customer(inv.customer_id).await? else { return Ok(()) };
+        let Some(transport) = &self.transport else {
+            return Err(JobError::Retry("no SMTP server is configured (smtp_url)".into()));
+        };
+        let s = settings(store).await?;
+        let sender =
+            SurveySend { store: self.store.clone(), secret: self.secret.clone(), base_url: self.base_url.clone() };
+        let link = sender.link(&inv);
+        let ctx = domain::macros::MacroContext {
+            ticket_number: 0,
+            ticket_subject: "",
+            customer_name: &customer.name,
+            customer_email: &customer.email,
+            agent_name: "",
+            agent_email: "",
+        };
+        let choices: Vec<String> = (0..=10).map(|n| format!("{n}: {link}?score={n}")).collect();
+        let body = survey::render(&s.nps_body, &ctx, &link, &choices.join("\n"))
+            .map_err(|e| JobError::Fail(format!("NPS template: {}", e.message)))?;
+        let subject = survey::render(&s.nps_subject, &ctx, &link, "")
+            .map_err(|e| JobError::Fail(format!("NPS subject: {}", e.message)))?;
+        let from = store
+            .mailboxes()
+            .await?
+            .into_iter()
+            .find(|m| m.active)
+            .map(|m| m.address)
+            .unwrap_or_else(|| "switchboard@localhost".into());
+        let text = format!("{body}\n\nNo more surveys: {link}/unsubscribe");
+        let html = format!("<p>{}</p>", text.replace('&', "&amp;").replace('<', "&lt;").replace('\n', "<br>"));
+        let message = mail::delivery::notice_message(&from, &[customer.email.clone()], &subject, &text, &html)
+            .map_err(JobError::Fail)?;
+        transport
+            .send(message.envelope(), &message.formatted())
+            .await
+            .map_err(|e| if e.permanent { JobError::Fail(e.message) } else { JobError::Retry(e.message) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sample_is_about_the_share_asked_and_stable() {
+        let picked = (1..=10_000).filter(|c| in_sample(domain::CustomerId(*c), 20_000, 10)).count();
+        assert!((900..=1100).contains(&picked), "{picked}");
+        assert_eq!(in_sample(domain::CustomerId(7), 1, 50), in_sample(domain::CustomerId(7), 1, 50));
+        assert!((1..=1000).all(|c| in_sample(domain::CustomerId(c), 3, 100)));
+        assert!(!(1..=1000).any(|c| in_sample(domain::CustomerId(c), 3, 0)));
+    }
+}

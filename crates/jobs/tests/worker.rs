@@ -52,13 +52,16 @@ macro_rules! on_both_backends {
     )*};
 }
 
+mod nps;
 mod webhooks;
+use nps::nps_goes_to_a_sample_within_its_interval;
 use webhooks::webhooks_deliver_sign_retry_and_switch_off;
 
 on_both_backends!(
     jobs_run_once_retry_and_die,
     schedules_enqueue_once_per_occurrence,
-    webhooks_deliver_sign_retry_and_switch_off
+    webhooks_deliver_sign_retry_and_switch_off,
+    nps_goes_to_a_sample_within_its_interval
 );
 
 /// Records each run; fails a job as its payload says.

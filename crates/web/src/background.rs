@@ -49,6 +49,16 @@ pub fn worker(
         jobs::digest::DIGEST_WEEKLY,
         Arc::new(jobs::digest::WeeklyDigest { store: store.clone(), transport: links.transport.clone() }),
     )
+    .handle(jobs::survey::NPS_RUN, Arc::new(jobs::survey::NpsRun { store: store.clone() }))
+    .handle(
+        jobs::survey::NPS_SEND,
+        Arc::new(jobs::survey::NpsSend {
+            store: store.clone(),
+            secret: links.survey_secret.clone(),
+            base_url: links.base_url.clone(),
+            transport: links.transport.clone(),
+        }),
+    )
     .handle(jobs::digest::SPIKE_CHECK, Arc::new(jobs::digest::SpikeCheck { store: store.clone() }))
     .handle(
         jobs::survey::SURVEY_SEND,
@@ -150,6 +160,15 @@ pub async fn schedules(store: &dyn Store, now: Millis) -> Result<(), store::Stor
             payload: serde_json::json!({}),
             every_ms: 7 * 86_400_000,
             next_run_at: now + 7 * 86_400_000,
+        })
+        .await?;
+    store
+        .ensure_schedule(&Schedule {
+            name: "survey.nps".into(),
+            kind: jobs::survey::NPS_RUN.into(),
+            payload: serde_json::json!({}),
+            every_ms: 86_400_000,
+            next_run_at: now + 1_800_000,
         })
         .await?;
     store
