@@ -43,5 +43,6 @@ id_type!(
     SurveyInvitationId,
     FeedbackId,
     WebhookId,
-    DeliveryId
+    DeliveryId,
+    PulseId
 );

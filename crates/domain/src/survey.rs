@@ -2,6 +2,7 @@
 //! after resolution. An invitation is sent once; its answer links carry a
 //! signed, expiring token, and answering again updates the answer.
 
+pub mod pulse;
 mod settings;
 mod token;
 

@@ -142,3 +142,76 @@ mod tests {
         assert_eq!(enps(&[10, 10, 9, 7, 3], 5), Some(40.0));
     }
 }
+
+/// A pulse survey's results, shown only for groups of at least `MIN_GROUP`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PulseResults {
+    pub answers: usize,
+    /// Whether there are enough answers to show anything.
+    pub shown: bool,
+    pub enps: Option<f64>,
+    /// The mean of each statement, 1–5, in order.
+    pub statement_means: Vec<f64>,
+    pub comments: Vec<String>,
+    /// Teams with enough answers of their own.
+    pub teams: Vec<TeamPulse>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TeamPulse {
+    pub team_id: domain::TeamId,
+    pub answers: usize,
+    pub enps: Option<f64>,
+}
+
+pub fn pulse_results(questions: usize, answers: &[domain::survey::pulse::PulseAnswer]) -> PulseResults {
+    use domain::survey::pulse::MIN_GROUP;
+    let n = answers.len();
+    if n < MIN_GROUP {
+        return PulseResults { answers: n, ..Default::default() };
+    }
+    let scores: Vec<i64> = answers.iter().map(|a| a.enps).collect();
+    let statement_means =
+        (0..questions).map(|q| answers.iter().filter_map(|a| a.scores.get(q)).sum::<i64>() as f64 / n as f64).collect();
+    let mut comments: Vec<String> = answers.iter().filter_map(|a| a.comment.clone()).collect();
+    comments.sort();
+    let mut by_team: std::collections::BTreeMap<domain::TeamId, Vec<i64>> = Default::default();
+    for a in answers {
+        if let Some(t) = a.team_id {
+            by_team.entry(t).or_default().push(a.enps);
+        }
+    }
+    let teams = by_team
+        .into_iter()
+        .filter(|(_, v)| v.len() >= MIN_GROUP)
+        .map(|(team_id, v)| TeamPulse { team_id, answers: v.len(), enps: enps(&v, MIN_GROUP) })
+        .collect();
+    PulseResults { answers: n, shown: true, enps: enps(&scores, MIN_GROUP), statement_means, comments, teams }
+}
+
+#[cfg(test)]
+mod pulse_tests {
+    use domain::survey::pulse::PulseAnswer;
+
+    use super::*;
+
+    fn a(enps: i64, team: i64) -> PulseAnswer {
+        PulseAnswer { enps, scores: vec![4, 2], comment: None, team_id: Some(domain::TeamId(team)) }
+    }
+
+    #[test]
+    fn results_hide_small_groups() {
+        let four: Vec<_> = (0..4).map(|_| a(10, 1)).collect();
+        let r = pulse_results(2, &four);
+        assert!(!r.shown && r.enps.is_none() && r.statement_means.is_empty());
+        assert_eq!(r.answers, 4);
+        // Six answers: 3 promoters, 1 passive, 2 detractors → eNPS (3 − 2) ÷ 6 = 16.7.
+        let six = vec![a(10, 1), a(9, 1), a(9, 1), a(8, 1), a(3, 1), a(6, 2)];
+        let r = pulse_results(2, &six);
+        assert!(r.shown);
+        assert!((r.enps.unwrap() - 100.0 / 6.0).abs() < 1e-9);
+        assert_eq!(r.statement_means, [4.0, 2.0]);
+        assert_eq!(r.teams.len(), 1, "team 2 has one answer: not shown");
+        assert_eq!(r.teams[0].answers, 5);
+    }
+}

@@ -392,8 +392,9 @@ impl Handler for NpsSend {
             .unwrap_or_else(|| "switchboard@localhost".into());
         let text = format!("{body}\n\nNo more surveys: {link}/unsubscribe");
         let html = format!("<p>{}</p>", text.replace('&', "&amp;").replace('<', "&lt;").replace('\n', "<br>"));
-        let message = mail::delivery::notice_message(&from, std::slice::from_ref(&customer.email), &subject, &text, &html)
-            .map_err(JobError::Fail)?;
+        let message =
+            mail::delivery::notice_message(&from, std::slice::from_ref(&customer.email), &subject, &text, &html)
+                .map_err(JobError::Fail)?;
         transport
             .send(message.envelope(), &message.formatted())
             .await

@@ -12,13 +12,14 @@ use domain::rules::incident::MajorIncident;
 use domain::rules::{Approval, ApprovalState, Escalation, EscalationState, PriorityOutcome, RuleKind, ServiceRule};
 use domain::sentiment::Sentiment;
 use domain::sla::{SlaPolicy, TicketSla};
+use domain::survey::pulse::{Pulse, PulseAnswer};
 use domain::survey::{Feedback, FeedbackFilter, ResponseCount, ScoreCount, SurveyInvitation, SurveyKind};
 use domain::{
     AgentStatus, ApprovalId, AttachmentId, Calendar, CalendarId, Channel, CustomFieldDef, Customer, CustomerId,
     EmailIdentity, EscalationId, FeedbackId, FieldId, InstanceSettings, Job, JobId, JobStatus, Macro, MacroId, Mailbox,
     MailboxId, Message, MessageId, Millis, NewJob, NotificationPrefs, Organization, OrganizationId, OutboxStatus,
-    QuarantineId, RoutingRuleId, SavedView, Schedule, ServiceRuleId, SlaPolicyId, SurveyInvitationId, Team, TeamId,
-    Ticket, TicketEvent, TicketId, TokenId, User, UserId, ViewId, WebhookId,
+    PulseId, QuarantineId, RoutingRuleId, SavedView, Schedule, ServiceRuleId, SlaPolicyId, SurveyInvitationId, Team,
+    TeamId, Ticket, TicketEvent, TicketId, TokenId, User, UserId, ViewId, WebhookId,
 };
 use tokio::sync::broadcast;
 
@@ -448,6 +449,15 @@ pub trait FeedbackStore: Send + Sync {
     async fn set_unsubscribed(&self, customer: CustomerId, unsubscribed: bool, at: Millis) -> Result<()>;
     async fn unsubscribed(&self, customer: CustomerId) -> Result<bool>;
     async fn save_message_sentiment(&self, message: MessageId, ticket: TicketId, s: Sentiment) -> Result<()>;
+    async fn create_pulse(&self, p: Pulse) -> Result<PulseId>;
+    async fn pulse(&self, id: PulseId) -> Result<Option<Pulse>>;
+    /// Newest first.
+    async fn pulses(&self) -> Result<Vec<Pulse>>;
+    /// Stores an answer and that `user` has answered, together;
+    /// `Duplicate("answer")` when they had.
+    async fn answer_pulse(&self, pulse: PulseId, user: UserId, answer: PulseAnswer) -> Result<()>;
+    async fn pulse_answers(&self, pulse: PulseId) -> Result<Vec<PulseAnswer>>;
+    async fn pulse_answered(&self, pulse: PulseId, user: UserId) -> Result<bool>;
     /// Tickets created in `[from, to)`, oldest first, at most `limit`.
     async fn ticket_subjects(&self, from: Millis, to: Millis, limit: u32) -> Result<Vec<TicketSubject>>;
     /// Volume, first reply, resolution and SLA figures of a period.

@@ -3,14 +3,17 @@
 use async_trait::async_trait;
 use domain::event::NewEvent;
 use domain::sentiment::{Sentiment, SentimentLabel};
+use domain::survey::pulse::{Pulse, PulseAnswer};
 use domain::survey::{
     CsatScale, Feedback, FeedbackFilter, Rating, ResponseCount, ScoreCount, SurveyInvitation, SurveyKind,
 };
-use domain::{Channel, CustomerId, FeedbackId, MessageId, Millis, SurveyInvitationId, TeamId, TicketId, Tier, UserId};
+use domain::{
+    Channel, CustomerId, FeedbackId, MessageId, Millis, PulseId, SurveyInvitationId, TeamId, TicketId, Tier, UserId,
+};
 
 use super::{Params, SqlStore, page_by_id, returned_id};
 use crate::rows::word;
-use crate::{FeedbackStore, Page, PageRequest, PeriodFigures, Result, SqlRow, SqlValue, TicketSubject};
+use crate::{FeedbackStore, Page, PageRequest, PeriodFigures, Result, SqlRow, SqlValue, StoreError, TicketSubject};
 
 const INVITATION_COLS: &str = "id, kind, scale, ticket_id, customer_id, channel, sent_at, expires_at, answered_at";
 
@@ -322,6 +325,36 @@ impl FeedbackStore for SqlStore {
             .collect()
     }
 
+    async fn create_pulse(&self, p: Pulse) -> Result<PulseId> {
+        self.pulse_create(p).await
+    }
+
+    async fn pulse(&self, id: PulseId) -> Result<Option<Pulse>> {
+        Ok(self.pulse_list(Some(id)).await?.pop())
+    }
+
+    async fn pulses(&self) -> Result<Vec<Pulse>> {
+        self.pulse_list(None).await
+    }
+
+    async fn answer_pulse(&self, pulse: PulseId, user: UserId, answer: PulseAnswer) -> Result<()> {
+        self.pulse_answer(pulse, user, answer).await
+    }
+
+    async fn pulse_answers(&self, pulse: PulseId) -> Result<Vec<PulseAnswer>> {
+        self.pulse_answer_list(pulse).await
+    }
+
+    async fn pulse_answered(&self, pulse: PulseId, user: UserId) -> Result<bool> {
+        Ok(self
+            .fetch_one(
+                "SELECT user_id FROM pulse_responses WHERE pulse_id = $1 AND user_id = $2",
+                vec![pulse.0.into(), user.0.into()],
+            )
+            .await?
+            .is_some())
+    }
+
     async fn ticket_subjects(&self, from: Millis, to: Millis, limit: u32) -> Result<Vec<TicketSubject>> {
         let sql = format!(
             "SELECT t.id, t.created_at, t.subject, t.tags, t.requester_id, c.annual_value_cents FROM tickets t \
@@ -383,5 +416,92 @@ impl FeedbackStore for SqlStore {
             f.first_reply_ms.push(r.int(0)?);
         }
         Ok(f)
+    }
+}
+
+fn pulse_row(r: &SqlRow) -> Result<Pulse> {
+    Ok(Pulse {
+        id: PulseId(r.int(0)?),
+        name: r.text(1)?,
+        questions: serde_json::from_str(&r.text(2)?).map_err(|e| StoreError::Corrupt(format!("pulse: {e}")))?,
+        opened_at: r.int(3)?,
+        closes_at: r.int(4)?,
+        created_by: UserId(r.int(5)?),
+    })
+}
+
+impl SqlStore {
+    pub(crate) async fn pulse_create(&self, p: Pulse) -> Result<PulseId> {
+        let mut tx = self.begin().await?;
+        let rows = tx
+            .fetch(
+                "INSERT INTO pulse_surveys (name, questions, opened_at, closes_at, created_by) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                vec![
+                    p.name.into(),
+                    serde_json::to_string(&p.questions).unwrap_or_else(|_| "[]".into()).into(),
+                    p.opened_at.into(),
+                    p.closes_at.into(),
+                    p.created_by.0.into(),
+                ],
+            )
+            .await?;
+        let id = returned_id(&rows)?;
+        tx.commit().await?;
+        Ok(PulseId(id))
+    }
+
+    pub(crate) async fn pulse_list(&self, id: Option<PulseId>) -> Result<Vec<Pulse>> {
+        let cols = "SELECT id, name, questions, opened_at, closes_at, created_by FROM pulse_surveys";
+        let rows = match id {
+            Some(id) => self.fetch(&format!("{cols} WHERE id = $1"), vec![id.0.into()]).await?,
+            None => self.fetch(&format!("{cols} ORDER BY id DESC"), vec![]).await?,
+        };
+        rows.iter().map(pulse_row).collect()
+    }
+
+    pub(crate) async fn pulse_answer(&self, pulse: PulseId, user: UserId, a: PulseAnswer) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let done = tx
+            .fetch(
+                "INSERT INTO pulse_responses (pulse_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING user_id",
+                vec![pulse.0.into(), user.0.into()],
+            )
+            .await?;
+        if done.is_empty() {
+            return Err(StoreError::Duplicate("answer".into()));
+        }
+        tx.execute(
+            "INSERT INTO pulse_answers (pulse_id, enps, scores, comment, team_id) VALUES ($1, $2, $3, $4, $5)",
+            vec![
+                pulse.0.into(),
+                a.enps.into(),
+                serde_json::to_string(&a.scores).unwrap_or_else(|_| "[]".into()).into(),
+                a.comment.map(crate::storable_text).into(),
+                a.team_id.map(|t| t.0).into(),
+            ],
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    pub(crate) async fn pulse_answer_list(&self, pulse: PulseId) -> Result<Vec<PulseAnswer>> {
+        // Ordered by value, not arrival, so the order cannot tell who answered when.
+        let rows = self
+            .fetch(
+                "SELECT enps, scores, comment, team_id FROM pulse_answers WHERE pulse_id = $1 ORDER BY enps, scores, comment",
+                vec![pulse.0.into()],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PulseAnswer {
+                    enps: r.int(0)?,
+                    scores: serde_json::from_str(&r.text(1)?).unwrap_or_default(),
+                    comment: r.opt_text(2)?,
+                    team_id: r.opt_int(3)?.map(TeamId),
+                })
+            })
+            .collect()
     }
 }

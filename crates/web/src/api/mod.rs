@@ -21,6 +21,7 @@ pub(crate) mod me;
 pub(crate) mod notifications;
 pub(crate) mod organizations;
 mod outbox;
+pub(crate) mod pulse;
 mod quarantine;
 pub(crate) mod routing;
 pub(crate) mod rule_settings;
@@ -75,6 +76,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(feedback::router())
         .merge(webhooks::router())
         .merge(insights::router())
+        .merge(pulse::router())
 }
 
 struct Security;

@@ -456,3 +456,54 @@ mod digest_by_mail {
         super::digest_by_mail(Backend::Pg).await;
     }
 }
+
+on_both_backends!(agents_answer_the_pulse_anonymously);
+
+async fn agents_answer_the_pulse_anonymously(app: TestApp) {
+    let r = app.post("/pulse", &app.admin, json!({ "name": "", "days": 0 })).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .post(
+            "/pulse",
+            &app.admin,
+            json!({ "name": "December pulse", "questions": ["I have the tools I need", "My workload is fair"] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.body["id"].as_i64().unwrap();
+    let mut agents = Vec::new();
+    for n in 0..6 {
+        let (_, token) =
+            crate::support::staff(&app.store, &format!("agent{n}@support.test"), domain::Role::Agent, None).await;
+        agents.push(crate::support::Auth::Token(token));
+    }
+    let path = format!("/pulse/{id}/answers");
+    let r = app.post(&path, &agents[0], json!({ "enps": 11, "scores": [3] })).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    for (n, (enps, scores)) in [(10, [5, 4]), (9, [4, 4]), (9, [5, 3]), (8, [3, 2])].iter().enumerate() {
+        let r = app.post(&path, &agents[n], json!({ "enps": enps, "scores": scores })).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    }
+    let again = app.post(&path, &agents[0], json!({ "enps": 0, "scores": [1, 1] })).await;
+    assert_eq!((again.status, again.code()), (StatusCode::CONFLICT, "already_answered"));
+    let list = app.get("/pulse", &agents[0]).await;
+    assert_eq!(
+        (list.body["pulses"][0]["answered"].as_bool(), list.body["pulses"][0]["open"].as_bool()),
+        (Some(true), Some(true))
+    );
+    // Four answers: nothing is shown; agents cannot see results at all.
+    let r = app.get(&format!("/pulse/{id}/results"), &app.admin).await;
+    assert_eq!(
+        (r.body["answers"].as_i64(), r.body["shown"].as_bool(), &r.body["enps"]),
+        (Some(4), Some(false), &Value::Null)
+    );
+    assert_eq!(app.get(&format!("/pulse/{id}/results"), &agents[0]).await.status, StatusCode::FORBIDDEN);
+    let r = app.post(&path, &agents[4], json!({ "enps": 3, "scores": [2, 1], "comment": "Too many tickets" })).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    // Five: promoters 3, detractors 1 → eNPS (3 − 1) ÷ 5 = 40.
+    let r = app.get(&format!("/pulse/{id}/results"), &app.admin).await;
+    assert_eq!((r.body["shown"].as_bool(), r.body["enps"].as_f64()), (Some(true), Some(40.0)), "{}", r.body);
+    assert_eq!(r.body["statement_means"], json!([3.8, 2.8]));
+    assert_eq!(r.body["comments"], json!(["Too many tickets"]));
+    assert!(r.body.get("user_id").is_none() && !r.body.to_string().contains("agent4"));
+}

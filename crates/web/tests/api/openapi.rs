@@ -159,6 +159,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/digest/send"),
     ("get", "/api/v1/settings/digest"),
     ("put", "/api/v1/settings/digest"),
+    ("get", "/api/v1/pulse"),
+    ("post", "/api/v1/pulse"),
+    ("post", "/api/v1/pulse/{id}/answers"),
+    ("get", "/api/v1/pulse/{id}/results"),
 ];
 
 async fn every_route_is_documented_and_answers(app: TestApp) {
