@@ -141,8 +141,34 @@ async fn profile_page(
     ];
     let query = format!("requester:{}", c.id);
     let tickets = ticket_table(state, caller, &shell, &query, &query).await?;
-    let mut sections =
-        vec![Section::Facts { title: None, facts }, Section::Table { title: Some("Tickets".into()), table: tickets }];
+    let filter = domain::survey::FeedbackFilter { customer_id: Some(c.id), ..Default::default() };
+    let answers = state.store.feedback_list(&filter, store::PageRequest { after: None, limit: 20 }).await?.items;
+    let unsubscribed = state.store.unsubscribed(c.id).await?;
+    let feedback = Table {
+        head: vec!["Answered", "Survey", "Rating", "Comment", "Ticket"],
+        rows: answers
+            .iter()
+            .map(|f| {
+                vec![
+                    Cell::link(shell.when(f.answered_at).text, format!("/feedback/{}", f.id)),
+                    Cell::text(f.kind.as_str().to_uppercase()),
+                    Cell::text(format!("{} ({})", f.rating, f.score)).class(format!("rating {}", f.rating)),
+                    Cell::text(f.comment.clone().unwrap_or_default()),
+                    match f.ticket_id {
+                        Some(t) => Cell::link(format!("#{t}"), format!("/tickets/{t}")),
+                        None => Cell::text("relationship"),
+                    },
+                ]
+            })
+            .collect(),
+        empty: if unsubscribed { "No answers; the customer asked for no surveys." } else { "No survey answers yet." },
+        next: None,
+    };
+    let mut sections = vec![
+        Section::Facts { title: None, facts },
+        Section::Table { title: Some("Tickets".into()), table: tickets },
+        Section::Table { title: Some("Feedback".into()), table: feedback },
+    ];
     if caller.principal.may(Action::EditCustomers, None) {
         let tiers: Vec<&str> = Tier::ALL.iter().map(|t| t.as_str()).collect();
         let form = Form::new(

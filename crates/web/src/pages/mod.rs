@@ -5,7 +5,9 @@
 //! `Sec-Fetch-Site`/`Origin` check as the API's cookie requests.
 
 mod admin;
+mod charts;
 mod customers;
+mod feedback;
 mod login;
 mod macros;
 mod me;
@@ -55,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(service::router())
         .merge(survey::router())
+        .merge(feedback::router())
         .route("/assets/app.css", get(stylesheet))
         .route("/assets/app.js", get(script))
         .layer(axum::middleware::map_response(security_headers))

@@ -260,6 +260,12 @@ pub(crate) enum Section {
         title: Option<String>,
         links: Vec<Cell>,
     },
+    /// A chart, with its numbers as a table.
+    Chart {
+        title: Option<String>,
+        chart: super::charts::Svg,
+        table: Table,
+    },
 }
 
 /// What a failed form submission should show: the field messages of a

@@ -223,6 +223,33 @@ async fn customers_answer_surveys_and_managers_follow_up(app: TestApp) {
     assert_eq!(follow.body["ticket"]["tags"], json!(["feedback-follow-up"]));
     assert_eq!(follow.body["ticket"]["requester_id"], view["ticket"]["requester_id"]);
 
+    // The same from the pages: the inbox, the answer, the ticket and the customer.
+    let (admin_id, _) = crate::support::staff(&app.store, "lead@support.test", domain::Role::Manager, None).await;
+    let browser = crate::support::Browser::new(&app, admin_id).await;
+    let inbox = browser.get("/feedback?kind=csat&with_comment=on").await;
+    assert_eq!(inbox.status, StatusCode::OK, "{}", inbox.html);
+    assert!(
+        inbox.html.contains("Slow at first, but the agent was great.") && inbox.html.contains("100% of 1 answers"),
+        "{}",
+        inbox.html
+    );
+    let none = browser.get("/feedback?rating=bad&days=7").await;
+    assert!(none.html.contains("No answers match."));
+    let one = browser.get(&format!("/feedback/{fid}")).await;
+    assert!(one.html.contains("Called Ann; fine now") && one.html.contains("Open a follow-up ticket"), "{}", one.html);
+    let r = browser.post(&format!("/feedback/{fid}/review"), &[("note", "")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "an empty note comes back with its message");
+    let r = browser.post(&format!("/feedback/{fid}/review"), &[("note", "Sent a voucher")]).await;
+    assert_eq!(
+        (r.status, r.location.as_str()),
+        (StatusCode::SEE_OTHER, format!("/feedback/{fid}?notice=Marked+reviewed.").as_str())
+    );
+    let ticket_page = browser.get(&format!("/tickets/{id}")).await;
+    assert!(ticket_page.html.contains("CSAT good (1), slow: “Slow at first"), "{}", ticket_page.html);
+    let customer_id = view["ticket"]["requester_id"].as_i64().unwrap();
+    let profile = browser.get(&format!("/customers/{customer_id}")).await;
+    assert!(profile.html.contains("<h2>Feedback</h2>") && profile.html.contains("CES"), "{}", profile.html);
+
     // The webhook heard each rating, newest last.
     for _ in 0..200 {
         if heard.lock().unwrap().len() >= 3 {
@@ -373,6 +400,25 @@ async fn insights_find_topics_spikes_and_the_digest_reaches_slack_and_mail(app: 
     assert!(export["spike"]["text"].as_str().unwrap().contains("Export feature since"));
     let billing = topics.iter().find(|t| t["name"] == "Billing").unwrap();
     assert_eq!(billing["tickets"], 70, "by its tag: {billing}");
+
+    // The insights page: a chart per topic with its numbers, the spike named.
+    let (lead, _) = crate::support::staff(&app.store, "lead@support.test", domain::Role::Manager, None).await;
+    let browser = crate::support::Browser::new(&app, lead).await;
+    let page = browser.get("/insights?days=35").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(page.html.contains("<svg class=\"chart\"") && page.html.contains("bar spike"), "{}", page.html);
+    assert!(page.html.contains("A spike in tickets about Export feature since"), "{}", page.html);
+    assert!(page.html.contains("<summary>The numbers</summary>"));
+    let r = browser.post("/insights", &[("terms", "password,password reset"), ("name", "Billing"), ("tag", "")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a name already used comes back");
+    let r =
+        browser.post("/insights", &[("terms", "password,password reset"), ("name", "Sign-in"), ("tag", "login")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let topics = app.get("/insights/topics", &app.admin).await;
+    assert_eq!(
+        topics.body["topics"][2],
+        json!({ "name": "Sign-in", "terms": ["password", "password reset"], "tag": "login" })
+    );
 
     // The export for other departments.
     let csv = app.http.get(app.url("/insights.csv?days=35")).bearer_auth(token(&app)).send().await.unwrap();

@@ -27,6 +27,10 @@ pub(crate) struct ServicePanel {
     pub can_manage: bool,
     /// This ticket's own major incident: active, and what it links by.
     pub major: Option<(bool, String, String)>,
+    /// Survey answers about the ticket: the answer's id and what it said.
+    pub feedback: Vec<(i64, String)>,
+    /// The newest scored customer message's sentiment.
+    pub sentiment: Option<String>,
 }
 
 pub(crate) async fn panel(state: &AppState, caller: &Caller, t: &Ticket) -> Result<ServicePanel, PageError> {
@@ -77,7 +81,33 @@ pub(crate) async fn panel(state: &AppState, caller: &Caller, t: &Ticket) -> Resu
         .await
         .map_err(crate::error::ApiError::from)?
         .map(|m| (m.active, m.matching.words.join(", "), m.matching.tags.join(", ")));
+    let filter = domain::survey::FeedbackFilter { ticket_id: Some(t.id), ..Default::default() };
+    let feedback = store
+        .feedback_list(&filter, store::PageRequest { after: None, limit: 10 })
+        .await
+        .map_err(crate::error::ApiError::from)?
+        .items
+        .into_iter()
+        .map(|f| {
+            let mut text = format!("{} {} ({})", f.kind.as_str().to_uppercase(), f.rating, f.score);
+            if let Some(r) = &f.reason {
+                text.push_str(&format!(", {}", r.replace('_', " ")));
+            }
+            if let Some(c) = &f.comment {
+                text.push_str(&format!(": “{c}”"));
+            }
+            (f.id.0, text)
+        })
+        .collect();
+    let sentiment = store
+        .message_sentiments(t.id)
+        .await
+        .map_err(crate::error::ApiError::from)?
+        .last()
+        .map(|(_, s)| format!("{} ({:.2})", s.label, s.score));
     Ok(ServicePanel {
+        feedback,
+        sentiment,
         can_manage,
         major,
         reasons,
