@@ -54,7 +54,8 @@ pub fn expected(counts: &[f64], i: usize) -> Option<f64> {
 }
 
 /// The spike the series ends in, if it does: the longest run of spiking
-/// days ending on the last day, begun within the window.
+/// days ending on the last day (or the day before, when the last, still
+/// running, does not spike yet), begun within the window.
 pub fn spike(counts: &[f64], rules: &SpikeRules) -> Option<Spike> {
     let last = counts.len().checked_sub(1)?;
     let spiking = |i: usize| {
@@ -63,6 +64,8 @@ pub fn spike(counts: &[f64], rules: &SpikeRules) -> Option<Spike> {
             counts[i] >= floor * rules.ratio && counts[i] - e >= rules.min_excess
         })
     };
+    // Today is not over: when it does not spike (yet), the run may end yesterday.
+    let last = if spiking(last) || last == 0 { last } else { last - 1 };
     let mut start = None;
     for i in (last.saturating_sub(rules.window_days.saturating_sub(1))..=last).rev() {
         if spiking(i) {
@@ -106,6 +109,10 @@ mod tests {
         let s = spike(&counts, &SpikeRules::default()).unwrap();
         assert_eq!((s.start, s.days), (53, 3));
         assert!((s.ratio - 3.4).abs() < 0.5, "{s:?}");
+        // Early in the day today's count is still small: the spike stands from yesterday.
+        counts.push(3.0);
+        let s = spike(&counts, &SpikeRules::default()).unwrap();
+        assert_eq!((s.start, s.days), (53, 3));
     }
 
     #[test]
@@ -118,5 +125,21 @@ mod tests {
         let small = [1.0; 30].iter().copied().chain([4.0]).collect::<Vec<_>>();
         assert_eq!(spike(&small, &SpikeRules::default()), None);
         assert_eq!(spike(&[], &SpikeRules::default()), None);
+    }
+}
+
+#[cfg(test)]
+mod demo_series {
+    use super::*;
+
+    #[test]
+    fn the_demo_export_series_spikes() {
+        let c: Vec<f64> =
+            [1, 0, 1, 4, 1, 1, 2, 0, 0, 2, 2, 0, 1, 0, 0, 2, 2, 0, 2, 5, 0, 0, 0, 3, 3, 1, 2, 1, 0, 0, 2, 9, 15, 14, 4]
+                .iter()
+                .map(|v| *v as f64)
+                .collect();
+        let s = spike(&c, &SpikeRules::default());
+        assert_eq!(s.map(|s| (s.start, s.days)), Some((31, 3)), "{s:?}");
     }
 }

@@ -158,6 +158,11 @@ pub fn slack_body(event: &str, data: &Value, base_url: &str) -> Value {
     if let Some(body) = data.pointer("/detail/text").and_then(Value::as_str) {
         text.push_str(&format!("\n{body}"));
     }
+    // A way into Switchboard to act on it (an approval to decide).
+    if let Some(link) = data.pointer("/detail/link").and_then(Value::as_str).filter(|l| l.starts_with('/')) {
+        let label = data.pointer("/detail/link_text").and_then(Value::as_str).unwrap_or("Open in Switchboard");
+        text.push_str(&format!("\n<{}{link}|{label}>", base_url.trim_end_matches('/')));
+    }
     json!({ "text": text })
 }
 
@@ -272,5 +277,22 @@ impl WebhookDeliver {
                 detail: json!({ "event": event, "error": error }),
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slack_text_links_the_ticket_and_the_way_to_act() {
+        let data = json!({ "summary": "#12 Printer: refund of 50.00 EUR to approve", "ticket_id": 12,
+                           "detail": { "link": "/approvals", "link_text": "Approve or reject in Switchboard" } });
+        let body = slack_body("approval.requested", &data, "https://help.example.com/");
+        assert_eq!(
+            body["text"],
+            "<https://help.example.com/tickets/12|#12> Printer: refund of 50.00 EUR to approve\n\
+             <https://help.example.com/approvals|Approve or reject in Switchboard>"
+        );
     }
 }

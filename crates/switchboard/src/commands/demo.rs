@@ -1,5 +1,7 @@
 //! `switchboard demo`: a sample department (3 teams, 10 agents, 200
-//! customers, 1,000 tickets with conversations over 60 days), built with
+//! customers, 1,036 tickets with conversations over 60 days, among them a
+//! planted spike of export trouble in the last three days, and survey
+//! answers: see `demo_voice`), built with
 //! the domain's own lifecycle rules so its events are what real work
 //! records. Deterministic: the same seed gives the same department.
 
@@ -53,20 +55,20 @@ pub async fn demo(config: Config, serve: bool) -> Result<(), String> {
     if serve { super::serve::serve(config).await } else { Ok(()) }
 }
 
-struct Rng64(StdRng);
+pub(super) struct Rng64(StdRng);
 
 impl Rng64 {
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(super) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.0.random_range(0..items.len())]
     }
-    fn chance(&mut self, p: f64) -> bool {
+    pub(super) fn chance(&mut self, p: f64) -> bool {
         self.0.random_bool(p.clamp(0.0, 1.0))
     }
-    fn between(&mut self, lo: i64, hi: i64) -> i64 {
+    pub(super) fn between(&mut self, lo: i64, hi: i64) -> i64 {
         self.0.random_range(lo..=hi)
     }
     /// A right-skewed duration, as response times are: mostly short, some long.
-    fn skewed(&mut self, median: i64) -> i64 {
+    pub(super) fn skewed(&mut self, median: i64) -> i64 {
         let u: f64 = self.0.random_range(0.0001..1.0);
         ((-u.ln()) * median as f64 / std::f64::consts::LN_2) as i64
     }
@@ -313,17 +315,45 @@ pub async fn seed(store: Arc<dyn Store>, now: i64, seed: u64) -> Result<(usize, 
         customers.push((store.create_customer(c, None, None).await.map_err(err)?.id, org));
     }
 
-    let mut all = Vec::with_capacity(1000);
+    let mut all = Vec::with_capacity(1040);
     for _ in 0..1000 {
-        all.push(ticket(&mut rng, now, start, &teams, &agents, &customers, product_id)?);
+        all.push(ticket(&mut rng, now, start, &teams, &agents, &customers, product_id, None)?);
+    }
+    // The planted problem: exports break three days ago, about ten times the usual tickets.
+    for n in 0..36 {
+        let subject = ["Export to CSV fails", "CSV export is empty", "Export times out"][n % 3];
+        let at = now - 3 * DAY + (n as i64) * (3 * DAY - HOUR) / 36;
+        all.push(ticket(&mut rng, now, start, &teams, &agents, &customers, product_id, Some((subject, at)))?);
     }
     // Numbers follow arrival, as they would have.
     all.sort_by_key(|t| t.ticket.created_at);
     let mut made = 0;
+    let mut solved = Vec::new();
     while !all.is_empty() {
         let rest = all.split_off(all.len().min(100));
-        made += store.import_tickets(std::mem::replace(&mut all, rest)).await.map_err(err)?.len();
+        let batch = std::mem::replace(&mut all, rest);
+        let ids = store.import_tickets(batch.clone()).await.map_err(err)?;
+        made += ids.len();
+        for (id, c) in ids.into_iter().zip(batch) {
+            let t = c.ticket;
+            if let (Some(solved_at), Status::Solved | Status::Closed) = (t.solved_at, t.status) {
+                solved.push(super::demo_voice::Solved {
+                    id,
+                    created_at: t.created_at,
+                    solved_at,
+                    status: t.status,
+                    subject: t.subject,
+                    customer: t.requester_id,
+                    agent: t.assignee_id,
+                    team: t.team_id,
+                    channel: t.channel,
+                });
+            }
+        }
     }
+    let customer_ids: Vec<CustomerId> = customers.iter().map(|c| c.0).collect();
+    let staff_ids: Vec<UserId> = std::iter::once(head).chain(agents.iter().flatten().copied()).collect();
+    super::demo_voice::seed_voice(store.as_ref(), &mut rng, now, &solved, &customer_ids, &staff_ids).await?;
     store.optimize().await.map_err(err)?;
     Ok((teams.len(), staff, customers.len(), made))
 }
@@ -399,9 +429,10 @@ fn ticket(
     agents: &[Vec<UserId>; 3],
     customers: &[(CustomerId, Option<OrganizationId>)],
     product: FieldId,
+    plant: Option<(&str, i64)>,
 ) -> Result<TicketCreate, String> {
-    let created = arrival(rng, start, now);
-    let team_index = *rng.pick(&[0usize, 0, 0, 1, 1, 1, 1, 2, 2]);
+    let created = plant.map(|p| p.1).unwrap_or_else(|| arrival(rng, start, now));
+    let team_index = if plant.is_some() { 1 } else { *rng.pick(&[0usize, 0, 0, 1, 1, 1, 1, 2, 2]) };
     let (_, _, subjects) = TEAMS[team_index];
     let (customer, org) = *rng.pick(customers);
     let channel = *rng.pick(&[
@@ -424,7 +455,7 @@ fn ticket(
         Priority::High,
         Priority::Urgent,
     ]);
-    let subject = rng.pick(subjects).to_string();
+    let subject = plant.map(|p| p.0.to_string()).unwrap_or_else(|| rng.pick(subjects).to_string());
     let customer_actor = Actor { kind: AuthorKind::Customer, id: Some(customer.0) };
     let mut custom_fields = BTreeMap::new();
     custom_fields.insert(product, serde_json::json!(rng.pick(&["Basic", "Pro", "Enterprise"])));

@@ -6,6 +6,7 @@ mod bench_mail;
 mod bench_pages;
 mod bench_rules;
 mod demo;
+mod demo_voice;
 mod serve;
 
 use crate::cli::{AdminCommand, BenchCommand, Cli, Command};

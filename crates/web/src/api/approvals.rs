@@ -128,6 +128,16 @@ pub(crate) async fn request(state: &AppState, caller: &Caller, id: i64, input: &
             let text = format!("#{}: {} of {} {} to approve — {}", t.id, a.kind, money(amount), a.currency, a.reason);
             state.store.notify(vec![jobs::notices::notice(u, "approval", text, &t, now)]).await?;
         }
+        // Slack and other hooks: the request with a link to decide it in Switchboard.
+        let what = format!("{} of {} {} to approve — {}", a.kind, money(amount), a.currency, a.reason);
+        let mut out = jobs::integrations::ticket_event(
+            "approval.requested",
+            &t,
+            &what,
+            json!({ "approval_id": id, "link": "/approvals", "link_text": "Approve or reject in Switchboard" }),
+        );
+        out.key = format!("approval:{id}");
+        jobs::integrations::publish(state.store.as_ref(), out, now).await?;
     }
     state
         .audit(

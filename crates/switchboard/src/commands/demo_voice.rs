@@ -1,0 +1,272 @@
+//! The demo department's voice of the customer: CSAT answers on solved
+//! tickets that depend on how long the customer waited (and sour on the
+//! planted export problem), CES beside some of them, NPS from a sample of
+//! customers, named topics, and the agents' pulse survey.
+
+use domain::event::{Actor, EventKind, NewEvent};
+use domain::survey::pulse::{Pulse, PulseAnswer};
+use domain::survey::{CsatScale, Feedback, Rating, SurveyInvitation, SurveyKind};
+use domain::{
+    Channel, CustomerId, FeedbackId, Millis, PulseId, Status, SurveyInvitationId, TeamId, TicketId, Tier, UserId,
+};
+use insight::topics::TopicDef;
+use store::Store;
+
+use super::demo::Rng64;
+
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 86_400_000;
+
+/// What the answers are about: a stored ticket as it ended.
+pub struct Solved {
+    pub id: TicketId,
+    pub created_at: Millis,
+    pub solved_at: Millis,
+    pub status: Status,
+    pub subject: String,
+    pub customer: CustomerId,
+    pub agent: Option<UserId>,
+    pub team: Option<TeamId>,
+    pub channel: Channel,
+}
+
+const GOOD: [&str; 8] = [
+    "Quick and friendly, thank you!",
+    "Solved in minutes, great service.",
+    "Very helpful, thanks a lot.",
+    "Patient and clear explanation, much appreciated.",
+    "Great support as always.",
+    "Fast answer and it works now.",
+    "",
+    "",
+];
+const BAD: [&str; 6] = [
+    "Took days to get an answer.",
+    "Nobody understood my problem.",
+    "I had to explain everything twice.",
+    "Still broken, very disappointed.",
+    "The answer did not help at all.",
+    "",
+];
+const EXPORT_BAD: [&str; 4] = [
+    "The CSV export is still broken and it is costing us hours every week.",
+    "Export fails again. This is really frustrating.",
+    "We cannot get our data out, terrible.",
+    "Still no working export, awful experience.",
+];
+const NPS_COMMENTS: [&str; 5] = [
+    "Love the product, support could be faster.",
+    "Reliable and easy to use.",
+    "Too many bugs lately.",
+    "Great team, great tool.",
+    "",
+];
+
+/// Answers, NPS, topics and a pulse; how many survey answers were stored.
+pub async fn seed_voice(
+    store: &dyn Store,
+    rng: &mut Rng64,
+    now: Millis,
+    solved: &[Solved],
+    customers: &[CustomerId],
+    agents: &[UserId],
+) -> Result<usize, String> {
+    let err = |e: store::StoreError| e.to_string();
+    let settings = serde_json::json!({ "ces_enabled": true, "nps_enabled": true, "csat_delay_minutes": 60 });
+    store.set_setting(jobs::survey::SETTINGS_KEY, &settings).await.map_err(err)?;
+    let topics = [
+        ("Export", &["export", "csv"][..], Some("export")),
+        ("Invoices and charges", &["invoice", "charged", "refund", "vat"][..], None),
+        ("Sign-in", &["password", "login", "two-factor"][..], None),
+        ("Performance", &["slow", "error 500", "429"][..], None),
+    ]
+    .map(|(name, terms, tag)| TopicDef {
+        name: name.into(),
+        terms: terms.iter().map(|t| t.to_string()).collect(),
+        tag: tag.map(String::from),
+    });
+    let v = serde_json::to_value(&topics).map_err(|e| e.to_string())?;
+    store.set_setting(jobs::insights::TOPICS_KEY, &v).await.map_err(err)?;
+
+    let mut answers = 0;
+    for t in solved {
+        let sent = t.solved_at + HOUR;
+        if sent >= now || !rng.chance(0.4) {
+            continue;
+        }
+        let inv = invitation(SurveyKind::Csat, Some(t.id), t.customer, t.channel, sent);
+        let Some(inv_id) =
+            store.create_invitation(inv.clone(), Some(sent_event(sent, SurveyKind::Csat))).await.map_err(err)?
+        else {
+            continue;
+        };
+        let answered = (sent + rng.between(5, 600) * 60_000).min(now - 1);
+        let export = t.subject.to_lowercase().contains("export") || t.subject.to_lowercase().contains("csv");
+        let waited_hours = (t.solved_at - t.created_at) as f64 / HOUR as f64;
+        let p_good = if export { 0.35 } else { (0.95 - waited_hours / 150.0).max(0.55) };
+        let good = rng.chance(p_good);
+        let comment = if good {
+            *rng.pick(&GOOD)
+        } else if export {
+            *rng.pick(&EXPORT_BAD)
+        } else {
+            *rng.pick(&BAD)
+        };
+        let reason = (!good).then(|| {
+            if waited_hours > 24.0 {
+                "slow"
+            } else {
+                *rng.pick(&["not_resolved", "unhelpful", "not_resolved", "other"])
+            }
+        });
+        let f = feedback(store, SurveyInvitation { id: inv_id, ..inv }, i64::from(good), comment, reason, t, answered)
+            .await?;
+        store.save_feedback(f, Some(answer_event(answered, t.customer))).await.map_err(err)?;
+        answers += 1;
+        if t.status == Status::Closed && rng.chance(0.35) {
+            let ces_score = if good { rng.between(5, 7) } else { rng.between(1, 4) };
+            let ces = invitation(SurveyKind::Ces, Some(t.id), t.customer, t.channel, answered);
+            if let Some(id) = store.create_invitation(ces.clone(), None).await.map_err(err)? {
+                let f = feedback(store, SurveyInvitation { id, ..ces }, ces_score, "", None, t, answered).await?;
+                store.save_feedback(f, None).await.map_err(err)?;
+                answers += 1;
+            }
+        }
+    }
+    // NPS: a sample of customers over the last two months.
+    for c in customers {
+        if !rng.chance(0.4) {
+            continue;
+        }
+        let sent = now - rng.between(1, 60) * DAY;
+        let inv = invitation(SurveyKind::Nps, None, *c, Channel::Email, sent);
+        let Some(id) = store.create_invitation(inv.clone(), None).await.map_err(err)? else { continue };
+        if !rng.chance(0.55) {
+            continue;
+        }
+        let score = *rng.pick(&[10, 10, 9, 9, 9, 8, 8, 7, 7, 6, 5, 3, 10, 9]);
+        let f = Feedback {
+            id: FeedbackId(0),
+            invitation_id: id,
+            kind: SurveyKind::Nps,
+            scale: CsatScale::GoodBad,
+            score,
+            rating: SurveyKind::Nps.rating(CsatScale::GoodBad, score),
+            reason: None,
+            comment: Some(rng.pick(&NPS_COMMENTS).to_string()).filter(|c| !c.is_empty()),
+            sentiment: None,
+            ticket_id: None,
+            customer_id: *c,
+            agent_id: None,
+            team_id: None,
+            channel: Some(Channel::Email),
+            tier: store.customer(*c).await.map_err(err)?.map(|c| c.tier).unwrap_or(Tier::Standard),
+            answered_at: (sent + rng.between(1, 48) * HOUR).min(now - 1),
+            updated_at: (sent + rng.between(1, 48) * HOUR).min(now - 1),
+            reviewed_at: None,
+            reviewed_by: None,
+            review_note: None,
+        };
+        store.save_feedback(with_sentiment(f), None).await.map_err(err)?;
+        answers += 1;
+    }
+    // The agents' pulse, open for another week.
+    if let Some(by) = agents.first() {
+        let pulse = Pulse {
+            id: PulseId(0),
+            name: "Team pulse".into(),
+            questions: vec!["I have the tools I need to help customers".into(), "My workload is manageable".into()],
+            opened_at: now - 3 * DAY,
+            closes_at: now + 4 * DAY,
+            created_by: *by,
+        };
+        let id = store.create_pulse(pulse).await.map_err(err)?;
+        for a in agents.iter().skip(1).take(8) {
+            let answer = PulseAnswer {
+                enps: *rng.pick(&[10, 9, 9, 8, 7, 6, 9, 10, 4]),
+                scores: vec![rng.between(3, 5), rng.between(2, 4)],
+                comment: None,
+                team_id: None,
+            };
+            store.answer_pulse(id, *a, answer).await.map_err(err)?;
+        }
+    }
+    Ok(answers)
+}
+
+fn invitation(
+    kind: SurveyKind,
+    ticket: Option<TicketId>,
+    customer: CustomerId,
+    channel: Channel,
+    sent: Millis,
+) -> SurveyInvitation {
+    SurveyInvitation {
+        id: SurveyInvitationId(0),
+        kind,
+        scale: CsatScale::GoodBad,
+        ticket_id: ticket,
+        customer_id: customer,
+        channel,
+        sent_at: sent,
+        expires_at: sent + 28 * DAY,
+        answered_at: None,
+    }
+}
+
+fn sent_event(at: Millis, kind: SurveyKind) -> NewEvent {
+    NewEvent::change(
+        at,
+        Actor::system(),
+        EventKind::SurveySent,
+        "survey",
+        serde_json::Value::Null,
+        serde_json::json!({ "kind": kind }),
+    )
+}
+
+fn answer_event(at: Millis, customer: CustomerId) -> NewEvent {
+    let actor = Actor { kind: domain::AuthorKind::Customer, id: Some(customer.0) };
+    NewEvent::new(at, actor, EventKind::SatisfactionReceived)
+}
+
+fn with_sentiment(mut f: Feedback) -> Feedback {
+    use domain::sentiment::SentimentAnalyser;
+    f.sentiment = f.comment.as_deref().map(|c| insight::sentiment::vader().analyse(c).score);
+    f
+}
+
+async fn feedback(
+    store: &dyn Store,
+    inv: SurveyInvitation,
+    score: i64,
+    comment: &str,
+    reason: Option<&str>,
+    t: &Solved,
+    at: Millis,
+) -> Result<Feedback, String> {
+    let tier = store.customer(t.customer).await.map_err(|e| e.to_string())?.map(|c| c.tier).unwrap_or(Tier::Standard);
+    let scale = if inv.kind == SurveyKind::Ces { CsatScale::GoodBad } else { inv.scale };
+    Ok(with_sentiment(Feedback {
+        id: FeedbackId(0),
+        invitation_id: inv.id,
+        kind: inv.kind,
+        scale,
+        score,
+        rating: if inv.kind == SurveyKind::Csat && score == 1 { Rating::Good } else { inv.kind.rating(scale, score) },
+        reason: reason.map(String::from),
+        comment: Some(comment.to_string()).filter(|c| !c.is_empty()),
+        sentiment: None,
+        ticket_id: Some(t.id),
+        customer_id: t.customer,
+        agent_id: t.agent,
+        team_id: t.team,
+        channel: Some(t.channel),
+        tier,
+        answered_at: at,
+        updated_at: at,
+        reviewed_at: None,
+        reviewed_by: None,
+        review_note: None,
+    }))
+}
