@@ -192,13 +192,7 @@ pub async fn send(
     crate::integrations::publish(store, out, now).await?;
     let recipients = settings(store).await?.recipients;
     let Some(transport) = transport.filter(|_| !recipients.is_empty()) else { return Ok((d, 0)) };
-    let from = store
-        .mailboxes()
-        .await?
-        .into_iter()
-        .find(|m| m.active)
-        .map(|m| m.address)
-        .unwrap_or_else(|| "switchboard@localhost".into());
+    let from = mail::outbound::sender_address(store).await?;
     let plain = d.text.replace('*', "");
     let html = format!(
         "<h1>Weekly support digest</h1><ul>{}</ul>",

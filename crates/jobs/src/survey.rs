@@ -383,13 +383,7 @@ impl Handler for NpsSend {
             .map_err(|e| JobError::Fail(format!("NPS template: {}", e.message)))?;
         let subject = survey::render(&s.nps_subject, &ctx, &link, "")
             .map_err(|e| JobError::Fail(format!("NPS subject: {}", e.message)))?;
-        let from = store
-            .mailboxes()
-            .await?
-            .into_iter()
-            .find(|m| m.active)
-            .map(|m| m.address)
-            .unwrap_or_else(|| "switchboard@localhost".into());
+        let from = mail::outbound::sender_address(store).await?;
         let text = format!("{body}\n\nNo more surveys: {link}/unsubscribe");
         let html = format!("<p>{}</p>", text.replace('&', "&amp;").replace('<', "&lt;").replace('\n', "<br>"));
         let message =

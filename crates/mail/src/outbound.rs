@@ -44,6 +44,18 @@ fn message_id(ticket: &Ticket, mailbox: &Mailbox) -> String {
     format!("sb.{}.{}@{domain}", ticket.id.0, hex::encode(random))
 }
 
+/// The address mail not on a ticket goes out from (NPS invitations, the
+/// digest): the first active mailbox's, else `switchboard@localhost`.
+pub async fn sender_address(store: &dyn Store) -> Result<String, StoreError> {
+    Ok(store
+        .mailboxes()
+        .await?
+        .into_iter()
+        .find(|m| m.active)
+        .map(|m| m.address)
+        .unwrap_or_else(|| "switchboard@localhost".into()))
+}
+
 /// The email identity of a reply mailed to the ticket's requester, with
 /// its collaborators in copy; `None` when there is no active mailbox to
 /// send from or the requester has no address.

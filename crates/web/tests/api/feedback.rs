@@ -10,20 +10,9 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::TestApp;
+use crate::support::{TestApp, until_event};
 
 on_both_backends!(customers_answer_surveys_and_managers_follow_up);
-
-async fn until_event(app: &TestApp, ticket: i64, kind: &str) -> Value {
-    for _ in 0..300 {
-        let t = app.get(&format!("/tickets/{ticket}"), &app.admin).await;
-        if t.body["events"].as_array().is_some_and(|es| es.iter().any(|e| e["kind"] == kind)) {
-            return app.get(&format!("/tickets/{ticket}"), &app.admin).await.body;
-        }
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
-    panic!("ticket {ticket} never got a {kind} event");
-}
 
 async fn page(http: &reqwest::Client, url: &str, form: Option<&[(&str, &str)]>) -> (StatusCode, String) {
     let r = match form {
@@ -128,7 +117,7 @@ async fn customers_answer_surveys_and_managers_follow_up(app: TestApp) {
         "{}",
         list.body
     );
-    view_has_event(&app, id, "satisfaction_received").await;
+    until_event(&app, id, "satisfaction_received").await;
 
     // Bad answers are shown back with their messages, and change nothing.
     let (status, html) = page(&http, &format!("{link}?score=7"), None).await;
@@ -282,10 +271,6 @@ async fn customers_answer_surveys_and_managers_follow_up(app: TestApp) {
     until_job_done(&app, second).await;
     let events = app.get(&format!("/tickets/{second}"), &app.admin).await.body["events"].clone();
     assert!(!events.as_array().unwrap().iter().any(|e| e["kind"] == "survey_sent"), "{events}");
-}
-
-async fn view_has_event(app: &TestApp, id: i64, kind: &str) {
-    until_event(app, id, kind).await;
 }
 
 /// Waits until the ticket's survey job has run.

@@ -10,7 +10,7 @@ use domain::{AgentStatus, Role};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{Auth, Browser, TestApp, now, staff, team};
+use crate::support::{Auth, Browser, TestApp, now, staff, team, until_event};
 
 on_both_backends!(
     routing_priority_and_triggers_act_on_new_tickets,
@@ -21,20 +21,6 @@ on_both_backends!(
     the_work_queue_sorts_by_sla_due_then_score,
     negative_sentiment_is_a_condition_and_escalates
 );
-
-/// Waits until the ticket's events include `kind`; the ticket view then.
-async fn until_event(app: &TestApp, ticket: i64, kind: &str) -> Value {
-    for _ in 0..300 {
-        let t = app.get(&format!("/tickets/{ticket}"), &app.admin).await;
-        if t.body["events"].as_array().is_some_and(|es| es.iter().any(|e| e["kind"] == kind)) {
-            // The ticket and its events are read one after the other: read
-            // again so the ticket is at least as new as the event seen.
-            return app.get(&format!("/tickets/{ticket}"), &app.admin).await.body;
-        }
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
-    panic!("ticket {ticket} never got a {kind} event");
-}
 
 async fn put(app: &TestApp, path: &str, auth: &Auth, body: Value) -> crate::support::Reply {
     TestApp::send(app.request(Method::PUT, path, auth).json(&body)).await

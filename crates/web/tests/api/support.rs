@@ -291,3 +291,17 @@ impl Browser {
         Self::reply(r).await
     }
 }
+
+/// Waits until the ticket's events include `kind`; the ticket view then.
+pub async fn until_event(app: &TestApp, ticket: i64, kind: &str) -> Value {
+    for _ in 0..300 {
+        let t = app.get(&format!("/tickets/{ticket}"), &app.admin).await;
+        if t.body["events"].as_array().is_some_and(|es| es.iter().any(|e| e["kind"] == kind)) {
+            // The ticket and its events are read one after the other: read
+            // again so the ticket is at least as new as the event seen.
+            return app.get(&format!("/tickets/{ticket}"), &app.admin).await.body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
+    panic!("ticket {ticket} never got a {kind} event");
+}
