@@ -112,17 +112,22 @@ pub fn parse_macro_body(raw: &str) -> Result<String, DomainError> {
 pub fn render_macro(body: &str, ctx: &MacroContext<'_>) -> Result<String, DomainError> {
     let env = environment();
     let template = env.template_from_str(body).map_err(|e| DomainError::new("body", e.to_string()))?;
-    template
-        .render(context! {
-            ticket => context! { number => ctx.ticket_number, subject => ctx.ticket_subject },
+    template.render(ctx.values()).map_err(|e| DomainError::new("body", e.to_string()))
+}
+
+impl MacroContext<'_> {
+    /// The placeholders' values: `ticket.*`, `customer.*`, `agent.*`.
+    pub(crate) fn values(&self) -> minijinja::Value {
+        context! {
+            ticket => context! { number => self.ticket_number, subject => self.ticket_subject },
             customer => context! {
-                name => ctx.customer_name, first_name => first_name(ctx.customer_name), email => ctx.customer_email
+                name => self.customer_name, first_name => first_name(self.customer_name), email => self.customer_email
             },
             agent => context! {
-                name => ctx.agent_name, first_name => first_name(ctx.agent_name), email => ctx.agent_email
+                name => self.agent_name, first_name => first_name(self.agent_name), email => self.agent_email
             },
-        })
-        .map_err(|e| DomainError::new("body", e.to_string()))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::CsatScale;
-use crate::macros::{MacroContext, environment, first_name};
+use crate::macros::{MacroContext, environment};
 use crate::{Channel, DomainError, Millis};
 
 const DAY: Millis = 86_400_000;
@@ -118,14 +118,7 @@ impl SurveySettings {
 pub fn render(template: &str, ctx: &MacroContext<'_>, link: &str, choices: &str) -> Result<String, DomainError> {
     let env = environment();
     let t = env.template_from_str(template).map_err(|e| DomainError::new("template", e.to_string()))?;
-    t.render(context! {
-        ticket => context! { number => ctx.ticket_number, subject => ctx.ticket_subject },
-        customer => context! {
-            name => ctx.customer_name, first_name => first_name(ctx.customer_name), email => ctx.customer_email
-        },
-        agent => context! { name => ctx.agent_name, first_name => first_name(ctx.agent_name) },
-        survey => context! { link => link, choices => choices },
-    })
+    t.render(context! { survey => context! { link => link, choices => choices }, ..ctx.values() })
     .map_err(|e| DomainError::new("template", e.to_string()))
 }
 
