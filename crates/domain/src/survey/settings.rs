@@ -119,7 +119,7 @@ pub fn render(template: &str, ctx: &MacroContext<'_>, link: &str, choices: &str)
     let env = environment();
     let t = env.template_from_str(template).map_err(|e| DomainError::new("template", e.to_string()))?;
     t.render(context! { survey => context! { link => link, choices => choices }, ..ctx.values() })
-    .map_err(|e| DomainError::new("template", e.to_string()))
+        .map_err(|e| DomainError::new("template", e.to_string()))
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_feedback))
         .routes(routes!(review_feedback))
         .routes(routes!(follow_up))
+        .routes(routes!(share_feedback))
         .routes(routes!(get_survey_settings, set_survey_settings))
         .routes(routes!(get_subscription, set_subscription))
 }
@@ -239,6 +240,92 @@ pub(crate) async fn open_follow_up(state: &AppState, caller: &Caller, id: i64) -
         .audit(&caller.label(), "feedback.follow_up", &format!("feedback:{id}"), true, json!({ "ticket": created.id }))
         .await;
     Ok(created.id)
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShareInput {
+    /// Colleagues to tell (staff ids).
+    #[serde(default)]
+    pub user_ids: Vec<i64>,
+    /// Also post it to the hooks that take `rating.received` (Slack).
+    #[serde(default)]
+    pub to_hooks: bool,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Shared {
+    pub told: usize,
+    pub hooks: usize,
+}
+
+/// Shares the answer: a notice to each colleague named, and to the hooks.
+#[utoipa::path(post, path = "/feedback/{id}/share", tag = "feedback", request_body = ShareInput,
+    responses((status = 200, body = Shared), (status = 403), (status = 404), (status = 422)))]
+pub async fn share_feedback(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    body: ApiJson<ShareInput>,
+) -> ApiResult<Json<Shared>> {
+    Ok(Json(share(&state, &caller, id, &body.value).await?))
+}
+
+pub(crate) async fn share(state: &AppState, caller: &Caller, id: i64, input: &ShareInput) -> ApiResult<Shared> {
+    caller.require(state, Action::UseWorkspace).await?;
+    let f = state.store.feedback(FeedbackId(id)).await?.ok_or(ApiError::NotFound)?;
+    if input.user_ids.is_empty() && !input.to_hooks {
+        return Err(ApiError::invalid("user_ids", "name a colleague or share to the hooks"));
+    }
+    let mut to = Vec::new();
+    for u in &input.user_ids {
+        match state.store.user(UserId(*u)).await? {
+            Some(x) if x.active => to.push(x.id),
+            _ => return Err(ApiError::invalid("user_ids", format!("{u} is not an active colleague"))),
+        }
+    }
+    let who = match caller.staff_id() {
+        Some(me) => state.store.user(me).await?.map(|u| u.name).unwrap_or_default(),
+        None => String::new(),
+    };
+    let mut text = format!("{who} shared a {} answer ({}, {})", f.kind.as_str().to_uppercase(), f.rating, f.score);
+    if let Some(c) = &f.comment {
+        text.push_str(&format!(": “{c}”"));
+    }
+    if let Some(n) = input.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        text.push_str(&format!(" — {n}"));
+    }
+    let now = state.now();
+    let notes = to
+        .iter()
+        .map(|u| domain::notification::NewNotification {
+            user_id: *u,
+            kind: "feedback".into(),
+            text: text.clone(),
+            ticket_id: f.ticket_id,
+            created_at: now,
+        })
+        .collect();
+    state.store.notify(notes).await?;
+    let hooks = if input.to_hooks {
+        let mut out = jobs::integrations::rating(state.store.as_ref(), &f).await?;
+        out.key = format!("share:{}:{now}", f.id);
+        out.rating = None;
+        jobs::integrations::publish(state.store.as_ref(), out, now).await?
+    } else {
+        0
+    };
+    state
+        .audit(
+            &caller.label(),
+            "feedback.share",
+            &format!("feedback:{id}"),
+            true,
+            json!({ "to": input.user_ids, "hooks": hooks }),
+        )
+        .await;
+    Ok(Shared { told: to.len(), hooks })
 }
 
 #[utoipa::path(get, path = "/settings/surveys", tag = "feedback", responses((status = 200, body = SurveySettings)))]

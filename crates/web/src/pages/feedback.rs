@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/feedback/{id}", get(answer))
         .route("/feedback/{id}/review", post(review))
         .route("/feedback/{id}/follow-up", post(follow_up))
+        .route("/feedback/{id}/share", post(share))
         .route("/insights", get(insights).post(keep_topic))
 }
 
@@ -240,6 +241,25 @@ async fn answer_page(
         facts.push(("Reviewed".to_string(), Cell::text(format!("{when}: {note}"))));
     }
     let mut sections = vec![Section::Facts { title: None, facts }];
+    let directory = state.directory().await?;
+    let colleagues = directory
+        .users
+        .iter()
+        .filter(|u| u.active && Some(u.id) != caller.staff_id())
+        .map(|u| (u.id.0.to_string(), u.name.clone(), false))
+        .collect();
+    let share = Form::new(
+        "share",
+        format!("/feedback/{id}/share"),
+        "Share",
+        vec![
+            Field::checks("user_ids", "Tell", colleagues),
+            Field::check("to_hooks", "Post to Slack and the other hooks", false),
+            Field::text("note", "Note", ""),
+        ],
+    )
+    .with_errors(errors);
+    sections.push(Section::Form { title: Some("Share".into()), form: share });
     if caller.require(state, domain::Action::ManageFeedback).await.is_ok() {
         let review = Form::new(
             "review",
@@ -274,6 +294,29 @@ async fn review(
     caller.require(&state, domain::Action::ManageFeedback).await?;
     match crate::api::feedback::review(&state, &caller, id, &form.text("note")).await {
         Ok(_) => Ok(see_other(&format!("/feedback/{id}"), Some("Marked reviewed."))),
+        Err(e) => {
+            let errors = form_errors(e)?;
+            answer_page(&state, &caller, id, &errors, None).await
+        }
+    }
+}
+
+async fn share(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let input = crate::api::feedback::ShareInput {
+        user_ids: form.all("user_ids").iter().filter_map(|u| u.parse().ok()).collect(),
+        to_hooks: form.ticked("to_hooks"),
+        note: Some(form.text("note")),
+    };
+    match crate::api::feedback::share(&state, &caller, id, &input).await {
+        Ok(s) => {
+            let notice = format!("Shared with {} colleagues and {} hooks.", s.told, s.hooks);
+            Ok(see_other(&format!("/feedback/{id}"), Some(&notice)))
+        }
         Err(e) => {
             let errors = form_errors(e)?;
             answer_page(&state, &caller, id, &errors, None).await

@@ -233,6 +233,16 @@ async fn customers_answer_surveys_and_managers_follow_up(app: TestApp) {
         (r.status, r.location.as_str()),
         (StatusCode::SEE_OTHER, format!("/feedback/{fid}?notice=Marked+reviewed.").as_str())
     );
+    let r = browser.post(&format!("/feedback/{fid}/share"), &[("note", "nothing chosen")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (agent, agent_token) =
+        crate::support::staff(&app.store, "agent.ann@support.test", domain::Role::Agent, None).await;
+    let r = browser
+        .post(&format!("/feedback/{fid}/share"), &[("user_ids", &agent.0.to_string()), ("note", "Well done")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let notes = app.get("/me/notifications", &crate::support::Auth::Token(agent_token)).await;
+    assert!(notes.body.to_string().contains("shared a CSAT answer (good, 1): “Slow at first"), "{}", notes.body);
     let ticket_page = browser.get(&format!("/tickets/{id}")).await;
     assert!(ticket_page.html.contains("CSAT good (1), slow: “Slow at first"), "{}", ticket_page.html);
     let customer_id = view["ticket"]["requester_id"].as_i64().unwrap();

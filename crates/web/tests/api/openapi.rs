@@ -140,6 +140,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/feedback/{id}"),
     ("post", "/api/v1/feedback/{id}/review"),
     ("post", "/api/v1/feedback/{id}/follow-up"),
+    ("post", "/api/v1/feedback/{id}/share"),
     ("get", "/api/v1/settings/surveys"),
     ("put", "/api/v1/settings/surveys"),
     ("get", "/api/v1/customers/{id}/surveys"),
