@@ -261,49 +261,55 @@ pub struct FoundTopic {
 /// summed over the texts, each term once per text) and grouped when at
 /// least 60% of the weaker term's texts also have the stronger one.
 pub fn find_topics(analyser: &Analyser, texts: &[&str], max: usize, min_texts: usize) -> Vec<FoundTopic> {
+    let terms: Vec<Vec<(String, String)>> = texts.iter().map(|t| analyser.terms(t)).collect();
+    find_topics_in(&terms, max, min_texts)
+}
+
+/// `find_topics` over texts already split into terms (`Analyser::terms`).
+pub fn find_topics_in(texts: &[Vec<(String, String)>], max: usize, min_texts: usize) -> Vec<FoundTopic> {
     let n = texts.len();
     if n == 0 {
         return vec![];
     }
-    let mut docs: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut forms: HashMap<String, BTreeMap<String, usize>> = HashMap::new();
+    let mut docs: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut forms: HashMap<&str, BTreeMap<&str, usize>> = HashMap::new();
     for (i, t) in texts.iter().enumerate() {
-        for (term, form) in analyser.terms(t) {
-            docs.entry(term.clone()).or_default().push(i);
+        for (term, form) in t {
+            docs.entry(term).or_default().push(i);
             *forms.entry(term).or_default().entry(form).or_default() += 1;
         }
     }
-    let mut ranked: Vec<(String, f64)> = docs
+    let mut ranked: Vec<(&str, f64)> = docs
         .iter()
         .filter(|(_, d)| d.len() >= min_texts.max(1) && d.len() * 2 <= n.max(2))
         .map(|(term, d)| {
             let df = d.len() as f64;
             // Phrases say more than their words: weigh them up a little.
             let phrase = if term.contains(' ') { 1.5 } else { 1.0 };
-            (term.clone(), df * ((n as f64 + 1.0) / df).ln() * phrase)
+            (*term, df * ((n as f64 + 1.0) / df).ln() * phrase)
         })
         .collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     let mut topics: Vec<(FoundTopic, HashSet<usize>)> = Vec::new();
     for (term, score) in ranked {
         let room = topics.len() < max;
-        let set: HashSet<usize> = docs[&term].iter().copied().collect();
+        let set: HashSet<usize> = docs.get(term).into_iter().flatten().copied().collect();
         let home = topics.iter_mut().find(|(_, texts)| {
             let shared = set.intersection(texts).count();
             shared * 10 >= set.len().min(texts.len()) * 6
         });
         match home {
             Some((topic, texts)) => {
-                topic.terms.push(term);
+                topic.terms.push(term.to_string());
                 texts.extend(set);
             }
             None if room => {
                 let label = forms
-                    .get(&term)
-                    .and_then(|f| f.iter().max_by_key(|(form, count)| (**count, std::cmp::Reverse((*form).clone()))))
-                    .map(|(form, _)| form.clone())
-                    .unwrap_or_else(|| term.clone());
-                topics.push((FoundTopic { label, terms: vec![term], texts: vec![], score }, set));
+                    .get(term)
+                    .and_then(|f| f.iter().max_by_key(|(form, count)| (**count, std::cmp::Reverse(**form))))
+                    .map(|(form, _)| form.to_string())
+                    .unwrap_or_else(|| term.to_string());
+                topics.push((FoundTopic { label, terms: vec![term.to_string()], texts: vec![], score }, set));
             }
             None => {}
         }
@@ -331,8 +337,16 @@ pub struct TopicDef {
 impl TopicDef {
     /// Whether a text (with its ticket's tags) is in the topic.
     pub fn matches(&self, analyser: &Analyser, text_terms: &HashSet<String>, tags: &[String]) -> bool {
-        self.tag.as_ref().is_some_and(|t| tags.contains(t))
-            || self.terms.iter().any(|term| text_terms.contains(&analyser.stem_term(term)))
+        self.matches_stems(&self.stems(analyser), text_terms, tags)
+    }
+
+    /// Its words as the analyser's terms (stem once, match many texts).
+    pub fn stems(&self, analyser: &Analyser) -> Vec<String> {
+        self.terms.iter().map(|t| analyser.stem_term(t)).filter(|t| !t.is_empty()).collect()
+    }
+
+    pub fn matches_stems(&self, stems: &[String], text_terms: &HashSet<String>, tags: &[String]) -> bool {
+        self.tag.as_ref().is_some_and(|t| tags.contains(t)) || stems.iter().any(|s| text_terms.contains(s))
     }
 }
 

@@ -11,7 +11,7 @@ use domain::Millis;
 use domain::survey::{Feedback, FeedbackFilter, Rating, SurveyKind};
 use insight::feedback::FeedbackSummary;
 use insight::root_causes::{Cause, Rated};
-use insight::topics::{Analyser, TopicDef, find_topics};
+use insight::topics::{Analyser, TopicDef, find_topics_in};
 use insight::trends::{Spike, SpikeRules, spike};
 use serde::Serialize;
 use store::{PageRequest, Store, StoreError, TicketSubject};
@@ -127,8 +127,8 @@ pub async fn report(store: &dyn Store, now: Millis, days: usize) -> Result<Insig
         })
         .collect();
     let analyser = Analyser::default();
-    let terms: Vec<HashSet<String>> =
-        texts.iter().map(|t| analyser.terms(t).into_iter().map(|x| x.0).collect()).collect();
+    let tokenized: Vec<Vec<(String, String)>> = texts.iter().map(|t| analyser.terms(t)).collect();
+    let terms: Vec<HashSet<String>> = tokenized.iter().map(|t| t.iter().map(|x| x.0.clone()).collect()).collect();
     let day_of: Vec<Option<usize>> = tickets
         .iter()
         .map(|t| local_date(t.created_at, &tz).and_then(|d| first.until(d).ok()).map(|s| s.get_days() as usize))
@@ -147,14 +147,14 @@ pub async fn report(store: &dyn Store, now: Millis, days: usize) -> Result<Insig
     let topics: Vec<(TopicReport, Vec<usize>)> = defs
         .iter()
         .map(|d| {
+            let stems = d.stems(&analyser);
             let members: Vec<usize> =
-                (0..tickets.len()).filter(|i| d.matches(&analyser, &terms[*i], &tickets[*i].tags)).collect();
+                (0..tickets.len()).filter(|i| d.matches_stems(&stems, &terms[*i], &tickets[*i].tags)).collect();
             (ctx.topic(d.name.clone(), true, d.terms.clone(), d.tag.clone(), &members), members)
         })
         .collect();
-    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let min_texts = (tickets.len() / 200).max(3);
-    let suggested: Vec<(TopicReport, Vec<usize>)> = find_topics(&analyser, &refs, 12, min_texts)
+    let suggested: Vec<(TopicReport, Vec<usize>)> = find_topics_in(&tokenized, 12, min_texts)
         .into_iter()
         .map(|f| {
             let terms = f.terms.iter().take(6).cloned().collect();

@@ -130,6 +130,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000_000)]
         open: u64,
     },
+    /// Voice of the customer: recording survey answers, the feedback
+    /// inbox's summary and first page, and the customer-insights report of
+    /// 30 and 90 days over a large store; sentiment and topics alone.
+    Feedback {
+        /// Tickets stored (over the last year) before measuring.
+        #[arg(long, default_value_t = 100_000)]
+        tickets: u64,
+        /// Survey answers recorded (to the newest tickets).
+        #[arg(long, default_value_t = 5_000)]
+        answers: u64,
+    },
     /// Email: inbound messages per second through the push endpoint (parse,
     /// thread, store) and outbound replies per second from the outbox to a
     /// local SMTP sink. Runs against a fresh database.

@@ -5,6 +5,7 @@ mod bench;
 mod bench_mail;
 mod bench_pages;
 mod bench_rules;
+mod bench_voice;
 mod demo;
 mod demo_voice;
 mod serve;
@@ -59,6 +60,11 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let config = Config::load(cli.global.config.as_deref(), &overrides)?;
             init_logging("warn");
             bench_rules::rules(config, events, open).await
+        }
+        Command::Bench { command: BenchCommand::Feedback { tickets, answers } } => {
+            let config = Config::load(cli.global.config.as_deref(), &overrides)?;
+            init_logging("warn");
+            bench_voice::feedback(config, tickets, answers).await
         }
         Command::Bench { command: BenchCommand::Mail { messages, replies } } => {
             let config = Config::load(cli.global.config.as_deref(), &overrides)?;
