@@ -221,7 +221,8 @@ impl Handler for WeeklyDigest {
     }
 }
 
-/// Tells managers and the hooks about spiking topics; the spikes found.
+/// Tells managers and the hooks about spiking topics, once per spike; the
+/// spikes found.
 pub async fn check_spikes(store: &dyn Store, now: Millis) -> Result<Vec<String>, StoreError> {
     let report = insights::report(store, now, 35).await?;
     let topics = if report.topics.is_empty() { &report.suggested } else { &report.topics };
@@ -230,6 +231,13 @@ pub async fn check_spikes(store: &dyn Store, now: Millis) -> Result<Vec<String>,
     for t in topics {
         let Some(s) = &t.spike else { continue };
         let key = format!("spike:{}:{}", t.name, s.since);
+        found.push(s.text.clone());
+        // Told once per spike: a spike that lasts is not news every day.
+        let told = format!("spike_alerted:{key}");
+        if store.setting(&told).await?.is_some() {
+            continue;
+        }
+        store.set_setting(&told, &json!(now)).await?;
         let out = crate::integrations::alert("spike.detected", key, s.text.clone(), json!({ "topic": t }));
         crate::integrations::publish(store, out, now).await?;
         let notes = staff
@@ -244,7 +252,6 @@ pub async fn check_spikes(store: &dyn Store, now: Millis) -> Result<Vec<String>,
             })
             .collect();
         store.notify(notes).await?;
-        found.push(s.text.clone());
     }
     Ok(found)
 }

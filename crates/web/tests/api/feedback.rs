@@ -415,6 +415,19 @@ async fn insights_find_topics_spikes_and_the_digest_reaches_slack_and_mail(app: 
         json!({ "name": "Sign-in", "terms": ["password", "password reset"], "tag": "login" })
     );
 
+    // The daily check tells managers of the spike once, however long it lasts.
+    let (_, lead_token) = crate::support::staff(&app.store, "head@support.test", domain::Role::Manager, None).await;
+    let lead_auth = crate::support::Auth::Token(lead_token);
+    for _ in 0..2 {
+        let found = jobs::digest::check_spikes(app.store.as_ref(), crate::support::now()).await.unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+    }
+    let notes = app.get("/me/notifications", &lead_auth).await;
+    let spikes: Vec<&Value> =
+        notes.body["notifications"].as_array().unwrap().iter().filter(|n| n["kind"] == "spike").collect();
+    assert_eq!(spikes.len(), 1, "{}", notes.body);
+    assert!(spikes[0]["text"].as_str().unwrap().starts_with("A spike in tickets about Export feature since"));
+
     // The export for other departments.
     let csv = app.http.get(app.url("/insights.csv?days=35")).bearer_auth(token(&app)).send().await.unwrap();
     assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
