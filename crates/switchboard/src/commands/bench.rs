@@ -206,6 +206,41 @@ pub(super) async fn department(api: &Api) -> Result<(Vec<UserId>, Vec<TeamId>, V
 
 pub(super) const BENCH_PASSWORD: &str = "bench-password";
 
+/// 10 agents and 3 teams of four (neighbouring teams share one), made
+/// directly in storage (the in-process benchmarks).
+pub(super) async fn staff_in_store(store: &dyn store::Store, now: i64) -> Result<(Vec<UserId>, Vec<TeamId>), String> {
+    let err = |e: store::StoreError| e.to_string();
+    let mut agents = Vec::new();
+    for i in 0..10 {
+        let u = domain::User {
+            id: UserId(0),
+            email: format!("agent{i}@bench.test"),
+            name: format!("Agent {i}"),
+            role: domain::Role::Agent,
+            active: true,
+            reports_to: None,
+            time_zone: None,
+            created_at: now,
+            updated_at: now,
+        };
+        agents.push(store.create_user(u, None, None).await.map_err(err)?.id);
+    }
+    let mut teams = Vec::new();
+    for (i, name) in ["Billing", "Technical", "Accounts"].iter().enumerate() {
+        let t = domain::Team {
+            id: TeamId(0),
+            name: (*name).into(),
+            description: String::new(),
+            lead_id: None,
+            member_ids: agents.iter().skip(i * 3).take(4).copied().collect(),
+            created_at: now,
+            updated_at: now,
+        };
+        teams.push(store.create_team(t, None).await.map_err(err)?.id);
+    }
+    Ok((agents, teams))
+}
+
 /// Stores `n` generated tickets through storage (an import, not HTTP),
 /// spread over the last year; how many were stored.
 pub(super) async fn fill(store: &dyn store::Store, rng: &mut StdRng, seed: &Seed, n: u64) -> Result<u64, String> {

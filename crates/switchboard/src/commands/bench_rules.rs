@@ -17,8 +17,8 @@ use domain::rules::{
 };
 use domain::sla::{Clocks, SlaConditions, SlaPolicy, SlaTarget, SlaTargetKind};
 use domain::{
-    AgentStatus, BusinessClock, Channel, Customer, EmailAddress, FieldId, NewJob, Priority, Role, RoutingRuleId,
-    ServiceRuleId, SlaPolicyId, Status, Team, TeamId, Tier, User, UserId,
+    AgentStatus, BusinessClock, Channel, Customer, EmailAddress, FieldId, NewJob, Priority, RoutingRuleId,
+    ServiceRuleId, SlaPolicyId, Status, TeamId, Tier,
 };
 use hdrhistogram::Histogram;
 use rand::rngs::StdRng;
@@ -126,40 +126,15 @@ pub async fn rules(config: Config, events: u64, open: u64) -> Result<(), String>
     );
 
     // The department: 10 agents online, 3 teams by round robin, 200 customers.
-    let mut agents = Vec::new();
-    for i in 0..10 {
-        let u = User {
-            id: UserId(0),
-            email: format!("agent{i}@bench.test"),
-            name: format!("Agent {i}"),
-            role: Role::Agent,
-            active: true,
-            reports_to: None,
-            time_zone: None,
-            created_at: now,
-            updated_at: now,
-        };
-        let id = store.create_user(u, None, None).await.map_err(|e| e.to_string())?.id;
-        store.set_agent_status(id, AgentStatus::Online, now).await.map_err(|e| e.to_string())?;
-        agents.push(id);
+    let (agents, teams) = super::bench::staff_in_store(store.as_ref(), now).await?;
+    for a in &agents {
+        store.set_agent_status(*a, AgentStatus::Online, now).await.map_err(|e| e.to_string())?;
     }
-    let mut teams = Vec::new();
-    for (i, name) in ["Billing", "Technical", "Accounts"].iter().enumerate() {
-        let t = Team {
-            id: TeamId(0),
-            name: (*name).into(),
-            description: String::new(),
-            lead_id: None,
-            member_ids: agents.iter().skip(i * 3).take(4).copied().collect(),
-            created_at: now,
-            updated_at: now,
-        };
-        let id = store.create_team(t, None).await.map_err(|e| e.to_string())?.id;
+    for t in &teams {
         store
-            .set_team_routing(id, &TeamRouting { mode: AssignMode::RoundRobin, ..Default::default() })
+            .set_team_routing(*t, &TeamRouting { mode: AssignMode::RoundRobin, ..Default::default() })
             .await
             .map_err(|e| e.to_string())?;
-        teams.push(id);
     }
     let mut customers = Vec::new();
     for i in 0..200 {

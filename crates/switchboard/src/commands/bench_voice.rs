@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use domain::sentiment::SentimentAnalyser;
 use domain::survey::{Answer, CsatScale, FeedbackFilter, Rating, SurveyInvitation, SurveyKind};
-use domain::{Channel, Customer, EmailAddress, Role, SurveyInvitationId, Team, TeamId, TicketId, User, UserId};
+use domain::{Channel, Customer, EmailAddress, SurveyInvitationId, TicketId};
 use hdrhistogram::Histogram;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -56,34 +56,7 @@ pub async fn feedback(config: Config, tickets: u64, answers: u64) -> Result<(), 
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
     let mut rng = StdRng::seed_from_u64(6);
-    let mut agents = Vec::new();
-    for i in 0..10 {
-        let u = User {
-            id: UserId(0),
-            email: format!("agent{i}@bench.test"),
-            name: format!("Agent {i}"),
-            role: Role::Agent,
-            active: true,
-            reports_to: None,
-            time_zone: None,
-            created_at: now,
-            updated_at: now,
-        };
-        agents.push(store.create_user(u, None, None).await.map_err(err)?.id);
-    }
-    let mut teams = Vec::new();
-    for (i, name) in ["Billing", "Technical", "Accounts"].iter().enumerate() {
-        let t = Team {
-            id: TeamId(0),
-            name: (*name).into(),
-            description: String::new(),
-            lead_id: None,
-            member_ids: agents.iter().skip(i * 3).take(4).copied().collect(),
-            created_at: now,
-            updated_at: now,
-        };
-        teams.push(store.create_team(t, None).await.map_err(err)?.id);
-    }
+    let (agents, teams) = super::bench::staff_in_store(store.as_ref(), now).await?;
     let mut customers = Vec::new();
     for i in 0..1000 {
         let email = EmailAddress::parse(&format!("c{i}@bench.test")).map_err(|e| e.message)?;
