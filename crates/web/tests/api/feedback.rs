@@ -561,3 +561,77 @@ async fn agents_answer_the_pulse_anonymously(app: TestApp) {
     assert_eq!(r.body["comments"], json!(["Too many tickets"]));
     assert!(r.body.get("user_id").is_none() && !r.body.to_string().contains("agent4"));
 }
+
+on_both_backends!(admins_set_surveys_topics_and_hooks_from_pages);
+
+async fn admins_set_surveys_topics_and_hooks_from_pages(app: TestApp) {
+    let (admin, _) = crate::support::staff(&app.store, "boss@support.test", domain::Role::Admin, None).await;
+    // Made first: pages read staff from a short-lived cache.
+    let (lead, _) = crate::support::staff(&app.store, "mgr@support.test", domain::Role::Manager, None).await;
+    let browser = crate::support::Browser::new(&app, admin).await;
+    let page = browser.get("/admin/feedback").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(page.html.contains("csat_delay_minutes") && page.html.contains("Add a hook"));
+    // A bad document comes back with its message; a good one is saved as the API would.
+    let r = browser.post("/admin/feedback/surveys", &[("document", r#"{"link_valid_days": 0}"#)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("link_valid_days: must be from 1 to 365"), "{}", r.html);
+    let r = browser
+        .post("/admin/feedback/surveys", &[("document", r#"{"csat_delay_minutes": 5, "nps_enabled": true}"#)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let s = app.get("/settings/surveys", &app.admin).await;
+    assert_eq!((s.body["csat_delay_minutes"].as_i64(), s.body["nps_enabled"].as_bool()), (Some(5), Some(true)));
+    let r = browser
+        .post(
+            "/admin/feedback/topics",
+            &[("document", r#"[{"name": "Export", "terms": ["export", "csv"], "tag": "export"}]"#)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    assert_eq!(app.get("/insights/topics", &app.admin).await.body["topics"][0]["tag"], "export");
+    let r = browser.post("/admin/feedback/topics", &[("document", "not json")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A hook from the page, its log, switching it off and on.
+    let r = browser
+        .post(
+            "/admin/webhooks",
+            &[
+                ("name", "Feedback"),
+                ("kind", "slack"),
+                ("url", "http://hooks.example/x"),
+                ("events", "rating.received"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "Slack URLs are https");
+    let r = browser
+        .post(
+            "/admin/webhooks",
+            &[
+                ("name", "Feedback"),
+                ("kind", "generic"),
+                ("url", "https://hooks.example/x"),
+                ("events", "rating.received"),
+                ("events", "spike.detected"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    assert!(r.location.contains("signing+secret"), "{}", r.location);
+    let hooks = app.get("/webhooks", &app.admin).await;
+    let id = hooks.body["webhooks"][0]["id"].as_i64().unwrap();
+    assert_eq!(hooks.body["webhooks"][0]["events"], json!(["rating.received", "spike.detected"]));
+    let hook = browser.get(&format!("/admin/webhooks/{id}")).await;
+    assert!(hook.html.contains("Nothing delivered yet.") && hook.html.contains("Switch off"));
+    let r = browser.post(&format!("/admin/webhooks/{id}"), &[("active", "false")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get(&format!("/webhooks/{id}"), &app.admin).await.body["active"], false);
+    // Managers set surveys and topics, but not hooks.
+    let manager = crate::support::Browser::new(&app, lead).await;
+    let page = manager.get("/admin/feedback").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(!page.html.contains("Add a hook"));
+    assert_eq!(manager.get(&format!("/admin/webhooks/{id}")).await.status, StatusCode::FORBIDDEN);
+}

@@ -2,6 +2,7 @@
 //! see the people and teams they lead (and change who is in those teams).
 
 mod calendars;
+mod feedback;
 mod fields;
 mod jobs;
 mod mailboxes;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .merge(rules::router())
         .merge(routing::router())
         .merge(rule_settings::router())
+        .merge(feedback::router())
 }
 
 /// Who is in the admin area: admins, or a manager (their teams only).
@@ -68,6 +70,7 @@ async fn index(State(state): State<AppState>, Staff(caller): Staff) -> Result<Re
         Cell::link("Triggers", "/admin/rules/triggers"),
         Cell::link("Automations", "/admin/rules/automations"),
         Cell::link("Priority, escalation, approval and surge settings", "/admin/rule-settings"),
+        Cell::link("Surveys, topics, the digest and Slack", "/admin/feedback"),
         Cell::link("Escalation queue", "/escalations"),
         Cell::link("Approvals", "/approvals"),
         Cell::link("Major incidents", "/incidents"),
