@@ -34,6 +34,9 @@ pub struct TopicReport {
     /// Tickets per local day of the period, oldest first.
     pub daily: Vec<i64>,
     pub csat: Option<f64>,
+    /// CSAT per 7 days of the period, oldest first (by the ticket's day;
+    /// the last may be shorter); none for a week without answers.
+    pub csat_weekly: Vec<Option<f64>>,
     pub csat_answers: usize,
     /// Up to three things customers said, the most negative first.
     pub quotes: Vec<String>,
@@ -237,10 +240,13 @@ impl Context<'_> {
         let mut daily = vec![0_i64; self.days];
         let mut customers: HashMap<i64, i64> = HashMap::new();
         let (mut good, mut answers, mut feature_requests) = (0, 0, 0);
+        // Good and all CSAT answers per 7 days of the period, by the ticket's day.
+        let mut weekly = vec![(0_i64, 0_i64); self.days.div_ceil(7)];
         let mut quotes: Vec<(f64, String)> = Vec::new();
         for &i in members {
             let t = &self.tickets[i];
-            if let Some(d) = self.day_of[i].filter(|d| *d < self.days) {
+            let day = self.day_of[i].filter(|d| *d < self.days);
+            if let Some(d) = day {
                 daily[d] += 1;
             }
             customers.insert(t.requester_id.0, t.customer_value_cents.unwrap_or(0));
@@ -250,8 +256,13 @@ impl Context<'_> {
             for f in self.comments.get(&t.id.0).into_iter().flatten() {
                 if f.kind == SurveyKind::Csat {
                     answers += 1;
-                    if f.rating == Rating::Good {
+                    let is_good = f.rating == Rating::Good;
+                    if is_good {
                         good += 1;
+                    }
+                    if let Some(w) = day.map(|d| d / 7) {
+                        weekly[w].0 += i64::from(is_good);
+                        weekly[w].1 += 1;
                     }
                 }
                 if let Some(c) = &f.comment {
@@ -286,6 +297,7 @@ impl Context<'_> {
             tickets: members.len(),
             daily,
             csat,
+            csat_weekly: weekly.iter().map(|(g, n)| (*n > 0).then(|| *g as f64 / *n as f64)).collect(),
             csat_answers: answers,
             quotes,
             customers: customers.len(),

@@ -415,6 +415,11 @@ async fn insights_page(
             ),
             table: Table { head: vec!["Day", "Tickets"], rows, empty: "", next: None },
         });
+        if t.csat_weekly.iter().any(Option::is_some) {
+            let weeks: Vec<String> = t.csat_weekly.iter().map(|c| percent(*c)).collect();
+            let line = format!("CSAT by week, oldest first: {}", weeks.join(" · "));
+            sections.push(Section::Links { title: None, links: vec![Cell::text(line)] });
+        }
         if !t.quotes.is_empty() {
             sections.push(Section::Links {
                 title: None,

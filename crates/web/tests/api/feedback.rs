@@ -392,6 +392,7 @@ async fn insights_find_topics_spikes_and_the_digest_reaches_slack_and_mail(app: 
     let topics = r.body["topics"].as_array().unwrap();
     let export = topics.iter().find(|t| t["name"] == "Export feature").unwrap();
     assert_eq!(export["tickets"], 32 + 36, "{export}");
+    assert_eq!(export["csat_weekly"], json!([null, null, null, null, null]), "five weeks, no answers yet");
     assert!(export["spike"]["text"].as_str().unwrap().contains("Export feature since"));
     let billing = topics.iter().find(|t| t["name"] == "Billing").unwrap();
     assert_eq!(billing["tickets"], 70, "by its tag: {billing}");
