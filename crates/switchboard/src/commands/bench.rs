@@ -206,6 +206,22 @@ pub(super) async fn department(api: &Api) -> Result<(Vec<UserId>, Vec<TeamId>, V
 
 pub(super) const BENCH_PASSWORD: &str = "bench-password";
 
+/// A fresh store for an in-process benchmark: PostgreSQL at the
+/// configured URL (an empty database), else SQLite in a temporary
+/// directory (returned, to remove afterwards); and the backend's name.
+pub(super) async fn bench_store(
+    config: &Config,
+    name: &str,
+) -> Result<(Arc<dyn store::Store>, &'static str, std::path::PathBuf), String> {
+    let dir = std::env::temp_dir().join(format!("switchboard-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    Ok(match &config.database_url {
+        Some(url) => (Arc::new(store_pg::connect(url).await.map_err(|e| e.to_string())?), "PostgreSQL", dir),
+        None => (Arc::new(store_sqlite::open(&dir.join("bench.db")).await.map_err(|e| e.to_string())?), "SQLite", dir),
+    })
+}
+
 /// 10 agents and 3 teams of four (neighbouring teams share one), made
 /// directly in storage (the in-process benchmarks).
 pub(super) async fn staff_in_store(store: &dyn store::Store, now: i64) -> Result<(Vec<UserId>, Vec<TeamId>), String> {

@@ -7,8 +7,6 @@
 //! due work is one indexed query whatever the number of clocks).
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 use domain::routing::{AssignMode, NewTicketFacts, RouteConditions, RoutingRule, TeamRouting};
@@ -24,7 +22,6 @@ use hdrhistogram::Histogram;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
-use store::Store;
 
 use super::bench::{Seed, fill, vocabulary};
 use crate::config::Config;
@@ -113,13 +110,7 @@ fn routing_rules(now: i64, teams: &[TeamId], words: &[String]) -> Vec<RoutingRul
 
 pub async fn rules(config: Config, events: u64, open: u64) -> Result<(), String> {
     let now = web::Clock::now(&web::SystemClock);
-    let dir: PathBuf = std::env::temp_dir().join(format!("switchboard-bench-rules-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let (store, backend): (Arc<dyn Store>, &str) = match &config.database_url {
-        Some(url) => (Arc::new(store_pg::connect(url).await.map_err(|e| e.to_string())?), "PostgreSQL"),
-        None => (Arc::new(store_sqlite::open(&dir.join("bench.db")).await.map_err(|e| e.to_string())?), "SQLite"),
-    };
+    let (store, backend, dir) = super::bench::bench_store(&config, "rules").await?;
     println!(
         "switchboard bench rules: {backend}, {} cores; 50 triggers, 20 SLA policies, 10 routing rules",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)

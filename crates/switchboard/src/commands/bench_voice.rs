@@ -4,8 +4,6 @@
 //! and 90 days, and the pure parts (sentiment per message, topics over
 //! many texts).
 
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 use domain::sentiment::SentimentAnalyser;
@@ -14,7 +12,7 @@ use domain::{Channel, Customer, EmailAddress, SurveyInvitationId, TicketId};
 use hdrhistogram::Histogram;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use store::{PageRequest, Store};
+use store::PageRequest;
 
 use super::bench::{Seed, fill, ms, vocabulary};
 use crate::config::Config;
@@ -44,13 +42,7 @@ fn line(what: &str, h: &Histogram<u64>) {
 pub async fn feedback(config: Config, tickets: u64, answers: u64) -> Result<(), String> {
     let err = |e: store::StoreError| e.to_string();
     let now = web::Clock::now(&web::SystemClock);
-    let dir: PathBuf = std::env::temp_dir().join(format!("switchboard-bench-feedback-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let (store, backend): (Arc<dyn Store>, &str) = match &config.database_url {
-        Some(url) => (Arc::new(store_pg::connect(url).await.map_err(|e| e.to_string())?), "PostgreSQL"),
-        None => (Arc::new(store_sqlite::open(&dir.join("bench.db")).await.map_err(|e| e.to_string())?), "SQLite"),
-    };
+    let (store, backend, dir) = super::bench::bench_store(&config, "feedback").await?;
     println!(
         "switchboard bench feedback: {backend}, {} cores; {tickets} tickets over a year, {answers} survey answers",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
@@ -83,9 +75,11 @@ pub async fn feedback(config: Config, tickets: u64, answers: u64) -> Result<(), 
         "Great support as always.",
     ];
     let mut h = Histogram::<u64>::new(3).map_err(|e| e.to_string())?;
+    // The newest tickets, by their stored numbers (numbering need not start at 1).
+    let stored = store.ticket_subjects(0, now + 1, tickets.min(u64::from(u32::MAX)) as u32).await.map_err(err)?;
+    let newest: Vec<TicketId> = stored.iter().rev().take(answers as usize).map(|t| t.id).collect();
     let wall = Instant::now();
-    for i in 0..answers.min(tickets) {
-        let ticket = TicketId((tickets - i) as i64);
+    for ticket in newest {
         let inv = SurveyInvitation {
             id: SurveyInvitationId(0),
             kind: SurveyKind::Csat,
@@ -108,7 +102,7 @@ pub async fn feedback(config: Config, tickets: u64, answers: u64) -> Result<(), 
         jobs::survey::record(store.as_ref(), &SurveyInvitation { id, ..inv }, answer, now).await.map_err(err)?;
         record(&mut h, started);
     }
-    let rate = answers as f64 / wall.elapsed().as_secs_f64();
+    let rate = answers.min(tickets) as f64 / wall.elapsed().as_secs_f64();
     line(&format!("record an answer ({rate:.0} answers/s incl. invitations)"), &h);
 
     let all = FeedbackFilter::default();

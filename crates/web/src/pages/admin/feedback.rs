@@ -49,30 +49,7 @@ async fn page(
         pretty(serde_json::to_value(jobs::insights::topic_defs(store).await?).unwrap_or_default()),
         pretty(serde_json::to_value(jobs::digest::settings(store).await?).unwrap_or_default()),
     ];
-    let mut shown: Vec<DomainError> = Vec::new();
-    let mut sections: Vec<Section> = DOCS
-        .iter()
-        .zip(current)
-        .map(|((key, title), value)| {
-            let (value, errors) = match &failed {
-                Some((k, raw, errs)) if k == key => {
-                    shown.extend(errs.iter().cloned());
-                    (raw.clone(), errs.clone())
-                }
-                _ => (value, vec![]),
-            };
-            let errors: Vec<DomainError> =
-                errors.iter().map(|e| DomainError::new("document", format!("{}: {}", e.field, e.message))).collect();
-            let form = Form::new(
-                key,
-                format!("/admin/feedback/{key}"),
-                "Save",
-                vec![Field::area("document", title, value, 12)],
-            )
-            .with_errors(&errors);
-            Section::Form { title: Some((*title).to_string()), form }
-        })
-        .collect();
+    let (mut sections, mut shown) = super::document_forms("/admin/feedback", &DOCS, current.to_vec(), &failed);
     if caller.require(state, Action::ManageSettings).await.is_ok() {
         let hooks = state.store.webhooks().await?;
         sections.push(Section::Table {

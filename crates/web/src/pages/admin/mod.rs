@@ -87,3 +87,43 @@ async fn index(State(state): State<AppState>, Staff(caller): Staff) -> Result<Re
     let title = if all { "Admin" } else { "My teams" };
     Page::new(shell, title, vec![Section::Links { title: None, links }]).respond(StatusCode::OK)
 }
+
+/// A settings document that came back: its key, the text sent, its errors.
+pub(crate) type FailedDocument<'a> = Option<(&'a str, String, Vec<domain::DomainError>)>;
+
+/// One form per JSON settings document (`docs`: key and title; `current`:
+/// each one's stored text), posting to `{action}/{key}`; the one that came
+/// back shows what was sent and its errors, which are returned too.
+pub(crate) fn document_forms(
+    action: &str,
+    docs: &[(&str, &str)],
+    current: Vec<String>,
+    failed: &FailedDocument<'_>,
+) -> (Vec<Section>, Vec<domain::DomainError>) {
+    use domain::DomainError;
+    let mut shown = Vec::new();
+    let sections = docs
+        .iter()
+        .zip(current)
+        .map(|((key, title), value)| {
+            let (value, errors) = match failed {
+                Some((k, raw, errs)) if k == key => {
+                    shown.extend(errs.iter().cloned());
+                    (raw.clone(), errs.clone())
+                }
+                _ => (value, vec![]),
+            };
+            let errors: Vec<DomainError> =
+                errors.iter().map(|e| DomainError::new("document", format!("{}: {}", e.field, e.message))).collect();
+            let form = super::Form::new(
+                key,
+                format!("{action}/{key}"),
+                "Save",
+                vec![super::Field::area("document", title, value, 14)],
+            )
+            .with_errors(&errors);
+            Section::Form { title: Some((*title).to_string()), form }
+        })
+        .collect();
+    (sections, shown)
+}

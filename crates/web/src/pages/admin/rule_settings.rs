@@ -15,7 +15,7 @@ use crate::AppState;
 use crate::api::rule_settings::read;
 use crate::error::ApiError;
 use crate::extract::Caller;
-use crate::pages::{Field, Form, FormData, Notice, Page, PageError, Section, Shell, Staff, see_other};
+use crate::pages::{FormData, Notice, Page, PageError, Shell, Staff, see_other};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/admin/rule-settings", get(show)).route("/admin/rule-settings/{key}", post(save))
@@ -43,33 +43,7 @@ async fn page(
         pretty(serde_json::to_value(read::<ApprovalLimits>(state, "approval_limits").await?).unwrap_or_default()),
         pretty(serde_json::to_value(read::<SurgeRules>(state, "surge_rules").await?).unwrap_or_default()),
     ];
-    let mut errors_shown: Vec<DomainError> = Vec::new();
-    let sections = DOCS
-        .iter()
-        .zip(current)
-        .map(|((key, title), value)| {
-            let (value, errors) = match &failed {
-                Some((k, raw, errs)) if k == key => {
-                    errors_shown.extend(errs.iter().cloned());
-                    (raw.clone(), errs.clone())
-                }
-                _ => (value, vec![]),
-            };
-            let form = Form::new(
-                key,
-                format!("/admin/rule-settings/{key}"),
-                "Save",
-                vec![Field::area("document", title, value, 14)],
-            )
-            .with_errors(
-                &errors
-                    .iter()
-                    .map(|e| DomainError::new("document", format!("{}: {}", e.field, e.message)))
-                    .collect::<Vec<_>>(),
-            );
-            Section::Form { title: Some((*title).to_string()), form }
-        })
-        .collect();
+    let (sections, errors_shown) = super::document_forms("/admin/rule-settings", &DOCS, current.to_vec(), &failed);
     Page::new(shell, "Priority, escalation, approval and surge settings", sections)
         .notice(notice)
         .after_form(&errors_shown)
