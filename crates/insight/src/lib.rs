@@ -4,6 +4,7 @@
 //! every figure can be tested exactly.
 
 pub mod feedback;
+pub mod kpi;
 pub mod root_causes;
 pub mod sentiment;
 pub mod topics;

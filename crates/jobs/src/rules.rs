@@ -407,6 +407,10 @@ pub async fn apply(
             return Ok(());
         }
         let d = decide(store, loaded, &current, created, changed, now).await?;
+        // Saved before the events so whoever sees `rules_fired` can read why.
+        if let Some(p) = &d.priority {
+            store.save_ticket_priority(current.id, p, now).await?;
+        }
         let (mut next, mut events) = match lifecycle::apply_patch(&current, &d.patch, Actor::system(), now) {
             Ok(x) => x,
             Err(e) => {
@@ -476,14 +480,11 @@ pub(crate) async fn messages_of(
 }
 
 /// What follows a written run: round robin moves on, notices, webhooks and
-/// escalations.
+/// escalations (the priority assessment is saved before the write).
 pub(crate) async fn after_write(store: &dyn Store, t: &Ticket, d: &Decision, now: Millis) -> Result<(), StoreError> {
     if let Some((team, last, agent)) = d.round_robin {
         // Lost to another node: its ticket took this turn; ours keeps the agent.
         let _ = store.advance_round_robin(team, last, agent).await?;
-    }
-    if let Some(p) = &d.priority {
-        store.save_ticket_priority(t.id, p, now).await?;
     }
     let mut notes = Vec::new();
     for e in &d.effects {

@@ -1,0 +1,15 @@
+//! The department's KPIs, derived from ticket events: each ticket's events
+//! become measured rows (`measures`), storage keeps those rows up to date
+//! as events arrive, and a slice's KPIs aggregate them (`summary`).
+//! Definitions with worked examples: docs/METRICS.md.
+
+pub mod distribution;
+pub mod measures;
+pub mod summary;
+
+pub use distribution::{Distribution, histogram};
+pub use measures::{Measure, MeasureRow, TicketFacts, measure};
+pub use summary::{Rate, TicketKpis, TimeKpi};
+
+#[cfg(test)]
+mod tests;
