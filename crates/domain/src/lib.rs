@@ -12,6 +12,7 @@ pub mod event;
 pub mod ids;
 pub mod integration;
 pub mod job;
+pub mod kpi;
 pub mod lifecycle;
 pub mod macros;
 pub mod mail;

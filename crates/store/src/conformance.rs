@@ -40,7 +40,8 @@ macro_rules! conformance_tests {
                 new_customers_join_their_domains_organization, workspace_keeps_what_agents_set,
                 counts_are_capped_and_texts_joined, jobs_are_claimed_once_retried_and_dead_lettered,
                 schedules_run_once_per_occurrence, service_rules_and_ticket_sla, routing_rules_profiles_and_loads,
-                triggers_escalations_approvals_incidents, surveys_feedback_and_sentiment);
+                triggers_escalations_approvals_incidents, surveys_feedback_and_sentiment,
+                kpi_rollup_replaces_and_slices);
         }
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {$(
@@ -1642,4 +1643,82 @@ pub async fn surveys_feedback_and_sentiment(store: SqlStore) {
         store.message_sentiments(t.id).await.unwrap(),
         vec![(m, Sentiment { score: 0.5, label: SentimentLabel::Positive })]
     );
+}
+
+pub async fn kpi_rollup_replaces_and_slices(store: SqlStore) {
+    use crate::KpiStore;
+    use domain::kpi::{Measure, MeasureRow, Slice, TicketFacts};
+    let c = customer(&store, "kpi@example.com").await;
+    let a = create(&store, spec("Refund", "x", c, T0)).await;
+    let b = create(&store, spec("Export", "x", c, T0)).await;
+    let f = |id: TicketId, status: Status, tags: &[&str], org: Option<i64>| TicketFacts {
+        ticket_id: id.0,
+        created_at: T0,
+        status,
+        channel: Channel::Email,
+        priority: Priority::Normal,
+        team_id: Some(1),
+        agent_id: Some(5),
+        requester_id: Some(c.0),
+        organization_id: org,
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        merged: false,
+        public_replies: 1,
+        reopens: 0,
+        solved_at: (status == Status::Solved).then_some(T0 + 50),
+    };
+    let row = |m: Measure, at: i64, value: i64, team: Option<i64>, channel: Channel| MeasureRow {
+        measure: m,
+        at,
+        value,
+        business: value / 2,
+        team_id: team,
+        agent_id: Some(5),
+        channel,
+        priority: Priority::Normal,
+    };
+    let a_rows = vec![
+        row(Measure::Created, T0, 0, Some(1), Channel::Email),
+        row(Measure::FirstReply, T0 + 10, 10, Some(1), Channel::Email),
+    ];
+    assert!(store.save_measures(&f(a.id, Status::Open, &["refund"], Some(9)), &a_rows, 3).await.unwrap());
+    // An older view (fewer events) never replaces a newer one.
+    assert!(!store.save_measures(&f(a.id, Status::New, &[], None), &a_rows[..1], 2).await.unwrap());
+    assert_eq!(store.ticket_facts(a.id).await.unwrap().unwrap().tags, vec!["refund".to_string()]);
+    let b_rows = vec![
+        row(Measure::Created, T0, 0, Some(2), Channel::Chat),
+        row(Measure::FirstReply, T0 + 30, 30, Some(2), Channel::Chat),
+    ];
+    assert!(store.save_measures(&f(b.id, Status::Solved, &["export"], None), &b_rows, 4).await.unwrap());
+    let all = Slice::default();
+    let frt = store.measure_rows(&[Measure::FirstReply], T0, T0 + 100, &all).await.unwrap();
+    let mut values: Vec<(i64, i64)> = frt.iter().map(|r| (r.value, r.business)).collect();
+    values.sort();
+    assert_eq!(values, vec![(10, 5), (30, 15)]);
+    assert_eq!(
+        store.measure_rows(&[Measure::FirstReply], T0, T0 + 30, &all).await.unwrap().len(),
+        1,
+        "to is exclusive"
+    );
+    let team2 = Slice { team_id: Some(2), ..Slice::default() };
+    assert_eq!(
+        store.measure_rows(&[Measure::Created, Measure::FirstReply], T0, T0 + 100, &team2).await.unwrap().len(),
+        2
+    );
+    let chat = Slice { channel: Some(Channel::Chat), ..Slice::default() };
+    assert_eq!(store.measure_rows(&[Measure::FirstReply], T0, T0 + 100, &chat).await.unwrap()[0].value, 30);
+    let tagged = Slice { tag: Some("refund".into()), ..Slice::default() };
+    assert_eq!(store.measure_rows(&[Measure::FirstReply], T0, T0 + 100, &tagged).await.unwrap()[0].value, 10);
+    let org = Slice { organization_id: Some(9), ..Slice::default() };
+    assert_eq!(store.measure_rows(&[Measure::Created], T0, T0 + 100, &org).await.unwrap().len(), 1);
+    let backlog = store.backlog(&all).await.unwrap();
+    assert_eq!(backlog.iter().map(|f| f.ticket_id).collect::<Vec<_>>(), vec![a.id.0], "only the unsolved");
+    assert_eq!(store.ticket_measures(b.id).await.unwrap(), b_rows);
+    let lagging = store.unmeasured_tickets(10).await.unwrap();
+    assert!(lagging.is_empty(), "both measured from all their events: {lagging:?}");
+    assert_eq!(store.ticket_ids_after(TicketId(0), 10).await.unwrap(), vec![a.id, b.id]);
+    assert_eq!(store.ticket_ids_after(a.id, 10).await.unwrap(), vec![b.id]);
+    store.clear_measures().await.unwrap();
+    assert!(store.ticket_facts(a.id).await.unwrap().is_none());
+    assert_eq!(store.unmeasured_tickets(10).await.unwrap(), vec![a.id, b.id]);
 }

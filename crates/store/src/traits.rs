@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use domain::event::NewEvent;
 use domain::integration::{Delivery, Webhook};
+use domain::kpi::{Measure, MeasureRow, Slice, TicketFacts};
 use domain::message::Attachment;
 use domain::notification::{NewNotification, Notification};
 use domain::policy::{CustomerPrincipal, StaffPrincipal};
@@ -485,6 +486,36 @@ pub trait IntegrationStore: Send + Sync {
     async fn deliveries(&self, hook: WebhookId, page: PageRequest) -> Result<Page<Delivery>>;
 }
 
+/// The KPI rollup: each ticket's measured rows and facts, derived from its
+/// events (`insight::kpi::measure`) and replaced as they arrive.
+#[async_trait]
+pub trait KpiStore: Send + Sync {
+    /// Replaces the ticket's rows and facts, measured from its first
+    /// `events_seen` events; false (and nothing written) when what is stored
+    /// was measured from as many or more.
+    async fn save_measures(&self, facts: &TicketFacts, rows: &[MeasureRow], events_seen: i64) -> Result<bool>;
+    /// The rows of these measures with their instant in `[from, to)`, in the slice.
+    async fn measure_rows(
+        &self,
+        measures: &[Measure],
+        from: Millis,
+        to: Millis,
+        slice: &Slice,
+    ) -> Result<Vec<MeasureRow>>;
+    /// The facts of unsolved tickets in the slice (by their team, agent,
+    /// channel and priority now), oldest first.
+    async fn backlog(&self, slice: &Slice) -> Result<Vec<TicketFacts>>;
+    async fn ticket_facts(&self, ticket: TicketId) -> Result<Option<TicketFacts>>;
+    /// One ticket's rows, by instant.
+    async fn ticket_measures(&self, ticket: TicketId) -> Result<Vec<MeasureRow>>;
+    /// Empties the rollup (before a rebuild).
+    async fn clear_measures(&self) -> Result<()>;
+    /// Ticket numbers after `after`, in order, at most `limit`.
+    async fn ticket_ids_after(&self, after: TicketId, limit: u32) -> Result<Vec<TicketId>>;
+    /// Tickets not measured, or measured from fewer events than they have.
+    async fn unmeasured_tickets(&self, limit: u32) -> Result<Vec<TicketId>>;
+}
+
 /// All of storage, as the application holds it (`Arc<dyn Store>`).
 pub trait Store:
     TicketStore
@@ -498,6 +529,7 @@ pub trait Store:
     + ServiceStore
     + FeedbackStore
     + IntegrationStore
+    + KpiStore
 {
 }
 impl<
@@ -511,7 +543,8 @@ impl<
         + RuleStore
         + ServiceStore
         + FeedbackStore
-        + IntegrationStore,
+        + IntegrationStore
+        + KpiStore,
 > Store for T
 {
 }

@@ -8,6 +8,7 @@ mod fields;
 mod idempotency;
 mod integrations;
 mod jobs;
+mod kpi;
 mod mail;
 mod rules;
 mod service;

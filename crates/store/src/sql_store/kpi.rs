@@ -1,0 +1,231 @@
+//! The KPI rollup: measured rows and facts per ticket, replaced as a
+//! ticket's events arrive, read by period and slice.
+
+use async_trait::async_trait;
+use domain::kpi::{Measure, MeasureRow, Slice, TicketFacts};
+use domain::{Channel, Millis, Priority, Status, TicketId};
+
+use super::{Params, SqlStore};
+use crate::rows::word;
+use crate::{KpiStore, Result, SqlRow, StoreError};
+
+const FACT_COLS: &str = "f.ticket_id, f.created_at, f.status, f.channel, f.priority, f.team_id, f.agent_id, \
+    f.requester_id, f.organization_id, f.tags, f.merged, f.public_replies, f.reopens, f.solved_at";
+
+fn facts(r: &SqlRow) -> Result<TicketFacts> {
+    Ok(TicketFacts {
+        ticket_id: r.int(0)?,
+        created_at: r.int(1)?,
+        status: word(Status::parse("status", &r.text(2)?))?,
+        channel: word(Channel::parse("channel", &r.text(3)?))?,
+        priority: word(Priority::parse("priority", &r.text(4)?))?,
+        team_id: r.opt_int(5)?,
+        agent_id: r.opt_int(6)?,
+        requester_id: r.opt_int(7)?,
+        organization_id: r.opt_int(8)?,
+        tags: serde_json::from_str(&r.text(9)?).map_err(|e| StoreError::Corrupt(format!("kpi tags: {e}")))?,
+        merged: r.bool(10)?,
+        public_replies: r.int(11)?,
+        reopens: r.int(12)?,
+        solved_at: r.opt_int(13)?,
+    })
+}
+
+fn measured(r: &SqlRow) -> Result<MeasureRow> {
+    Ok(MeasureRow {
+        measure: word(Measure::parse("measure", &r.text(0)?))?,
+        at: r.int(1)?,
+        value: r.int(2)?,
+        business: r.int(3)?,
+        team_id: r.opt_int(4)?,
+        agent_id: r.opt_int(5)?,
+        channel: word(Channel::parse("channel", &r.text(6)?))?,
+        priority: word(Priority::parse("priority", &r.text(7)?))?,
+    })
+}
+
+/// `AND …` for the slice; `m` is the measures' alias, or `None` to read
+/// team, agent, channel and priority from the facts.
+fn slice_sql(slice: &Slice, m: Option<&str>, p: &mut Params) -> String {
+    let dims = m.unwrap_or("f");
+    let mut sql = String::new();
+    if let Some(t) = slice.team_id {
+        sql += &format!(" AND {dims}.team_id = {}", p.push(t));
+    }
+    if let Some(a) = slice.agent_id {
+        sql += &format!(" AND {dims}.agent_id = {}", p.push(a));
+    }
+    if let Some(c) = slice.channel {
+        sql += &format!(" AND {dims}.channel = {}", p.push(c.as_str()));
+    }
+    if let Some(pr) = slice.priority {
+        sql += &format!(" AND {dims}.priority = {}", p.push(pr.as_str()));
+    }
+    if let Some(o) = slice.organization_id {
+        sql += &format!(" AND f.organization_id = {}", p.push(o));
+    }
+    if let Some(tag) = &slice.tag {
+        // Tags are stored as a JSON array of plain words.
+        let quoted = serde_json::to_string(tag).unwrap_or_default();
+        sql += &format!(" AND f.tags LIKE {}", p.push(format!("%{quoted}%")));
+    }
+    sql
+}
+
+fn needs_facts(slice: &Slice) -> bool {
+    slice.organization_id.is_some() || slice.tag.is_some()
+}
+
+#[async_trait]
+impl KpiStore for SqlStore {
+    async fn save_measures(&self, f: &TicketFacts, rows: &[MeasureRow], events_seen: i64) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let stored =
+            tx.fetch("SELECT events_seen FROM kpi_tickets WHERE ticket_id = $1", vec![f.ticket_id.into()]).await?;
+        if let Some(r) = stored.first()
+            && r.int(0)? >= events_seen
+        {
+            // Measured already from as many events (another node, or a replay).
+            return Ok(false);
+        }
+        tx.execute("DELETE FROM kpi_measures WHERE ticket_id = $1", vec![f.ticket_id.into()]).await?;
+        tx.execute("DELETE FROM kpi_tickets WHERE ticket_id = $1", vec![f.ticket_id.into()]).await?;
+        let tags = serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into());
+        tx.execute(
+            "INSERT INTO kpi_tickets (ticket_id, created_at, status, channel, priority, team_id, agent_id, \
+             requester_id, organization_id, tags, merged, public_replies, reopens, solved_at, events_seen) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            vec![
+                f.ticket_id.into(),
+                f.created_at.into(),
+                f.status.as_str().into(),
+                f.channel.as_str().into(),
+                f.priority.as_str().into(),
+                f.team_id.into(),
+                f.agent_id.into(),
+                f.requester_id.into(),
+                f.organization_id.into(),
+                tags.into(),
+                f.merged.into(),
+                f.public_replies.into(),
+                f.reopens.into(),
+                f.solved_at.into(),
+                events_seen.into(),
+            ],
+        )
+        .await?;
+        // A few hundred rows per statement keeps within both backends' parameter limits.
+        for chunk in rows.chunks(100) {
+            let mut p = Params::default();
+            let values: Vec<String> = chunk
+                .iter()
+                .map(|r| {
+                    format!(
+                        "({}, {}, {}, {}, {}, {}, {}, {}, {})",
+                        p.push(f.ticket_id),
+                        p.push(r.measure.as_str()),
+                        p.push(r.at),
+                        p.push(r.value),
+                        p.push(r.business),
+                        p.push(r.team_id),
+                        p.push(r.agent_id),
+                        p.push(r.channel.as_str()),
+                        p.push(r.priority.as_str()),
+                    )
+                })
+                .collect();
+            tx.execute(
+                &format!(
+                    "INSERT INTO kpi_measures (ticket_id, measure, at, value, business, team_id, agent_id, channel, \
+                     priority) VALUES {}",
+                    values.join(", ")
+                ),
+                p.values,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn measure_rows(
+        &self,
+        measures: &[Measure],
+        from: Millis,
+        to: Millis,
+        slice: &Slice,
+    ) -> Result<Vec<MeasureRow>> {
+        if measures.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut p = Params::default();
+        let names: Vec<&str> = measures.iter().map(|m| m.as_str()).collect();
+        let list = p.list(&names);
+        let (from, to) = (p.push(from), p.push(to));
+        let join = if needs_facts(slice) { " JOIN kpi_tickets f ON f.ticket_id = m.ticket_id" } else { "" };
+        let filter = slice_sql(slice, Some("m"), &mut p);
+        let sql = format!(
+            "SELECT m.measure, m.at, m.value, m.business, m.team_id, m.agent_id, m.channel, m.priority \
+             FROM kpi_measures m{join} WHERE m.measure IN ({list}) AND m.at >= {from} AND m.at < {to}{filter}"
+        );
+        self.fetch(&sql, p.values).await?.iter().map(measured).collect()
+    }
+
+    async fn backlog(&self, slice: &Slice) -> Result<Vec<TicketFacts>> {
+        let mut p = Params::default();
+        let filter = slice_sql(slice, None, &mut p);
+        let sql = format!(
+            "SELECT {FACT_COLS} FROM kpi_tickets f WHERE f.status IN ('new', 'open', 'pending', 'on_hold'){filter} \
+             ORDER BY f.created_at"
+        );
+        self.fetch(&sql, p.values).await?.iter().map(facts).collect()
+    }
+
+    async fn ticket_facts(&self, ticket: TicketId) -> Result<Option<TicketFacts>> {
+        let sql = format!("SELECT {FACT_COLS} FROM kpi_tickets f WHERE f.ticket_id = $1");
+        self.fetch_one(&sql, vec![ticket.0.into()]).await?.as_ref().map(facts).transpose()
+    }
+
+    async fn ticket_measures(&self, ticket: TicketId) -> Result<Vec<MeasureRow>> {
+        self.fetch(
+            "SELECT measure, at, value, business, team_id, agent_id, channel, priority FROM kpi_measures \
+             WHERE ticket_id = $1 ORDER BY at, measure",
+            vec![ticket.0.into()],
+        )
+        .await?
+        .iter()
+        .map(measured)
+        .collect()
+    }
+
+    async fn clear_measures(&self) -> Result<()> {
+        let mut tx = self.begin().await?;
+        tx.execute("DELETE FROM kpi_measures", vec![]).await?;
+        tx.execute("DELETE FROM kpi_tickets", vec![]).await?;
+        tx.commit().await
+    }
+
+    async fn ticket_ids_after(&self, after: TicketId, limit: u32) -> Result<Vec<TicketId>> {
+        self.fetch(
+            "SELECT id FROM tickets WHERE id > $1 ORDER BY id LIMIT $2",
+            vec![after.0.into(), i64::from(limit).into()],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok(TicketId(r.int(0)?)))
+        .collect()
+    }
+
+    async fn unmeasured_tickets(&self, limit: u32) -> Result<Vec<TicketId>> {
+        self.fetch(
+            "SELECT t.id FROM tickets t LEFT JOIN kpi_tickets f ON f.ticket_id = t.id \
+             WHERE f.ticket_id IS NULL OR f.events_seen < (SELECT MAX(seq) FROM ticket_events e WHERE e.ticket_id = t.id) \
+             ORDER BY t.id LIMIT $1",
+            vec![i64::from(limit).into()],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok(TicketId(r.int(0)?)))
+        .collect()
+    }
+}
