@@ -12,6 +12,7 @@ pub mod digest;
 mod handlers;
 pub mod insights;
 pub mod integrations;
+pub mod kpi;
 pub mod notices;
 pub mod offline;
 pub mod rules;

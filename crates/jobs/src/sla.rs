@@ -202,6 +202,10 @@ impl Handler for SlaCheck {
     async fn run(&self, job: &Job, now: Millis) -> Result<(), JobError> {
         let id = job.payload.get("ticket_id").and_then(Value::as_i64).ok_or(JobError::Fail("no ticket_id".into()))?;
         evaluate_ticket(self.store.as_ref(), TicketId(id), now).await?;
+        // The check runs after every change and at each due time: the KPI
+        // rollup follows here, with the SLA outcomes just recorded.
+        let business = crate::kpi::business_clock(self.store.as_ref()).await?;
+        crate::kpi::refresh(self.store.as_ref(), TicketId(id), &business).await?;
         Ok(())
     }
 }

@@ -52,6 +52,7 @@ macro_rules! on_both_backends {
     )*};
 }
 
+mod kpi;
 mod nps;
 mod webhooks;
 use nps::nps_goes_to_a_sample_within_its_interval;
@@ -63,6 +64,16 @@ on_both_backends!(
     webhooks_deliver_sign_retry_and_switch_off,
     nps_goes_to_a_sample_within_its_interval
 );
+
+#[test]
+fn kpi_rollup_equals_recompute_sqlite() {
+    kpi::rollup_equals_recompute(false);
+}
+
+#[test]
+fn kpi_rollup_equals_recompute_pg() {
+    kpi::rollup_equals_recompute(true);
+}
 
 /// Records each run; fails a job as its payload says.
 #[derive(Default)]

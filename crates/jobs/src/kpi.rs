@@ -1,0 +1,74 @@
+//! Keeping the KPI rollup current: a ticket's measured rows are recomputed
+//! from its events whenever its SLA check runs (after every change and at
+//! each due time, so the SLA outcomes the check records are in), and the
+//! whole rollup can be rebuilt from the events.
+
+use domain::{BusinessClock, TicketId};
+use serde::{Deserialize, Serialize};
+use store::{Store, StoreError};
+
+/// Settings key of the KPI settings.
+pub const SETTINGS_KEY: &str = "kpi_settings";
+
+/// What the KPIs count by: `calendar_id` is the calendar of business time
+/// (none: the first calendar, or around the clock when there is none).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct KpiSettings {
+    pub calendar_id: Option<i64>,
+}
+
+pub async fn settings(store: &dyn Store) -> Result<KpiSettings, StoreError> {
+    Ok(store.setting(SETTINGS_KEY).await?.and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default())
+}
+
+/// The department's business hours for the KPIs.
+pub async fn business_clock(store: &dyn Store) -> Result<BusinessClock, StoreError> {
+    let chosen = match settings(store).await?.calendar_id {
+        Some(id) => store.calendar(domain::CalendarId(id)).await?,
+        None => store.calendars().await?.into_iter().next(),
+    };
+    Ok(chosen.and_then(|c| BusinessClock::new(&c).ok()).unwrap_or_else(BusinessClock::always))
+}
+
+/// Measures one ticket from its events and stores the result (unless a
+/// view from as many events is stored already). False when the ticket has
+/// no events.
+pub async fn refresh(store: &dyn Store, ticket: TicketId, business: &BusinessClock) -> Result<bool, StoreError> {
+    let events = store.events(ticket).await?;
+    let Some(seen) = events.iter().map(|e| e.seq).max() else { return Ok(false) };
+    let Some((facts, rows)) = insight::kpi::measure(&events, business) else { return Ok(false) };
+    store.save_measures(&facts, &rows, seen).await?;
+    Ok(true)
+}
+
+/// Empties the rollup and measures every ticket again; `progress` hears
+/// the tickets done so far. Returns how many were measured.
+pub async fn rebuild(store: &dyn Store, mut progress: impl FnMut(u64)) -> Result<u64, StoreError> {
+    let business = business_clock(store).await?;
+    store.clear_measures().await?;
+    let mut after = TicketId(0);
+    let mut done = 0;
+    loop {
+        let ids = store.ticket_ids_after(after, 1000).await?;
+        let Some(last) = ids.last().copied() else { break };
+        for id in ids {
+            if refresh(store, id, &business).await? {
+                done += 1;
+            }
+        }
+        progress(done);
+        after = last;
+    }
+    Ok(done)
+}
+
+/// Measures the tickets the rollup lacks or has from fewer events than
+/// they have, at most `limit`; returns how many.
+pub async fn catch_up(store: &dyn Store, limit: u32) -> Result<usize, StoreError> {
+    let business = business_clock(store).await?;
+    let ids = store.unmeasured_tickets(limit).await?;
+    for id in &ids {
+        refresh(store, *id, &business).await?;
+    }
+    Ok(ids.len())
+}

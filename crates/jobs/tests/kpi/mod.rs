@@ -1,0 +1,166 @@
+//! The KPI rollup equals a recomputation from the events, whatever the
+//! order and lag of its updates: random histories on a few tickets, the
+//! rollup refreshed after random steps only, then caught up.
+
+use std::sync::Arc;
+
+use domain::kpi::{Measure, Slice};
+use domain::lifecycle::{self, MessageOutcome, TicketPatch};
+use domain::{Actor, AuthorKind, BusinessClock, Channel, Status, Ticket, TicketId, Visibility};
+use insight::kpi::TicketKpis;
+use proptest::prelude::*;
+use store::{NewMessage, Store, TicketWrite};
+
+use super::T0;
+
+#[derive(Debug, Clone)]
+enum Step {
+    StaffReply(usize, i64),
+    CustomerReply(usize),
+    Note(usize),
+    Status(usize, Status),
+    Assign(usize, i64),
+    /// The rollup catches up on this ticket now.
+    Refresh(usize),
+}
+
+fn step() -> impl Strategy<Value = (Step, i64)> {
+    let t = 0..3usize;
+    let s = prop_oneof![
+        (t.clone(), 1..3i64).prop_map(|(i, a)| Step::StaffReply(i, a)),
+        t.clone().prop_map(Step::CustomerReply),
+        t.clone().prop_map(Step::Note),
+        (t.clone(), prop_oneof![Just(Status::Open), Just(Status::Pending), Just(Status::OnHold), Just(Status::Solved)])
+            .prop_map(|(i, s)| Step::Status(i, s)),
+        (t.clone(), 1..3i64).prop_map(|(i, a)| Step::Assign(i, a)),
+        t.prop_map(Step::Refresh),
+    ];
+    (s, 1..240i64)
+}
+
+fn message(actor: Actor, visibility: Visibility, at: i64) -> NewMessage {
+    NewMessage {
+        visibility,
+        author_kind: actor.kind,
+        author_id: actor.id,
+        channel: Channel::Email,
+        body_text: "words".into(),
+        body_html: String::new(),
+        metadata: serde_json::json!({}),
+        attachment_ids: vec![],
+        created_at: at,
+        email: None,
+    }
+}
+
+async fn write(
+    store: &dyn Store,
+    t: &Ticket,
+    next: Ticket,
+    events: Vec<domain::event::NewEvent>,
+    messages: Vec<NewMessage>,
+) {
+    store.write_ticket(TicketWrite { ticket: next, expected_version: t.version, events, messages }).await.unwrap();
+}
+
+async fn apply(store: &dyn Store, ids: &[TicketId], s: &Step, at: i64, business: &BusinessClock) {
+    let id = match s {
+        Step::StaffReply(i, _) | Step::CustomerReply(i) | Step::Note(i) | Step::Status(i, _) | Step::Assign(i, _) => {
+            ids[*i]
+        }
+        Step::Refresh(i) => {
+            jobs::kpi::refresh(store, ids[*i], business).await.unwrap();
+            return;
+        }
+    };
+    let t = store.ticket(id).await.unwrap().unwrap();
+    let staff = |a: i64| Actor { kind: AuthorKind::Staff, id: Some(a) };
+    let customer = Actor { kind: AuthorKind::Customer, id: Some(t.requester_id.0) };
+    let (actor, visibility) = match s {
+        Step::StaffReply(_, a) => (staff(*a), Visibility::Public),
+        Step::CustomerReply(_) => (customer, Visibility::Public),
+        Step::Note(_) => (staff(1), Visibility::Internal),
+        Step::Status(_, to) => {
+            let p = TicketPatch { status: Some(*to), ..TicketPatch::default() };
+            if let Ok((next, events)) = lifecycle::apply_patch(&t, &p, staff(1), at) {
+                write(store, &t, next, events, vec![]).await;
+            }
+            return;
+        }
+        Step::Assign(_, a) => {
+            let p = TicketPatch { assignee_id: Some(Some(domain::UserId(*a))), ..TicketPatch::default() };
+            if let Ok((next, events)) = lifecycle::apply_patch(&t, &p, staff(1), at) {
+                write(store, &t, next, events, vec![]).await;
+            }
+            return;
+        }
+        Step::Refresh(_) => return,
+    };
+    if let Ok(MessageOutcome::Added { ticket, events }) = lifecycle::add_message(&t, visibility, actor, at) {
+        write(store, &t, ticket, events, vec![message(actor, visibility, at)]).await;
+    }
+}
+
+async fn check(store: Arc<dyn Store>, steps: Vec<(Step, i64)>) {
+    let business = BusinessClock::always();
+    let email = domain::EmailAddress::parse("prop@example.com").unwrap();
+    let c = store.create_customer(domain::Customer::new(&email, "Prop", T0), None, None).await.unwrap().id;
+    // Agents 1 and 2, whom the steps name.
+    let mut agents = Vec::new();
+    for name in ["ada", "bo"] {
+        let u = domain::User {
+            id: domain::UserId(0),
+            email: format!("{name}@example.com"),
+            name: name.into(),
+            role: domain::Role::Agent,
+            active: true,
+            reports_to: None,
+            time_zone: None,
+            created_at: T0,
+            updated_at: T0,
+        };
+        agents.push(store.create_user(u, None, None).await.unwrap().id);
+    }
+    assert_eq!(agents, vec![domain::UserId(1), domain::UserId(2)]);
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let s = store::conformance::spec("Ticket", "help", c, T0 + i);
+        ids.push(store.create_ticket(store::conformance::new_ticket(&s), None).await.unwrap().id);
+    }
+    let mut at = T0 + 10;
+    for (s, minutes) in &steps {
+        at += minutes * 60_000;
+        apply(store.as_ref(), &ids, s, at, &business).await;
+    }
+    jobs::kpi::catch_up(store.as_ref(), 100).await.unwrap();
+    let mut recomputed = Vec::new();
+    for id in &ids {
+        let events = store.events(*id).await.unwrap();
+        let (facts, mut rows) = insight::kpi::measure(&events, &business).unwrap();
+        let mut stored = store.ticket_measures(*id).await.unwrap();
+        rows.sort_by_key(|r| (r.at, r.measure));
+        stored.sort_by_key(|r| (r.at, r.measure));
+        assert_eq!(stored, rows, "ticket {id}");
+        assert_eq!(store.ticket_facts(*id).await.unwrap(), Some(facts));
+        recomputed.extend(rows);
+    }
+    let all = store.measure_rows(Measure::ALL, T0, at + 1, &Slice::default()).await.unwrap();
+    assert_eq!(TicketKpis::of(&all), TicketKpis::of(&recomputed));
+}
+
+/// On PostgreSQL when `pg` (skipped without `SWITCHBOARD_TEST_PG`), else SQLite;
+/// each case gets a database of its own.
+pub fn rollup_equals_recompute(pg: bool) {
+    let config =
+        ProptestConfig { cases: if pg { 8 } else { 24 }, failure_persistence: None, ..ProptestConfig::default() };
+    proptest!(config, |(steps in proptest::collection::vec(step(), 0..40))| {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let store = if pg { super::pg().await } else { Some(super::sqlite().await) };
+            match store {
+                Some(store) => check(store, steps).await,
+                None => eprintln!("skipped: SWITCHBOARD_TEST_PG is not set"),
+            }
+        });
+    });
+}
