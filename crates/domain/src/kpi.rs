@@ -102,3 +102,112 @@ pub struct Slice {
     pub organization_id: Option<i64>,
     pub tag: Option<String>,
 }
+
+str_enum!(
+    /// The KPIs a manager can set targets for, each with its unit in the
+    /// name. Times and rates of failure are better lower.
+    TargetKpi {
+        FirstReplyMedianMinutes = "first_reply_median_minutes",
+        FirstReplyP90Minutes = "first_reply_p90_minutes",
+        FullResolutionMedianHours = "full_resolution_median_hours",
+        OneTouchPercent = "one_touch_percent",
+        ReopenPercent = "reopen_percent",
+        SlaFirstReplyPercent = "sla_first_reply_percent",
+        SlaResolutionPercent = "sla_resolution_percent",
+        CsatPercent = "csat_percent",
+        Nps = "nps",
+        Backlog = "backlog",
+    }
+);
+
+impl TargetKpi {
+    pub fn lower_is_better(self) -> bool {
+        matches!(
+            self,
+            TargetKpi::FirstReplyMedianMinutes
+                | TargetKpi::FirstReplyP90Minutes
+                | TargetKpi::FullResolutionMedianHours
+                | TargetKpi::ReopenPercent
+                | TargetKpi::Backlog
+        )
+    }
+}
+
+/// A manager's target for a KPI, for one team or (no team) the department.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct KpiTarget {
+    pub kpi: TargetKpi,
+    pub team_id: Option<i64>,
+    pub target: f64,
+    /// How far past the target, as a share of it, is still amber (default 0.1).
+    #[serde(default = "default_amber")]
+    pub amber: f64,
+}
+
+fn default_amber() -> f64 {
+    0.1
+}
+
+str_enum!(
+    /// Green: the target is met; amber: missed by at most the amber share;
+    /// red: missed by more.
+    Rag { Green = "green", Amber = "amber", Red = "red" }
+);
+
+impl KpiTarget {
+    /// How `actual` stands against the target.
+    pub fn judge(&self, actual: f64) -> Rag {
+        let slack = self.target.abs() * self.amber.max(0.0);
+        let (met, near) = if self.kpi.lower_is_better() {
+            (actual <= self.target, actual <= self.target + slack)
+        } else {
+            (actual >= self.target, actual >= self.target - slack)
+        };
+        if met {
+            Rag::Green
+        } else if near {
+            Rag::Amber
+        } else {
+            Rag::Red
+        }
+    }
+
+    /// Field messages for a target that cannot be judged.
+    pub fn check(&self, field: &str) -> Vec<crate::DomainError> {
+        let mut errors = Vec::new();
+        if !self.target.is_finite() || (self.kpi != TargetKpi::Nps && self.target < 0.0) {
+            errors.push(crate::DomainError::new(format!("{field}.target"), "must be a number of 0 or more"));
+        }
+        if self.kpi.as_str().ends_with("_percent") && self.target > 100.0 {
+            errors.push(crate::DomainError::new(format!("{field}.target"), "a percentage is at most 100"));
+        }
+        if self.kpi == TargetKpi::Nps && !(-100.0..=100.0).contains(&self.target) {
+            errors.push(crate::DomainError::new(format!("{field}.target"), "NPS runs from -100 to 100"));
+        }
+        if !(0.0..=1.0).contains(&self.amber) {
+            errors.push(crate::DomainError::new(format!("{field}.amber"), "must be a share from 0 to 1"));
+        }
+        errors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_judge_green_amber_red_in_the_right_direction() {
+        let frt = KpiTarget { kpi: TargetKpi::FirstReplyMedianMinutes, team_id: None, target: 60.0, amber: 0.1 };
+        assert_eq!(
+            (frt.judge(45.0), frt.judge(60.0), frt.judge(66.0), frt.judge(66.1)),
+            (Rag::Green, Rag::Green, Rag::Amber, Rag::Red)
+        );
+        let csat = KpiTarget { kpi: TargetKpi::CsatPercent, team_id: Some(2), target: 90.0, amber: 0.05 };
+        assert_eq!((csat.judge(91.0), csat.judge(85.5), csat.judge(85.0)), (Rag::Green, Rag::Amber, Rag::Red));
+        let nps = KpiTarget { kpi: TargetKpi::Nps, team_id: None, target: -10.0, amber: 0.5 };
+        assert_eq!((nps.judge(-10.0), nps.judge(-15.0), nps.judge(-16.0)), (Rag::Green, Rag::Amber, Rag::Red));
+        assert!(csat.check("t").is_empty());
+        let bad = KpiTarget { kpi: TargetKpi::CsatPercent, team_id: None, target: 120.0, amber: 2.0 };
+        assert_eq!(bad.check("targets[0]").len(), 2);
+    }
+}

@@ -94,6 +94,8 @@ pub enum Action {
     ManageServiceRules,
     /// Survey settings, reviewing and following up customer feedback.
     ManageFeedback,
+    /// The department's KPIs, dashboards, alerts and reports.
+    ViewReports,
 }
 
 impl Action {
@@ -124,6 +126,7 @@ impl Action {
         Action::ManageJobs,
         Action::ManageServiceRules,
         Action::ManageFeedback,
+        Action::ViewReports,
     ];
 
     /// Whether the action concerns one ticket (and so needs it to decide).
@@ -220,7 +223,8 @@ impl Principal {
                 Action::EditOrganizations
                 | Action::ManageSharedViews
                 | Action::ManageServiceRules
-                | Action::ManageFeedback => {
+                | Action::ManageFeedback
+                | Action::ViewReports => {
                     matches!(s.role, Role::Manager | Role::Admin)
                 }
                 _ => true,

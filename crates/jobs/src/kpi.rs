@@ -11,10 +11,14 @@ use store::{Store, StoreError};
 pub const SETTINGS_KEY: &str = "kpi_settings";
 
 /// What the KPIs count by: `calendar_id` is the calendar of business time
-/// (none: the first calendar, or around the clock when there is none).
+/// (none: the first calendar, or around the clock when there is none);
+/// `targets` are the manager's, per KPI and team.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct KpiSettings {
+    #[serde(default)]
     pub calendar_id: Option<i64>,
+    #[serde(default)]
+    pub targets: Vec<domain::kpi::KpiTarget>,
 }
 
 pub async fn settings(store: &dyn Store) -> Result<KpiSettings, StoreError> {

@@ -8,6 +8,7 @@
 
 pub mod approvals;
 pub mod automations;
+pub mod cockpit;
 pub mod digest;
 mod handlers;
 pub mod insights;

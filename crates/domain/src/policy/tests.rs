@@ -145,6 +145,7 @@ fn role_action_matrix() {
                 ManageSharedViews,
                 ManageServiceRules,
                 ManageFeedback,
+                ViewReports,
             ],
         ),
         ("admin", admin(), Action::ALL),

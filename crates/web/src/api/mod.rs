@@ -14,6 +14,7 @@ mod inbound;
 pub(crate) mod incidents;
 pub(crate) mod insights;
 pub(crate) mod jobs;
+pub(crate) mod kpis;
 mod links;
 pub(crate) mod macros;
 pub mod mailboxes;
@@ -76,6 +77,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(feedback::router())
         .merge(webhooks::router())
         .merge(insights::router())
+        .merge(kpis::router())
         .merge(pulse::router())
 }
 

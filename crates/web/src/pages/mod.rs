@@ -6,6 +6,7 @@
 
 mod admin;
 mod charts;
+mod cockpit;
 mod customers;
 mod feedback;
 mod login;
@@ -58,6 +59,7 @@ pub fn router() -> Router<AppState> {
         .merge(service::router())
         .merge(survey::router())
         .merge(feedback::router())
+        .merge(cockpit::router())
         .route("/assets/app.css", get(stylesheet))
         .route("/assets/app.js", get(script))
         .layer(axum::middleware::map_response(security_headers))

@@ -11,6 +11,7 @@ mod attachments;
 mod auth;
 mod bad_input;
 mod browser;
+mod cockpit;
 mod feedback;
 mod fields;
 mod jobs;

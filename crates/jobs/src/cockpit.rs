@@ -1,0 +1,462 @@
+//! The manager's cockpit: a period's KPIs for a slice beside the period
+//! before, the days' volumes, the first-reply spread, the backlog and its
+//! age, scorecards per agent and team, channel mix and arrivals by weekday
+//! and hour. Read from the KPI rollup; definitions in docs/METRICS.md.
+
+use std::collections::BTreeMap;
+
+use domain::kpi::{KpiTarget, Measure, MeasureRow, Rag, Slice, TargetKpi, TicketFacts};
+use domain::survey::FeedbackFilter;
+use domain::{Channel, Millis, Status, TeamId, UserId};
+use insight::feedback::FeedbackSummary;
+use insight::kpi::{Distribution, Rate, TicketKpis, histogram};
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use serde::Serialize;
+use store::{Store, StoreError};
+
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 24 * HOUR;
+
+/// Local days `first..=last` in a zone.
+#[derive(Debug, Clone)]
+pub struct Window {
+    pub first: Date,
+    pub last: Date,
+    pub tz: TimeZone,
+}
+
+impl Window {
+    /// The `days` local days up to the day of `now`.
+    pub fn days_to(now: Millis, days: i64, tz: TimeZone) -> Window {
+        let last = local_date(now, &tz).unwrap_or(Date::constant(2026, 1, 1));
+        let first = last.checked_sub(jiff::Span::new().days(days.max(1) - 1)).unwrap_or(last);
+        Window { first, last, tz }
+    }
+
+    pub fn start(&self) -> Millis {
+        self.first.to_zoned(self.tz.clone()).map(|z| z.timestamp().as_millisecond()).unwrap_or(0)
+    }
+
+    /// The instant after the last day.
+    pub fn end(&self) -> Millis {
+        let next = self.last.tomorrow().unwrap_or(self.last);
+        next.to_zoned(self.tz.clone()).map(|z| z.timestamp().as_millisecond()).unwrap_or(Millis::MAX)
+    }
+
+    pub fn days(&self) -> i64 {
+        self.first.until(self.last).map(|s| i64::from(s.get_days())).unwrap_or(0) + 1
+    }
+
+    /// As many days just before this window.
+    pub fn previous(&self) -> Window {
+        let last = self.first.yesterday().unwrap_or(self.first);
+        let first = last.checked_sub(jiff::Span::new().days(self.days() - 1)).unwrap_or(last);
+        Window { first, last, tz: self.tz.clone() }
+    }
+
+    fn dates(&self) -> Vec<Date> {
+        let mut out = Vec::new();
+        let mut d = self.first;
+        while d <= self.last && out.len() < 1000 {
+            out.push(d);
+            match d.tomorrow() {
+                Ok(n) => d = n,
+                Err(_) => break,
+            }
+        }
+        out
+    }
+}
+
+pub fn local_date(ms: Millis, tz: &TimeZone) -> Option<Date> {
+    jiff::Timestamp::from_millisecond(ms).ok().map(|t| t.to_zoned(tz.clone()).date())
+}
+
+/// The installation's time zone (UTC when unset or unknown).
+pub async fn time_zone(store: &dyn Store) -> TimeZone {
+    let name = store.instance_settings().await.map(|s| s.time_zone).unwrap_or_else(|_| "UTC".into());
+    TimeZone::get(&name).unwrap_or(TimeZone::UTC)
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DayFigures {
+    /// `YYYY-MM-DD`, local.
+    pub date: String,
+    pub created: i64,
+    pub solved: i64,
+    /// Median first reply time (calendar, ms) of the replies that day.
+    pub first_reply_median: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Bucket {
+    pub label: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Backlog {
+    pub total: i64,
+    pub by_status: Vec<Bucket>,
+    /// Unsolved tickets by time since creation.
+    pub by_age: Vec<Bucket>,
+    /// Age of the oldest unsolved ticket, ms.
+    pub oldest: Option<i64>,
+}
+
+/// One agent's or team's figures in the period.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Scorecard {
+    /// Agent or team id; none for work nobody was assigned.
+    pub id: Option<i64>,
+    pub solved: i64,
+    pub replies: i64,
+    pub first_reply: Option<Distribution>,
+    pub full_resolution: Option<Distribution>,
+    pub one_touch: Rate,
+    pub reopen_rate: Rate,
+    pub sla_first_reply: Rate,
+    /// The agent's first reply times by bucket (`FIRST_REPLY_BUCKETS`).
+    pub first_reply_histogram: Vec<i64>,
+    pub csat: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CockpitReport {
+    pub from: String,
+    pub to: String,
+    pub previous_from: String,
+    pub previous_to: String,
+    pub time_zone: String,
+    pub slice: Slice,
+    pub kpis: TicketKpis,
+    pub previous: TicketKpis,
+    pub satisfaction: FeedbackSummary,
+    pub previous_satisfaction: FeedbackSummary,
+    pub days: Vec<DayFigures>,
+    /// First reply times (calendar) by bucket.
+    pub first_reply_histogram: Vec<Bucket>,
+    pub backlog: Backlog,
+    pub agents: Vec<Scorecard>,
+    pub teams: Vec<Scorecard>,
+    /// Tickets created per channel.
+    pub channels: Vec<Bucket>,
+    /// Tickets created by local weekday (Monday first) × hour.
+    pub arrivals: Vec<Vec<i64>>,
+    /// The targets that apply to the slice's team (else the department's), judged.
+    pub targets: Vec<TargetStatus>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TargetStatus {
+    pub target: KpiTarget,
+    /// None while there is nothing to measure.
+    pub actual: Option<f64>,
+    pub rag: Option<Rag>,
+}
+
+/// The report's value of a target's KPI, in the target's unit.
+pub fn actual(r: &CockpitReport, kpi: TargetKpi) -> Option<f64> {
+    let k = &r.kpis;
+    let pct = |x: Option<f64>| x.map(|v| v * 100.0);
+    match kpi {
+        TargetKpi::FirstReplyMedianMinutes => k.first_reply.calendar.as_ref().map(|d| d.median / 60_000.0),
+        TargetKpi::FirstReplyP90Minutes => k.first_reply.calendar.as_ref().map(|d| d.p90 as f64 / 60_000.0),
+        TargetKpi::FullResolutionMedianHours => k.full_resolution.calendar.as_ref().map(|d| d.median / HOUR as f64),
+        TargetKpi::OneTouchPercent => pct(k.one_touch.rate),
+        TargetKpi::ReopenPercent => pct(k.reopen_rate.rate),
+        TargetKpi::SlaFirstReplyPercent => pct(k.sla_first_reply.rate),
+        TargetKpi::SlaResolutionPercent => pct(k.sla_resolution.rate),
+        TargetKpi::CsatPercent => pct(r.satisfaction.csat.csat),
+        TargetKpi::Nps => r.satisfaction.nps.nps,
+        TargetKpi::Backlog => Some(r.backlog.total as f64),
+    }
+}
+
+/// The targets for a team: its own, and the department's for KPIs it has none for.
+pub fn targets_for(all: &[KpiTarget], team: Option<i64>) -> Vec<KpiTarget> {
+    let mut out: Vec<KpiTarget> = all.iter().filter(|t| team.is_some() && t.team_id == team).cloned().collect();
+    for t in all.iter().filter(|t| t.team_id.is_none()) {
+        if !out.iter().any(|o| o.kpi == t.kpi) {
+            out.push(t.clone());
+        }
+    }
+    out
+}
+
+/// Lower bounds of the first-reply buckets, with their labels.
+pub const FIRST_REPLY_BUCKETS: [(i64, &str); 7] = [
+    (0, "under 15 min"),
+    (15 * 60_000, "15–60 min"),
+    (HOUR, "1–4 h"),
+    (4 * HOUR, "4–8 h"),
+    (8 * HOUR, "8–24 h"),
+    (DAY, "1–3 days"),
+    (3 * DAY, "over 3 days"),
+];
+
+const AGE_BUCKETS: [(i64, &str); 5] =
+    [(0, "under 1 day"), (DAY, "1–3 days"), (3 * DAY, "3–7 days"), (7 * DAY, "7–30 days"), (30 * DAY, "over 30 days")];
+
+fn edges(buckets: &[(i64, &str)]) -> Vec<i64> {
+    buckets.iter().map(|b| b.0).collect()
+}
+
+fn labelled(buckets: &[(i64, &str)], counts: &[i64]) -> Vec<Bucket> {
+    buckets.iter().zip(counts).map(|((_, l), c)| Bucket { label: l.to_string(), count: *c }).collect()
+}
+
+fn backlog(open: &[TicketFacts], now: Millis) -> Backlog {
+    let ages: Vec<i64> = open.iter().map(|f| (now - f.created_at).max(0)).collect();
+    let by_status = [Status::New, Status::Open, Status::Pending, Status::OnHold]
+        .iter()
+        .map(|s| Bucket { label: s.as_str().into(), count: open.iter().filter(|f| f.status == *s).count() as i64 })
+        .collect();
+    Backlog {
+        total: open.len() as i64,
+        by_status,
+        by_age: labelled(&AGE_BUCKETS, &histogram(&ages, &edges(&AGE_BUCKETS))),
+        oldest: ages.iter().max().copied(),
+    }
+}
+
+fn scorecards(
+    rows: &[&MeasureRow],
+    key: impl Fn(&MeasureRow) -> Option<i64>,
+    csat: &BTreeMap<Option<i64>, f64>,
+) -> Vec<Scorecard> {
+    let mut groups: BTreeMap<Option<i64>, Vec<MeasureRow>> = BTreeMap::new();
+    for r in rows {
+        groups.entry(key(r)).or_default().push((*r).clone());
+    }
+    groups
+        .into_iter()
+        .filter(|(_, rows)| rows.iter().any(|r| r.measure != Measure::Created))
+        .map(|(id, rows)| {
+            let k = TicketKpis::of(&rows);
+            let frt: Vec<i64> = rows.iter().filter(|r| r.measure == Measure::FirstReply).map(|r| r.value).collect();
+            Scorecard {
+                id,
+                solved: k.solved,
+                replies: rows.iter().filter(|r| matches!(r.measure, Measure::FirstReply | Measure::NextReply)).count()
+                    as i64,
+                first_reply: k.first_reply.calendar,
+                full_resolution: k.full_resolution.calendar,
+                one_touch: k.one_touch,
+                reopen_rate: k.reopen_rate,
+                sla_first_reply: k.sla_first_reply,
+                first_reply_histogram: histogram(&frt, &edges(&FIRST_REPLY_BUCKETS)),
+                csat: csat.get(&id).copied(),
+            }
+        })
+        .collect()
+}
+
+async fn satisfaction(
+    store: &dyn Store,
+    slice: &Slice,
+    from: Millis,
+    to: Millis,
+) -> Result<FeedbackSummary, StoreError> {
+    let filter = FeedbackFilter {
+        team_id: slice.team_id.map(TeamId),
+        agent_id: slice.agent_id.map(UserId),
+        from: Some(from),
+        to: Some(to),
+        ..FeedbackFilter::default()
+    };
+    Ok(insight::feedback::summarise(&store.score_counts(&filter).await?))
+}
+
+/// CSAT per agent (or team) in the period, from the feedback records.
+async fn csat_by(
+    store: &dyn Store,
+    ids: &[Option<i64>],
+    team: bool,
+    from: Millis,
+    to: Millis,
+) -> Result<BTreeMap<Option<i64>, f64>, StoreError> {
+    let mut out = BTreeMap::new();
+    for id in ids.iter().flatten() {
+        let filter = FeedbackFilter {
+            team_id: team.then_some(TeamId(*id)),
+            agent_id: (!team).then_some(UserId(*id)),
+            from: Some(from),
+            to: Some(to),
+            ..FeedbackFilter::default()
+        };
+        if let Some(c) = insight::feedback::summarise(&store.score_counts(&filter).await?).csat.csat {
+            out.insert(Some(*id), c);
+        }
+    }
+    Ok(out)
+}
+
+/// The cockpit for `slice` over `window`, at `now`.
+pub async fn report(
+    store: &dyn Store,
+    now: Millis,
+    window: &Window,
+    slice: &Slice,
+) -> Result<CockpitReport, StoreError> {
+    let before = window.previous();
+    let (from, to) = (window.start(), window.end());
+    let rows = store.measure_rows(Measure::ALL, before.start(), to, slice).await?;
+    let (current, earlier): (Vec<&MeasureRow>, Vec<&MeasureRow>) = rows.iter().partition(|r| r.at >= from);
+    let owned = |rs: &[&MeasureRow]| rs.iter().map(|r| (*r).clone()).collect::<Vec<_>>();
+    let kpis = TicketKpis::of(&owned(&current));
+    let previous = TicketKpis::of(&owned(&earlier));
+
+    let tz = &window.tz;
+    let mut by_day: BTreeMap<Date, (i64, i64, Vec<i64>)> = BTreeMap::new();
+    let mut arrivals = vec![vec![0i64; 24]; 7];
+    let mut channels: BTreeMap<Channel, i64> = BTreeMap::new();
+    for r in &current {
+        let Ok(t) = jiff::Timestamp::from_millisecond(r.at) else { continue };
+        let z = t.to_zoned(tz.clone());
+        let day = by_day.entry(z.date()).or_default();
+        match r.measure {
+            Measure::Created => {
+                day.0 += 1;
+                let wd = z.weekday().to_monday_zero_offset() as usize;
+                let h = z.hour().clamp(0, 23) as usize;
+                arrivals[wd][h] += 1;
+                *channels.entry(r.channel).or_default() += 1;
+            }
+            Measure::OneTouch => day.1 += 1,
+            Measure::FirstReply => day.2.push(r.value),
+            _ => {}
+        }
+    }
+    let days = window
+        .dates()
+        .into_iter()
+        .map(|d| {
+            let (created, solved, mut frt) = by_day.remove(&d).unwrap_or_default();
+            DayFigures {
+                date: d.to_string(),
+                created,
+                solved,
+                first_reply_median: Distribution::of(&mut frt).map(|x| x.median),
+            }
+        })
+        .collect();
+    let frt: Vec<i64> = current.iter().filter(|r| r.measure == Measure::FirstReply).map(|r| r.value).collect();
+
+    let agent_ids: Vec<Option<i64>> = {
+        let mut ids: Vec<Option<i64>> = current.iter().map(|r| r.agent_id).collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let team_ids: Vec<Option<i64>> = {
+        let mut ids: Vec<Option<i64>> = current.iter().map(|r| r.team_id).collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let agent_csat = csat_by(store, &agent_ids, false, from, to).await?;
+    let team_csat = csat_by(store, &team_ids, true, from, to).await?;
+
+    let mut r = CockpitReport {
+        from: window.first.to_string(),
+        to: window.last.to_string(),
+        previous_from: before.first.to_string(),
+        previous_to: before.last.to_string(),
+        time_zone: tz.iana_name().unwrap_or("UTC").to_string(),
+        slice: slice.clone(),
+        kpis,
+        previous,
+        satisfaction: satisfaction(store, slice, from, to).await?,
+        previous_satisfaction: satisfaction(store, slice, before.start(), from).await?,
+        days,
+        first_reply_histogram: labelled(&FIRST_REPLY_BUCKETS, &histogram(&frt, &edges(&FIRST_REPLY_BUCKETS))),
+        backlog: backlog(&store.backlog(slice).await?, now),
+        agents: scorecards(&current, |r| r.agent_id, &agent_csat),
+        teams: scorecards(&current, |r| r.team_id, &team_csat),
+        channels: channels.into_iter().map(|(c, n)| Bucket { label: c.as_str().into(), count: n }).collect(),
+        arrivals,
+        targets: vec![],
+    };
+    let settings = crate::kpi::settings(store).await?;
+    r.targets = targets_for(&settings.targets, slice.team_id)
+        .into_iter()
+        .map(|target| {
+            let actual = actual(&r, target.kpi);
+            TargetStatus { rag: actual.map(|a| target.judge(a)), actual, target }
+        })
+        .collect();
+    Ok(r)
+}
+
+/// A duration for people: minutes under two hours, hours under two days, else days.
+pub fn duration_text(ms: f64) -> String {
+    let minutes = ms / 60_000.0;
+    if minutes < 120.0 {
+        format!("{minutes:.0} min")
+    } else if minutes < 48.0 * 60.0 {
+        format!("{:.1} h", minutes / 60.0)
+    } else {
+        format!("{:.1} days", minutes / 1440.0)
+    }
+}
+
+fn share_text(r: &Rate) -> String {
+    r.rate.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "–".into())
+}
+
+fn median_text(d: &Option<Distribution>) -> String {
+    d.as_ref().map(|d| duration_text(d.median)).unwrap_or_else(|| "–".into())
+}
+
+fn p90_text(d: &Option<Distribution>) -> String {
+    d.as_ref().map(|d| duration_text(d.p90 as f64)).unwrap_or_else(|| "–".into())
+}
+
+/// The headline KPIs as (name, this period, previous period), as every
+/// report shows them.
+pub fn summary_lines(r: &CockpitReport) -> Vec<(String, String, String)> {
+    let (k, p) = (&r.kpis, &r.previous);
+    let (s, ps) = (&r.satisfaction, &r.previous_satisfaction);
+    let pct = |x: Option<f64>| x.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "–".into());
+    let num = |x: Option<f64>| x.map(|v| format!("{v:.1}")).unwrap_or_else(|| "–".into());
+    let line = |name: &str, a: String, b: String| (name.to_string(), a, b);
+    vec![
+        line("Tickets created", k.created.to_string(), p.created.to_string()),
+        line("Tickets solved", k.solved.to_string(), p.solved.to_string()),
+        line("First reply, median", median_text(&k.first_reply.calendar), median_text(&p.first_reply.calendar)),
+        line("First reply, 90th percentile", p90_text(&k.first_reply.calendar), p90_text(&p.first_reply.calendar)),
+        line(
+            "First reply, median in business hours",
+            median_text(&k.first_reply.business),
+            median_text(&p.first_reply.business),
+        ),
+        line("Next reply, median", median_text(&k.next_reply.calendar), median_text(&p.next_reply.calendar)),
+        line(
+            "Full resolution, median",
+            median_text(&k.full_resolution.calendar),
+            median_text(&p.full_resolution.calendar),
+        ),
+        line(
+            "Full resolution, 90th percentile",
+            p90_text(&k.full_resolution.calendar),
+            p90_text(&p.full_resolution.calendar),
+        ),
+        line(
+            "Requester wait, median",
+            median_text(&k.requester_wait.calendar),
+            median_text(&p.requester_wait.calendar),
+        ),
+        line("One-touch resolution", share_text(&k.one_touch), share_text(&p.one_touch)),
+        line("No further contact", share_text(&k.no_further_contact), share_text(&p.no_further_contact)),
+        line("Reopen rate", share_text(&k.reopen_rate), share_text(&p.reopen_rate)),
+        line("SLA first reply attained", share_text(&k.sla_first_reply), share_text(&p.sla_first_reply)),
+        line("SLA next reply attained", share_text(&k.sla_next_reply), share_text(&p.sla_next_reply)),
+        line("SLA resolution attained", share_text(&k.sla_resolution), share_text(&p.sla_resolution)),
+        line("CSAT", pct(s.csat.csat), pct(ps.csat.csat)),
+        line("NPS", num(s.nps.nps), num(ps.nps.nps)),
+        line("CES", num(s.ces.ces), num(ps.ces.ces)),
+        line("Backlog now", r.backlog.total.to_string(), "–".into()),
+    ]
+}

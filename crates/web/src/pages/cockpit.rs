@@ -1,0 +1,331 @@
+//! `/cockpit`: the manager's dashboard. Today's queue, the period's KPIs
+//! against the period before and the targets, arrivals against solves,
+//! the first-reply spread, backlog age, channel mix, arrivals by weekday
+//! and hour, and scorecards per team and agent. Every chart has its table
+//! and a CSV download; filters slice everything.
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use jobs::cockpit::{CockpitReport, duration_text, summary_lines};
+
+use super::charts::{count_bars, daily_pairs, heatmap};
+use super::{Cell, Field, Form, Page, PageError, Section, Shell, Staff, Table};
+use crate::AppState;
+use crate::api::kpis::KpiQuery;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/cockpit", get(cockpit))
+}
+
+const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+fn opt(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(v, l)| (v.to_string(), l.to_string())).collect()
+}
+
+fn value(v: &Option<String>) -> String {
+    v.clone().unwrap_or_default()
+}
+
+fn csv_link(q: &KpiQuery, table: &str) -> Cell {
+    let mut qs = q.to_query_string();
+    if !qs.is_empty() {
+        qs.push('&');
+    }
+    Cell::link(format!("CSV: {table}"), format!("/api/v1/kpis.csv?{qs}table={table}"))
+}
+
+fn filters(q: &KpiQuery, directory: &crate::cache::Directory) -> Form {
+    let mut teams = vec![(String::new(), "All teams".to_string())];
+    teams.extend(directory.teams.iter().map(|t| (t.id.0.to_string(), t.name.clone())));
+    let mut agents = vec![(String::new(), "All agents".to_string())];
+    agents.extend(
+        directory
+            .users
+            .iter()
+            .filter(|u| u.role != domain::Role::Admin || u.active)
+            .map(|u| (u.id.0.to_string(), u.name.clone())),
+    );
+    Form::new(
+        "slice",
+        "/cockpit",
+        "Show",
+        vec![
+            Field::select(
+                "days",
+                "Period",
+                q.days.clone().unwrap_or_else(|| "30".into()),
+                opt(&[
+                    ("1", "Today"),
+                    ("7", "Last 7 days"),
+                    ("30", "Last 30 days"),
+                    ("90", "Last 90 days"),
+                    ("365", "Last year"),
+                ]),
+            ),
+            Field::typed("from", "From", "date", value(&q.from)),
+            Field::typed("to", "To", "date", value(&q.to)),
+            Field::select("team_id", "Team", value(&q.team_id), teams),
+            Field::select("agent_id", "Agent", value(&q.agent_id), agents),
+            Field::select(
+                "channel",
+                "Channel",
+                value(&q.channel),
+                opt(&[
+                    ("", "All channels"),
+                    ("email", "Email"),
+                    ("web", "Web"),
+                    ("chat", "Chat"),
+                    ("phone", "Phone"),
+                    ("api", "API"),
+                    ("social", "Social"),
+                ]),
+            ),
+            Field::select(
+                "priority",
+                "Priority",
+                value(&q.priority),
+                opt(&[
+                    ("", "All priorities"),
+                    ("low", "Low"),
+                    ("normal", "Normal"),
+                    ("high", "High"),
+                    ("urgent", "Urgent"),
+                ]),
+            ),
+            Field::text("tag", "Tag", value(&q.tag)),
+        ],
+    )
+    .get()
+}
+
+fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -> String) -> Vec<Section> {
+    let mut out = Vec::new();
+    let today = r.days.last();
+    out.push(Section::Facts {
+        title: Some("Now".into()),
+        facts: vec![
+            ("Backlog".into(), Cell::text(r.backlog.total.to_string())),
+            (
+                "Of which".into(),
+                Cell::text(
+                    r.backlog
+                        .by_status
+                        .iter()
+                        .map(|b| format!("{} {}", b.count, b.label.replace('_', " ")))
+                        .collect::<Vec<_>>()
+                        .join(" · "),
+                ),
+            ),
+            (
+                "Oldest unsolved".into(),
+                Cell::text(r.backlog.oldest.map(|o| duration_text(o as f64)).unwrap_or_else(|| "–".into())),
+            ),
+            (
+                "Today".into(),
+                Cell::text(today.map(|d| format!("{} arrived, {} solved", d.created, d.solved)).unwrap_or_default()),
+            ),
+        ],
+    });
+    if !r.targets.is_empty() {
+        out.push(Section::Table {
+            title: Some("Targets".into()),
+            table: Table {
+                head: vec!["KPI", "Target", "Now", "Status"],
+                rows: r
+                    .targets
+                    .iter()
+                    .map(|t| {
+                        let rag = t.rag.map(|g| g.as_str()).unwrap_or("none");
+                        vec![
+                            Cell::text(t.target.kpi.as_str().replace('_', " ")),
+                            Cell::text(format!(
+                                "{}{}",
+                                if t.target.kpi.lower_is_better() { "≤ " } else { "≥ " },
+                                t.target.target
+                            )),
+                            Cell::text(t.actual.map(|a| format!("{a:.1}")).unwrap_or_else(|| "–".into())),
+                            Cell::text(rag).class(format!("rag-{rag}")),
+                        ]
+                    })
+                    .collect(),
+                empty: "",
+                next: None,
+            },
+        });
+    }
+    out.push(Section::Table {
+        title: Some(format!(
+            "{} to {} against {} to {} ({})",
+            r.from, r.to, r.previous_from, r.previous_to, r.time_zone
+        )),
+        table: Table {
+            head: vec!["KPI", "This period", "Period before"],
+            rows: summary_lines(r)
+                .into_iter()
+                .map(|(n, a, b)| vec![Cell::text(n), Cell::text(a), Cell::text(b)])
+                .collect(),
+            empty: "",
+            next: None,
+        },
+    });
+    out.push(Section::Links { title: None, links: vec![csv_link(q, "summary")] });
+    let created: Vec<i64> = r.days.iter().map(|d| d.created).collect();
+    let solved: Vec<i64> = r.days.iter().map(|d| d.solved).collect();
+    out.push(Section::Chart {
+        title: Some("Arrived (coloured) and solved (grey) per day".into()),
+        chart: daily_pairs(&created, &solved, "Tickets arrived and solved per day"),
+        table: Table {
+            head: vec!["Day", "Arrived", "Solved", "First reply, median"],
+            rows: r
+                .days
+                .iter()
+                .map(|d| {
+                    vec![
+                        Cell::text(&d.date),
+                        Cell::text(d.created.to_string()),
+                        Cell::text(d.solved.to_string()),
+                        Cell::text(d.first_reply_median.map(duration_text).unwrap_or_else(|| "–".into())),
+                    ]
+                })
+                .collect(),
+            empty: "",
+            next: None,
+        },
+    });
+    out.push(Section::Links { title: None, links: vec![csv_link(q, "days")] });
+    let buckets = |b: &[jobs::cockpit::Bucket]| b.iter().map(|b| (b.label.clone(), b.count)).collect::<Vec<_>>();
+    let bucket_table = |head: Vec<&'static str>, b: &[jobs::cockpit::Bucket]| Table {
+        head,
+        rows: b.iter().map(|b| vec![Cell::text(&b.label), Cell::text(b.count.to_string())]).collect(),
+        empty: "",
+        next: None,
+    };
+    out.push(Section::Chart {
+        title: Some("First reply times".into()),
+        chart: count_bars(&buckets(&r.first_reply_histogram), "First reply times by bucket"),
+        table: bucket_table(vec!["First reply", "Tickets"], &r.first_reply_histogram),
+    });
+    out.push(Section::Chart {
+        title: Some("Backlog by age".into()),
+        chart: count_bars(&buckets(&r.backlog.by_age), "Unsolved tickets by age"),
+        table: bucket_table(vec!["Age", "Tickets"], &r.backlog.by_age),
+    });
+    out.push(Section::Chart {
+        title: Some("Channel mix".into()),
+        chart: count_bars(&buckets(&r.channels), "Tickets arrived per channel"),
+        table: bucket_table(vec!["Channel", "Tickets"], &r.channels),
+    });
+    out.push(Section::Chart {
+        title: Some("Arrivals by weekday and hour".into()),
+        chart: heatmap(&r.arrivals, &WEEKDAYS, "Tickets arrived by weekday and hour"),
+        table: Table {
+            head: vec!["Weekday", "Busiest hour", "Arrivals that hour", "Arrivals that day"],
+            rows: WEEKDAYS
+                .iter()
+                .zip(&r.arrivals)
+                .map(|(d, hours)| {
+                    let (h, n) =
+                        hours.iter().enumerate().max_by_key(|(_, n)| **n).map(|(h, n)| (h, *n)).unwrap_or((0, 0));
+                    vec![
+                        Cell::text(*d),
+                        Cell::text(format!("{h:02}:00")),
+                        Cell::text(n.to_string()),
+                        Cell::text(hours.iter().sum::<i64>().to_string()),
+                    ]
+                })
+                .collect(),
+            empty: "",
+            next: None,
+        },
+    });
+    out.push(Section::Links {
+        title: None,
+        links: vec![
+            csv_link(q, "first_reply"),
+            csv_link(q, "backlog"),
+            csv_link(q, "channels"),
+            csv_link(q, "arrivals"),
+        ],
+    });
+    for (title, cards, agents) in [("Teams", &r.teams, false), ("Agents", &r.agents, true)] {
+        let rows = cards
+            .iter()
+            .map(|c| {
+                let med = c.first_reply.as_ref().map(|d| duration_text(d.median)).unwrap_or_else(|| "–".into());
+                let p90 = c.first_reply.as_ref().map(|d| duration_text(d.p90 as f64)).unwrap_or_else(|| "–".into());
+                let pct = |x: Option<f64>| x.map(|v| format!("{:.0}%", v * 100.0)).unwrap_or_else(|| "–".into());
+                let key = if agents { "agent_id" } else { "team_id" };
+                let name = names(agents, c.id);
+                vec![
+                    match c.id {
+                        Some(id) => Cell::link(
+                            name,
+                            format!("/cockpit?{key}={id}&days={}", q.days.clone().unwrap_or_else(|| "30".into())),
+                        ),
+                        None => Cell::text(name),
+                    },
+                    Cell::text(c.solved.to_string()),
+                    Cell::text(c.replies.to_string()),
+                    Cell::text(med),
+                    Cell::text(p90),
+                    Cell::text(pct(c.one_touch.rate)),
+                    Cell::text(pct(c.reopen_rate.rate)),
+                    Cell::text(pct(c.sla_first_reply.rate)),
+                    Cell::text(pct(c.csat)),
+                ]
+            })
+            .collect();
+        out.push(Section::Table {
+            title: Some(title.into()),
+            table: Table {
+                head: vec![
+                    "Name",
+                    "Solved",
+                    "Replies",
+                    "First reply, median",
+                    "p90",
+                    "One-touch",
+                    "Reopened",
+                    "SLA first reply",
+                    "CSAT",
+                ],
+                rows,
+                empty: "Nothing in this period.",
+                next: None,
+            },
+        });
+        out.push(Section::Links { title: None, links: vec![csv_link(q, if agents { "agents" } else { "teams" })] });
+    }
+    out
+}
+
+async fn cockpit(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Query(q): Query<KpiQuery>,
+) -> Result<Response, PageError> {
+    let shell = Shell::new(&state, &caller, "/cockpit").await?;
+    let r = crate::api::kpis::report(&state, &caller, &q).await?;
+    let directory = state.directory().await?;
+    let names = |agent: bool, id: Option<i64>| match (agent, id) {
+        (_, None) => "Unassigned".to_string(),
+        (true, Some(id)) => directory
+            .users
+            .iter()
+            .find(|u| u.id.0 == id)
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| format!("agent {id}")),
+        (false, Some(id)) => directory
+            .teams
+            .iter()
+            .find(|t| t.id.0 == id)
+            .map(|t| t.name.clone())
+            .unwrap_or_else(|| format!("team {id}")),
+    };
+    let mut all = vec![Section::Form { title: None, form: filters(&q, &directory) }];
+    all.extend(sections(&r, &q, &names));
+    Page::new(shell, "Cockpit", all).respond(axum::http::StatusCode::OK)
+}

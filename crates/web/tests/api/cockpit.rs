@@ -1,0 +1,245 @@
+//! The cockpit over HTTP with the node's worker keeping the KPI rollup:
+//! tickets written with known times (yesterday) give the hand-computed
+//! figures, slices and targets apply, bad queries get field messages,
+//! agents are refused, and the page draws its charts with their tables.
+
+use std::time::Duration;
+
+use domain::lifecycle::{self, MessageOutcome, NewTicket, TicketPatch};
+use domain::{Actor, AuthorKind, Channel, Priority, Role, Status, Ticket, TicketId, TicketType, Visibility};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use store::{NewMessage, Store, TicketCreate, TicketWrite};
+
+use crate::support::{Auth, Browser, TestApp, customer, now, staff, team};
+
+on_both_backends!(cockpit_shows_exact_kpis_slices_and_targets);
+
+const MIN: i64 = 60_000;
+const DAY: i64 = 86_400_000;
+
+fn message(actor: Actor, visibility: Visibility, at: i64) -> NewMessage {
+    NewMessage {
+        visibility,
+        author_kind: actor.kind,
+        author_id: actor.id,
+        channel: Channel::Email,
+        body_text: "words".into(),
+        body_html: String::new(),
+        metadata: json!({}),
+        attachment_ids: vec![],
+        created_at: at,
+        email: None,
+    }
+}
+
+async fn open(
+    store: &dyn Store,
+    requester: domain::CustomerId,
+    team: domain::TeamId,
+    agent: domain::UserId,
+    channel: Channel,
+    at: i64,
+) -> Ticket {
+    let actor = Actor { kind: AuthorKind::Customer, id: Some(requester.0) };
+    let (ticket, events) = lifecycle::open_ticket(
+        NewTicket {
+            subject: "Help".into(),
+            status: None,
+            priority: Priority::Normal,
+            ticket_type: TicketType::Question,
+            channel,
+            requester_id: requester,
+            organization_id: None,
+            assignee_id: Some(agent),
+            team_id: Some(team),
+            tags: vec!["billing".into()],
+            custom_fields: Default::default(),
+            problem_id: None,
+            follow_up_of: None,
+        },
+        actor,
+        at,
+    )
+    .unwrap();
+    let create =
+        TicketCreate { ticket, events, messages: vec![message(actor, Visibility::Public, at)], new_requester: None };
+    let id = store.create_ticket(create, None).await.unwrap().id;
+    store.ticket(id).await.unwrap().unwrap()
+}
+
+async fn say(store: &dyn Store, id: TicketId, actor: Actor, at: i64) {
+    let t = store.ticket(id).await.unwrap().unwrap();
+    let MessageOutcome::Added { ticket, events } = lifecycle::add_message(&t, Visibility::Public, actor, at).unwrap()
+    else {
+        panic!("a follow-up")
+    };
+    let w = TicketWrite {
+        ticket,
+        expected_version: t.version,
+        events,
+        messages: vec![message(actor, Visibility::Public, at)],
+    };
+    store.write_ticket(w).await.unwrap();
+}
+
+async fn solve(store: &dyn Store, id: TicketId, actor: Actor, at: i64) {
+    let t = store.ticket(id).await.unwrap().unwrap();
+    let p = TicketPatch { status: Some(Status::Solved), ..TicketPatch::default() };
+    let (next, events) = lifecycle::apply_patch(&t, &p, actor, at).unwrap();
+    store
+        .write_ticket(TicketWrite { ticket: next, expected_version: t.version, events, messages: vec![] })
+        .await
+        .unwrap();
+}
+
+async fn kpis(app: &TestApp, query: &str, auth: &Auth) -> (StatusCode, Value) {
+    let r = app.get(&format!("/kpis?{query}"), auth).await;
+    (r.status, r.body)
+}
+
+async fn cockpit_shows_exact_kpis_slices_and_targets(app: TestApp) {
+    let store = app.store.as_ref();
+    let (manager, manager_token) = staff(&app.store, "maria@support.test", Role::Manager, None).await;
+    let (ada, ada_token) = staff(&app.store, "ada@support.test", Role::Agent, None).await;
+    let (bo, _) = staff(&app.store, "bo@support.test", Role::Agent, None).await;
+    let billing = team(&app.store, "Billing", Some(manager), &[ada, bo]).await;
+    let (c, _) = customer(&app.store, "carla@example.com", None).await;
+    let (manager_auth, ada_auth) = (Auth::Token(manager_token), Auth::Token(ada_token));
+    let staff_actor = |u: domain::UserId| Actor { kind: AuthorKind::Staff, id: Some(u.0) };
+    let customer_actor = Actor { kind: AuthorKind::Customer, id: Some(c.0) };
+
+    // Yesterday 09:00 UTC (the installation's zone).
+    let base = (now() / DAY - 1) * DAY + 9 * 60 * MIN;
+    // A: Ada answers in 30 minutes and solves at 60: one touch.
+    let a = open(store, c, billing, ada, Channel::Email, base).await;
+    say(store, a.id, staff_actor(ada), base + 30 * MIN).await;
+    solve(store, a.id, staff_actor(ada), base + 60 * MIN).await;
+    // B (chat): Bo answers in 90, the customer writes at 100, Bo again at
+    // 130 (next reply 30), solved at 180.
+    let b = open(store, c, billing, bo, Channel::Chat, base).await;
+    say(store, b.id, staff_actor(bo), base + 90 * MIN).await;
+    say(store, b.id, customer_actor, base + 100 * MIN).await;
+    say(store, b.id, staff_actor(bo), base + 130 * MIN).await;
+    solve(store, b.id, staff_actor(bo), base + 180 * MIN).await;
+    // C: unanswered, the backlog.
+    open(store, c, billing, ada, Channel::Email, base + 60 * MIN).await;
+
+    // The worker measures each change; wait until all of it is in.
+    let mut body = Value::Null;
+    for _ in 0..300 {
+        let (status, b) = kpis(&app, "days=7", &manager_auth).await;
+        assert_eq!(status, StatusCode::OK, "{b}");
+        body = b;
+        let k = &body["kpis"];
+        if k["created"] == 3 && k["solved"] == 2 && k["next_reply"]["calendar"]["count"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let k = &body["kpis"];
+    assert_eq!((k["created"].as_i64(), k["solved"].as_i64()), (Some(3), Some(2)), "{body}");
+    let frt = &k["first_reply"]["calendar"];
+    assert_eq!(
+        (frt["count"].as_i64(), frt["median"].as_f64(), frt["p90"].as_i64()),
+        (Some(2), Some(60.0 * MIN as f64), Some(90 * MIN)),
+        "30 and 90 minutes"
+    );
+    assert_eq!(k["next_reply"]["calendar"]["median"].as_f64(), Some(30.0 * MIN as f64));
+    assert_eq!(k["full_resolution"]["calendar"]["median"].as_f64(), Some(120.0 * MIN as f64), "60 and 180 minutes");
+    assert_eq!((k["one_touch"]["yes"].as_i64(), k["one_touch"]["of"].as_i64()), (Some(1), Some(2)));
+    assert_eq!(k["no_further_contact"]["rate"].as_f64(), Some(0.5));
+    assert_eq!(k["reopen_rate"]["rate"].as_f64(), Some(0.0));
+    assert_eq!(body["backlog"]["total"], 1);
+    assert_eq!(body["previous"]["created"], 0);
+    let yesterday = &body["days"][5];
+    assert_eq!((yesterday["created"].as_i64(), yesterday["solved"].as_i64()), (Some(3), Some(2)), "{}", body["days"]);
+    assert_eq!(body["channels"], json!([{ "label": "email", "count": 2 }, { "label": "chat", "count": 1 }]));
+    let agents = body["agents"].as_array().unwrap();
+    let bo_card = agents.iter().find(|a| a["id"] == bo.0).expect("Bo's scorecard");
+    assert_eq!((bo_card["solved"].as_i64(), bo_card["replies"].as_i64()), (Some(1), Some(2)));
+    assert_eq!(bo_card["first_reply_histogram"], json!([0, 0, 1, 0, 0, 0, 0]), "90 minutes: the 1–4 h bucket");
+    let weekday = body["arrivals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d[9].as_i64().unwrap() + d[10].as_i64().unwrap())
+        .sum::<i64>();
+    assert_eq!(weekday, 3, "all three arrived at 09:00 or 10:00");
+
+    // Slices: Bo's work; the chat channel; a tag nobody has.
+    let (_, bo_only) = kpis(&app, &format!("days=7&agent_id={}", bo.0), &manager_auth).await;
+    assert_eq!(bo_only["kpis"]["first_reply"]["calendar"]["median"].as_f64(), Some(90.0 * MIN as f64));
+    let (_, chat) = kpis(&app, "days=7&channel=chat", &manager_auth).await;
+    assert_eq!(chat["kpis"]["created"], 1);
+    let (_, tagged) = kpis(&app, "days=7&tag=refund", &manager_auth).await;
+    assert_eq!((tagged["kpis"]["created"].as_i64(), tagged["backlog"]["total"].as_i64()), (Some(0), Some(0)));
+    let (_, billing_tag) = kpis(&app, "days=7&tag=billing", &manager_auth).await;
+    assert_eq!(billing_tag["kpis"]["created"], 3);
+    let from = jiff::Timestamp::from_millisecond(base).unwrap().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let (_, one_day) = kpis(&app, &format!("from={from}&to={from}"), &manager_auth).await;
+    assert_eq!(
+        (one_day["kpis"]["created"].as_i64(), one_day["from"].as_str()),
+        (Some(3), Some(from.to_string().as_str()))
+    );
+
+    // Targets: first reply median at most 45 minutes is missed (60), CSAT has nothing to judge yet.
+    let bad = app
+        .request(reqwest::Method::PUT, "/settings/kpis", &manager_auth)
+        .json(&json!({ "targets": [{ "kpi": "csat_percent", "target": 140 }, { "kpi": "one_touch_percent", "team_id": 999, "target": 50 }] }));
+    let bad = TestApp::send(bad).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    let fields: Vec<&String> = bad.body["error"]["details"]["fields"].as_object().unwrap().keys().collect();
+    assert_eq!(fields, vec!["targets[0].target", "targets[1].team_id"], "{}", bad.body);
+    let good = app.request(reqwest::Method::PUT, "/settings/kpis", &manager_auth).json(&json!({ "targets": [
+        { "kpi": "first_reply_median_minutes", "target": 45 },
+        { "kpi": "first_reply_median_minutes", "team_id": billing.0, "target": 58, "amber": 0.1 },
+        { "kpi": "csat_percent", "target": 90 }] }));
+    assert_eq!(TestApp::send(good).await.status, StatusCode::OK);
+    let (_, judged) = kpis(&app, "days=7", &manager_auth).await;
+    let t = &judged["targets"];
+    assert_eq!((t[0]["rag"].as_str(), t[0]["actual"].as_f64()), (Some("red"), Some(60.0)), "{t}");
+    assert_eq!(t[1]["rag"], Value::Null, "no CSAT answers");
+    let (_, team_view) = kpis(&app, &format!("days=7&team_id={}", billing.0), &manager_auth).await;
+    assert_eq!(team_view["targets"][0]["rag"], "amber", "the team's own target, 58 + 10%: {}", team_view["targets"]);
+
+    // Bad queries get field messages; agents may not see the cockpit.
+    for (q, field) in [
+        ("days=0", "days"),
+        ("days=x", "days"),
+        ("channel=fax", "channel"),
+        ("from=2026-01-01", "to"),
+        ("tz=Mars/Base", "tz"),
+        ("team_id=-3", "team_id"),
+    ] {
+        let (status, b) = kpis(&app, q, &manager_auth).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{q}: {b}");
+        assert!(b["error"]["details"]["fields"].get(field).is_some(), "{q}: {b}");
+    }
+    assert_eq!(kpis(&app, "days=7", &ada_auth).await.0, StatusCode::FORBIDDEN);
+    let csv = app.request(reqwest::Method::GET, "/kpis.csv?days=7&table=agents", &manager_auth).send().await.unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    let text = csv.text().await.unwrap();
+    assert!(text.starts_with("id,solved,replies,first_reply_median_minutes"), "{text}");
+    assert!(text.contains(&format!("\r\n{},1,2,90.0,90.0,0.0,0.0,", bo.0)), "{text}");
+    let nope = app.request(reqwest::Method::GET, "/kpis.csv?table=nope", &manager_auth).send().await.unwrap();
+    assert_eq!(nope.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The page: charts with their tables, filters, CSV links; refused to agents.
+    let page = Browser::new(&app, manager).await.get("/cockpit?days=7").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    for part in [
+        "<svg",
+        "First reply times",
+        "Backlog by age",
+        "Arrivals by weekday and hour",
+        "table=agents",
+        "bo",
+        "Targets",
+        "rag-red",
+    ] {
+        assert!(page.html.contains(part), "{part} missing");
+    }
+    let refused = Browser::new(&app, ada).await.get("/cockpit").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
