@@ -61,6 +61,14 @@ pub enum Command {
         /// Create the sample data and exit instead of serving.
         #[arg(long)]
         no_serve: bool,
+        /// Tickets to create over the 60 days (besides the planted spike).
+        #[arg(long, default_value_t = 1_000)]
+        tickets: usize,
+    },
+    /// The KPI rollup (what the cockpit reads).
+    Kpi {
+        #[command(subcommand)]
+        command: KpiCommand,
     },
     /// Manage staff accounts from the command line.
     Admin {
@@ -74,6 +82,13 @@ pub enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KpiCommand {
+    /// Measure every ticket again from its events (after changing the KPI
+    /// calendar, or to check the rollup), with a progress bar.
+    Rebuild,
 }
 
 #[derive(Debug, Subcommand)]

@@ -25,12 +25,12 @@ const DAY: i64 = 86_400_000;
 const HOUR: i64 = 3_600_000;
 const MINUTE: i64 = 60_000;
 
-pub async fn demo(config: Config, serve: bool) -> Result<(), String> {
+pub async fn demo(config: Config, serve: bool, tickets: usize) -> Result<(), String> {
     let store = crate::storage::open(&config).await?;
     if store.user_count().await.map_err(|e| e.to_string())? == 0 {
         println!("Creating the demo department in {} …", config.describe_storage());
         let started = std::time::Instant::now();
-        let counts = seed(store.clone(), SystemClock.now(), 1042).await?;
+        let counts = seed(store.clone(), SystemClock.now(), 1042, tickets).await?;
         println!(
             "Created {} teams, {} staff, {} customers and {} tickets in {:.1} s.",
             counts.0,
@@ -39,6 +39,7 @@ pub async fn demo(config: Config, serve: bool) -> Result<(), String> {
             counts.3,
             started.elapsed().as_secs_f64()
         );
+        super::rebuild_rollup(store.as_ref()).await?;
     } else {
         println!("Demo data already present in {}.", config.describe_storage());
     }
@@ -142,7 +143,12 @@ const COMPANIES: [&str; 20] = [
 ];
 
 /// Creates the department; returns (teams, staff, customers, tickets).
-pub async fn seed(store: Arc<dyn Store>, now: i64, seed: u64) -> Result<(usize, usize, usize, usize), String> {
+pub async fn seed(
+    store: Arc<dyn Store>,
+    now: i64,
+    seed: u64,
+    tickets: usize,
+) -> Result<(usize, usize, usize, usize), String> {
     let err = |e: store::StoreError| e.to_string();
     let mut rng = Rng64(StdRng::seed_from_u64(seed));
     let start = now - 60 * DAY;
@@ -315,8 +321,8 @@ pub async fn seed(store: Arc<dyn Store>, now: i64, seed: u64) -> Result<(usize, 
         customers.push((store.create_customer(c, None, None).await.map_err(err)?.id, org));
     }
 
-    let mut all = Vec::with_capacity(1040);
-    for _ in 0..1000 {
+    let mut all = Vec::with_capacity(tickets + 40);
+    for _ in 0..tickets {
         all.push(ticket(&mut rng, now, start, &teams, &agents, &customers, product_id, None)?);
     }
     // The planted problem: exports break three days ago, about ten times the usual tickets.
