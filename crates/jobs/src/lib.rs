@@ -16,6 +16,7 @@ pub mod integrations;
 pub mod kpi;
 pub mod notices;
 pub mod offline;
+pub mod report;
 pub mod rules;
 pub mod sla;
 pub mod surge;

@@ -49,6 +49,10 @@ pub fn worker(
         jobs::digest::DIGEST_WEEKLY,
         Arc::new(jobs::digest::WeeklyDigest { store: store.clone(), transport: links.transport.clone() }),
     )
+    .handle(
+        jobs::report::REPORTS_DUE,
+        Arc::new(jobs::report::ReportsDue { store: store.clone(), transport: links.transport.clone() }),
+    )
     .handle(jobs::survey::NPS_RUN, Arc::new(jobs::survey::NpsRun { store: store.clone() }))
     .handle(
         jobs::survey::NPS_SEND,
@@ -151,6 +155,15 @@ pub async fn schedules(store: &dyn Store, now: Millis) -> Result<(), store::Stor
             payload: serde_json::json!({}),
             every_ms: 900_000,
             next_run_at: now + 900_000,
+        })
+        .await?;
+    store
+        .ensure_schedule(&Schedule {
+            name: "reports.due".into(),
+            kind: jobs::report::REPORTS_DUE.into(),
+            payload: serde_json::json!({}),
+            every_ms: 3_600_000,
+            next_run_at: now + 60_000,
         })
         .await?;
     store

@@ -24,6 +24,7 @@ pub(crate) mod organizations;
 mod outbox;
 pub(crate) mod pulse;
 mod quarantine;
+pub(crate) mod reports;
 pub(crate) mod routing;
 pub(crate) mod rule_settings;
 pub(crate) mod settings;
@@ -78,6 +79,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(insights::router())
         .merge(kpis::router())
+        .merge(reports::router())
         .merge(pulse::router())
 }
 

@@ -5,7 +5,8 @@
 //! and a CSV download; filters slice everything.
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::get;
 use jobs::cockpit::{CockpitReport, duration_text, summary_lines};
@@ -16,7 +17,7 @@ use crate::AppState;
 use crate::api::kpis::KpiQuery;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/cockpit", get(cockpit))
+    Router::new().route("/cockpit", get(cockpit)).route("/cockpit/report/{cadence}", get(print_report))
 }
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -171,7 +172,14 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
             next: None,
         },
     });
-    out.push(Section::Links { title: None, links: vec![csv_link(q, "summary")] });
+    out.push(Section::Links {
+        title: None,
+        links: vec![
+            csv_link(q, "summary"),
+            Cell::link("Weekly report (print)", "/cockpit/report/weekly"),
+            Cell::link("Monthly report (print)", "/cockpit/report/monthly"),
+        ],
+    });
     let created: Vec<i64> = r.days.iter().map(|d| d.created).collect();
     let solved: Vec<i64> = r.days.iter().map(|d| d.solved).collect();
     out.push(Section::Chart {
@@ -328,4 +336,28 @@ async fn cockpit(
     let mut all = vec![Section::Form { title: None, form: filters(&q, &directory) }];
     all.extend(sections(&r, &q, &names));
     Page::new(shell, "Cockpit", all).respond(axum::http::StatusCode::OK)
+}
+
+/// The weekly or monthly report as a page of its own, ready to print (or
+/// save as PDF from the browser): the same content as the email.
+async fn print_report(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Path(raw): Path<String>,
+) -> Result<Response, PageError> {
+    caller.require(&state, domain::Action::ViewReports).await?;
+    let cadence = crate::api::reports::cadence(&raw)?;
+    let r =
+        jobs::report::build(state.store.as_ref(), state.now(), cadence).await.map_err(crate::error::ApiError::from)?;
+    let directory = state.directory().await?;
+    let teams = directory.teams.iter().map(|t| (t.id.0, t.name.clone())).collect();
+    let (_, body) = jobs::report::render(&r, cadence, &teams);
+    let title = jobs::report::title(&r, cadence);
+    let escaped = title.replace('&', "&amp;").replace('<', "&lt;");
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{escaped}</title>\
+         <style>@page {{ size: A4; margin: 18mm; }} body {{ margin: 24px; }} @media print {{ .no-print {{ display: none; }} }}</style>\
+         </head><body><p class=\"no-print\"><a href=\"/cockpit\">Back to the cockpit</a> · use your browser's Print to print or save as PDF</p>{body}</body></html>"
+    );
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
 }

@@ -243,3 +243,80 @@ async fn cockpit_shows_exact_kpis_slices_and_targets(app: TestApp) {
     let refused = Browser::new(&app, ada).await.get("/cockpit").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+/// The weekly report reaches its weekly recipients (not the monthly ones)
+/// through a real SMTP server, with last full week's figures; the print
+/// page shows the same.
+async fn weekly_report_by_mail(backend: crate::support::Backend) {
+    let Some(sink) = crate::smtp_sink::SmtpSink::start().await else { return };
+    let url = sink.url.clone();
+    let Some(app) = crate::support::spawn_with(backend, |s| s.smtp_url = Some(url)).await else {
+        eprintln!("skipped: SWITCHBOARD_TEST_PG is not set");
+        return;
+    };
+    let store = app.store.as_ref();
+    let (head, token) = staff(&app.store, "head@support.test", Role::Manager, None).await;
+    let auth = Auth::Token(token);
+    let (ada, _) = staff(&app.store, "ada@support.test", Role::Agent, None).await;
+    let billing = team(&app.store, "Billing", Some(head), &[ada]).await;
+    let (c, _) = customer(&app.store, "carla@example.com", None).await;
+    // Monday of last week, 10:00 UTC: answered in 20 minutes, solved at 11:00.
+    let today = jiff::Timestamp::from_millisecond(now()).unwrap().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let monday =
+        today.checked_sub(jiff::Span::new().days(i64::from(today.weekday().to_monday_zero_offset()) + 7)).unwrap();
+    let at = monday.to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp().as_millisecond() + 10 * 60 * MIN;
+    let agent = Actor { kind: AuthorKind::Staff, id: Some(ada.0) };
+    let t = open(store, c, billing, ada, Channel::Email, at).await;
+    say(store, t.id, agent, at + 20 * MIN).await;
+    solve(store, t.id, agent, at + 60 * MIN).await;
+    for _ in 0..300 {
+        let r = app.get("/reports/weekly", &auth).await;
+        if r.body["kpis"]["solved"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let bad = json!({ "recipients": [{ "email": "not an address", "every": "weekly" }] });
+    let r = TestApp::send(app.request(reqwest::Method::PUT, "/settings/reports", &auth).json(&bad)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let body = json!({ "recipients": [{ "email": "CEO@x.test", "every": "weekly" }, { "email": "cfo@x.test", "every": "monthly" }] });
+    let r = TestApp::send(app.request(reqwest::Method::PUT, "/settings/reports", &auth).json(&body)).await;
+    assert_eq!((r.status, &r.body["recipients"][0]["email"]), (StatusCode::OK, &json!("ceo@x.test")));
+    let r = app.post("/reports/send", &auth, json!({ "every": "fortnightly" })).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app.post("/reports/send", &auth, json!({ "every": "weekly" })).await;
+    assert_eq!((r.status, r.body["mailed"].as_i64()), (StatusCode::OK, Some(1)), "{}", r.body);
+    let mail = sink.wait_for(1).await;
+    let sunday = monday.checked_add(jiff::Span::new().days(6)).unwrap();
+    assert_eq!(crate::smtp_sink::header(&mail[0], "Subject"), format!("Weekly support report, {monday} to {sunday}"));
+    assert!(crate::smtp_sink::header(&mail[0], "To").contains("ceo@x.test"));
+    assert!(
+        !crate::smtp_sink::header(&mail[0], "To").contains("cfo@x.test"),
+        "the monthly reader is not sent the weekly report"
+    );
+    assert!(mail[0].contains("Tickets solved: 1 (before: 0)"), "{}", mail[0]);
+    assert!(mail[0].contains("First reply, median: 20 min"), "{}", mail[0]);
+
+    let page = Browser::new(&app, head).await.get("/cockpit/report/weekly").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains(&format!("Weekly support report, {monday} to {sunday}")) && page.html.contains("@page"));
+    assert_eq!(
+        Browser::new(&app, head).await.get("/cockpit/report/daily").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+}
+
+mod weekly_report_by_mail {
+    use crate::support::Backend;
+
+    #[tokio::test]
+    async fn sqlite() {
+        super::weekly_report_by_mail(Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn pg() {
+        super::weekly_report_by_mail(Backend::Pg).await;
+    }
+}
