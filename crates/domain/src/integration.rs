@@ -28,6 +28,7 @@ pub const EVENTS: &[&str] = &[
     "surge.detected",
     "spike.detected",
     "digest.weekly",
+    "bottleneck.detected",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

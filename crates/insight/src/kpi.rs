@@ -3,6 +3,7 @@
 //! as events arrive, and a slice's KPIs aggregate them (`summary`).
 //! Definitions with worked examples: docs/METRICS.md.
 
+pub mod bottlenecks;
 pub mod distribution;
 pub mod measures;
 pub mod summary;

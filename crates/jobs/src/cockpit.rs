@@ -9,6 +9,7 @@ use domain::kpi::{KpiTarget, Measure, MeasureRow, Rag, Slice, TargetKpi, TicketF
 use domain::survey::FeedbackFilter;
 use domain::{Channel, Millis, Status, TeamId, UserId};
 use insight::feedback::FeedbackSummary;
+use insight::kpi::bottlenecks::{Bottleneck, Load};
 use insight::kpi::{Distribution, Rate, TicketKpis, histogram};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -146,6 +147,8 @@ pub struct CockpitReport {
     pub arrivals: Vec<Vec<i64>>,
     /// The targets that apply to the slice's team (else the department's), judged.
     pub targets: Vec<TargetStatus>,
+    /// The department's bottlenecks now (whatever the slice).
+    pub alerts: Vec<Bottleneck>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -378,6 +381,7 @@ pub async fn report(
         channels: channels.into_iter().map(|(c, n)| Bucket { label: c.as_str().into(), count: n }).collect(),
         arrivals,
         targets: vec![],
+        alerts: bottlenecks(store, now, &window.tz).await?,
     };
     let settings = crate::kpi::settings(store).await?;
     r.targets = targets_for(&settings.targets, slice.team_id)
@@ -459,4 +463,100 @@ pub fn summary_lines(r: &CockpitReport) -> Vec<(String, String, String)> {
         line("CES", num(s.ces.ces), num(ps.ces.ces)),
         line("Backlog now", r.backlog.total.to_string(), "–".into()),
     ]
+}
+
+/// The department's bottlenecks at `now`: the last 8 local days' arrivals
+/// and solves, each team's backlog per active member, each agent's open
+/// tickets.
+pub async fn bottlenecks(store: &dyn Store, now: Millis, tz: &TimeZone) -> Result<Vec<Bottleneck>, StoreError> {
+    let window = Window::days_to(now, 8, tz.clone());
+    let rows = store
+        .measure_rows(&[Measure::Created, Measure::OneTouch], window.start(), window.end(), &Slice::default())
+        .await?;
+    let mut per_day: BTreeMap<Date, (i64, i64)> = window.dates().into_iter().map(|d| (d, (0, 0))).collect();
+    for r in &rows {
+        if let Some(d) = local_date(r.at, tz).and_then(|d| per_day.get_mut(&d)) {
+            if r.measure == Measure::Created {
+                d.0 += 1;
+            } else {
+                d.1 += 1;
+            }
+        }
+    }
+    let open = store.backlog(&Slice::default()).await?;
+    let users = store.users(store::PageRequest { after: None, limit: 10_000 }).await?.items;
+    let teams = store.teams().await?;
+    let active = |id: UserId| users.iter().any(|u| u.id == id && u.active);
+    let load = Load {
+        days: per_day.into_values().collect(),
+        teams: teams
+            .iter()
+            .map(|t| {
+                let unsolved = open.iter().filter(|f| f.team_id == Some(t.id.0)).count() as i64;
+                (t.id.0, t.name.clone(), unsolved, t.member_ids.iter().filter(|m| active(**m)).count() as i64)
+            })
+            .collect(),
+        agents: users
+            .iter()
+            .filter(|u| u.active)
+            .map(|u| {
+                let team = teams.iter().find(|t| t.member_ids.contains(&u.id)).map(|t| t.id.0);
+                (u.id.0, u.name.clone(), team, open.iter().filter(|f| f.agent_id == Some(u.id.0)).count() as i64)
+            })
+            .collect(),
+    };
+    Ok(insight::kpi::bottlenecks::bottlenecks(&load))
+}
+
+pub const BOTTLENECK_CHECK: &str = "kpi.bottlenecks";
+
+/// `kpi.bottlenecks`, hourly: tells managers (in the app, and the hooks
+/// that take `bottleneck.detected`) of each bottleneck once per local day.
+pub struct BottleneckCheck {
+    pub store: std::sync::Arc<dyn Store>,
+}
+
+#[async_trait::async_trait]
+impl crate::Handler for BottleneckCheck {
+    async fn run(&self, _: &domain::Job, now: Millis) -> Result<(), crate::JobError> {
+        check_bottlenecks(self.store.as_ref(), now).await?;
+        Ok(())
+    }
+}
+
+/// Tells of the bottlenecks not told of today; returns what it found.
+pub async fn check_bottlenecks(store: &dyn Store, now: Millis) -> Result<Vec<Bottleneck>, StoreError> {
+    let tz = time_zone(store).await;
+    let found = bottlenecks(store, now, &tz).await?;
+    let today = local_date(now, &tz).map(|d| d.to_string()).unwrap_or_default();
+    let managers: Vec<UserId> = store
+        .users(store::PageRequest { after: None, limit: 10_000 })
+        .await?
+        .items
+        .into_iter()
+        .filter(|u| u.active && matches!(u.role, domain::Role::Manager | domain::Role::Admin))
+        .map(|u| u.id)
+        .collect();
+    for b in &found {
+        let key = format!("bottleneck:{}:{}:{today}", b.kind, b.subject);
+        let told = format!("{key}:told");
+        if store.setting(&told).await?.is_some() {
+            continue;
+        }
+        store.set_setting(&told, &serde_json::json!(now)).await?;
+        let out = crate::integrations::alert("bottleneck.detected", key, b.text.clone(), serde_json::json!(b));
+        crate::integrations::publish(store, out, now).await?;
+        let notes = managers
+            .iter()
+            .map(|u| domain::notification::NewNotification {
+                user_id: *u,
+                kind: "bottleneck".into(),
+                text: b.text.clone(),
+                ticket_id: None,
+                created_at: now,
+            })
+            .collect();
+        store.notify(notes).await?;
+    }
+    Ok(found)
 }

@@ -55,6 +55,7 @@ macro_rules! on_both_backends {
 mod kpi;
 mod nps;
 mod webhooks;
+use kpi::bottlenecks_are_told_once;
 use nps::nps_goes_to_a_sample_within_its_interval;
 use webhooks::webhooks_deliver_sign_retry_and_switch_off;
 
@@ -62,7 +63,8 @@ on_both_backends!(
     jobs_run_once_retry_and_die,
     schedules_enqueue_once_per_occurrence,
     webhooks_deliver_sign_retry_and_switch_off,
-    nps_goes_to_a_sample_within_its_interval
+    nps_goes_to_a_sample_within_its_interval,
+    bottlenecks_are_told_once
 );
 
 #[test]

@@ -53,6 +53,7 @@ pub fn worker(
         jobs::report::REPORTS_DUE,
         Arc::new(jobs::report::ReportsDue { store: store.clone(), transport: links.transport.clone() }),
     )
+    .handle(jobs::cockpit::BOTTLENECK_CHECK, Arc::new(jobs::cockpit::BottleneckCheck { store: store.clone() }))
     .handle(jobs::survey::NPS_RUN, Arc::new(jobs::survey::NpsRun { store: store.clone() }))
     .handle(
         jobs::survey::NPS_SEND,
@@ -155,6 +156,15 @@ pub async fn schedules(store: &dyn Store, now: Millis) -> Result<(), store::Stor
             payload: serde_json::json!({}),
             every_ms: 900_000,
             next_run_at: now + 900_000,
+        })
+        .await?;
+    store
+        .ensure_schedule(&Schedule {
+            name: "kpi.bottlenecks".into(),
+            kind: jobs::cockpit::BOTTLENECK_CHECK.into(),
+            payload: serde_json::json!({}),
+            every_ms: 3_600_000,
+            next_run_at: now + 120_000,
         })
         .await?;
     store

@@ -164,3 +164,58 @@ pub fn rollup_equals_recompute(pg: bool) {
         });
     });
 }
+
+/// An agent holding far more open tickets than the teammates is told to
+/// the managers once a day, in the app.
+pub async fn bottlenecks_are_told_once(store: Arc<dyn Store>) {
+    let mut ids = Vec::new();
+    for (name, role) in [
+        ("maria", domain::Role::Manager),
+        ("lena", domain::Role::Agent),
+        ("tom", domain::Role::Agent),
+        ("ana", domain::Role::Agent),
+    ] {
+        let u = domain::User {
+            id: domain::UserId(0),
+            email: format!("{name}@example.com"),
+            name: name.into(),
+            role,
+            active: true,
+            reports_to: None,
+            time_zone: None,
+            created_at: T0,
+            updated_at: T0,
+        };
+        ids.push(store.create_user(u, None, None).await.unwrap().id);
+    }
+    let team = domain::Team {
+        id: domain::TeamId(0),
+        name: "Billing".into(),
+        description: String::new(),
+        lead_id: Some(ids[0]),
+        member_ids: ids[1..].to_vec(),
+        created_at: T0,
+        updated_at: T0,
+    };
+    let team = store.create_team(team, None).await.unwrap().id;
+    let email = domain::EmailAddress::parse("load@example.com").unwrap();
+    let c = store.create_customer(domain::Customer::new(&email, "Load", T0), None, None).await.unwrap().id;
+    // Lena 12 open, Tom 2, Ana 3.
+    for (agent, n) in [(ids[1], 12), (ids[2], 2), (ids[3], 3)] {
+        for i in 0..n {
+            let mut s = store::conformance::spec("Open", "help", c, T0 + i);
+            s.assignee = Some(agent);
+            s.team = Some(team);
+            let id = store.create_ticket(store::conformance::new_ticket(&s), None).await.unwrap().id;
+            jobs::kpi::refresh(store.as_ref(), id, &BusinessClock::always()).await.unwrap();
+        }
+    }
+    let now = T0 + 3_600_000;
+    let found = jobs::cockpit::check_bottlenecks(store.as_ref(), now).await.unwrap();
+    let texts: Vec<&str> = found.iter().map(|b| b.text.as_str()).collect();
+    assert_eq!(texts, vec!["lena has 12 open tickets, 4.8× the team's median (2.5)"], "{found:?}");
+    jobs::cockpit::check_bottlenecks(store.as_ref(), now + 60_000).await.unwrap();
+    let told = store.notifications(ids[0], false, 10).await.unwrap();
+    assert_eq!(told.len(), 1, "once a day: {told:?}");
+    assert_eq!(told[0].kind, "bottleneck");
+}

@@ -130,6 +130,12 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
             ),
         ],
     });
+    if !r.alerts.is_empty() {
+        out.push(Section::Links {
+            title: Some("Alerts".into()),
+            links: r.alerts.iter().map(|a| Cell::text(&a.text).class("error")).collect(),
+        });
+    }
     if !r.targets.is_empty() {
         out.push(Section::Table {
             title: Some("Targets".into()),

@@ -151,6 +151,7 @@ async fn cockpit_shows_exact_kpis_slices_and_targets(app: TestApp) {
     assert_eq!(k["no_further_contact"]["rate"].as_f64(), Some(0.5));
     assert_eq!(k["reopen_rate"]["rate"].as_f64(), Some(0.0));
     assert_eq!(body["backlog"]["total"], 1);
+    assert_eq!(body["alerts"], json!([]), "a quiet department");
     assert_eq!(body["previous"]["created"], 0);
     let yesterday = &body["days"][5];
     assert_eq!((yesterday["created"].as_i64(), yesterday["solved"].as_i64()), (Some(3), Some(2)), "{}", body["days"]);
