@@ -7,5 +7,6 @@ pub mod feedback;
 pub mod kpi;
 pub mod root_causes;
 pub mod sentiment;
+pub mod staffing;
 pub mod topics;
 pub mod trends;

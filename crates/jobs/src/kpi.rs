@@ -19,6 +19,32 @@ pub struct KpiSettings {
     pub calendar_id: Option<i64>,
     #[serde(default)]
     pub targets: Vec<domain::kpi::KpiTarget>,
+    /// Staffing assumptions of the resource request: minutes of work per
+    /// ticket (default 15), the first reply target (default 60 minutes)
+    /// and the share of paid time not available (default 0.3).
+    #[serde(default)]
+    pub handle_minutes: Option<f64>,
+    #[serde(default)]
+    pub first_reply_target_minutes: Option<f64>,
+    #[serde(default)]
+    pub shrinkage: Option<f64>,
+    /// What support costs, for cost per ticket and the ROI report (cents).
+    #[serde(default)]
+    pub costs: Costs,
+}
+
+/// What support costs: each agent's hourly cost and paid hours a week,
+/// and the tools and overhead a month (cents).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Costs {
+    #[serde(default)]
+    pub agent_hourly_cents: i64,
+    #[serde(default)]
+    pub agent_hours_per_week: Option<f64>,
+    #[serde(default)]
+    pub tools_monthly_cents: i64,
+    #[serde(default)]
+    pub overhead_monthly_cents: i64,
 }
 
 pub async fn settings(store: &dyn Store) -> Result<KpiSettings, StoreError> {

@@ -17,6 +17,8 @@ pub mod kpi;
 pub mod notices;
 pub mod offline;
 pub mod report;
+pub mod resources;
+pub mod roi;
 pub mod rules;
 pub mod sla;
 pub mod surge;

@@ -514,6 +514,8 @@ pub trait KpiStore: Send + Sync {
     async fn ticket_ids_after(&self, after: TicketId, limit: u32) -> Result<Vec<TicketId>>;
     /// Tickets not measured, or measured from fewer events than they have.
     async fn unmeasured_tickets(&self, limit: u32) -> Result<Vec<TicketId>>;
+    /// The requesters of the tickets created in `[from, to)` (each once).
+    async fn requesters_between(&self, from: Millis, to: Millis) -> Result<Vec<CustomerId>>;
 }
 
 /// All of storage, as the application holds it (`Arc<dyn Store>`).

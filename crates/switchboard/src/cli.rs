@@ -145,6 +145,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000_000)]
         open: u64,
     },
+    /// The manager cockpit: the simulated department stored (tickets per
+    /// second), the KPI rollup built and kept current, and the cockpit and
+    /// weekly report answered over it. Runs against a fresh database.
+    Cockpit {
+        /// Tickets in the simulated department (60 days).
+        #[arg(long, default_value_t = 100_000)]
+        tickets: usize,
+        /// Requests measured per figure.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+    },
     /// Voice of the customer: recording survey answers, the feedback
     /// inbox's summary and first page, and the customer-insights report of
     /// 30 and 90 days over a large store; sentiment and topics alone.

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use domain::kpi::{Measure, MeasureRow, Slice, TicketFacts};
-use domain::{Channel, Millis, Priority, Status, TicketId};
+use domain::{Channel, CustomerId, Millis, Priority, Status, TicketId};
 
 use super::{Params, SqlStore};
 use crate::rows::word;
@@ -226,6 +226,18 @@ impl KpiStore for SqlStore {
         .await?
         .iter()
         .map(|r| Ok(TicketId(r.int(0)?)))
+        .collect()
+    }
+
+    async fn requesters_between(&self, from: Millis, to: Millis) -> Result<Vec<CustomerId>> {
+        self.fetch(
+            "SELECT DISTINCT requester_id FROM kpi_tickets WHERE created_at >= $1 AND created_at < $2 \
+             AND requester_id IS NOT NULL ORDER BY requester_id",
+            vec![from.into(), to.into()],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok(CustomerId(r.int(0)?)))
         .collect()
     }
 }

@@ -2,6 +2,7 @@
 
 mod admin;
 mod bench;
+mod bench_cockpit;
 mod bench_mail;
 mod bench_pages;
 mod bench_rules;
@@ -71,6 +72,11 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let config = Config::load(cli.global.config.as_deref(), &overrides)?;
             init_logging("warn");
             bench_voice::feedback(config, tickets, answers).await
+        }
+        Command::Bench { command: BenchCommand::Cockpit { tickets, runs } } => {
+            let config = Config::load(cli.global.config.as_deref(), &overrides)?;
+            init_logging("warn");
+            bench_cockpit::cockpit(config, tickets, runs).await
         }
         Command::Bench { command: BenchCommand::Mail { messages, replies } } => {
             let config = Config::load(cli.global.config.as_deref(), &overrides)?;

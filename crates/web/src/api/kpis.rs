@@ -310,6 +310,26 @@ pub async fn set_kpi_settings(
             errors.push(DomainError::new(format!("targets[{i}]"), "this KPI has a target for this team already"));
         }
     }
+    for (field, v, ok) in [
+        ("handle_minutes", s.handle_minutes, s.handle_minutes.is_none_or(|m| m > 0.0 && m <= 1440.0)),
+        (
+            "first_reply_target_minutes",
+            s.first_reply_target_minutes,
+            s.first_reply_target_minutes.is_none_or(|m| m > 0.0 && m <= 43_200.0),
+        ),
+        ("shrinkage", s.shrinkage, s.shrinkage.is_none_or(|x| (0.0..=0.95).contains(&x))),
+    ] {
+        if !ok {
+            errors.push(DomainError::new(field, format!("{} is out of range", v.unwrap_or_default())));
+        }
+    }
+    let c = &s.costs;
+    if c.agent_hourly_cents < 0 || c.tools_monthly_cents < 0 || c.overhead_monthly_cents < 0 {
+        errors.push(DomainError::new("costs", "costs cannot be negative"));
+    }
+    if c.agent_hours_per_week.is_some_and(|h| !(0.0..=168.0).contains(&h)) {
+        errors.push(DomainError::new("costs.agent_hours_per_week", "must be from 0 to 168"));
+    }
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }

@@ -1,7 +1,8 @@
 //! Reports for senior management: who gets the weekly or monthly report
 //! (`/settings/reports`), sending one now (`POST /reports/send`), and a
-//! report's figures (`GET /reports/{cadence}`); the print-ready page is
-//! `/cockpit/report/{cadence}`.
+//! report's figures (`GET /reports/{cadence}`), the resource request
+//! (`GET /reports/resources`); the print-ready pages are
+//! `/cockpit/report/{cadence}` and `/cockpit/resources`.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -21,6 +22,47 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_report_settings, set_report_settings))
         .routes(routes!(send_report))
         .routes(routes!(get_report))
+        .routes(routes!(get_resource_request))
+        .routes(routes!(get_roi))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RoiQuery {
+    /// Days up to now, 7 to 730 (default 90).
+    pub days: Option<String>,
+}
+
+/// Support cost against the revenue of the customers it kept: churn of
+/// customers who contacted support against those who did not.
+#[utoipa::path(get, path = "/reports/roi", tag = "reports", params(RoiQuery),
+    responses((status = 200, body = jobs::roi::RoiReport), (status = 403), (status = 422)))]
+pub async fn get_roi(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::Query(q): axum::extract::Query<RoiQuery>,
+) -> ApiResult<Json<jobs::roi::RoiReport>> {
+    caller.require(&state, Action::ViewReports).await?;
+    let days = match q.days.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        None => 90,
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|d| (7..=730).contains(d))
+            .ok_or_else(|| ApiError::invalid("days", "must be a whole number from 7 to 730"))?,
+    };
+    Ok(Json(jobs::roi::roi(state.store.as_ref(), state.now(), days).await?))
+}
+
+/// The case for staff: load and first-reply SLA of the last 8 weeks and an
+/// Erlang C estimate of the first-reply wait with fewer or more agents.
+#[utoipa::path(get, path = "/reports/resources", tag = "reports",
+    responses((status = 200, body = jobs::resources::ResourceRequest), (status = 403)))]
+pub async fn get_resource_request(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<jobs::resources::ResourceRequest>> {
+    caller.require(&state, Action::ViewReports).await?;
+    Ok(Json(jobs::resources::resource_request(state.store.as_ref(), state.now()).await?))
 }
 
 pub(crate) fn cadence(raw: &str) -> ApiResult<Cadence> {

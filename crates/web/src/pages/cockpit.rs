@@ -17,7 +17,10 @@ use crate::AppState;
 use crate::api::kpis::KpiQuery;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/cockpit", get(cockpit)).route("/cockpit/report/{cadence}", get(print_report))
+    Router::new()
+        .route("/cockpit", get(cockpit))
+        .route("/cockpit/report/{cadence}", get(print_report))
+        .route("/cockpit/resources", get(resources))
 }
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -184,6 +187,7 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
             csv_link(q, "summary"),
             Cell::link("Weekly report (print)", "/cockpit/report/weekly"),
             Cell::link("Monthly report (print)", "/cockpit/report/monthly"),
+            Cell::link("Resource request", "/cockpit/resources"),
         ],
     });
     let created: Vec<i64> = r.days.iter().map(|d| d.created).collect();
@@ -366,4 +370,78 @@ async fn print_report(
          </head><body><p class=\"no-print\"><a href=\"/cockpit\">Back to the cockpit</a> · use your browser's Print to print or save as PDF</p>{body}</body></html>"
     );
     Ok(([(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
+}
+
+/// The resource request: load, SLA trend and the staffing estimate.
+async fn resources(State(state): State<AppState>, Staff(caller): Staff) -> Result<Response, PageError> {
+    caller.require(&state, domain::Action::ViewReports).await?;
+    let shell = Shell::new(&state, &caller, "/cockpit").await?;
+    let r = jobs::resources::resource_request(state.store.as_ref(), state.now())
+        .await
+        .map_err(crate::error::ApiError::from)?;
+    let pct = |x: Option<f64>| x.map(|v| format!("{:.0}%", v * 100.0)).unwrap_or_else(|| "–".into());
+    let weeks = r
+        .weeks
+        .iter()
+        .map(|w| {
+            vec![
+                Cell::text(shell.when(w.from).text.chars().take(10).collect::<String>()),
+                Cell::text(w.created.to_string()),
+                Cell::text(w.solved.to_string()),
+                Cell::text(pct(w.sla_first_reply.rate)),
+                Cell::text(
+                    w.first_reply_median_minutes.map(|m| duration_text(m * 60_000.0)).unwrap_or_else(|| "–".into()),
+                ),
+            ]
+        })
+        .collect();
+    let staffing = r
+        .staffing
+        .iter()
+        .map(|s| {
+            let mark = if s.agents == r.agents { " (now)" } else { "" };
+            vec![
+                Cell::text(format!("{}{mark}", s.agents)),
+                Cell::text(format!("{:.1}", s.full_time_equivalents)),
+                Cell::text(
+                    s.mean_wait_minutes.map(|m| format!("{m:.1} min")).unwrap_or_else(|| "cannot keep up".into()),
+                ),
+                Cell::text(pct(s.within_target)),
+                Cell::text(format!("{:.0}%", s.occupancy * 100.0)),
+            ]
+        })
+        .collect();
+    let sections = vec![
+        Section::Links { title: None, links: vec![Cell::text(&r.summary)] },
+        Section::Facts {
+            title: Some("Load and assumptions".into()),
+            facts: vec![
+                ("Backlog now".into(), Cell::text(r.backlog.to_string())),
+                ("Active agents".into(), Cell::text(r.agents.to_string())),
+                ("Tickets per open hour (4 weeks)".into(), Cell::text(format!("{:.2}", r.arrivals_per_hour))),
+                ("Work per ticket".into(), Cell::text(format!("{:.0} min", r.handle_minutes))),
+                ("First reply target".into(), Cell::text(format!("{:.0} min", r.first_reply_target_minutes))),
+                ("Shrinkage".into(), Cell::text(format!("{:.0}%", r.shrinkage * 100.0))),
+            ],
+        },
+        Section::Table {
+            title: Some("The last 8 weeks".into()),
+            table: Table {
+                head: vec!["Week from", "Arrived", "Solved", "SLA first reply", "First reply, median"],
+                rows: weeks,
+                empty: "",
+                next: None,
+            },
+        },
+        Section::Table {
+            title: Some("Agents and the wait for a first reply (Erlang C)".into()),
+            table: Table {
+                head: vec!["Agents working", "People to employ", "Mean wait", "Within target", "Occupancy"],
+                rows: staffing,
+                empty: "",
+                next: None,
+            },
+        },
+    ];
+    Page::new(shell, "Resource request", sections).respond(axum::http::StatusCode::OK)
 }

@@ -204,6 +204,26 @@ async fn cockpit_shows_exact_kpis_slices_and_targets(app: TestApp) {
     let (_, team_view) = kpis(&app, &format!("days=7&team_id={}", billing.0), &manager_auth).await;
     assert_eq!(team_view["targets"][0]["rag"], "amber", "the team's own target, 58 + 10%: {}", team_view["targets"]);
 
+    // The resource request: no calendar, so 3 arrivals over 28 × 24 open hours.
+    let res = app.get("/reports/resources", &manager_auth).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!((res.body["agents"].as_i64(), res.body["weeks"].as_array().map(Vec::len)), (Some(2), Some(8)));
+    assert_eq!(res.body["weeks"][7]["created"], 3, "{}", res.body["weeks"]);
+    assert!((res.body["arrivals_per_hour"].as_f64().unwrap() - 3.0 / 672.0).abs() < 1e-12);
+    let agents: Vec<i64> =
+        res.body["staffing"].as_array().unwrap().iter().map(|r| r["agents"].as_i64().unwrap()).collect();
+    assert_eq!(agents, vec![1, 2, 3, 4, 5, 6, 7], "two fewer (at least one) to five more");
+    assert!(
+        res.body["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("With 2 agents, 100% of tickets get a first reply within 60 minutes"),
+        "{}",
+        res.body["summary"]
+    );
+    let page = Browser::new(&app, manager).await.get("/cockpit/resources").await;
+    assert!(page.status == StatusCode::OK && page.html.contains("Erlang C"), "{}", page.status);
+
     // Bad queries get field messages; agents may not see the cockpit.
     for (q, field) in [
         ("days=0", "days"),
@@ -243,6 +263,54 @@ async fn cockpit_shows_exact_kpis_slices_and_targets(app: TestApp) {
     }
     let refused = Browser::new(&app, ada).await.get("/cockpit").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    // ROI over 7 days: two agents at 20.00 an hour, 40 hours: 1,600.00.
+    // Customers from before the period: Olga (1,000,000 cents a year) asks
+    // for help; Piet and Quin (500,000 each) do not, and Piet churned.
+    let old = now() - 30 * DAY;
+    let mut olga = None;
+    for (name, value, churned) in
+        [("olga", 1_000_000, None), ("piet", 500_000, Some(now() - 2 * DAY)), ("quin", 500_000, None)]
+    {
+        let email = domain::EmailAddress::parse(&format!("{name}@old.test")).unwrap();
+        let c = domain::Customer {
+            annual_value_cents: Some(value),
+            churned_at: churned,
+            ..domain::Customer::new(&email, name, old)
+        };
+        let id = store.create_customer(c, None, None).await.unwrap().id;
+        olga = olga.or(Some(id));
+    }
+    open(store, olga.unwrap(), billing, ada, Channel::Email, now() - DAY).await;
+    let costs = json!({ "costs": { "agent_hourly_cents": 2000, "agent_hours_per_week": 40 }, "shrinkage": 0.25 });
+    let r = TestApp::send(app.request(reqwest::Method::PUT, "/settings/kpis", &manager_auth).json(&costs)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let bad = json!({ "costs": { "agent_hourly_cents": -1 }, "shrinkage": 2 });
+    let r = TestApp::send(app.request(reqwest::Method::PUT, "/settings/kpis", &manager_auth).json(&bad)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut roi = Value::Null;
+    for _ in 0..300 {
+        roi = app.get("/reports/roi?days=7", &manager_auth).await.body;
+        if roi["supported"]["customers"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        (roi["supported"]["customers"].as_i64(), roi["supported"]["churn"]["rate"].as_f64()),
+        (Some(1), Some(0.0)),
+        "{roi}"
+    );
+    assert_eq!(
+        (roi["unsupported"]["customers"].as_i64(), roi["unsupported"]["churn"]["rate"].as_f64()),
+        (Some(2), Some(0.5)),
+        "{roi}"
+    );
+    assert_eq!(roi["support_cost_cents"], 160_000, "2 × 2,000 × 40 × 1 week");
+    assert_eq!(roi["cost_per_ticket_cents"], 80_000, "two solved");
+    assert_eq!(roi["revenue_retained_cents"], 500_000, "1,000,000 × (50% − 0%)");
+    assert_eq!(roi["roi"].as_f64(), Some(2.125));
+    assert_eq!(app.get("/reports/roi?days=3", &manager_auth).await.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 /// The weekly report reaches its weekly recipients (not the monthly ones)

@@ -1,0 +1,101 @@
+//! The ROI report: what support cost in a period against the revenue of
+//! the customers it kept. Customers who contacted support and those who
+//! did not are compared by churn; the churn support avoided, applied to
+//! the annual value of the customers it served, is the revenue retained.
+//! Definitions: docs/METRICS.md.
+
+use std::collections::HashSet;
+
+use domain::kpi::{Measure, Slice};
+use domain::{Millis, Role};
+use insight::kpi::Rate;
+use serde::Serialize;
+use store::{Store, StoreError};
+
+const DAY: i64 = 86_400_000;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CustomerGroup {
+    /// Customers at the start of the period (created before it, not churned before it).
+    pub customers: i64,
+    /// Of those, churned during the period.
+    pub churn: Rate,
+    /// Sum of their annual value, cents.
+    pub annual_value_cents: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RoiReport {
+    pub from: Millis,
+    pub to: Millis,
+    pub supported: CustomerGroup,
+    pub unsupported: CustomerGroup,
+    /// Agents × hourly cost × paid hours, plus tools and overhead, cents.
+    pub support_cost_cents: i64,
+    pub solved: i64,
+    /// Support cost ÷ tickets solved, cents.
+    pub cost_per_ticket_cents: Option<i64>,
+    /// Supported customers' annual value × (unsupported churn − supported churn), cents (0 when support churn is higher).
+    pub revenue_retained_cents: i64,
+    /// (revenue retained − cost) ÷ cost.
+    pub roi: Option<f64>,
+}
+
+/// The ROI of the `days` up to `now`.
+pub async fn roi(store: &dyn Store, now: Millis, days: i64) -> Result<RoiReport, StoreError> {
+    let (from, to) = (now - days * DAY, now);
+    let supported_ids: HashSet<i64> = store.requesters_between(from, to).await?.into_iter().map(|c| c.0).collect();
+    let mut groups = [(0i64, 0i64, 0i64), (0, 0, 0)];
+    let mut after = None;
+    loop {
+        let page = store.customers(store::PageRequest { after, limit: 1000 }, None).await?;
+        for c in &page.items {
+            if c.created_at >= from || c.churned_at.is_some_and(|at| at < from) {
+                continue;
+            }
+            let g = &mut groups[usize::from(!supported_ids.contains(&c.id.0))];
+            g.0 += 1;
+            g.1 += i64::from(c.churned_at.is_some_and(|at| at < to));
+            g.2 += c.annual_value_cents.unwrap_or(0);
+        }
+        match page.next {
+            Some(cursor) => after = Some(cursor.id),
+            None => break,
+        }
+    }
+    let group =
+        |g: (i64, i64, i64)| CustomerGroup { customers: g.0, churn: Rate::new(g.1, g.0), annual_value_cents: g.2 };
+    let (supported, unsupported) = (group(groups[0]), group(groups[1]));
+    let costs = crate::kpi::settings(store).await?.costs;
+    let agents = store
+        .users(store::PageRequest { after: None, limit: 10_000 })
+        .await?
+        .items
+        .iter()
+        .filter(|u| u.active && u.role == Role::Agent)
+        .count() as f64;
+    let weeks = days as f64 / 7.0;
+    let months = days as f64 / (365.0 / 12.0);
+    let hours = costs.agent_hours_per_week.unwrap_or(40.0).max(0.0);
+    let cost = agents * costs.agent_hourly_cents as f64 * hours * weeks
+        + (costs.tools_monthly_cents + costs.overhead_monthly_cents) as f64 * months;
+    let support_cost_cents = cost.round() as i64;
+    let solved = store.measure_rows(&[Measure::OneTouch], from, to, &Slice::default()).await?.len() as i64;
+    let avoided = match (unsupported.churn.rate, supported.churn.rate) {
+        (Some(u), Some(s)) if u > s => u - s,
+        _ => 0.0,
+    };
+    let revenue_retained_cents = (supported.annual_value_cents as f64 * avoided).round() as i64;
+    Ok(RoiReport {
+        from,
+        to,
+        supported,
+        unsupported,
+        support_cost_cents,
+        solved,
+        cost_per_ticket_cents: (solved > 0).then(|| (cost / solved as f64).round() as i64),
+        revenue_retained_cents,
+        roi: (support_cost_cents > 0)
+            .then(|| (revenue_retained_cents - support_cost_cents) as f64 / support_cost_cents as f64),
+    })
+}

@@ -1,0 +1,120 @@
+//! `switchboard bench cockpit`: the simulated department stored (tickets
+//! per second), the KPI rollup built from the events (tickets and rows per
+//! second) and kept up to date (one ticket measured again), and the
+//! cockpit and the weekly report answered over it (p50, p99).
+
+use std::time::Instant;
+
+use domain::kpi::{Measure, Slice};
+use hdrhistogram::Histogram;
+
+use super::bench::ms;
+use crate::config::Config;
+
+async fn timed<F, Fut>(runs: usize, mut f: F) -> Result<Histogram<u64>, String>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let mut h = Histogram::<u64>::new(3).map_err(|e| e.to_string())?;
+    for _ in 0..runs {
+        let started = Instant::now();
+        f().await?;
+        let _ = h.record(started.elapsed().as_micros().max(1) as u64);
+    }
+    Ok(h)
+}
+
+fn line(what: &str, h: &Histogram<u64>) {
+    println!("  {what:<52} p50 {:>8.2} ms   p99 {:>8.2} ms", ms(h, 0.5), ms(h, 0.99));
+}
+
+pub async fn cockpit(config: Config, tickets: usize, runs: usize) -> Result<(), String> {
+    let err = |e: store::StoreError| e.to_string();
+    let now = web::Clock::now(&web::SystemClock);
+    let (store, backend, dir) = super::bench::bench_store(&config, "cockpit").await?;
+    println!(
+        "switchboard bench cockpit: {backend}, {} cores; the demo department with {tickets} tickets over 60 days",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    );
+    let started = Instant::now();
+    let (_, _, _, made) = super::demo::seed(store.clone(), now, 7, tickets).await?;
+    let secs = started.elapsed().as_secs_f64();
+    println!("  simulated and stored {made} tickets in {secs:.1} s: {:.0} tickets/s", made as f64 / secs);
+
+    let started = Instant::now();
+    let measured = jobs::kpi::rebuild(store.as_ref(), |_| {}).await.map_err(err)?;
+    let secs = started.elapsed().as_secs_f64();
+    let rows = store.measure_rows(Measure::ALL, 0, now + 1, &Slice::default()).await.map_err(err)?.len();
+    println!(
+        "  rollup built from the events: {measured} tickets, {rows} rows in {secs:.1} s: {:.0} tickets/s, {:.3} ms per ticket",
+        measured as f64 / secs,
+        secs * 1000.0 / measured.max(1) as f64
+    );
+
+    // Keeping it current: a ticket measured again, as after each change
+    // (read its events, measure, replace its rows). A view from as many
+    // events is refused, so the rollup of these tickets is emptied first.
+    let business = jobs::kpi::business_clock(store.as_ref()).await.map_err(err)?;
+    let ids = store.ticket_ids_after(domain::TicketId(0), 1_000).await.map_err(err)?;
+    let mut events = 0;
+    for id in &ids {
+        events += store.events(*id).await.map_err(err)?.len();
+    }
+    store.clear_measures().await.map_err(err)?;
+    let mut next = ids.iter().copied();
+    let h = timed(ids.len(), || {
+        let id = next.next().unwrap_or(domain::TicketId(1));
+        let (store, business) = (store.clone(), business.clone());
+        async move { jobs::kpi::refresh(store.as_ref(), id, &business).await.map(|_| ()).map_err(|e| e.to_string()) }
+    })
+    .await?;
+    line("a ticket measured again after a change", &h);
+    println!(
+        "    ({:.1} events per ticket: {:.3} ms per event at the median)",
+        events as f64 / ids.len().max(1) as f64,
+        ms(&h, 0.5) * ids.len().max(1) as f64 / events.max(1) as f64
+    );
+    jobs::kpi::rebuild(store.as_ref(), |_| {}).await.map_err(err)?;
+
+    let tz = jobs::cockpit::time_zone(store.as_ref()).await;
+    let teams = store.teams().await.map_err(err)?;
+    let team = teams.first().map(|t| t.id.0);
+    let agent = store
+        .users(store::PageRequest { after: None, limit: 100 })
+        .await
+        .map_err(err)?
+        .items
+        .iter()
+        .find(|u| u.role == domain::Role::Agent)
+        .map(|u| u.id.0);
+    for (what, days, slice) in [
+        ("cockpit, department, 30 days", 30, Slice::default()),
+        ("cockpit, one team, 30 days", 30, Slice { team_id: team, ..Slice::default() }),
+        ("cockpit, one agent, 7 days", 7, Slice { agent_id: agent, ..Slice::default() }),
+        ("cockpit, department, 90 days", 90, Slice::default()),
+    ] {
+        let window = jobs::cockpit::Window::days_to(now, days, tz.clone());
+        let h = timed(runs, || {
+            let (store, window, slice) = (store.clone(), window.clone(), slice.clone());
+            async move {
+                jobs::cockpit::report(store.as_ref(), now, &window, &slice).await.map(|_| ()).map_err(|e| e.to_string())
+            }
+        })
+        .await?;
+        line(what, &h);
+    }
+    let h = timed(runs, || {
+        let store = store.clone();
+        async move {
+            jobs::report::build(store.as_ref(), now, jobs::report::Cadence::Weekly)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+    })
+    .await?;
+    line("weekly report", &h);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
