@@ -1721,4 +1721,22 @@ pub async fn kpi_rollup_replaces_and_slices(store: SqlStore) {
     store.clear_measures().await.unwrap();
     assert!(store.ticket_facts(a.id).await.unwrap().is_none());
     assert_eq!(store.unmeasured_tickets(10).await.unwrap(), vec![a.id, b.id]);
+    // Many at once, as the rebuild writes them.
+    let many = vec![
+        (f(a.id, Status::Open, &[], None), a_rows.clone(), 3),
+        (f(b.id, Status::Solved, &[], None), b_rows.clone(), 4),
+    ];
+    assert_eq!(store.save_measures_many(&many).await.unwrap(), 2);
+    assert_eq!(store.save_measures_many(&many).await.unwrap(), 0, "replayed views are refused");
+    assert_eq!(store.ticket_measures(a.id).await.unwrap(), a_rows);
+    let events = store.events_of_tickets(TicketId(0), b.id).await.unwrap();
+    let order: Vec<(i64, i64)> = events.iter().map(|e| (e.ticket_id.0, e.seq)).collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted, "by ticket, then sequence");
+    assert!(order.iter().any(|o| o.0 == a.id.0) && order.iter().any(|o| o.0 == b.id.0));
+    assert!(
+        store.events_of_tickets(a.id, b.id).await.unwrap().iter().all(|e| e.ticket_id == b.id),
+        "after is exclusive"
+    );
 }

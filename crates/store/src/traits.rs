@@ -494,6 +494,10 @@ pub trait KpiStore: Send + Sync {
     /// `events_seen` events; false (and nothing written) when what is stored
     /// was measured from as many or more.
     async fn save_measures(&self, facts: &TicketFacts, rows: &[MeasureRow], events_seen: i64) -> Result<bool>;
+    /// `save_measures` for many tickets in one transaction; how many were written.
+    async fn save_measures_many(&self, items: &[(TicketFacts, Vec<MeasureRow>, i64)]) -> Result<usize>;
+    /// The events of the tickets numbered after `after` up to `upto`, by ticket and sequence.
+    async fn events_of_tickets(&self, after: TicketId, upto: TicketId) -> Result<Vec<TicketEvent>>;
     /// The rows of these measures with their instant in `[from, to)`, in the slice.
     async fn measure_rows(
         &self,

@@ -7,7 +7,7 @@ use domain::{Channel, CustomerId, Millis, Priority, Status, TicketId};
 
 use super::{Params, SqlStore};
 use crate::rows::word;
-use crate::{KpiStore, Result, SqlRow, StoreError};
+use crate::{KpiStore, Result, SqlRow, StoreError, Transaction};
 
 const FACT_COLS: &str = "f.ticket_id, f.created_at, f.status, f.channel, f.priority, f.team_id, f.agent_id, \
     f.requester_id, f.organization_id, f.tags, f.merged, f.public_replies, f.reopens, f.solved_at";
@@ -76,76 +76,102 @@ fn needs_facts(slice: &Slice) -> bool {
     slice.organization_id.is_some() || slice.tag.is_some()
 }
 
+/// Replaces one ticket's rows within `tx`; false when a view from as many
+/// events is stored.
+async fn replace(tx: &mut dyn Transaction, f: &TicketFacts, rows: &[MeasureRow], events_seen: i64) -> Result<bool> {
+    let stored = tx.fetch("SELECT events_seen FROM kpi_tickets WHERE ticket_id = $1", vec![f.ticket_id.into()]).await?;
+    if let Some(r) = stored.first()
+        && r.int(0)? >= events_seen
+    {
+        // Measured already from as many events (another node, or a replay).
+        return Ok(false);
+    }
+    tx.execute("DELETE FROM kpi_measures WHERE ticket_id = $1", vec![f.ticket_id.into()]).await?;
+    tx.execute("DELETE FROM kpi_tickets WHERE ticket_id = $1", vec![f.ticket_id.into()]).await?;
+    let tags = serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into());
+    tx.execute(
+        "INSERT INTO kpi_tickets (ticket_id, created_at, status, channel, priority, team_id, agent_id, \
+         requester_id, organization_id, tags, merged, public_replies, reopens, solved_at, events_seen) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        vec![
+            f.ticket_id.into(),
+            f.created_at.into(),
+            f.status.as_str().into(),
+            f.channel.as_str().into(),
+            f.priority.as_str().into(),
+            f.team_id.into(),
+            f.agent_id.into(),
+            f.requester_id.into(),
+            f.organization_id.into(),
+            tags.into(),
+            f.merged.into(),
+            f.public_replies.into(),
+            f.reopens.into(),
+            f.solved_at.into(),
+            events_seen.into(),
+        ],
+    )
+    .await?;
+    // 100 rows (900 parameters) per statement keeps within both backends' limits.
+    for chunk in rows.chunks(100) {
+        let mut p = Params::default();
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|r| {
+                format!(
+                    "({}, {}, {}, {}, {}, {}, {}, {}, {})",
+                    p.push(f.ticket_id),
+                    p.push(r.measure.as_str()),
+                    p.push(r.at),
+                    p.push(r.value),
+                    p.push(r.business),
+                    p.push(r.team_id),
+                    p.push(r.agent_id),
+                    p.push(r.channel.as_str()),
+                    p.push(r.priority.as_str()),
+                )
+            })
+            .collect();
+        tx.execute(
+            &format!(
+                "INSERT INTO kpi_measures (ticket_id, measure, at, value, business, team_id, agent_id, channel, \
+                 priority) VALUES {}",
+                values.join(", ")
+            ),
+            p.values,
+        )
+        .await?;
+    }
+    Ok(true)
+}
+
 #[async_trait]
 impl KpiStore for SqlStore {
     async fn save_measures(&self, f: &TicketFacts, rows: &[MeasureRow], events_seen: i64) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let stored =
-            tx.fetch("SELECT events_seen FROM kpi_tickets WHERE ticket_id = $1", vec![f.ticket_id.into()]).await?;
-        if let Some(r) = stored.first()
-            && r.int(0)? >= events_seen
-        {
-            // Measured already from as many events (another node, or a replay).
-            return Ok(false);
+        let written = replace(tx.as_mut(), f, rows, events_seen).await?;
+        if written {
+            tx.commit().await?;
         }
-        tx.execute("DELETE FROM kpi_measures WHERE ticket_id = $1", vec![f.ticket_id.into()]).await?;
-        tx.execute("DELETE FROM kpi_tickets WHERE ticket_id = $1", vec![f.ticket_id.into()]).await?;
-        let tags = serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into());
-        tx.execute(
-            "INSERT INTO kpi_tickets (ticket_id, created_at, status, channel, priority, team_id, agent_id, \
-             requester_id, organization_id, tags, merged, public_replies, reopens, solved_at, events_seen) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            vec![
-                f.ticket_id.into(),
-                f.created_at.into(),
-                f.status.as_str().into(),
-                f.channel.as_str().into(),
-                f.priority.as_str().into(),
-                f.team_id.into(),
-                f.agent_id.into(),
-                f.requester_id.into(),
-                f.organization_id.into(),
-                tags.into(),
-                f.merged.into(),
-                f.public_replies.into(),
-                f.reopens.into(),
-                f.solved_at.into(),
-                events_seen.into(),
-            ],
-        )
-        .await?;
-        // A few hundred rows per statement keeps within both backends' parameter limits.
-        for chunk in rows.chunks(100) {
-            let mut p = Params::default();
-            let values: Vec<String> = chunk
-                .iter()
-                .map(|r| {
-                    format!(
-                        "({}, {}, {}, {}, {}, {}, {}, {}, {})",
-                        p.push(f.ticket_id),
-                        p.push(r.measure.as_str()),
-                        p.push(r.at),
-                        p.push(r.value),
-                        p.push(r.business),
-                        p.push(r.team_id),
-                        p.push(r.agent_id),
-                        p.push(r.channel.as_str()),
-                        p.push(r.priority.as_str()),
-                    )
-                })
-                .collect();
-            tx.execute(
-                &format!(
-                    "INSERT INTO kpi_measures (ticket_id, measure, at, value, business, team_id, agent_id, channel, \
-                     priority) VALUES {}",
-                    values.join(", ")
-                ),
-                p.values,
-            )
-            .await?;
+        Ok(written)
+    }
+
+    async fn save_measures_many(&self, items: &[(TicketFacts, Vec<MeasureRow>, i64)]) -> Result<usize> {
+        let mut tx = self.begin().await?;
+        let mut written = 0;
+        for (f, rows, seen) in items {
+            written += usize::from(replace(tx.as_mut(), f, rows, *seen).await?);
         }
         tx.commit().await?;
-        Ok(true)
+        Ok(written)
+    }
+
+    async fn events_of_tickets(&self, after: TicketId, upto: TicketId) -> Result<Vec<domain::TicketEvent>> {
+        let sql = format!(
+            "SELECT {} FROM ticket_events WHERE ticket_id > $1 AND ticket_id <= $2 ORDER BY ticket_id, seq",
+            crate::rows::EVENT_COLS
+        );
+        self.fetch(&sql, vec![after.0.into(), upto.0.into()]).await?.iter().map(crate::rows::event).collect()
     }
 
     async fn measure_rows(
