@@ -39,6 +39,16 @@ pub async fn demo(config: Config, serve: bool, tickets: usize) -> Result<(), Str
             counts.3,
             started.elapsed().as_secs_f64()
         );
+        // The SLA clocks of the imported history, as the checks would have recorded them.
+        let mut after = domain::TicketId(0);
+        loop {
+            let ids = store.ticket_ids_after(after, 1000).await.map_err(|e| e.to_string())?;
+            let Some(last) = ids.last().copied() else { break };
+            for id in ids {
+                jobs::sla::evaluate_ticket(store.as_ref(), id, SystemClock.now()).await.map_err(|e| e.to_string())?;
+            }
+            after = last;
+        }
         super::rebuild_rollup(store.as_ref()).await?;
     } else {
         println!("Demo data already present in {}.", config.describe_storage());
@@ -273,6 +283,63 @@ pub async fn seed(
         })
         .await
         .map_err(err)?;
+
+    // Office hours and two SLA policies, so the cockpit has SLA attainment.
+    let hours = ["monday", "tuesday", "wednesday", "thursday", "friday"]
+        .iter()
+        .map(|d| domain::OpenHours { day: d.to_string(), from: "08:00".into(), to: "18:00".into() })
+        .collect();
+    let calendar = store
+        .create_calendar(domain::Calendar {
+            id: domain::CalendarId(0),
+            name: "Office hours".into(),
+            time_zone: "Europe/Berlin".into(),
+            hours,
+            holidays: vec![],
+            created_at: start - 30 * DAY,
+            updated_at: start - 30 * DAY,
+        })
+        .await
+        .map_err(err)?;
+    let target = |kind, minutes| domain::sla::SlaTarget { kind, minutes, business_hours: true };
+    for (position, name, priorities, targets) in [
+        (
+            0,
+            "Urgent and high",
+            vec![Priority::Urgent, Priority::High],
+            vec![
+                target(domain::sla::SlaTargetKind::FirstReply, 60),
+                target(domain::sla::SlaTargetKind::Resolution, 600),
+            ],
+        ),
+        (
+            1,
+            "Standard",
+            vec![],
+            vec![
+                target(domain::sla::SlaTargetKind::FirstReply, 240),
+                target(domain::sla::SlaTargetKind::NextReply, 480),
+                target(domain::sla::SlaTargetKind::Resolution, 2400),
+            ],
+        ),
+    ] {
+        store
+            .create_sla_policy(domain::sla::SlaPolicy {
+                id: domain::SlaPolicyId(0),
+                name: name.into(),
+                position,
+                active: true,
+                conditions: domain::sla::SlaConditions { priorities, ..Default::default() },
+                targets,
+                calendar_id: Some(calendar),
+                pause_on: vec![Status::Pending, Status::OnHold],
+                warn_percent: 75,
+                created_at: start - 30 * DAY,
+                updated_at: start - 30 * DAY,
+            })
+            .await
+            .map_err(err)?;
+    }
 
     let mut orgs: Vec<(OrganizationId, Tier, String)> = Vec::new();
     for (i, name) in COMPANIES.iter().enumerate() {
