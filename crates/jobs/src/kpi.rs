@@ -51,6 +51,18 @@ pub async fn settings(store: &dyn Store) -> Result<KpiSettings, StoreError> {
     Ok(store.setting(SETTINGS_KEY).await?.and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default())
 }
 
+/// How many active staff have the agent role (the people a staffing or
+/// cost figure counts).
+pub async fn active_agents(store: &dyn Store) -> Result<u32, StoreError> {
+    Ok(store
+        .users(store::PageRequest { after: None, limit: 10_000 })
+        .await?
+        .items
+        .iter()
+        .filter(|u| u.active && u.role == domain::Role::Agent)
+        .count() as u32)
+}
+
 /// The department's business hours for the KPIs.
 pub async fn business_clock(store: &dyn Store) -> Result<BusinessClock, StoreError> {
     let chosen = match settings(store).await?.calendar_id {

@@ -4,8 +4,8 @@
 //! agents would do to the wait for a first reply. Definitions:
 //! docs/METRICS.md.
 
+use domain::Millis;
 use domain::kpi::{Measure, Slice};
-use domain::{Millis, Role};
 use insight::kpi::{Distribution, Rate};
 use insight::staffing::{StaffingRow, staffing_table};
 use serde::Serialize;
@@ -73,13 +73,7 @@ pub async fn resource_request(store: &dyn Store, now: Millis) -> Result<Resource
     let arrived =
         rows.iter().filter(|r| r.measure == Measure::Created && r.at >= recent && business.is_open(r.at)).count();
     let per_hour = if open_hours > 0.0 { arrived as f64 / open_hours } else { 0.0 };
-    let agents = store
-        .users(store::PageRequest { after: None, limit: 10_000 })
-        .await?
-        .items
-        .iter()
-        .filter(|u| u.active && u.role == Role::Agent)
-        .count() as u32;
+    let agents = crate::kpi::active_agents(store).await?;
     let staffing =
         staffing_table(per_hour, handle, target, shrinkage, agents.saturating_sub(2).max(1), agents.max(1) + 5);
     let now_row = staffing.iter().find(|r| r.agents == agents);

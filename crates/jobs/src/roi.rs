@@ -6,8 +6,8 @@
 
 use std::collections::HashSet;
 
+use domain::Millis;
 use domain::kpi::{Measure, Slice};
-use domain::{Millis, Role};
 use insight::kpi::Rate;
 use serde::Serialize;
 use store::{Store, StoreError};
@@ -67,13 +67,7 @@ pub async fn roi(store: &dyn Store, now: Millis, days: i64) -> Result<RoiReport,
         |g: (i64, i64, i64)| CustomerGroup { customers: g.0, churn: Rate::new(g.1, g.0), annual_value_cents: g.2 };
     let (supported, unsupported) = (group(groups[0]), group(groups[1]));
     let costs = crate::kpi::settings(store).await?.costs;
-    let agents = store
-        .users(store::PageRequest { after: None, limit: 10_000 })
-        .await?
-        .items
-        .iter()
-        .filter(|u| u.active && u.role == Role::Agent)
-        .count() as f64;
+    let agents = crate::kpi::active_agents(store).await? as f64;
     let weeks = days as f64 / 7.0;
     let months = days as f64 / (365.0 / 12.0);
     let hours = costs.agent_hours_per_week.unwrap_or(40.0).max(0.0);

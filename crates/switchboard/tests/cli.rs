@@ -286,9 +286,11 @@ mod two_serve_processes_share_the_job_queue {
                 r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
             }
         };
+        // Each job takes 20 ms, so one node cannot drain the queue before
+        // the other polls.
         let mut ids = Vec::new();
         for _ in 0..200 {
-            ids.push(enqueue(json!({})).await);
+            ids.push(enqueue(json!({ "sleep_ms": 20 })).await);
         }
         let ran = tokio::time::timeout(Duration::from_secs(60), async {
             loop {
