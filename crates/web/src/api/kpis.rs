@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_kpis))
         .routes(routes!(kpis_csv))
+        .routes(routes!(kpis_xlsx))
         .routes(routes!(get_kpi_settings, set_kpi_settings))
 }
 
@@ -337,4 +338,49 @@ pub async fn set_kpi_settings(
     state.store.set_setting(jobs::kpi::SETTINGS_KEY, &v).await?;
     state.audit(&caller.label(), "kpi_settings.update", "kpi_settings", true, v).await;
     Ok(Json(s))
+}
+
+/// The tables one workbook holds, a sheet each.
+const SHEETS: [&str; 8] = ["summary", "days", "agents", "teams", "first_reply", "backlog", "channels", "arrivals"];
+
+/// The report's tables as an Excel workbook; numbers are numbers.
+pub(crate) fn to_xlsx(r: &CockpitReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for name in SHEETS {
+        let sheet = book.add_worksheet();
+        sheet.set_name(name)?;
+        for (i, row) in table(r, name).unwrap_or_default().iter().enumerate() {
+            for (j, cell) in row.iter().enumerate() {
+                let (i, j) = (i as u32, j as u16);
+                match cell.parse::<f64>() {
+                    Ok(n) if i > 0 && n.is_finite() => sheet.write_number(i, j, n)?,
+                    _ => sheet.write_string(i, j, cell)?,
+                };
+            }
+        }
+    }
+    book.save_to_buffer()
+}
+
+/// Every cockpit table as an Excel workbook, a sheet each, for the same
+/// period and slice as `GET /kpis`.
+#[utoipa::path(get, path = "/kpis.xlsx", tag = "reports", params(KpiQuery),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403), (status = 422)))]
+pub async fn kpis_xlsx(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<KpiQuery>,
+) -> ApiResult<Response> {
+    let r = report(&state, &caller, &q).await?;
+    let bytes = to_xlsx(&r).map_err(|e| ApiError::Internal(format!("the workbook: {e}")))?;
+    let disposition = format!("attachment; filename=\"kpis-{}-{}.xlsx\"", r.from, r.to);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
 }

@@ -185,6 +185,10 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
         title: None,
         links: vec![
             csv_link(q, "summary"),
+            Cell::link("All tables (Excel)", {
+                let qs = q.to_query_string();
+                if qs.is_empty() { "/api/v1/kpis.xlsx".to_string() } else { format!("/api/v1/kpis.xlsx?{qs}") }
+            }),
             Cell::link("Weekly report (print)", "/cockpit/report/weekly"),
             Cell::link("Monthly report (print)", "/cockpit/report/monthly"),
             Cell::link("Resource request", "/cockpit/resources"),

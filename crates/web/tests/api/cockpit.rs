@@ -243,6 +243,14 @@ async fn cockpit_shows_exact_kpis_slices_and_targets(app: TestApp) {
     let text = csv.text().await.unwrap();
     assert!(text.starts_with("id,solved,replies,first_reply_median_minutes"), "{text}");
     assert!(text.contains(&format!("\r\n{},1,2,90.0,90.0,0.0,0.0,", bo.0)), "{text}");
+    let xlsx = app.request(reqwest::Method::GET, "/kpis.xlsx?days=7", &manager_auth).send().await.unwrap();
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    let book = xlsx.bytes().await.unwrap();
+    assert!(book.starts_with(b"PK"), "a zip container");
+    assert!(
+        book.windows(b"xl/worksheets/sheet8.xml".len()).any(|w| w == b"xl/worksheets/sheet8.xml"),
+        "a sheet per table"
+    );
     let nope = app.request(reqwest::Method::GET, "/kpis.csv?table=nope", &manager_auth).send().await.unwrap();
     assert_eq!(nope.status(), StatusCode::UNPROCESSABLE_ENTITY);
 

@@ -156,6 +156,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/insights/topics"),
     ("put", "/api/v1/insights/topics"),
     ("post", "/api/v1/insights/topics/merge"),
+    ("get", "/api/v1/kpis.xlsx"),
     ("get", "/api/v1/reports/roi"),
     ("get", "/api/v1/reports/resources"),
     ("get", "/api/v1/settings/reports"),
