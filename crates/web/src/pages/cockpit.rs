@@ -142,10 +142,9 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
     if !r.targets.is_empty() {
         out.push(Section::Table {
             title: Some("Targets".into()),
-            table: Table {
-                head: vec!["KPI", "Target", "Now", "Status"],
-                rows: r
-                    .targets
+            table: Table::of(
+                vec!["KPI", "Target", "Now", "Status"],
+                r.targets
                     .iter()
                     .map(|t| {
                         let rag = t.rag.map(|g| g.as_str()).unwrap_or("none");
@@ -161,9 +160,7 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
                         ]
                     })
                     .collect(),
-                empty: "",
-                next: None,
-            },
+            ),
         });
     }
     out.push(Section::Table {
@@ -171,15 +168,10 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
             "{} to {} against {} to {} ({})",
             r.from, r.to, r.previous_from, r.previous_to, r.time_zone
         )),
-        table: Table {
-            head: vec!["KPI", "This period", "Period before"],
-            rows: summary_lines(r)
-                .into_iter()
-                .map(|(n, a, b)| vec![Cell::text(n), Cell::text(a), Cell::text(b)])
-                .collect(),
-            empty: "",
-            next: None,
-        },
+        table: Table::of(
+            vec!["KPI", "This period", "Period before"],
+            summary_lines(r).into_iter().map(|(n, a, b)| vec![Cell::text(n), Cell::text(a), Cell::text(b)]).collect(),
+        ),
     });
     out.push(Section::Links {
         title: None,
@@ -199,10 +191,9 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
     out.push(Section::Chart {
         title: Some("Arrived (coloured) and solved (grey) per day".into()),
         chart: daily_pairs(&created, &solved, "Tickets arrived and solved per day"),
-        table: Table {
-            head: vec!["Day", "Arrived", "Solved", "First reply, median"],
-            rows: r
-                .days
+        table: Table::of(
+            vec!["Day", "Arrived", "Solved", "First reply, median"],
+            r.days
                 .iter()
                 .map(|d| {
                     vec![
@@ -213,17 +204,12 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
                     ]
                 })
                 .collect(),
-            empty: "",
-            next: None,
-        },
+        ),
     });
     out.push(Section::Links { title: None, links: vec![csv_link(q, "days")] });
     let buckets = |b: &[jobs::cockpit::Bucket]| b.iter().map(|b| (b.label.clone(), b.count)).collect::<Vec<_>>();
-    let bucket_table = |head: Vec<&'static str>, b: &[jobs::cockpit::Bucket]| Table {
-        head,
-        rows: b.iter().map(|b| vec![Cell::text(&b.label), Cell::text(b.count.to_string())]).collect(),
-        empty: "",
-        next: None,
+    let bucket_table = |head: Vec<&'static str>, b: &[jobs::cockpit::Bucket]| {
+        Table::of(head, b.iter().map(|b| vec![Cell::text(&b.label), Cell::text(b.count.to_string())]).collect())
     };
     out.push(Section::Chart {
         title: Some("First reply times".into()),
@@ -243,9 +229,9 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
     out.push(Section::Chart {
         title: Some("Arrivals by weekday and hour".into()),
         chart: heatmap(&r.arrivals, &WEEKDAYS, "Tickets arrived by weekday and hour"),
-        table: Table {
-            head: vec!["Weekday", "Busiest hour", "Arrivals that hour", "Arrivals that day"],
-            rows: WEEKDAYS
+        table: Table::of(
+            vec!["Weekday", "Busiest hour", "Arrivals that hour", "Arrivals that day"],
+            WEEKDAYS
                 .iter()
                 .zip(&r.arrivals)
                 .map(|(d, hours)| {
@@ -259,9 +245,7 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
                     ]
                 })
                 .collect(),
-            empty: "",
-            next: None,
-        },
+        ),
     });
     out.push(Section::Links {
         title: None,
@@ -430,21 +414,14 @@ async fn resources(State(state): State<AppState>, Staff(caller): Staff) -> Resul
         },
         Section::Table {
             title: Some("The last 8 weeks".into()),
-            table: Table {
-                head: vec!["Week from", "Arrived", "Solved", "SLA first reply", "First reply, median"],
-                rows: weeks,
-                empty: "",
-                next: None,
-            },
+            table: Table::of(vec!["Week from", "Arrived", "Solved", "SLA first reply", "First reply, median"], weeks),
         },
         Section::Table {
             title: Some("Agents and the wait for a first reply (Erlang C)".into()),
-            table: Table {
-                head: vec!["Agents working", "People to employ", "Mean wait", "Within target", "Occupancy"],
-                rows: staffing,
-                empty: "",
-                next: None,
-            },
+            table: Table::of(
+                vec!["Agents working", "People to employ", "Mean wait", "Within target", "Occupancy"],
+                staffing,
+            ),
         },
     ];
     Page::new(shell, "Resource request", sections).respond(axum::http::StatusCode::OK)

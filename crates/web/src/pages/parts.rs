@@ -88,6 +88,13 @@ pub(crate) struct Table {
     pub next: Option<String>,
 }
 
+impl Table {
+    /// One page of rows with nothing to say when empty (figures, buckets).
+    pub fn of(head: Vec<&'static str>, rows: Vec<Vec<Cell>>) -> Self {
+        Table { head, rows, empty: "", next: None }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) enum Input {
     Text {
