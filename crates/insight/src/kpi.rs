@@ -8,9 +8,9 @@ pub mod distribution;
 pub mod measures;
 pub mod summary;
 
-pub use distribution::{Distribution, histogram};
+pub use distribution::{Distribution, histogram, histogram_of_buckets};
 pub use measures::{Measure, MeasureRow, TicketFacts, measure};
-pub use summary::{Rate, TicketKpis, TimeKpi};
+pub use summary::{CellFigures, Rate, TicketKpis, TimeKpi};
 
 #[cfg(test)]
 mod tests;

@@ -89,7 +89,7 @@ pub async fn refresh(store: &dyn Store, ticket: TicketId, business: &BusinessClo
 /// in one transaction.
 pub async fn rebuild(store: &dyn Store, mut progress: impl FnMut(u64)) -> Result<u64, StoreError> {
     let business = business_clock(store).await?;
-    store.clear_measures().await?;
+    store.clear_measures(&zone_name(store).await).await?;
     let mut after = TicketId(0);
     let mut done = 0;
     loop {
@@ -108,6 +108,24 @@ pub async fn rebuild(store: &dyn Store, mut progress: impl FnMut(u64)) -> Result
         after = last;
     }
     Ok(done)
+}
+
+/// The installation's time zone by name, the one the rollup's cells count
+/// local days in.
+pub async fn zone_name(store: &dyn Store) -> String {
+    crate::cockpit::time_zone(store).await.iana_name().unwrap_or("UTC").to_string()
+}
+
+/// Rebuilds the rollup when its cells count another zone's days than the
+/// installation's (a new installation, an upgrade, a changed time zone);
+/// true when it did.
+pub async fn ensure_cells(store: &dyn Store) -> Result<bool, StoreError> {
+    if store.cells_zone().await?.as_deref() == Some(zone_name(store).await.as_str()) {
+        return Ok(false);
+    }
+    let n = rebuild(store, |_| {}).await?;
+    tracing::info!(tickets = n, "KPI rollup rebuilt for the installation's time zone");
+    Ok(true)
 }
 
 /// Measures the tickets the rollup lacks or has from fewer events than

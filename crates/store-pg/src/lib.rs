@@ -226,6 +226,10 @@ impl Database for Pg {
         " FOR UPDATE SKIP LOCKED"
     }
 
+    fn lock_rows(&self) -> &'static str {
+        " FOR UPDATE"
+    }
+
     fn contains(&self, column: &str, param: &str) -> String {
         format!("strpos({column}, {param}) > 0")
     }

@@ -1645,6 +1645,34 @@ pub async fn surveys_feedback_and_sentiment(store: SqlStore) {
     );
 }
 
+/// Asserts that the rollup's cells and buckets are exactly the tally of
+/// its measured rows, in its zone.
+pub async fn cells_equal_rows(store: &dyn crate::KpiStore) {
+    use domain::kpi::Measure;
+    use domain::kpi::cells::{CellQuery, CellView, Tally};
+    let zone = store.cells_zone().await.unwrap().expect("cells are kept");
+    let tz = jiff::tz::TimeZone::get(&zone).unwrap();
+    let rows = store.measure_rows(Measure::ALL, i64::MIN / 4, i64::MAX / 4, &Default::default()).await.unwrap();
+    let expected = Tally::of(&rows, &tz);
+    let mut actual = Tally::default();
+    for view in CellView::ALL {
+        let q = CellQuery {
+            view: *view,
+            a: None,
+            b: None,
+            measures: Measure::ALL.to_vec(),
+            first_day: -1_000_000,
+            last_day: 1_000_000,
+            by_day: true,
+            clock: None,
+        };
+        actual.cells.extend(store.kpi_cells(&q).await.unwrap().into_iter().filter(|(_, s)| s.n != 0));
+        actual.buckets.extend(store.kpi_buckets(&q).await.unwrap());
+    }
+    assert_eq!(actual.cells, expected.cells, "cells");
+    assert_eq!(actual.buckets, expected.buckets, "buckets");
+}
+
 pub async fn kpi_rollup_replaces_and_slices(store: SqlStore) {
     use crate::KpiStore;
     use domain::kpi::{Measure, MeasureRow, Slice, TicketFacts};
@@ -1718,7 +1746,9 @@ pub async fn kpi_rollup_replaces_and_slices(store: SqlStore) {
     assert!(lagging.is_empty(), "both measured from all their events: {lagging:?}");
     assert_eq!(store.ticket_ids_after(TicketId(0), 10).await.unwrap(), vec![a.id, b.id]);
     assert_eq!(store.ticket_ids_after(a.id, 10).await.unwrap(), vec![b.id]);
-    store.clear_measures().await.unwrap();
+    assert_eq!(store.cells_zone().await.unwrap(), None, "no cells before the first rebuild");
+    store.clear_measures("Europe/Berlin").await.unwrap();
+    assert_eq!(store.cells_zone().await.unwrap().as_deref(), Some("Europe/Berlin"));
     assert!(store.ticket_facts(a.id).await.unwrap().is_none());
     assert_eq!(store.unmeasured_tickets(10).await.unwrap(), vec![a.id, b.id]);
     // Many at once, as the rebuild writes them.
@@ -1729,6 +1759,35 @@ pub async fn kpi_rollup_replaces_and_slices(store: SqlStore) {
     assert_eq!(store.save_measures_many(&many).await.unwrap(), 2);
     assert_eq!(store.save_measures_many(&many).await.unwrap(), 0, "replayed views are refused");
     assert_eq!(store.ticket_measures(a.id).await.unwrap(), a_rows);
+    cells_equal_rows(&store).await;
+    // A ticket measured again: its old rows leave the cells, its new ones enter.
+    let a_later = vec![
+        row(Measure::Created, T0, 0, Some(1), Channel::Email),
+        row(Measure::FirstReply, T0 + 10, 10, Some(3), Channel::Email),
+        row(Measure::FullResolution, T0 + 90_000_000, 90_000_000, Some(3), Channel::Email),
+    ];
+    assert!(store.save_measures(&f(a.id, Status::Solved, &[], None), &a_later, 6).await.unwrap());
+    cells_equal_rows(&store).await;
+    let q = domain::kpi::cells::CellQuery {
+        view: domain::kpi::cells::CellView::Team,
+        a: None,
+        b: None,
+        measures: vec![Measure::FirstReply],
+        first_day: 0,
+        last_day: 100_000,
+        by_day: false,
+        clock: None,
+    };
+    let mut teams: Vec<(String, i64, i64)> = store
+        .kpi_cells(&q)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(_, s)| s.n != 0)
+        .map(|(k, s)| (k.a, s.n, s.value))
+        .collect();
+    teams.sort();
+    assert_eq!(teams, vec![("2".into(), 1, 30), ("3".into(), 1, 10)], "team 1's reply moved to team 3");
     let events = store.events_of_tickets(TicketId(0), b.id).await.unwrap();
     let order: Vec<(i64, i64)> = events.iter().map(|e| (e.ticket_id.0, e.seq)).collect();
     let mut sorted = order.clone();

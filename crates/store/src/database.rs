@@ -163,6 +163,13 @@ pub trait Database: Send + Sync + 'static {
         ""
     }
 
+    /// Appended to a `SELECT` whose rows the transaction must hold until it
+    /// ends, so that two writers of the same rows take turns (PostgreSQL:
+    /// `FOR UPDATE`). Empty where writes are serialized anyway.
+    fn lock_rows(&self) -> &'static str {
+        ""
+    }
+
     /// A condition that `column` contains `param` as a substring.
     fn contains(&self, column: &str, param: &str) -> String;
 

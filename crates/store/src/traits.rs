@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use domain::event::NewEvent;
 use domain::integration::{Delivery, Webhook};
+use domain::kpi::cells::{BucketKey, CellKey, CellQuery, CellSums};
 use domain::kpi::{Measure, MeasureRow, Slice, TicketFacts};
 use domain::message::Attachment;
 use domain::notification::{NewNotification, Notification};
@@ -512,8 +513,17 @@ pub trait KpiStore: Send + Sync {
     async fn ticket_facts(&self, ticket: TicketId) -> Result<Option<TicketFacts>>;
     /// One ticket's rows, by instant.
     async fn ticket_measures(&self, ticket: TicketId) -> Result<Vec<MeasureRow>>;
-    /// Empties the rollup (before a rebuild).
-    async fn clear_measures(&self) -> Result<()>;
+    /// Empties the rollup (before a rebuild); from now on its cells count
+    /// the local days of `zone`.
+    async fn clear_measures(&self, zone: &str) -> Result<()>;
+    /// The zone the cells count local days in; none before the first rebuild
+    /// (the cells are kept only once it is set).
+    async fn cells_zone(&self) -> Result<Option<String>>;
+    /// The rollup's cells, summed as the query says.
+    async fn kpi_cells(&self, q: &CellQuery) -> Result<Vec<(CellKey, CellSums)>>;
+    /// The rollup's duration buckets, summed as the query says (only those
+    /// holding values).
+    async fn kpi_buckets(&self, q: &CellQuery) -> Result<Vec<(BucketKey, i64)>>;
     /// Ticket numbers after `after`, in order, at most `limit`.
     async fn ticket_ids_after(&self, after: TicketId, limit: u32) -> Result<Vec<TicketId>>;
     /// Tickets not measured, or measured from fewer events than they have.

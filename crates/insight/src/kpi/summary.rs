@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use domain::kpi::cells::{CellSums, Clock};
+
 use super::distribution::Distribution;
 use super::measures::{Measure, MeasureRow};
 
@@ -59,7 +61,59 @@ pub struct TicketKpis {
     pub sla_resolution: Rate,
 }
 
+/// A slice's measures as the rollup's cells hold them: per measure the
+/// summed cell, and per measure and clock the buckets (lower bound, count).
+#[derive(Debug, Clone, Default)]
+pub struct CellFigures {
+    pub sums: BTreeMap<Measure, CellSums>,
+    pub buckets: BTreeMap<(Measure, Clock), Vec<(i64, i64)>>,
+}
+
+impl CellFigures {
+    pub fn count(&self, m: Measure) -> i64 {
+        self.sums.get(&m).map(|s| s.n).unwrap_or(0)
+    }
+
+    /// A yes/no measure's share (its values are 1 or 0, so their sum is the yeses).
+    pub fn rate(&self, m: Measure) -> Rate {
+        self.sums.get(&m).map(|s| Rate::new(s.value, s.n)).unwrap_or_else(|| Rate::new(0, 0))
+    }
+
+    pub fn distribution(&self, m: Measure, clock: Clock) -> Option<Distribution> {
+        let sum = self.sums.get(&m).map(|s| if clock == Clock::Calendar { s.value } else { s.business })?;
+        Distribution::of_buckets(self.buckets.get(&(m, clock)).map(Vec::as_slice).unwrap_or(&[]), sum)
+    }
+
+    fn time(&self, m: Measure) -> TimeKpi {
+        TimeKpi { calendar: self.distribution(m, Clock::Calendar), business: self.distribution(m, Clock::Business) }
+    }
+}
+
 impl TicketKpis {
+    /// The KPIs from the rollup's cells (see `Distribution::of_buckets` for
+    /// how near the medians and percentiles are; all else is exact).
+    pub fn of_cells(c: &CellFigures) -> TicketKpis {
+        TicketKpis {
+            created: c.count(Measure::Created),
+            solved: c.count(Measure::OneTouch),
+            reopens: c.count(Measure::Reopen),
+            first_reply: c.time(Measure::FirstReply),
+            next_reply: c.time(Measure::NextReply),
+            first_resolution: c.time(Measure::FirstResolution),
+            full_resolution: c.time(Measure::FullResolution),
+            requester_wait: c.time(Measure::RequesterWait),
+            agent_work: c.time(Measure::AgentWork),
+            agent_wait: c.time(Measure::AgentWait),
+            one_touch: c.rate(Measure::OneTouch),
+            no_further_contact: c.rate(Measure::NoFurtherContact),
+            reopen_rate: c.rate(Measure::Reopened),
+            sla_first_reply: c.rate(Measure::SlaFirstReply),
+            sla_next_reply: c.rate(Measure::SlaNextReply),
+            sla_periodic_update: c.rate(Measure::SlaPeriodicUpdate),
+            sla_resolution: c.rate(Measure::SlaResolution),
+        }
+    }
+
     /// Aggregates rows already limited to the period and slice.
     pub fn of(rows: &[MeasureRow]) -> TicketKpis {
         let mut by: BTreeMap<Measure, (Vec<i64>, Vec<i64>)> = BTreeMap::new();

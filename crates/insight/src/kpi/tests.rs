@@ -276,3 +276,29 @@ fn a_slice_aggregates_its_tickets() {
     assert_eq!(k.one_touch, Rate::new(1, 2));
     assert_eq!(k.reopen_rate.rate, Some(0.5));
 }
+
+#[test]
+fn distributions_from_buckets_take_the_middle_of_the_bucket_at_each_rank() {
+    use crate::kpi::distribution::histogram_of_buckets;
+    use domain::kpi::cells::bucket;
+    // 30 s, 90 s, 91 s and 20 min: buckets [30, 31) s, [90, 95) s twice, [20 min, 20.5 min).
+    let values = [30_000, 90_000, 91_000, 1_200_000];
+    let mut counted: Vec<(i64, i64)> = Vec::new();
+    for v in values {
+        let lower = bucket(v).0;
+        match counted.iter_mut().find(|(l, _)| *l == lower) {
+            Some(c) => c.1 += 1,
+            None => counted.push((lower, 1)),
+        }
+    }
+    assert_eq!(counted, vec![(30_000, 1), (90_000, 2), (1_200_000, 1)]);
+    let d = Distribution::of_buckets(&counted, values.iter().sum()).unwrap();
+    assert_eq!(d.count, 4);
+    assert_eq!(d.mean, 352_750.0, "the mean is exact");
+    assert_eq!(d.median, 92_500.0, "both middle values in [90, 95) s");
+    assert_eq!((d.min, d.p90, d.max), (30_500, 1_215_000, 1_215_000));
+    let exact = Distribution::of(&mut values.clone()).unwrap();
+    assert!((d.median - exact.median).abs() <= 2_500.0);
+    assert_eq!(histogram_of_buckets(&counted, &[0, 60_000, 900_000]), vec![1, 2, 1]);
+    assert_eq!(Distribution::of_buckets(&[], 0), None);
+}

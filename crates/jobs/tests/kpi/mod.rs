@@ -103,6 +103,9 @@ async fn apply(store: &dyn Store, ids: &[TicketId], s: &Step, at: i64, business:
 
 async fn check(store: Arc<dyn Store>, steps: Vec<(Step, i64)>) {
     let business = BusinessClock::always();
+    // The cells are kept from the start, in the installation's zone.
+    assert!(jobs::kpi::ensure_cells(store.as_ref()).await.unwrap());
+    assert!(!jobs::kpi::ensure_cells(store.as_ref()).await.unwrap(), "once is enough");
     let email = domain::EmailAddress::parse("prop@example.com").unwrap();
     let c = store.create_customer(domain::Customer::new(&email, "Prop", T0), None, None).await.unwrap().id;
     // Agents 1 and 2, whom the steps name.
@@ -146,10 +149,85 @@ async fn check(store: Arc<dyn Store>, steps: Vec<(Step, i64)>) {
     }
     let all = store.measure_rows(Measure::ALL, T0, at + 1, &Slice::default()).await.unwrap();
     assert_eq!(TicketKpis::of(&all), TicketKpis::of(&recomputed));
+    store::conformance::cells_equal_rows(store.as_ref()).await;
+    cockpit_from_cells_matches_rows(store.as_ref(), at).await;
     // The rebuild (pages of tickets, one transaction each) gives the same.
     assert_eq!(jobs::kpi::rebuild(store.as_ref(), |_| {}).await.unwrap(), 3);
     let rebuilt = store.measure_rows(Measure::ALL, T0, at + 1, &Slice::default()).await.unwrap();
     assert_eq!(TicketKpis::of(&rebuilt), TicketKpis::of(&recomputed));
+    store::conformance::cells_equal_rows(store.as_ref()).await;
+}
+
+/// The cockpit read from the cells gives what it gives from the rows:
+/// counts, rates, means and histograms exactly, medians and percentiles
+/// within their bucket.
+async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
+    let tz = jobs::cockpit::time_zone(store).await;
+    let window = jobs::cockpit::Window::days_to(now, 10, tz);
+    for slice in [
+        Slice::default(),
+        Slice { team_id: Some(1), ..Slice::default() },
+        Slice { agent_id: Some(1), ..Slice::default() },
+        Slice { agent_id: Some(2), ..Slice::default() },
+    ] {
+        let exact = jobs::cockpit::report_within(store, now, &window, &slice, i64::MAX).await.unwrap();
+        let cells = jobs::cockpit::report_within(store, now, &window, &slice, -1).await.unwrap();
+        assert!(exact.exact && !cells.exact);
+        let near =
+            |a: &Option<insight::kpi::Distribution>, b: &Option<insight::kpi::Distribution>, what: &str| match (a, b) {
+                (None, None) => {}
+                (Some(a), Some(b)) => {
+                    assert_eq!((a.count, a.mean), (b.count, b.mean), "{what}");
+                    let close = |x: f64, y: f64| (x - y).abs() <= 0.05 * y.abs() + 501.0;
+                    assert!(close(a.median, b.median), "{what}: median {} vs {}", a.median, b.median);
+                    for (x, y) in [(a.p90, b.p90), (a.min, b.min), (a.max, b.max)] {
+                        assert!(close(x as f64, y as f64), "{what}: {x} vs {y}");
+                    }
+                }
+                _ => panic!("{what}: {a:?} vs {b:?}"),
+            };
+        for (c, e) in [(&cells.kpis, &exact.kpis), (&cells.previous, &exact.previous)] {
+            assert_eq!((c.created, c.solved, c.reopens), (e.created, e.solved, e.reopens), "{slice:?}");
+            assert_eq!(
+                [&c.one_touch, &c.no_further_contact, &c.reopen_rate, &c.sla_first_reply, &c.sla_resolution],
+                [&e.one_touch, &e.no_further_contact, &e.reopen_rate, &e.sla_first_reply, &e.sla_resolution]
+            );
+            for (x, y, what) in [
+                (&c.first_reply, &e.first_reply, "first reply"),
+                (&c.next_reply, &e.next_reply, "next reply"),
+                (&c.first_resolution, &e.first_resolution, "first resolution"),
+                (&c.full_resolution, &e.full_resolution, "full resolution"),
+                (&c.requester_wait, &e.requester_wait, "requester wait"),
+                (&c.agent_work, &e.agent_work, "agent work"),
+                (&c.agent_wait, &e.agent_wait, "agent wait"),
+            ] {
+                near(&x.calendar, &y.calendar, what);
+                near(&x.business, &y.business, what);
+            }
+        }
+        let counts = |r: &jobs::cockpit::CockpitReport| {
+            (
+                r.days.iter().map(|d| (d.date.clone(), d.created, d.solved)).collect::<Vec<_>>(),
+                r.first_reply_histogram.iter().map(|b| b.count).collect::<Vec<_>>(),
+                r.channels.iter().map(|b| (b.label.clone(), b.count)).collect::<Vec<_>>(),
+                r.arrivals.clone(),
+            )
+        };
+        assert_eq!(counts(&cells), counts(&exact), "{slice:?}");
+        for (c, e) in [(&cells.agents, &exact.agents), (&cells.teams, &exact.teams)] {
+            let ids = |cards: &[jobs::cockpit::Scorecard]| {
+                cards
+                    .iter()
+                    .map(|s| (s.id, s.solved, s.replies, s.one_touch.clone(), s.first_reply_histogram.clone()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(ids(c), ids(e), "{slice:?}");
+            for (x, y) in c.iter().zip(e.iter()) {
+                near(&x.first_reply, &y.first_reply, "card first reply");
+                near(&x.full_resolution, &y.full_resolution, "card resolution");
+            }
+        }
+    }
 }
 
 /// On PostgreSQL when `pg` (skipped without `SWITCHBOARD_TEST_PG`), else SQLite;

@@ -2,12 +2,16 @@
 //! ticket's events arrive, read by period and slice.
 
 use async_trait::async_trait;
+use domain::kpi::cells::{BucketKey, CellKey, CellQuery, CellSums, Tally};
 use domain::kpi::{Measure, MeasureRow, Slice, TicketFacts};
 use domain::{Channel, CustomerId, Millis, Priority, Status, TicketId};
 
+use super::kpi_cells;
 use super::{Params, SqlStore};
 use crate::rows::word;
 use crate::{KpiStore, Result, SqlRow, StoreError, Transaction};
+
+const MEASURE_COLS: &str = "measure, at, value, business, team_id, agent_id, channel, priority";
 
 const FACT_COLS: &str = "f.ticket_id, f.created_at, f.status, f.channel, f.priority, f.team_id, f.agent_id, \
     f.requester_id, f.organization_id, f.tags, f.merged, f.public_replies, f.reopens, f.solved_at";
@@ -76,16 +80,34 @@ fn needs_facts(slice: &Slice) -> bool {
     slice.organization_id.is_some() || slice.tag.is_some()
 }
 
-/// Replaces one ticket's rows within `tx`; false when a view from as many
-/// events is stored.
-async fn replace(tx: &mut dyn Transaction, f: &TicketFacts, rows: &[MeasureRow], events_seen: i64) -> Result<bool> {
+/// Replaces one ticket's rows within `tx`; the rows it had, or none when
+/// a view from as many events is stored.
+async fn replace(
+    tx: &mut dyn Transaction,
+    lock: &str,
+    f: &TicketFacts,
+    rows: &[MeasureRow],
+    events_seen: i64,
+) -> Result<Option<Vec<MeasureRow>>> {
+    // Two nodes measuring one ticket take turns, so each subtracts the
+    // rows the other left.
+    tx.fetch(&format!("SELECT id FROM tickets WHERE id = $1{lock}"), vec![f.ticket_id.into()]).await?;
     let stored = tx.fetch("SELECT events_seen FROM kpi_tickets WHERE ticket_id = $1", vec![f.ticket_id.into()]).await?;
     if let Some(r) = stored.first()
         && r.int(0)? >= events_seen
     {
         // Measured already from as many events (another node, or a replay).
-        return Ok(false);
+        return Ok(None);
     }
+    let old = if stored.is_empty() {
+        vec![]
+    } else {
+        tx.fetch(&format!("SELECT {MEASURE_COLS} FROM kpi_measures WHERE ticket_id = $1"), vec![f.ticket_id.into()])
+            .await?
+            .iter()
+            .map(measured)
+            .collect::<Result<Vec<_>>>()?
+    };
     tx.execute("DELETE FROM kpi_measures WHERE ticket_id = $1", vec![f.ticket_id.into()]).await?;
     tx.execute("DELETE FROM kpi_tickets WHERE ticket_id = $1", vec![f.ticket_id.into()]).await?;
     let tags = serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into());
@@ -142,27 +164,33 @@ async fn replace(tx: &mut dyn Transaction, f: &TicketFacts, rows: &[MeasureRow],
         )
         .await?;
     }
-    Ok(true)
+    Ok(Some(old))
 }
 
 #[async_trait]
 impl KpiStore for SqlStore {
     async fn save_measures(&self, f: &TicketFacts, rows: &[MeasureRow], events_seen: i64) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let written = replace(tx.as_mut(), f, rows, events_seen).await?;
-        if written {
-            tx.commit().await?;
-        }
-        Ok(written)
+        let items = [(f.clone(), rows.to_vec(), events_seen)];
+        Ok(self.save_measures_many(&items).await? == 1)
     }
 
     async fn save_measures_many(&self, items: &[(TicketFacts, Vec<MeasureRow>, i64)]) -> Result<usize> {
         let mut tx = self.begin().await?;
+        let zone = kpi_cells::zone(tx.as_mut()).await?;
+        let mut delta = Tally::default();
         let mut written = 0;
         for (f, rows, seen) in items {
-            written += usize::from(replace(tx.as_mut(), f, rows, *seen).await?);
+            if let Some(old) = replace(tx.as_mut(), self.db.lock_rows(), f, rows, *seen).await? {
+                written += 1;
+                if let Some(tz) = &zone {
+                    delta.merge(Tally::of(rows, tz).minus(&Tally::of(&old, tz)));
+                }
+            }
         }
-        tx.commit().await?;
+        if written > 0 {
+            kpi_cells::add(tx.as_mut(), &delta).await?;
+            tx.commit().await?;
+        }
         Ok(written)
     }
 
@@ -214,8 +242,7 @@ impl KpiStore for SqlStore {
 
     async fn ticket_measures(&self, ticket: TicketId) -> Result<Vec<MeasureRow>> {
         self.fetch(
-            "SELECT measure, at, value, business, team_id, agent_id, channel, priority FROM kpi_measures \
-             WHERE ticket_id = $1 ORDER BY at, measure",
+            &format!("SELECT {MEASURE_COLS} FROM kpi_measures WHERE ticket_id = $1 ORDER BY at, measure"),
             vec![ticket.0.into()],
         )
         .await?
@@ -224,11 +251,35 @@ impl KpiStore for SqlStore {
         .collect()
     }
 
-    async fn clear_measures(&self) -> Result<()> {
+    async fn clear_measures(&self, zone: &str) -> Result<()> {
         let mut tx = self.begin().await?;
-        tx.execute("DELETE FROM kpi_measures", vec![]).await?;
-        tx.execute("DELETE FROM kpi_tickets", vec![]).await?;
+        for table in ["kpi_measures", "kpi_tickets", "kpi_cells", "kpi_buckets", "kpi_cells_zone"] {
+            tx.execute(&format!("DELETE FROM {table}"), vec![]).await?;
+        }
+        tx.execute("INSERT INTO kpi_cells_zone (zone) VALUES ($1)", vec![zone.into()]).await?;
         tx.commit().await
+    }
+
+    async fn cells_zone(&self) -> Result<Option<String>> {
+        self.fetch_one("SELECT zone FROM kpi_cells_zone", vec![]).await?.map(|r| r.text(0)).transpose()
+    }
+
+    async fn kpi_cells(&self, q: &CellQuery) -> Result<Vec<(CellKey, CellSums)>> {
+        if q.measures.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut p = Params::default();
+        let sql = kpi_cells::cells_sql(q, &mut p);
+        self.fetch(&sql, p.values).await?.iter().map(|r| kpi_cells::cell(r, q)).collect()
+    }
+
+    async fn kpi_buckets(&self, q: &CellQuery) -> Result<Vec<(BucketKey, i64)>> {
+        if q.measures.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut p = Params::default();
+        let sql = kpi_cells::buckets_sql(q, &mut p);
+        self.fetch(&sql, p.values).await?.iter().map(|r| kpi_cells::bucket(r, q)).collect()
     }
 
     async fn ticket_ids_after(&self, after: TicketId, limit: u32) -> Result<Vec<TicketId>> {

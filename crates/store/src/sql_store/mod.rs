@@ -9,6 +9,7 @@ mod idempotency;
 mod integrations;
 mod jobs;
 mod kpi;
+mod kpi_cells;
 mod mail;
 mod rules;
 mod service;

@@ -61,7 +61,7 @@ pub async fn cockpit(config: Config, tickets: usize, runs: usize) -> Result<(), 
     for id in &ids {
         events += store.events(*id).await.map_err(err)?.len();
     }
-    store.clear_measures().await.map_err(err)?;
+    store.clear_measures(&jobs::kpi::zone_name(store.as_ref()).await).await.map_err(err)?;
     let mut next = ids.iter().copied();
     let h = timed(ids.len(), || {
         let id = next.next().unwrap_or(domain::TicketId(1));

@@ -3,6 +3,8 @@
 //! them. `insight::kpi` derives them from events; storage keeps them
 //! current (the KPI rollup). Definitions: docs/METRICS.md.
 
+pub mod cells;
+
 use serde::{Deserialize, Serialize};
 
 use crate::str_enum::str_enum;

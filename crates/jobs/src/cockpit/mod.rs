@@ -16,6 +16,8 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 use store::{Store, StoreError};
 
+mod cells;
+
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
 
@@ -131,6 +133,10 @@ pub struct CockpitReport {
     pub previous_to: String,
     pub time_zone: String,
     pub slice: Slice,
+    /// True when the medians and percentiles were computed from every
+    /// measured row; false when read from the rollup's buckets (within 5%;
+    /// counts, rates and means are exact either way).
+    pub exact: bool,
     pub kpis: TicketKpis,
     pub previous: TicketKpis,
     pub satisfaction: FeedbackSummary,
@@ -224,11 +230,7 @@ fn backlog(open: &[TicketFacts], now: Millis) -> Backlog {
     }
 }
 
-fn scorecards(
-    rows: &[&MeasureRow],
-    key: impl Fn(&MeasureRow) -> Option<i64>,
-    csat: &BTreeMap<Option<i64>, f64>,
-) -> Vec<Scorecard> {
+fn scorecards(rows: &[&MeasureRow], key: impl Fn(&MeasureRow) -> Option<i64>) -> Vec<Scorecard> {
     let mut groups: BTreeMap<Option<i64>, Vec<MeasureRow>> = BTreeMap::new();
     for r in rows {
         groups.entry(key(r)).or_default().push((*r).clone());
@@ -250,7 +252,7 @@ fn scorecards(
                 reopen_rate: k.reopen_rate,
                 sla_first_reply: k.sla_first_reply,
                 first_reply_histogram: histogram(&frt, &edges(&FIRST_REPLY_BUCKETS)),
-                csat: csat.get(&id).copied(),
+                csat: None,
             }
         })
         .collect()
@@ -296,16 +298,29 @@ async fn csat_by(
     Ok(out)
 }
 
-/// The cockpit for `slice` over `window`, at `now`.
-pub async fn report(
-    store: &dyn Store,
-    now: Millis,
-    window: &Window,
-    slice: &Slice,
-) -> Result<CockpitReport, StoreError> {
+/// The figures of a slice's period (and the period before) that come
+/// from measured rows or from the rollup's cells.
+pub(crate) struct Figures {
+    kpis: TicketKpis,
+    previous: TicketKpis,
+    days: Vec<DayFigures>,
+    first_reply_histogram: Vec<i64>,
+    agents: Vec<Scorecard>,
+    teams: Vec<Scorecard>,
+    channels: Vec<Bucket>,
+    arrivals: Vec<Vec<i64>>,
+}
+
+/// Above this many measured rows in a slice's two periods the cockpit
+/// reads the rollup's cells instead of the rows (see docs/METRICS.md).
+pub const EXACT_ROWS: i64 = 20_000;
+
+/// Reads every measured row of the slice: exact, and the only way for
+/// slices the cells do not hold (organization, tag, or several at once).
+async fn from_rows(store: &dyn Store, window: &Window, slice: &Slice) -> Result<Figures, StoreError> {
     let before = window.previous();
-    let (from, to) = (window.start(), window.end());
-    let rows = store.measure_rows(Measure::ALL, before.start(), to, slice).await?;
+    let from = window.start();
+    let rows = store.measure_rows(Measure::ALL, before.start(), window.end(), slice).await?;
     let (current, earlier): (Vec<&MeasureRow>, Vec<&MeasureRow>) = rows.iter().partition(|r| r.at >= from);
     let owned = |rs: &[&MeasureRow]| rs.iter().map(|r| (*r).clone()).collect::<Vec<_>>();
     let kpis = TicketKpis::of(&owned(&current));
@@ -346,21 +361,54 @@ pub async fn report(
         })
         .collect();
     let frt: Vec<i64> = current.iter().filter(|r| r.measure == Measure::FirstReply).map(|r| r.value).collect();
+    Ok(Figures {
+        kpis,
+        previous,
+        days,
+        first_reply_histogram: histogram(&frt, &edges(&FIRST_REPLY_BUCKETS)),
+        agents: scorecards(&current, |r| r.agent_id),
+        teams: scorecards(&current, |r| r.team_id),
+        channels: channels.into_iter().map(|(c, n)| Bucket { label: c.as_str().into(), count: n }).collect(),
+        arrivals,
+    })
+}
 
-    let agent_ids: Vec<Option<i64>> = {
-        let mut ids: Vec<Option<i64>> = current.iter().map(|r| r.agent_id).collect();
-        ids.sort();
-        ids.dedup();
-        ids
+/// The cockpit for `slice` over `window`, at `now`.
+pub async fn report(
+    store: &dyn Store,
+    now: Millis,
+    window: &Window,
+    slice: &Slice,
+) -> Result<CockpitReport, StoreError> {
+    report_within(store, now, window, slice, EXACT_ROWS).await
+}
+
+/// `report`, from the measured rows while the slice's two periods hold at
+/// most `exact_rows` of them, else from the rollup's cells where they hold
+/// the slice.
+pub async fn report_within(
+    store: &dyn Store,
+    now: Millis,
+    window: &Window,
+    slice: &Slice,
+    exact_rows: i64,
+) -> Result<CockpitReport, StoreError> {
+    let before = window.previous();
+    let (from, to) = (window.start(), window.end());
+    let (f, exact) = match cells::figures(store, window, slice, exact_rows).await? {
+        Some(f) => (f, false),
+        None => (from_rows(store, window, slice).await?, true),
     };
-    let team_ids: Vec<Option<i64>> = {
-        let mut ids: Vec<Option<i64>> = current.iter().map(|r| r.team_id).collect();
-        ids.sort();
-        ids.dedup();
-        ids
+    let tz = &window.tz;
+    let ids = |cards: &[Scorecard]| cards.iter().map(|c| c.id).collect::<Vec<_>>();
+    let agent_csat = csat_by(store, &ids(&f.agents), false, from, to).await?;
+    let team_csat = csat_by(store, &ids(&f.teams), true, from, to).await?;
+    let with_csat = |mut cards: Vec<Scorecard>, csat: &BTreeMap<Option<i64>, f64>| {
+        for c in &mut cards {
+            c.csat = csat.get(&c.id).copied();
+        }
+        cards
     };
-    let agent_csat = csat_by(store, &agent_ids, false, from, to).await?;
-    let team_csat = csat_by(store, &team_ids, true, from, to).await?;
 
     let mut r = CockpitReport {
         from: window.first.to_string(),
@@ -369,17 +417,18 @@ pub async fn report(
         previous_to: before.last.to_string(),
         time_zone: tz.iana_name().unwrap_or("UTC").to_string(),
         slice: slice.clone(),
-        kpis,
-        previous,
+        exact,
+        kpis: f.kpis,
+        previous: f.previous,
         satisfaction: satisfaction(store, slice, from, to).await?,
         previous_satisfaction: satisfaction(store, slice, before.start(), from).await?,
-        days,
-        first_reply_histogram: labelled(&FIRST_REPLY_BUCKETS, &histogram(&frt, &edges(&FIRST_REPLY_BUCKETS))),
+        days: f.days,
+        first_reply_histogram: labelled(&FIRST_REPLY_BUCKETS, &f.first_reply_histogram),
         backlog: backlog(&store.backlog(slice).await?, now),
-        agents: scorecards(&current, |r| r.agent_id, &agent_csat),
-        teams: scorecards(&current, |r| r.team_id, &team_csat),
-        channels: channels.into_iter().map(|(c, n)| Bucket { label: c.as_str().into(), count: n }).collect(),
-        arrivals,
+        agents: with_csat(f.agents, &agent_csat),
+        teams: with_csat(f.teams, &team_csat),
+        channels: f.channels,
+        arrivals: f.arrivals,
         targets: vec![],
         alerts: bottlenecks(store, now, &window.tz).await?,
     };
@@ -510,7 +559,8 @@ pub async fn bottlenecks(store: &dyn Store, now: Millis, tz: &TimeZone) -> Resul
 
 pub const BOTTLENECK_CHECK: &str = "kpi.bottlenecks";
 
-/// `kpi.bottlenecks`, hourly: tells managers (in the app, and the hooks
+/// `kpi.bottlenecks`, hourly: keeps the rollup's cells in the
+/// installation's zone (`kpi::ensure_cells`) and tells managers (in the app, and the hooks
 /// that take `bottleneck.detected`) of each bottleneck once per local day.
 pub struct BottleneckCheck {
     pub store: std::sync::Arc<dyn Store>,
@@ -519,6 +569,9 @@ pub struct BottleneckCheck {
 #[async_trait::async_trait]
 impl crate::Handler for BottleneckCheck {
     async fn run(&self, _: &domain::Job, now: Millis) -> Result<(), crate::JobError> {
+        // The first run after an upgrade or a change of time zone also
+        // builds the rollup's cells for the installation's zone.
+        crate::kpi::ensure_cells(self.store.as_ref()).await?;
         check_bottlenecks(self.store.as_ref(), now).await?;
         Ok(())
     }

@@ -1,0 +1,311 @@
+//! The rollup's pre-aggregated cells: measured rows summed per local day
+//! and view (the department, a team, an agent, a team's agent …), and
+//! duration values counted in fixed buckets, so a dashboard reads a few
+//! thousand cells instead of every row. Keeping them is pure arithmetic: a
+//! ticket's new tally minus its old one is what storage adds.
+//! Definitions: docs/METRICS.md ("The rollup").
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+
+use super::{Measure, MeasureRow};
+use crate::str_enum::str_enum;
+
+str_enum!(
+    /// Which rows a cell sums. `a` and `b` name the subject: a team or
+    /// agent id (`-` for none) or a channel. `all`, `team`, `agent` and
+    /// `team_agent` (a = team, b = agent) hold every measure; the channel
+    /// views only arrivals, for the channel mix.
+    CellView {
+        All = "all",
+        Team = "team",
+        Agent = "agent",
+        TeamAgent = "team_agent",
+        Channel = "channel",
+        TeamChannel = "team_channel",
+        AgentChannel = "agent_channel",
+    }
+);
+
+str_enum!(
+    /// Which duration a bucket counts.
+    Clock { Calendar = "calendar", Business = "business" }
+);
+
+/// Where a cell's rows fall: its view and subject, measure, local day
+/// (days since 1970-01-01) and, for arrivals, local hour (else 0).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CellKey {
+    pub view: CellView,
+    pub a: String,
+    pub b: String,
+    pub measure: Measure,
+    pub day: i64,
+    pub hour: i64,
+}
+
+/// How many rows, and the sums of their values (calendar and business).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CellSums {
+    pub n: i64,
+    pub value: i64,
+    pub business: i64,
+}
+
+/// A bucket of durations: the cell it belongs to (hour 0), its clock and
+/// its lower bound in milliseconds (see `bucket`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BucketKey {
+    pub view: CellView,
+    pub a: String,
+    pub b: String,
+    pub measure: Measure,
+    pub day: i64,
+    pub clock: Clock,
+    pub lower: i64,
+}
+
+/// The cells and buckets of a set of rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub cells: BTreeMap<CellKey, CellSums>,
+    pub buckets: BTreeMap<BucketKey, i64>,
+}
+
+/// Which cells (or buckets) to read, summed by the database: one view,
+/// its subjects `a` / `b` when given, these measures, local days
+/// `first_day..=last_day`. `by_day` keeps days (and hours) apart, else
+/// they are summed and read as day 0; `clock` limits buckets to one clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellQuery {
+    pub view: CellView,
+    pub a: Option<String>,
+    pub b: Option<String>,
+    pub measures: Vec<Measure>,
+    pub first_day: i64,
+    pub last_day: i64,
+    pub by_day: bool,
+    pub clock: Option<Clock>,
+}
+
+const SECOND: i64 = 1000;
+const MINUTE: i64 = 60 * SECOND;
+const HOUR: i64 = 60 * MINUTE;
+const DAY: i64 = 24 * HOUR;
+
+/// Bucket widths by range: (from, width). A width is at most 8.4% of the
+/// range's start (5% from ten minutes on), so a bucket's middle is within
+/// 4.2% (2.5%) of any value in it; the cockpit's histogram edges (15 min,
+/// 1 h, 4 h, 8 h, 1 day, 3 days) fall on bucket bounds.
+const SCALE: [(i64, i64); 7] = [
+    (0, SECOND),
+    (MINUTE, 5 * SECOND),
+    (10 * MINUTE, 30 * SECOND),
+    (HOUR, 2 * MINUTE),
+    (8 * HOUR, 10 * MINUTE),
+    (3 * DAY, HOUR),
+    (30 * DAY, DAY),
+];
+
+/// The bucket of a duration: (lower bound, width), both in milliseconds.
+pub fn bucket(ms: i64) -> (i64, i64) {
+    let ms = ms.max(0);
+    let (from, width) = SCALE.iter().rev().find(|(from, _)| ms >= *from).copied().unwrap_or(SCALE[0]);
+    (from + (ms - from) / width * width, width)
+}
+
+/// Whether a measure's values are durations (counted in buckets) rather
+/// than yes/no.
+pub fn is_duration(m: Measure) -> bool {
+    matches!(
+        m,
+        Measure::FirstReply
+            | Measure::NextReply
+            | Measure::FirstResolution
+            | Measure::FullResolution
+            | Measure::RequesterWait
+            | Measure::AgentWork
+            | Measure::AgentWait
+    )
+}
+
+const EPOCH: Date = Date::constant(1970, 1, 1);
+
+/// Days since 1970-01-01 of a local date.
+pub fn day_number(d: Date) -> i64 {
+    EPOCH.until(d).map(|s| i64::from(s.get_days())).unwrap_or(0)
+}
+
+/// The local date of a day number.
+pub fn day_date(n: i64) -> Date {
+    EPOCH.checked_add(jiff::Span::new().days(n)).unwrap_or(EPOCH)
+}
+
+/// How a subject is written in a cell: the id, or `-` for none.
+pub fn subject(id: Option<i64>) -> String {
+    id.map(|i| i.to_string()).unwrap_or_else(|| "-".into())
+}
+
+impl Tally {
+    /// The cells of `rows`, days and hours local to `tz`.
+    pub fn of(rows: &[MeasureRow], tz: &TimeZone) -> Tally {
+        let mut t = Tally::default();
+        for r in rows {
+            t.add(r, tz);
+        }
+        t
+    }
+
+    fn add(&mut self, r: &MeasureRow, tz: &TimeZone) {
+        let Ok(at) = jiff::Timestamp::from_millisecond(r.at) else { return };
+        let local = at.to_zoned(tz.clone());
+        let day = day_number(local.date());
+        let (team, agent) = (subject(r.team_id), subject(r.agent_id));
+        let mut views = vec![
+            (CellView::All, String::new(), String::new()),
+            (CellView::Team, team.clone(), String::new()),
+            (CellView::Agent, agent.clone(), String::new()),
+            (CellView::TeamAgent, team.clone(), agent.clone()),
+        ];
+        let hour = if r.measure == Measure::Created {
+            let channel = r.channel.as_str().to_string();
+            views.push((CellView::Channel, channel.clone(), String::new()));
+            views.push((CellView::TeamChannel, team, channel.clone()));
+            views.push((CellView::AgentChannel, agent, channel));
+            i64::from(local.hour())
+        } else {
+            0
+        };
+        for (view, a, b) in views {
+            if is_duration(r.measure) && view != CellView::Channel {
+                // A team's agents' cards need only the calendar spread of
+                // first reply and resolution.
+                let clocks: &[(Clock, i64)] = if view == CellView::TeamAgent {
+                    if matches!(r.measure, Measure::FirstReply | Measure::FullResolution) {
+                        &[(Clock::Calendar, r.value)]
+                    } else {
+                        &[]
+                    }
+                } else {
+                    &[(Clock::Calendar, r.value), (Clock::Business, r.business)]
+                };
+                for (clock, v) in clocks {
+                    let key = BucketKey {
+                        view,
+                        a: a.clone(),
+                        b: b.clone(),
+                        measure: r.measure,
+                        day,
+                        clock: *clock,
+                        lower: bucket(*v).0,
+                    };
+                    *self.buckets.entry(key).or_default() += 1;
+                }
+            }
+            let sums = self.cells.entry(CellKey { view, a, b, measure: r.measure, day, hour }).or_default();
+            sums.n += 1;
+            sums.value += r.value;
+            sums.business += r.business;
+        }
+    }
+
+    /// `self − old`, without the cells and buckets that did not change.
+    pub fn minus(mut self, old: &Tally) -> Tally {
+        for (k, s) in &old.cells {
+            let e = self.cells.entry(k.clone()).or_default();
+            e.n -= s.n;
+            e.value -= s.value;
+            e.business -= s.business;
+        }
+        for (k, n) in &old.buckets {
+            *self.buckets.entry(k.clone()).or_default() -= n;
+        }
+        self.cells.retain(|_, s| *s != CellSums::default());
+        self.buckets.retain(|_, n| *n != 0);
+        self
+    }
+
+    /// Adds another tally (a batch of tickets' changes written at once).
+    pub fn merge(&mut self, other: Tally) {
+        for (k, s) in other.cells {
+            let e = self.cells.entry(k).or_default();
+            e.n += s.n;
+            e.value += s.value;
+            e.business += s.business;
+        }
+        for (k, n) in other.buckets {
+            *self.buckets.entry(k).or_default() += n;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Channel, Priority};
+
+    #[test]
+    fn buckets_are_narrow_and_hold_the_histogram_edges() {
+        assert_eq!(bucket(0), (0, SECOND));
+        assert_eq!(bucket(59_999), (59_000, SECOND));
+        assert_eq!(bucket(61_000), (60_000, 5 * SECOND));
+        assert_eq!(bucket(15 * MINUTE), (15 * MINUTE, 30 * SECOND));
+        assert_eq!(bucket(15 * MINUTE - 1), (15 * MINUTE - 30 * SECOND, 30 * SECOND));
+        for edge in [HOUR, 4 * HOUR, 8 * HOUR, DAY, 3 * DAY] {
+            assert_eq!(bucket(edge).0, edge, "{edge}");
+        }
+        for ms in [MINUTE, 10 * MINUTE, HOUR, 8 * HOUR, 3 * DAY, 30 * DAY] {
+            let (_, w) = bucket(ms);
+            assert!(w as f64 <= ms as f64 * 0.084, "{ms}: width {w}");
+        }
+        assert_eq!(bucket(-5), (0, SECOND));
+    }
+
+    fn row(measure: Measure, at: i64, value: i64, agent: Option<i64>) -> MeasureRow {
+        MeasureRow {
+            measure,
+            at,
+            value,
+            business: value / 2,
+            team_id: Some(1),
+            agent_id: agent,
+            channel: Channel::Email,
+            priority: Priority::Normal,
+        }
+    }
+
+    #[test]
+    fn a_tally_minus_the_old_one_holds_only_what_changed() {
+        let tz = TimeZone::get("Europe/Berlin").unwrap();
+        // 2026-03-02 23:30 UTC is 00:30 on the 3rd in Berlin.
+        let at = 1_772_494_200_000;
+        let old = Tally::of(&[row(Measure::Created, at, 0, None)], &tz);
+        let key = |view, a: &str, b: &str| CellKey {
+            view,
+            a: a.into(),
+            b: b.into(),
+            measure: Measure::Created,
+            day: day_number(Date::constant(2026, 3, 3)),
+            hour: 0,
+        };
+        assert_eq!(old.cells[&key(CellView::All, "", "")], CellSums { n: 1, value: 0, business: 0 });
+        assert_eq!(old.cells[&key(CellView::TeamChannel, "1", "email")].n, 1);
+        assert_eq!(old.cells[&key(CellView::AgentChannel, "-", "email")].n, 1);
+        assert_eq!(old.cells.len(), 7);
+
+        let new = Tally::of(
+            &[row(Measure::Created, at, 0, None), row(Measure::FirstReply, at + 10 * MINUTE, 10 * MINUTE, Some(4))],
+            &tz,
+        );
+        let delta = new.minus(&old);
+        assert!(delta.cells.keys().all(|k| k.measure == Measure::FirstReply));
+        assert_eq!(delta.cells.len(), 4);
+        // all, team and agent in both clocks; the team's agent in calendar time.
+        assert_eq!(delta.buckets.len(), 7);
+        let frt = delta.buckets.iter().find(|(k, _)| k.view == CellView::All && k.clock == Clock::Business);
+        assert_eq!(frt.map(|(k, n)| (k.lower, *n)), Some((5 * MINUTE, 1)));
+        assert_eq!(day_date(day_number(Date::constant(2026, 3, 3))), Date::constant(2026, 3, 3));
+    }
+}

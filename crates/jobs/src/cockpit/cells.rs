@@ -1,0 +1,237 @@
+//! The cockpit from the rollup's cells, for the slices they hold (the
+//! department, one team, one agent): a few thousand summed cells instead
+//! of every measured row, so a big department's dashboards stay fast.
+
+use std::collections::BTreeMap;
+
+use domain::Channel;
+use domain::kpi::cells::{CellKey, CellQuery, CellSums, CellView, Clock, day_date, day_number, is_duration};
+use domain::kpi::{Measure, Slice};
+use insight::kpi::{CellFigures, Distribution, TicketKpis, histogram_of_buckets};
+use store::{Store, StoreError};
+
+use super::{Bucket, DayFigures, FIRST_REPLY_BUCKETS, Figures, Scorecard, Window, edges};
+
+/// Which subject of a view's cells a group is keyed by.
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    A,
+    B,
+}
+
+/// Where a group of scorecards (or the channel mix) is read: a view,
+/// the subjects it is limited to, and which subject names the card.
+#[derive(Clone)]
+struct Source {
+    view: CellView,
+    a: Option<String>,
+    b: Option<String>,
+    by: Side,
+}
+
+/// Where each part of the cockpit is read for a slice.
+struct Plan {
+    view: CellView,
+    a: Option<String>,
+    agents: Source,
+    teams: Source,
+    channels: Source,
+}
+
+fn plan(slice: &Slice) -> Option<Plan> {
+    let only = |s: &Slice| Slice { team_id: s.team_id, agent_id: s.agent_id, ..Slice::default() } == *s;
+    if !only(slice) {
+        return None;
+    }
+    let src = |view, a: Option<String>, b: Option<String>, by| Source { view, a, b, by };
+    match (slice.team_id, slice.agent_id) {
+        (None, None) => Some(Plan {
+            view: CellView::All,
+            a: None,
+            agents: src(CellView::Agent, None, None, Side::A),
+            teams: src(CellView::Team, None, None, Side::A),
+            channels: src(CellView::Channel, None, None, Side::A),
+        }),
+        (Some(t), None) => {
+            let t = Some(t.to_string());
+            Some(Plan {
+                view: CellView::Team,
+                a: t.clone(),
+                agents: src(CellView::TeamAgent, t.clone(), None, Side::B),
+                teams: src(CellView::Team, t.clone(), None, Side::A),
+                channels: src(CellView::TeamChannel, t, None, Side::B),
+            })
+        }
+        (None, Some(x)) => {
+            let x = Some(x.to_string());
+            Some(Plan {
+                view: CellView::Agent,
+                a: x.clone(),
+                agents: src(CellView::Agent, x.clone(), None, Side::A),
+                teams: src(CellView::TeamAgent, None, x.clone(), Side::A),
+                channels: src(CellView::AgentChannel, x, None, Side::B),
+            })
+        }
+        (Some(_), Some(_)) => None,
+    }
+}
+
+fn query(view: CellView, a: Option<String>, b: Option<String>, measures: Vec<Measure>, days: (i64, i64)) -> CellQuery {
+    CellQuery { view, a, b, measures, first_day: days.0, last_day: days.1, by_day: false, clock: None }
+}
+
+fn id_of(subject: &str) -> Option<i64> {
+    subject.parse().ok()
+}
+
+fn durations() -> Vec<Measure> {
+    Measure::ALL.iter().copied().filter(|m| is_duration(*m)).collect()
+}
+
+/// The slice's figures from the cells, or `None` when the cells do not
+/// hold the slice, count another zone's days, or hold at most
+/// `exact_rows` rows for the two periods (then the rows are read, exactly).
+pub(super) async fn figures(
+    store: &dyn Store,
+    window: &Window,
+    slice: &Slice,
+    exact_rows: i64,
+) -> Result<Option<Figures>, StoreError> {
+    let Some(plan) = plan(slice) else { return Ok(None) };
+    if store.cells_zone().await?.as_deref() != Some(window.tz.iana_name().unwrap_or("UTC")) {
+        return Ok(None);
+    }
+    let before = window.previous();
+    let current = (day_number(window.first), day_number(window.last));
+    let earlier = (day_number(before.first), day_number(before.last));
+    let mut daily = query(plan.view, plan.a.clone(), None, Measure::ALL.to_vec(), (earlier.0, current.1));
+    daily.by_day = true;
+    let cells = store.kpi_cells(&daily).await?;
+    if cells.iter().map(|(_, s)| s.n).sum::<i64>() <= exact_rows {
+        return Ok(None);
+    }
+
+    let period = |days: (i64, i64)| -> BTreeMap<Measure, CellSums> {
+        let mut sums: BTreeMap<Measure, CellSums> = BTreeMap::new();
+        for (k, s) in cells.iter().filter(|(k, _)| k.day >= days.0 && k.day <= days.1) {
+            add(sums.entry(k.measure).or_default(), s);
+        }
+        sums
+    };
+    let spread = |days: (i64, i64)| query(plan.view, plan.a.clone(), None, durations(), days);
+    let now = CellFigures { sums: period(current), buckets: grouped(store.kpi_buckets(&spread(current)).await?) };
+    let then = CellFigures { sums: period(earlier), buckets: grouped(store.kpi_buckets(&spread(earlier)).await?) };
+
+    // The days: arrivals and solves from the cells, each day's median first
+    // reply from its buckets.
+    let mut per_day = query(plan.view, plan.a.clone(), None, vec![Measure::FirstReply], current);
+    per_day.by_day = true;
+    per_day.clock = Some(Clock::Calendar);
+    let mut frt_by_day: BTreeMap<i64, Vec<(i64, i64)>> = BTreeMap::new();
+    for (k, n) in store.kpi_buckets(&per_day).await? {
+        frt_by_day.entry(k.day).or_default().push((k.lower, n));
+    }
+    let on = |day: i64, m: Measure| -> CellSums {
+        let mut s = CellSums::default();
+        for (_, c) in cells.iter().filter(|(k, _)| k.day == day && k.measure == m) {
+            add(&mut s, c);
+        }
+        s
+    };
+    let days = (current.0..=current.1)
+        .map(|day| {
+            let frt = on(day, Measure::FirstReply);
+            DayFigures {
+                date: day_date(day).to_string(),
+                created: on(day, Measure::Created).n,
+                solved: on(day, Measure::OneTouch).n,
+                first_reply_median: frt_by_day
+                    .get(&day)
+                    .and_then(|b| Distribution::of_buckets(b, frt.value))
+                    .map(|d| d.median),
+            }
+        })
+        .collect();
+    let mut arrivals = vec![vec![0i64; 24]; 7];
+    for (k, s) in cells.iter().filter(|(k, _)| k.measure == Measure::Created && k.day >= current.0) {
+        let wd = day_date(k.day).weekday().to_monday_zero_offset() as usize;
+        if let Some(c) = arrivals.get_mut(wd).and_then(|h| h.get_mut(k.hour.clamp(0, 23) as usize)) {
+            *c += s.n;
+        }
+    }
+
+    let mut channels: BTreeMap<Channel, i64> = BTreeMap::new();
+    let mix = plan.channels.clone();
+    for (k, s) in store.kpi_cells(&query(mix.view, mix.a, mix.b, vec![Measure::Created], current)).await? {
+        let name = if mix.by == Side::A { &k.a } else { &k.b };
+        if let (Ok(c), true) = (Channel::parse("channel", name), s.n != 0) {
+            *channels.entry(c).or_default() += s.n;
+        }
+    }
+    let first_reply = now.buckets.get(&(Measure::FirstReply, Clock::Calendar)).cloned().unwrap_or_default();
+    Ok(Some(Figures {
+        kpis: TicketKpis::of_cells(&now),
+        previous: TicketKpis::of_cells(&then),
+        days,
+        first_reply_histogram: histogram_of_buckets(&first_reply, &edges(&FIRST_REPLY_BUCKETS)),
+        agents: scorecards(store, &plan.agents, current).await?,
+        teams: scorecards(store, &plan.teams, current).await?,
+        channels: channels.into_iter().map(|(c, n)| Bucket { label: c.as_str().into(), count: n }).collect(),
+        arrivals,
+    }))
+}
+
+fn add(to: &mut CellSums, s: &CellSums) {
+    to.n += s.n;
+    to.value += s.value;
+    to.business += s.business;
+}
+
+fn grouped(buckets: Vec<(domain::kpi::cells::BucketKey, i64)>) -> BTreeMap<(Measure, Clock), Vec<(i64, i64)>> {
+    let mut out: BTreeMap<(Measure, Clock), Vec<(i64, i64)>> = BTreeMap::new();
+    for (k, n) in buckets {
+        out.entry((k.measure, k.clock)).or_default().push((k.lower, n));
+    }
+    out
+}
+
+/// One card per subject with work other than arrivals, as the rows give them.
+async fn scorecards(store: &dyn Store, src: &Source, days: (i64, i64)) -> Result<Vec<Scorecard>, StoreError> {
+    // Every measure: a card is shown for any work, as from the rows.
+    let measures = Measure::ALL.to_vec();
+    let who = |k: &CellKey| id_of(if src.by == Side::A { &k.a } else { &k.b });
+    let mut cards: BTreeMap<Option<i64>, CellFigures> = BTreeMap::new();
+    for (k, s) in store.kpi_cells(&query(src.view, src.a.clone(), src.b.clone(), measures, days)).await? {
+        if s.n != 0 {
+            add(cards.entry(who(&k)).or_default().sums.entry(k.measure).or_default(), &s);
+        }
+    }
+    let mut spread =
+        query(src.view, src.a.clone(), src.b.clone(), vec![Measure::FirstReply, Measure::FullResolution], days);
+    spread.clock = Some(Clock::Calendar);
+    for (k, n) in store.kpi_buckets(&spread).await? {
+        let subject = if src.by == Side::A { &k.a } else { &k.b };
+        if let Some(card) = cards.get_mut(&id_of(subject)) {
+            card.buckets.entry((k.measure, k.clock)).or_default().push((k.lower, n));
+        }
+    }
+    Ok(cards
+        .into_iter()
+        .filter(|(_, c)| c.sums.iter().any(|(m, s)| *m != Measure::Created && s.n > 0))
+        .map(|(id, c)| {
+            let frt = c.buckets.get(&(Measure::FirstReply, Clock::Calendar)).cloned().unwrap_or_default();
+            Scorecard {
+                id,
+                solved: c.count(Measure::OneTouch),
+                replies: c.count(Measure::FirstReply) + c.count(Measure::NextReply),
+                first_reply: c.distribution(Measure::FirstReply, Clock::Calendar),
+                full_resolution: c.distribution(Measure::FullResolution, Clock::Calendar),
+                one_touch: c.rate(Measure::OneTouch),
+                reopen_rate: c.rate(Measure::Reopened),
+                sla_first_reply: c.rate(Measure::SlaFirstReply),
+                first_reply_histogram: histogram_of_buckets(&frt, &edges(&FIRST_REPLY_BUCKETS)),
+                csat: None,
+            }
+        })
+        .collect())
+}

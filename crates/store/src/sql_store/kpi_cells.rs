@@ -1,0 +1,152 @@
+//! The rollup's cells (domain::kpi::cells): written as deltas, read
+//! summed by the database.
+
+use domain::kpi::Measure;
+use domain::kpi::cells::{BucketKey, CellKey, CellQuery, CellSums, CellView, Clock, Tally};
+
+use super::Params;
+use crate::rows::word;
+use crate::{Result, SqlRow, Transaction};
+
+/// 9 (8) parameters a row: 500 rows keep within both backends' limits.
+const CHUNK: usize = 500;
+
+/// The zone the cells count local days in, as recorded by the last rebuild.
+pub(super) async fn zone(tx: &mut dyn Transaction) -> Result<Option<jiff::tz::TimeZone>> {
+    let rows = tx.fetch("SELECT zone FROM kpi_cells_zone", vec![]).await?;
+    Ok(rows.first().map(|r| r.text(0)).transpose()?.and_then(|z| jiff::tz::TimeZone::get(&z).ok()))
+}
+
+/// Adds a tally's changes to the stored cells and buckets.
+pub(super) async fn add(tx: &mut dyn Transaction, delta: &Tally) -> Result<()> {
+    let cells: Vec<(&CellKey, &CellSums)> = delta.cells.iter().collect();
+    for chunk in cells.chunks(CHUNK) {
+        let mut p = Params::default();
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|(k, s)| {
+                format!(
+                    "({}, {}, {}, {}, {}, {}, {}, {}, {})",
+                    p.push(k.view.as_str()),
+                    p.push(k.measure.as_str()),
+                    p.push(k.day),
+                    p.push(k.hour),
+                    p.push(k.a.clone()),
+                    p.push(k.b.clone()),
+                    p.push(s.n),
+                    p.push(s.value),
+                    p.push(s.business),
+                )
+            })
+            .collect();
+        tx.execute(
+            &format!(
+                "INSERT INTO kpi_cells (kind, measure, day, hour, a, b, n, sum_value, sum_business) VALUES {} \
+                 ON CONFLICT (kind, measure, day, hour, a, b) DO UPDATE SET n = kpi_cells.n + excluded.n, \
+                 sum_value = kpi_cells.sum_value + excluded.sum_value, \
+                 sum_business = kpi_cells.sum_business + excluded.sum_business",
+                values.join(", ")
+            ),
+            p.values,
+        )
+        .await?;
+    }
+    let buckets: Vec<(&BucketKey, &i64)> = delta.buckets.iter().collect();
+    for chunk in buckets.chunks(CHUNK) {
+        let mut p = Params::default();
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|(k, n)| {
+                format!(
+                    "({}, {}, {}, {}, {}, {}, {}, {})",
+                    p.push(k.view.as_str()),
+                    p.push(k.measure.as_str()),
+                    p.push(k.day),
+                    p.push(k.clock.as_str()),
+                    p.push(k.a.clone()),
+                    p.push(k.b.clone()),
+                    p.push(k.lower),
+                    p.push(**n),
+                )
+            })
+            .collect();
+        tx.execute(
+            &format!(
+                "INSERT INTO kpi_buckets (kind, measure, day, clock, a, b, lower_ms, n) VALUES {} \
+                 ON CONFLICT (kind, measure, day, clock, a, b, lower_ms) DO UPDATE SET n = kpi_buckets.n + excluded.n",
+                values.join(", ")
+            ),
+            p.values,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// `WHERE …` shared by both reads.
+fn filter(q: &CellQuery, p: &mut Params) -> String {
+    let names: Vec<&str> = q.measures.iter().map(|m| m.as_str()).collect();
+    let mut sql = format!(
+        " WHERE kind = {} AND measure IN ({}) AND day >= {} AND day <= {}",
+        p.push(q.view.as_str()),
+        p.list(&names),
+        p.push(q.first_day),
+        p.push(q.last_day)
+    );
+    if let Some(a) = &q.a {
+        sql += &format!(" AND a = {}", p.push(a.clone()));
+    }
+    if let Some(b) = &q.b {
+        sql += &format!(" AND b = {}", p.push(b.clone()));
+    }
+    sql
+}
+
+fn view(r: &SqlRow, q: &CellQuery, i: usize) -> Result<(CellView, Measure)> {
+    Ok((q.view, word(Measure::parse("measure", &r.text(i)?))?))
+}
+
+pub(super) fn cells_sql(q: &CellQuery, p: &mut Params) -> String {
+    let (cols, group) = if q.by_day { ("day, hour", ", day, hour") } else { ("0, 0", "") };
+    format!(
+        "SELECT a, b, measure, {cols}, CAST(SUM(n) AS BIGINT), CAST(SUM(sum_value) AS BIGINT), \
+         CAST(SUM(sum_business) AS BIGINT) FROM kpi_cells{} GROUP BY a, b, measure{group}",
+        filter(q, p)
+    )
+}
+
+pub(super) fn cell(r: &SqlRow, q: &CellQuery) -> Result<(CellKey, CellSums)> {
+    let (view, measure) = view(r, q, 2)?;
+    Ok((
+        CellKey { view, a: r.text(0)?, b: r.text(1)?, measure, day: r.int(3)?, hour: r.int(4)? },
+        CellSums { n: r.int(5)?, value: r.int(6)?, business: r.int(7)? },
+    ))
+}
+
+pub(super) fn buckets_sql(q: &CellQuery, p: &mut Params) -> String {
+    let (cols, group) = if q.by_day { ("day", ", day") } else { ("0", "") };
+    let mut where_ = filter(q, p);
+    if let Some(c) = q.clock {
+        where_ += &format!(" AND clock = {}", p.push(c.as_str()));
+    }
+    format!(
+        "SELECT a, b, measure, {cols}, clock, lower_ms, CAST(SUM(n) AS BIGINT) FROM kpi_buckets{where_} \
+         GROUP BY a, b, measure, clock, lower_ms{group} HAVING SUM(n) <> 0"
+    )
+}
+
+pub(super) fn bucket(r: &SqlRow, q: &CellQuery) -> Result<(BucketKey, i64)> {
+    let (view, measure) = view(r, q, 2)?;
+    Ok((
+        BucketKey {
+            view,
+            a: r.text(0)?,
+            b: r.text(1)?,
+            measure,
+            day: r.int(3)?,
+            clock: word(Clock::parse("clock", &r.text(4)?))?,
+            lower: r.int(5)?,
+        },
+        r.int(6)?,
+    ))
+}
