@@ -155,6 +155,11 @@ pub enum BenchCommand {
         /// Requests measured per figure.
         #[arg(long, default_value_t = 20)]
         runs: usize,
+        /// Skip the simulation: write this many tickets' measured rows
+        /// (a year of them, 5 teams of 10 agents) straight into the rollup,
+        /// then time the cockpit over them (for 1M and 10M tickets).
+        #[arg(long)]
+        rollup_only: bool,
     },
     /// Voice of the customer: recording survey answers, the feedback
     /// inbox's summary and first page, and the customer-insights report of

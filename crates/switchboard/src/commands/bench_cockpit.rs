@@ -118,3 +118,125 @@ pub async fn cockpit(config: Config, tickets: usize, runs: usize) -> Result<(), 
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+/// A ticket's measured rows as a busy department makes them: created, a
+/// first reply, sometimes a next reply, solved with its times and SLA
+/// outcomes. Deterministic in `i`.
+fn synthetic(i: usize, now: i64, tickets: usize) -> (domain::kpi::TicketFacts, Vec<domain::kpi::MeasureRow>) {
+    use domain::kpi::{MeasureRow, TicketFacts};
+    use domain::{Channel, Priority, Status};
+    const MIN: i64 = 60_000;
+    let span = 365 * 24 * 60 * MIN;
+    let mix = |k: u64| (i as u64).wrapping_mul(6_364_136_223_846_793_005).wrapping_add(k).rotate_left(17) % 1_000_003;
+    let created = now - span + (i as i64 * span / tickets.max(1) as i64);
+    let team = (mix(1) % 5) as i64 + 1;
+    let agent = team * 100 + (mix(2) % 10) as i64;
+    let channel = [Channel::Email, Channel::Email, Channel::Chat, Channel::Web, Channel::Phone][(mix(3) % 5) as usize];
+    let priority = [Priority::Normal, Priority::Normal, Priority::High, Priority::Low][(mix(4) % 4) as usize];
+    let frt = MIN + (mix(5) as i64 % (8 * 60)) * MIN;
+    let full = frt + (mix(6) as i64 % (72 * 60)) * MIN;
+    let row = |measure, at, value: i64, agent_id| MeasureRow {
+        measure,
+        at,
+        value,
+        business: value * 2 / 3,
+        team_id: Some(team),
+        agent_id,
+        channel,
+        priority,
+    };
+    let mut rows = vec![
+        row(Measure::Created, created, 0, None),
+        row(Measure::FirstReply, created + frt, frt, Some(agent)),
+        row(Measure::SlaFirstReply, created + frt, i64::from(frt <= 4 * 60 * MIN), Some(agent)),
+    ];
+    if mix(7) % 3 == 0 {
+        let next = (mix(8) as i64 % (6 * 60)) * MIN;
+        rows.push(row(Measure::NextReply, created + frt + next, next, Some(agent)));
+    }
+    let solved = created + full;
+    let solved_now = solved < now;
+    if solved_now {
+        for (m, v) in [
+            (Measure::FirstResolution, full),
+            (Measure::FullResolution, full),
+            (Measure::RequesterWait, full * 2 / 3),
+            (Measure::AgentWork, full / 2),
+            (Measure::AgentWait, full / 3),
+            (Measure::OneTouch, i64::from(mix(9) % 2 == 0)),
+            (Measure::NoFurtherContact, i64::from(mix(10) % 3 != 0)),
+            (Measure::Reopened, i64::from(mix(11) % 20 == 0)),
+            (Measure::SlaResolution, i64::from(full <= 48 * 60 * MIN)),
+        ] {
+            rows.push(row(m, solved, v, Some(agent)));
+        }
+    }
+    let facts = TicketFacts {
+        ticket_id: i as i64 + 1,
+        created_at: created,
+        status: if solved_now { Status::Solved } else { Status::Open },
+        channel,
+        priority,
+        team_id: Some(team),
+        agent_id: Some(agent),
+        requester_id: Some((mix(12) % 50_000) as i64 + 1),
+        organization_id: None,
+        tags: vec![],
+        merged: false,
+        public_replies: 1,
+        reopens: 0,
+        solved_at: solved_now.then_some(solved),
+    };
+    (facts, rows)
+}
+
+/// `bench cockpit --rollup-only`: the rollup (rows and cells) of `tickets`
+/// synthetic tickets written straight into storage, then the cockpit timed.
+pub async fn rollup_only(config: Config, tickets: usize, runs: usize) -> Result<(), String> {
+    let err = |e: store::StoreError| e.to_string();
+    let now = web::Clock::now(&web::SystemClock);
+    let (store, backend, dir) = super::bench::bench_store(&config, "cockpit-rollup").await?;
+    println!(
+        "switchboard bench cockpit --rollup-only: {backend}, {} cores; {tickets} tickets' measured rows over 365 days",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    );
+    store.clear_measures(&jobs::kpi::zone_name(store.as_ref()).await).await.map_err(err)?;
+    let started = Instant::now();
+    let mut rows = 0;
+    let mut batch = Vec::with_capacity(1000);
+    for i in 0..tickets {
+        let (facts, r) = synthetic(i, now, tickets);
+        rows += r.len();
+        batch.push((facts, r, 10));
+        if batch.len() == 1000 || i + 1 == tickets {
+            store.save_measures_many(&batch).await.map_err(err)?;
+            batch.clear();
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "  rollup written: {tickets} tickets, {rows} rows (and their cells) in {secs:.1} s: {:.0} tickets/s",
+        tickets as f64 / secs
+    );
+    store.optimize().await.map_err(err)?;
+    let tz = jobs::cockpit::time_zone(store.as_ref()).await;
+    for (what, days, slice) in [
+        ("cockpit, department, 30 days", 30, Slice::default()),
+        ("cockpit, one team, 30 days", 30, Slice { team_id: Some(1), ..Slice::default() }),
+        ("cockpit, one agent, 7 days", 7, Slice { agent_id: Some(101), ..Slice::default() }),
+        ("cockpit, department, 90 days", 90, Slice::default()),
+        ("cockpit, email only (rows), 7 days", 7, Slice { channel: Some(domain::Channel::Email), ..Slice::default() }),
+    ] {
+        let window = jobs::cockpit::Window::days_to(now, days, tz.clone());
+        let h = timed(runs, || {
+            let (store, window, slice) = (store.clone(), window.clone(), slice.clone());
+            async move {
+                jobs::cockpit::report(store.as_ref(), now, &window, &slice).await.map(|_| ()).map_err(|e| e.to_string())
+            }
+        })
+        .await?;
+        line(what, &h);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

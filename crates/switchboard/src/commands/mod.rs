@@ -73,10 +73,14 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             init_logging("warn");
             bench_voice::feedback(config, tickets, answers).await
         }
-        Command::Bench { command: BenchCommand::Cockpit { tickets, runs } } => {
+        Command::Bench { command: BenchCommand::Cockpit { tickets, runs, rollup_only } } => {
             let config = Config::load(cli.global.config.as_deref(), &overrides)?;
             init_logging("warn");
-            bench_cockpit::cockpit(config, tickets, runs).await
+            if rollup_only {
+                bench_cockpit::rollup_only(config, tickets, runs).await
+            } else {
+                bench_cockpit::cockpit(config, tickets, runs).await
+            }
         }
         Command::Bench { command: BenchCommand::Mail { messages, replies } } => {
             let config = Config::load(cli.global.config.as_deref(), &overrides)?;

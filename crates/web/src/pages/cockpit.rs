@@ -165,8 +165,13 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
     }
     out.push(Section::Table {
         title: Some(format!(
-            "{} to {} against {} to {} ({})",
-            r.from, r.to, r.previous_from, r.previous_to, r.time_zone
+            "{} to {} against {} to {} ({}){}",
+            r.from,
+            r.to,
+            r.previous_from,
+            r.previous_to,
+            r.time_zone,
+            if r.exact { "" } else { "; medians and percentiles from the rollup's buckets, within 5%" }
         )),
         table: Table::of(
             vec!["KPI", "This period", "Period before"],
