@@ -29,6 +29,28 @@ fn line(what: &str, h: &Histogram<u64>) {
     println!("  {what:<52} p50 {:>8.2} ms   p99 {:>8.2} ms", ms(h, 0.5), ms(h, 0.99));
 }
 
+/// Times the cockpit report for each (name, days, slice).
+async fn time_slices(
+    store: &std::sync::Arc<dyn store::Store>,
+    now: i64,
+    runs: usize,
+    slices: &[(&str, i64, Slice)],
+) -> Result<(), String> {
+    let tz = jobs::cockpit::time_zone(store.as_ref()).await;
+    for (what, days, slice) in slices {
+        let window = jobs::cockpit::Window::days_to(now, *days, tz.clone());
+        let h = timed(runs, || {
+            let (store, window, slice) = (store.clone(), window.clone(), slice.clone());
+            async move {
+                jobs::cockpit::report(store.as_ref(), now, &window, &slice).await.map(|_| ()).map_err(|e| e.to_string())
+            }
+        })
+        .await?;
+        line(what, &h);
+    }
+    Ok(())
+}
+
 pub async fn cockpit(config: Config, tickets: usize, runs: usize) -> Result<(), String> {
     let err = |e: store::StoreError| e.to_string();
     let now = web::Clock::now(&web::SystemClock);
@@ -77,7 +99,6 @@ pub async fn cockpit(config: Config, tickets: usize, runs: usize) -> Result<(), 
     );
     jobs::kpi::rebuild(store.as_ref(), |_| {}).await.map_err(err)?;
 
-    let tz = jobs::cockpit::time_zone(store.as_ref()).await;
     let teams = store.teams().await.map_err(err)?;
     let team = teams.first().map(|t| t.id.0);
     let agent = store
@@ -88,22 +109,13 @@ pub async fn cockpit(config: Config, tickets: usize, runs: usize) -> Result<(), 
         .iter()
         .find(|u| u.role == domain::Role::Agent)
         .map(|u| u.id.0);
-    for (what, days, slice) in [
+    let slices = [
         ("cockpit, department, 30 days", 30, Slice::default()),
         ("cockpit, one team, 30 days", 30, Slice { team_id: team, ..Slice::default() }),
         ("cockpit, one agent, 7 days", 7, Slice { agent_id: agent, ..Slice::default() }),
         ("cockpit, department, 90 days", 90, Slice::default()),
-    ] {
-        let window = jobs::cockpit::Window::days_to(now, days, tz.clone());
-        let h = timed(runs, || {
-            let (store, window, slice) = (store.clone(), window.clone(), slice.clone());
-            async move {
-                jobs::cockpit::report(store.as_ref(), now, &window, &slice).await.map(|_| ()).map_err(|e| e.to_string())
-            }
-        })
-        .await?;
-        line(what, &h);
-    }
+    ];
+    time_slices(&store, now, runs, &slices).await?;
     let h = timed(runs, || {
         let store = store.clone();
         async move {
@@ -219,24 +231,14 @@ pub async fn rollup_only(config: Config, tickets: usize, runs: usize) -> Result<
         tickets as f64 / secs
     );
     store.optimize().await.map_err(err)?;
-    let tz = jobs::cockpit::time_zone(store.as_ref()).await;
-    for (what, days, slice) in [
+    let slices = [
         ("cockpit, department, 30 days", 30, Slice::default()),
         ("cockpit, one team, 30 days", 30, Slice { team_id: Some(1), ..Slice::default() }),
         ("cockpit, one agent, 7 days", 7, Slice { agent_id: Some(101), ..Slice::default() }),
         ("cockpit, department, 90 days", 90, Slice::default()),
         ("cockpit, email only (rows), 7 days", 7, Slice { channel: Some(domain::Channel::Email), ..Slice::default() }),
-    ] {
-        let window = jobs::cockpit::Window::days_to(now, days, tz.clone());
-        let h = timed(runs, || {
-            let (store, window, slice) = (store.clone(), window.clone(), slice.clone());
-            async move {
-                jobs::cockpit::report(store.as_ref(), now, &window, &slice).await.map(|_| ()).map_err(|e| e.to_string())
-            }
-        })
-        .await?;
-        line(what, &h);
-    }
+    ];
+    time_slices(&store, now, runs, &slices).await?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
