@@ -54,15 +54,16 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
-    /// Start the server on a sample department: 3 teams, 10 agents,
-    /// 200 customers and 1,000 tickets over 60 days, and print how to sign in.
+    /// Start the server on a simulated department: 3 teams, 10 agents
+    /// (more for larger runs), 200 customers and 20,000 tickets over 90
+    /// days, and print how to sign in.
     /// Uses ./switchboard-demo unless --data-dir or --database-url is given.
     Demo {
         /// Create the sample data and exit instead of serving.
         #[arg(long)]
         no_serve: bool,
-        /// Tickets to create over the 60 days (besides the planted spike).
-        #[arg(long, default_value_t = 1_000)]
+        /// Tickets the simulation creates over the 90 days (the planted spike included; up to 10M for benchmarks).
+        #[arg(long, default_value_t = 20_000)]
         tickets: usize,
     },
     /// The KPI rollup (what the cockpit reads).
@@ -149,7 +150,7 @@ pub enum BenchCommand {
     /// second), the KPI rollup built and kept current, and the cockpit and
     /// weekly report answered over it. Runs against a fresh database.
     Cockpit {
-        /// Tickets in the simulated department (60 days).
+        /// Tickets in the simulated department (90 days).
         #[arg(long, default_value_t = 100_000)]
         tickets: usize,
         /// Requests measured per figure.

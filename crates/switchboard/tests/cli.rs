@@ -370,7 +370,8 @@ mod two_serve_processes_share_the_job_queue {
 async fn readme_examples_work_against_the_demo() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
     let dir = temp_dir("readme");
-    let mut demo = start_command("demo", &dir, None).await;
+    // A smaller department than the default keeps the debug build quick.
+    let mut demo = start_full(&["demo", "--tickets", "2000"], &dir, None, &mut Vec::new()).await;
     let host = demo.base.trim_start_matches("http://").to_string();
     let mut script = String::from("set -eu\ncd \"$1\"\n");
     for block in readme.split("```sh\n").skip(1).filter_map(|b| b.split("```").next()) {

@@ -36,15 +36,20 @@ fn facts(r: &SqlRow) -> Result<TicketFacts> {
 }
 
 fn measured(r: &SqlRow) -> Result<MeasureRow> {
+    measured_from(r, 0)
+}
+
+/// A measured row from `MEASURE_COLS` starting at column `c`.
+fn measured_from(r: &SqlRow, c: usize) -> Result<MeasureRow> {
     Ok(MeasureRow {
-        measure: word(Measure::parse("measure", &r.text(0)?))?,
-        at: r.int(1)?,
-        value: r.int(2)?,
-        business: r.int(3)?,
-        team_id: r.opt_int(4)?,
-        agent_id: r.opt_int(5)?,
-        channel: word(Channel::parse("channel", &r.text(6)?))?,
-        priority: word(Priority::parse("priority", &r.text(7)?))?,
+        measure: word(Measure::parse("measure", &r.text(c)?))?,
+        at: r.int(c + 1)?,
+        value: r.int(c + 2)?,
+        business: r.int(c + 3)?,
+        team_id: r.opt_int(c + 4)?,
+        agent_id: r.opt_int(c + 5)?,
+        channel: word(Channel::parse("channel", &r.text(c + 6)?))?,
+        priority: word(Priority::parse("priority", &r.text(c + 7)?))?,
     })
 }
 
@@ -80,69 +85,113 @@ fn needs_facts(slice: &Slice) -> bool {
     slice.organization_id.is_some() || slice.tag.is_some()
 }
 
-/// Replaces one ticket's rows within `tx`; the rows it had, or none when
-/// a view from as many events is stored.
-async fn replace(
+/// Ids a statement lists at most: within both backends' parameter limits.
+const IDS: usize = 500;
+
+/// Replaces the tickets' rows within `tx`, a few statements for the whole
+/// batch; for each item, the rows it had, or `None` when a view from as
+/// many events is stored (or a later item of the batch is the same
+/// ticket's).
+async fn replace_many(
     tx: &mut dyn Transaction,
     lock: &str,
-    f: &TicketFacts,
-    rows: &[MeasureRow],
-    events_seen: i64,
-) -> Result<Option<Vec<MeasureRow>>> {
+    items: &[(TicketFacts, Vec<MeasureRow>, i64)],
+) -> Result<Vec<Option<Vec<MeasureRow>>>> {
+    let mut ids: Vec<i64> = items.iter().map(|i| i.0.ticket_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
     // Two nodes measuring one ticket take turns, so each subtracts the
-    // rows the other left.
-    tx.fetch(&format!("SELECT id FROM tickets WHERE id = $1{lock}"), vec![f.ticket_id.into()]).await?;
-    let stored = tx.fetch("SELECT events_seen FROM kpi_tickets WHERE ticket_id = $1", vec![f.ticket_id.into()]).await?;
-    if let Some(r) = stored.first()
-        && r.int(0)? >= events_seen
-    {
-        // Measured already from as many events (another node, or a replay).
-        return Ok(None);
-    }
-    let old = if stored.is_empty() {
-        vec![]
-    } else {
-        tx.fetch(&format!("SELECT {MEASURE_COLS} FROM kpi_measures WHERE ticket_id = $1"), vec![f.ticket_id.into()])
+    // rows the other left; locked in id order so they never deadlock.
+    let mut stored = std::collections::HashMap::new();
+    for chunk in ids.chunks(IDS) {
+        let mut p = Params::default();
+        let list = p.list(chunk);
+        tx.fetch(&format!("SELECT id FROM tickets WHERE id IN ({list}) ORDER BY id{lock}"), p.values.clone()).await?;
+        for r in tx
+            .fetch(&format!("SELECT ticket_id, events_seen FROM kpi_tickets WHERE ticket_id IN ({list})"), p.values)
             .await?
+        {
+            stored.insert(r.int(0)?, r.int(1)?);
+        }
+    }
+    // The last item of a ticket wins; the others are skipped.
+    let mut last = std::collections::HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        last.insert(item.0.ticket_id, i);
+    }
+    let written: Vec<usize> = (0..items.len())
+        .filter(|&i| {
+            let (f, _, seen) = &items[i];
+            last.get(&f.ticket_id) == Some(&i) && stored.get(&f.ticket_id).is_none_or(|s| s < seen)
+        })
+        .collect();
+    let replaced: Vec<i64> =
+        written.iter().map(|&i| items[i].0.ticket_id).filter(|id| stored.contains_key(id)).collect();
+    let mut old: std::collections::HashMap<i64, Vec<MeasureRow>> = std::collections::HashMap::new();
+    for chunk in replaced.chunks(IDS) {
+        let mut p = Params::default();
+        let list = p.list(chunk);
+        let rows = tx
+            .fetch(
+                &format!("SELECT ticket_id, {MEASURE_COLS} FROM kpi_measures WHERE ticket_id IN ({list})"),
+                p.values.clone(),
+            )
+            .await?;
+        for r in rows {
+            old.entry(r.int(0)?).or_default().push(measured_from(&r, 1)?);
+        }
+        tx.execute(&format!("DELETE FROM kpi_measures WHERE ticket_id IN ({list})"), p.values.clone()).await?;
+        tx.execute(&format!("DELETE FROM kpi_tickets WHERE ticket_id IN ({list})"), p.values).await?;
+    }
+    // 15 parameters a fact row, 9 a measured row: 60 and 100 rows a statement.
+    for chunk in written.chunks(60) {
+        let mut p = Params::default();
+        let values: Vec<String> = chunk
             .iter()
-            .map(measured)
-            .collect::<Result<Vec<_>>>()?
-    };
-    tx.execute("DELETE FROM kpi_measures WHERE ticket_id = $1", vec![f.ticket_id.into()]).await?;
-    tx.execute("DELETE FROM kpi_tickets WHERE ticket_id = $1", vec![f.ticket_id.into()]).await?;
-    let tags = serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into());
-    tx.execute(
-        "INSERT INTO kpi_tickets (ticket_id, created_at, status, channel, priority, team_id, agent_id, \
-         requester_id, organization_id, tags, merged, public_replies, reopens, solved_at, events_seen) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        vec![
-            f.ticket_id.into(),
-            f.created_at.into(),
-            f.status.as_str().into(),
-            f.channel.as_str().into(),
-            f.priority.as_str().into(),
-            f.team_id.into(),
-            f.agent_id.into(),
-            f.requester_id.into(),
-            f.organization_id.into(),
-            tags.into(),
-            f.merged.into(),
-            f.public_replies.into(),
-            f.reopens.into(),
-            f.solved_at.into(),
-            events_seen.into(),
-        ],
-    )
-    .await?;
-    // 100 rows (900 parameters) per statement keeps within both backends' limits.
+            .map(|&i| {
+                let (f, _, seen) = &items[i];
+                let tags = serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into());
+                let cols = [
+                    p.push(f.ticket_id),
+                    p.push(f.created_at),
+                    p.push(f.status.as_str()),
+                    p.push(f.channel.as_str()),
+                    p.push(f.priority.as_str()),
+                    p.push(f.team_id),
+                    p.push(f.agent_id),
+                    p.push(f.requester_id),
+                    p.push(f.organization_id),
+                    p.push(tags),
+                    p.push(f.merged),
+                    p.push(f.public_replies),
+                    p.push(f.reopens),
+                    p.push(f.solved_at),
+                    p.push(*seen),
+                ];
+                format!("({})", cols.join(", "))
+            })
+            .collect();
+        tx.execute(
+            &format!(
+                "INSERT INTO kpi_tickets (ticket_id, created_at, status, channel, priority, team_id, agent_id, \
+                 requester_id, organization_id, tags, merged, public_replies, reopens, solved_at, events_seen) \
+                 VALUES {}",
+                values.join(", ")
+            ),
+            p.values,
+        )
+        .await?;
+    }
+    let rows: Vec<(i64, &MeasureRow)> =
+        written.iter().flat_map(|&i| items[i].1.iter().map(move |r| (items[i].0.ticket_id, r))).collect();
     for chunk in rows.chunks(100) {
         let mut p = Params::default();
         let values: Vec<String> = chunk
             .iter()
-            .map(|r| {
+            .map(|(id, r)| {
                 format!(
                     "({}, {}, {}, {}, {}, {}, {}, {}, {})",
-                    p.push(f.ticket_id),
+                    p.push(*id),
                     p.push(r.measure.as_str()),
                     p.push(r.at),
                     p.push(r.value),
@@ -164,7 +213,11 @@ async fn replace(
         )
         .await?;
     }
-    Ok(Some(old))
+    let mut out = vec![None; items.len()];
+    for i in written {
+        out[i] = Some(old.remove(&items[i].0.ticket_id).unwrap_or_default());
+    }
+    Ok(out)
 }
 
 #[async_trait]
@@ -179,8 +232,9 @@ impl KpiStore for SqlStore {
         let zone = kpi_cells::zone(tx.as_mut()).await?;
         let mut delta = Tally::default();
         let mut written = 0;
-        for (f, rows, seen) in items {
-            if let Some(old) = replace(tx.as_mut(), self.db.lock_rows(), f, rows, *seen).await? {
+        let replaced = replace_many(tx.as_mut(), self.db.lock_rows(), items).await?;
+        for ((_, rows, _), old) in items.iter().zip(replaced) {
+            if let Some(old) = old {
                 written += 1;
                 if let Some(tz) = &zone {
                     delta.merge(Tally::of(rows, tz).minus(&Tally::of(&old, tz)));

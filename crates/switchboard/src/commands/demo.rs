@@ -1,29 +1,27 @@
-//! `switchboard demo`: a sample department (3 teams, 10 agents, 200
-//! customers, 1,036 tickets with conversations over 60 days, among them a
-//! planted spike of export trouble in the last three days, and survey
-//! answers: see `demo_voice`), built with
-//! the domain's own lifecycle rules so its events are what real work
-//! records. Deterministic: the same seed gives the same department.
+//! `switchboard demo`: a sample department (3 teams, 10 agents or more
+//! for larger runs, 200 customers, 20,000 tickets over 90 days by
+//! default) whose tickets come from the simulation (crate `simulation`:
+//! seasonality, growth, shifts, skills, queues, reopens, and a planted
+//! spike of export trouble in the last three days), told through the
+//! domain's own lifecycle rules so its events are what real work records,
+//! and survey answers (see `demo_voice`). Deterministic: the same seed
+//! gives the same department.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use domain::lifecycle::{self, MessageOutcome, NewTicket, TicketPatch};
 use domain::{
-    Actor, AuthorKind, Channel, CustomFieldDef, Customer, CustomerId, FieldId, FieldKind, Organization, OrganizationId,
-    Priority, Role, Status, Team, TeamId, Ticket, TicketType, Tier, User, UserId, Visibility,
+    CustomFieldDef, Customer, CustomerId, FieldId, FieldKind, Organization, OrganizationId, Priority, Role, Status,
+    Team, TeamId, Tier, User, UserId,
 };
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-use store::{NewMessage, Store, TicketCreate};
+use store::Store;
 use web::{Clock, SystemClock};
 
 use crate::config::Config;
 
 pub const DEMO_PASSWORD: &str = "switchboard-demo";
 const DAY: i64 = 86_400_000;
-const HOUR: i64 = 3_600_000;
-const MINUTE: i64 = 60_000;
+/// The simulated period.
+const DAYS: i64 = 90;
 
 pub async fn demo(config: Config, serve: bool, tickets: usize) -> Result<(), String> {
     let store = crate::storage::open(&config).await?;
@@ -40,15 +38,20 @@ pub async fn demo(config: Config, serve: bool, tickets: usize) -> Result<(), Str
             started.elapsed().as_secs_f64()
         );
         // The SLA clocks of the imported history, as the checks would have recorded them.
+        let started = std::time::Instant::now();
+        let bar = progress(counts.3 as u64, "SLA clocks");
         let mut after = domain::TicketId(0);
         loop {
             let ids = store.ticket_ids_after(after, 1000).await.map_err(|e| e.to_string())?;
             let Some(last) = ids.last().copied() else { break };
             for id in ids {
                 jobs::sla::evaluate_ticket(store.as_ref(), id, SystemClock.now()).await.map_err(|e| e.to_string())?;
+                bar.inc(1);
             }
             after = last;
         }
+        bar.finish_and_clear();
+        println!("Evaluated the SLA clocks in {:.1} s.", started.elapsed().as_secs_f64());
         super::rebuild_rollup(store.as_ref()).await?;
     } else {
         println!("Demo data already present in {}.", config.describe_storage());
@@ -66,59 +69,39 @@ pub async fn demo(config: Config, serve: bool, tickets: usize) -> Result<(), Str
     if serve { super::serve::serve(config).await } else { Ok(()) }
 }
 
-pub(super) struct Rng64(StdRng);
-
-impl Rng64 {
-    pub(super) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.0.random_range(0..items.len())]
-    }
-    pub(super) fn chance(&mut self, p: f64) -> bool {
-        self.0.random_bool(p.clamp(0.0, 1.0))
-    }
-    pub(super) fn between(&mut self, lo: i64, hi: i64) -> i64 {
-        self.0.random_range(lo..=hi)
-    }
-    /// A right-skewed duration, as response times are: mostly short, some long.
-    pub(super) fn skewed(&mut self, median: i64) -> i64 {
-        let u: f64 = self.0.random_range(0.0001..1.0);
-        ((-u.ln()) * median as f64 / std::f64::consts::LN_2) as i64
-    }
-}
-
-const TEAMS: [(&str, &str, &[&str]); 3] = [
+/// The teams, their share of arrivals, and their topics (name, share, tag, subjects).
+type TopicRow = (&'static str, f64, Option<&'static str>, &'static [&'static str]);
+const TEAMS: [(&str, &str, f64, &[TopicRow]); 3] = [
     (
         "Billing",
         "Invoices, refunds, plans and payment",
+        3.0,
         &[
-            "Charged twice for my subscription",
-            "Refund for order",
-            "Invoice shows the wrong company name",
-            "How do I change my plan?",
-            "Credit card declined at renewal",
-            "VAT number missing on invoice",
+            ("Charges", 3.0, None, &["Charged twice for my subscription", "Credit card declined at renewal"]),
+            ("Refunds", 2.0, Some("refund"), &["Refund for order", "Refund still not on my statement"]),
+            ("Invoices", 2.0, None, &["Invoice shows the wrong company name", "VAT number missing on invoice"]),
+            ("Plans", 1.0, None, &["How do I change my plan?", "Upgrade to the annual plan"]),
         ],
     ),
     (
         "Technical",
         "Bugs, errors and integrations",
+        4.0,
         &[
-            "Export to CSV fails",
-            "Error 500 when saving a report",
-            "API returns 429 too often",
-            "Login page keeps reloading",
-            "Webhook not firing",
-            "Dashboard is very slow since the update",
+            ("Export", 1.0, Some("export"), &["Export to CSV fails", "CSV export is empty", "Export times out"]),
+            ("Errors", 3.0, None, &["Error 500 when saving a report", "Login page keeps reloading"]),
+            ("Integrations", 2.0, None, &["API returns 429 too often", "Webhook not firing"]),
+            ("Performance", 1.5, None, &["Dashboard is very slow since the update"]),
         ],
     ),
     (
         "Accounts",
         "Sign-in, users and permissions",
+        2.0,
         &[
-            "Cannot reset my password",
-            "Please add a new user to our account",
-            "Two-factor codes not arriving",
-            "Transfer account ownership",
-            "Delete my personal data",
+            ("Sign-in", 3.0, None, &["Cannot reset my password", "Two-factor codes not arriving"]),
+            ("Users", 2.0, None, &["Please add a new user to our account", "Transfer account ownership"]),
+            ("Privacy", 0.5, None, &["Delete my personal data"]),
         ],
     ),
 ];
@@ -160,8 +143,8 @@ pub async fn seed(
     tickets: usize,
 ) -> Result<(usize, usize, usize, usize), String> {
     let err = |e: store::StoreError| e.to_string();
-    let mut rng = Rng64(StdRng::seed_from_u64(seed));
-    let start = now - 60 * DAY;
+    let mut rng = simulation::random::Draw::seeded(seed);
+    let start = now - DAYS * DAY;
     let hash = web::accounts::hash_password(DEMO_PASSWORD.to_string()).await.map_err(|e| format!("{e:?}"))?;
 
     let user = |email: &str, name: &str, role: Role, reports_to: Option<UserId>| User {
@@ -200,12 +183,27 @@ pub async fn seed(
         ("zoe.martin", "Zoe Martin", 2),
     ];
     let mut agents: [Vec<UserId>; 3] = Default::default();
+    let mut specs = Vec::new();
     for (login, name, team) in agent_names {
         let id = make(user(&format!("{login}@demo.test"), name, Role::Agent, Some(leads[team]))).await?;
         agents[team].push(id);
+        specs.push((id, team));
+    }
+    // Larger runs get more agents, spread over the teams by their share.
+    let weights: Vec<f64> = TEAMS.iter().map(|t| t.2).collect();
+    for n in specs.len()..simulation::Department::agents_for(tickets, DAYS) {
+        let team = (0..3).max_by(|a, b| {
+            let load = |t: usize| weights[t] / (agents[t].len() as f64 + 1.0);
+            load(*a).total_cmp(&load(*b))
+        });
+        let team = team.unwrap_or(0);
+        let id =
+            make(user(&format!("agent{n}@demo.test"), &format!("Agent {n}"), Role::Agent, Some(leads[team]))).await?;
+        agents[team].push(id);
+        specs.push((id, team));
     }
     let mut teams = Vec::new();
-    for (i, (name, description, _)) in TEAMS.iter().enumerate() {
+    for (i, (name, description, _, _)) in TEAMS.iter().enumerate() {
         let team = Team {
             id: TeamId(0),
             name: (*name).into(),
@@ -358,6 +356,7 @@ pub async fn seed(
         orgs.push((store.create_organization(org, None).await.map_err(err)?.id, tier, domain));
     }
     let mut customers: Vec<(CustomerId, Option<OrganizationId>)> = Vec::new();
+    let mut tiers = std::collections::HashMap::new();
     for i in 0..200 {
         let first = FIRST[i % FIRST.len()];
         let last = LAST[(i / FIRST.len()) % LAST.len()];
@@ -385,251 +384,127 @@ pub async fn seed(
             created_at: start - 120 * DAY,
             updated_at: start - 120 * DAY,
         };
-        customers.push((store.create_customer(c, None, None).await.map_err(err)?.id, org));
+        let id = store.create_customer(c, None, None).await.map_err(err)?.id;
+        tiers.insert(id, tier);
+        customers.push((id, org));
     }
 
-    let mut all = Vec::with_capacity(tickets + 40);
-    for _ in 0..tickets {
-        all.push(ticket(&mut rng, now, start, &teams, &agents, &customers, product_id, None)?);
-    }
-    // The planted problem: exports break three days ago, about ten times the usual tickets.
-    for n in 0..36 {
-        let subject = ["Export to CSV fails", "CSV export is empty", "Export times out"][n % 3];
-        let at = now - 3 * DAY + (n as i64) * (3 * DAY - HOUR) / 36;
-        all.push(ticket(&mut rng, now, start, &teams, &agents, &customers, product_id, Some((subject, at)))?);
-    }
-    // Numbers follow arrival, as they would have.
-    all.sort_by_key(|t| t.ticket.created_at);
+    let department = department(seed, now, start, tickets, &teams, &specs, &customers, product_id);
+    let started = std::time::Instant::now();
+    let simulated = simulation::engine::simulate(&department);
+    println!(
+        "Simulated {} tickets in {:.1} s ({} events; agents busy {:.0} % of their shifts).",
+        simulated.scripts.len(),
+        started.elapsed().as_secs_f64(),
+        simulated.events,
+        simulated.occupancy() * 100.0
+    );
+    let bar = progress(simulated.scripts.len() as u64, "Storing tickets");
     let mut made = 0;
     let mut solved = Vec::new();
-    while !all.is_empty() {
-        let rest = all.split_off(all.len().min(100));
-        let batch = std::mem::replace(&mut all, rest);
+    for (page, scripts) in simulated.scripts.chunks(2_000).enumerate() {
+        let batch = scripts
+            .iter()
+            .enumerate()
+            .map(|(i, s)| simulation::story::tell(&department, page * 2_000 + i, s))
+            .collect::<Result<Vec<_>, String>>()?;
         let ids = store.import_tickets(batch.clone()).await.map_err(err)?;
         made += ids.len();
-        for (id, c) in ids.into_iter().zip(batch) {
+        bar.set_position(made as u64);
+        for ((id, c), script) in ids.into_iter().zip(batch).zip(scripts) {
             let t = c.ticket;
-            if let (Some(solved_at), Status::Solved | Status::Closed) = (t.solved_at, t.status) {
+            if let (Some(answer), Some(_)) = (script.answer, t.solved_at) {
                 solved.push(super::demo_voice::Solved {
                     id,
-                    created_at: t.created_at,
-                    solved_at,
                     status: t.status,
-                    subject: t.subject,
                     customer: t.requester_id,
                     agent: t.assignee_id,
                     team: t.team_id,
                     channel: t.channel,
+                    export: script.arrival.spike || t.tags.iter().any(|g| g == "export"),
+                    answer,
                 });
             }
         }
     }
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "Stored {made} tickets in {secs:.1} s ({:.0} tickets/s, simulation included).",
+        made as f64 / secs.max(1e-9)
+    );
     let customer_ids: Vec<CustomerId> = customers.iter().map(|c| c.0).collect();
     let staff_ids: Vec<UserId> = std::iter::once(head).chain(agents.iter().flatten().copied()).collect();
-    super::demo_voice::seed_voice(store.as_ref(), &mut rng, now, &solved, &customer_ids, &staff_ids).await?;
+    super::demo_voice::seed_voice(store.as_ref(), &mut rng, now, &solved, &customer_ids, &staff_ids, &tiers).await?;
     store.optimize().await.map_err(err)?;
     Ok((teams.len(), staff, customers.len(), made))
 }
 
-/// A creation time: weekdays busier than weekends, office hours busiest.
-fn arrival(rng: &mut Rng64, start: i64, now: i64) -> i64 {
-    loop {
-        let t = rng.between(start, now - 10 * MINUTE);
-        let day = (t / DAY + 4) % 7; // 1970-01-01 was a Thursday: 0 = Monday
-        let hour = (t % DAY) / HOUR;
-        let weekday = if day >= 5 { 0.3 } else { 1.0 };
-        let office = if (8..18).contains(&hour) {
-            1.0
-        } else if (6..22).contains(&hour) {
-            0.4
-        } else {
-            0.1
-        };
-        if rng.chance(weekday * office) {
-            return t;
-        }
-    }
-}
-
-fn message(actor: Actor, visibility: Visibility, channel: Channel, text: &str, at: i64) -> NewMessage {
-    NewMessage {
-        visibility,
-        author_kind: actor.kind,
-        author_id: actor.id,
-        channel,
-        body_text: text.to_string(),
-        body_html: format!("<p>{}</p>", text.replace('&', "&amp;").replace('<', "&lt;")),
-        metadata: serde_json::json!({}),
-        attachment_ids: vec![],
-        created_at: at,
-        email: None,
-    }
-}
-
-struct Story {
-    ticket: Ticket,
-    events: Vec<domain::event::NewEvent>,
-    messages: Vec<NewMessage>,
-}
-
-impl Story {
-    fn patch(&mut self, p: TicketPatch, actor: Actor, at: i64) -> Result<(), String> {
-        let (t, e) = lifecycle::apply_patch(&self.ticket, &p, actor, at).map_err(|e| e.to_string())?;
-        self.ticket = t;
-        self.events.extend(e);
-        Ok(())
-    }
-
-    fn say(&mut self, actor: Actor, visibility: Visibility, text: &str, at: i64) -> Result<(), String> {
-        match lifecycle::add_message(&self.ticket, visibility, actor, at).map_err(|e| e.to_string())? {
-            MessageOutcome::Added { ticket, events } => {
-                self.ticket = ticket;
-                self.events.extend(events);
-                self.messages.push(message(actor, visibility, self.ticket.channel, text, at));
-                Ok(())
-            }
-            MessageOutcome::FollowUp => Err("the demo never writes on closed tickets".into()),
-        }
-    }
-}
-
+/// The department the simulation runs: the demo's teams, topics, agents
+/// (a third of each team on the live channels; early, late and weekend
+/// shifts) and customers, with the export spike in the last three days.
 #[allow(clippy::too_many_arguments)]
-fn ticket(
-    rng: &mut Rng64,
+fn department(
+    seed: u64,
     now: i64,
     start: i64,
+    tickets: usize,
     teams: &[TeamId],
-    agents: &[Vec<UserId>; 3],
+    agents: &[(UserId, usize)],
     customers: &[(CustomerId, Option<OrganizationId>)],
     product: FieldId,
-    plant: Option<(&str, i64)>,
-) -> Result<TicketCreate, String> {
-    let created = plant.map(|p| p.1).unwrap_or_else(|| arrival(rng, start, now));
-    let team_index = if plant.is_some() { 1 } else { *rng.pick(&[0usize, 0, 0, 1, 1, 1, 1, 2, 2]) };
-    let (_, _, subjects) = TEAMS[team_index];
-    let (customer, org) = *rng.pick(customers);
-    let channel = *rng.pick(&[
-        Channel::Email,
-        Channel::Email,
-        Channel::Email,
-        Channel::Email,
-        Channel::Email,
-        Channel::Web,
-        Channel::Web,
-        Channel::Chat,
-        Channel::Phone,
-        Channel::Api,
-    ]);
-    let priority = *rng.pick(&[
-        Priority::Low,
-        Priority::Normal,
-        Priority::Normal,
-        Priority::Normal,
-        Priority::High,
-        Priority::Urgent,
-    ]);
-    let subject = plant.map(|p| p.0.to_string()).unwrap_or_else(|| rng.pick(subjects).to_string());
-    let customer_actor = Actor { kind: AuthorKind::Customer, id: Some(customer.0) };
-    let mut custom_fields = BTreeMap::new();
-    custom_fields.insert(product, serde_json::json!(rng.pick(&["Basic", "Pro", "Enterprise"])));
-    let (ticket, events) = lifecycle::open_ticket(
-        NewTicket {
-            subject: subject.clone(),
-            status: None,
-            priority,
-            ticket_type: if subject.contains("Error") || subject.contains("fails") {
-                TicketType::Incident
-            } else {
-                TicketType::Question
-            },
-            channel,
-            requester_id: customer,
-            organization_id: org,
-            assignee_id: None,
-            team_id: Some(teams[team_index]),
-            tags: if rng.chance(0.3) {
-                vec![subject.split_whitespace().last().unwrap_or("misc").to_lowercase()]
-            } else {
-                vec![]
-            },
-            custom_fields,
-            problem_id: None,
-            follow_up_of: None,
-        },
-        customer_actor,
-        created,
-    )
-    .map_err(|e| e.to_string())?;
-    let mut story = Story {
-        ticket,
-        events,
-        messages: vec![message(
-            customer_actor,
-            Visibility::Public,
-            channel,
-            &format!("Hello, {}. Can you help?", subject.to_lowercase()),
-            created,
-        )],
-    };
-    let system = Actor::system();
-    let agent = *rng.pick(&agents[team_index]);
-    let agent_actor = Actor { kind: AuthorKind::Staff, id: Some(agent.0) };
-    let mut t = created + rng.skewed(20 * MINUTE) + MINUTE;
-    if t >= now {
-        return Ok(done(story));
+) -> simulation::Department {
+    use simulation::{AgentSpec, CustomerSpec, Shift, TeamSpec, Topic};
+    let teams = TEAMS
+        .iter()
+        .zip(teams)
+        .map(|((_, _, weight, topics), id)| TeamSpec {
+            id: *id,
+            weight: *weight,
+            topics: topics
+                .iter()
+                .map(|(name, weight, tag, subjects)| Topic {
+                    name: name.to_string(),
+                    subjects: subjects.iter().map(|s| s.to_string()).collect(),
+                    weight: *weight,
+                    tag: tag.map(String::from),
+                })
+                .collect(),
+        })
+        .collect();
+    let agents = agents
+        .iter()
+        .enumerate()
+        .map(|(i, (id, team))| AgentSpec {
+            id: *id,
+            team: *team,
+            live: i % 3 == 0,
+            shift: [Shift::EARLY, Shift::LATE, Shift::WEEKEND][i % 3],
+            pace: [1.0, 0.8, 1.2, 0.9, 1.4][i % 5],
+        })
+        .collect();
+    simulation::Department {
+        seed,
+        start,
+        end: now,
+        zone: jiff::tz::TimeZone::get("Europe/Berlin").unwrap_or(jiff::tz::TimeZone::UTC),
+        tickets,
+        growth: 1.15,
+        teams,
+        agents,
+        customers: customers.iter().map(|(id, org)| CustomerSpec { id: *id, organization: *org }).collect(),
+        spike: Some(simulation::department::Spike { team: 1, topic: 0, from: now - 3 * DAY, factor: 10.0 }),
+        product: Some((product, vec!["Basic".into(), "Pro".into(), "Enterprise".into()])),
     }
-    story.patch(TicketPatch { assignee_id: Some(Some(agent)), ..Default::default() }, system, t)?;
-    t += rng.skewed(if priority == Priority::Urgent { 15 * MINUTE } else { 90 * MINUTE }) + MINUTE;
-    if t >= now {
-        return Ok(done(story));
-    }
-    if rng.chance(0.2) {
-        story.say(agent_actor, Visibility::Internal, "Checked the account; looks like a known issue.", t)?;
-        t += rng.between(1, 20) * MINUTE;
-    }
-    story.say(agent_actor, Visibility::Public, "Thanks for reaching out. Could you send us a few more details?", t)?;
-    story.patch(TicketPatch { status: Some(Status::Pending), ..Default::default() }, agent_actor, t)?;
-    // One-touch tickets are solved on the first reply.
-    let one_touch = rng.chance(0.35);
-    if !one_touch {
-        t += rng.skewed(6 * HOUR) + 10 * MINUTE;
-        if t >= now {
-            return Ok(done(story));
-        }
-        story.say(customer_actor, Visibility::Public, "Here are the details you asked for.", t)?;
-        t += rng.skewed(2 * HOUR) + MINUTE;
-        if t >= now {
-            return Ok(done(story));
-        }
-        story.say(
-            agent_actor,
-            Visibility::Public,
-            "Thank you, this is fixed now. Let us know if anything else comes up.",
-            t,
-        )?;
-    }
-    story.patch(TicketPatch { status: Some(Status::Solved), ..Default::default() }, agent_actor, t)?;
-    // Some come back.
-    if rng.chance(0.08) {
-        t += rng.skewed(DAY);
-        if t >= now {
-            return Ok(done(story));
-        }
-        story.say(customer_actor, Visibility::Public, "Sorry, it is happening again.", t)?;
-        t += rng.skewed(3 * HOUR) + MINUTE;
-        if t >= now {
-            return Ok(done(story));
-        }
-        story.say(agent_actor, Visibility::Public, "We have applied a permanent fix.", t)?;
-        story.patch(TicketPatch { status: Some(Status::Solved), ..Default::default() }, agent_actor, t)?;
-    }
-    // Solved tickets close after four days.
-    if t + 4 * DAY < now {
-        story.patch(TicketPatch { status: Some(Status::Closed), ..Default::default() }, system, t + 4 * DAY)?;
-    }
-    Ok(done(story))
 }
 
-fn done(s: Story) -> TicketCreate {
-    TicketCreate { ticket: s.ticket, events: s.events, messages: s.messages, new_requester: None }
+pub(super) fn progress(total: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{what} {{bar:40}} {{pos}}/{{len}} ({{per_sec}}, {{eta}} left)"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
 }

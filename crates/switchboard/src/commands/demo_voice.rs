@@ -12,22 +12,23 @@ use domain::{
 use insight::topics::TopicDef;
 use store::Store;
 
-use super::demo::Rng64;
+use simulation::random::Draw as Rng64;
 
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 86_400_000;
 
-/// What the answers are about: a stored ticket as it ended.
+/// What the answers are about: a stored ticket as it ended, and the
+/// simulated customer's answer.
 pub struct Solved {
     pub id: TicketId,
-    pub created_at: Millis,
-    pub solved_at: Millis,
     pub status: Status,
-    pub subject: String,
     pub customer: CustomerId,
     pub agent: Option<UserId>,
     pub team: Option<TeamId>,
     pub channel: Channel,
+    /// About the planted export trouble.
+    pub export: bool,
+    pub answer: simulation::Answer,
 }
 
 const GOOD: [&str; 8] = [
@@ -70,6 +71,7 @@ pub async fn seed_voice(
     solved: &[Solved],
     customers: &[CustomerId],
     agents: &[UserId],
+    tiers: &std::collections::HashMap<CustomerId, Tier>,
 ) -> Result<usize, String> {
     let err = |e: store::StoreError| e.to_string();
     let settings = serde_json::json!({ "ces_enabled": true, "nps_enabled": true, "csat_delay_minutes": 60 });
@@ -90,44 +92,29 @@ pub async fn seed_voice(
 
     let mut answers = 0;
     for t in solved {
-        let sent = t.solved_at + HOUR;
-        if sent >= now || !rng.chance(0.4) {
-            continue;
-        }
-        let inv = invitation(SurveyKind::Csat, Some(t.id), t.customer, t.channel, sent);
+        let a = t.answer;
+        let inv = invitation(SurveyKind::Csat, Some(t.id), t.customer, t.channel, a.sent_at);
         let Some(inv_id) =
-            store.create_invitation(inv.clone(), Some(sent_event(sent, SurveyKind::Csat))).await.map_err(err)?
+            store.create_invitation(inv.clone(), Some(sent_event(a.sent_at, SurveyKind::Csat))).await.map_err(err)?
         else {
             continue;
         };
-        let answered = (sent + rng.between(5, 600) * 60_000).min(now - 1);
-        let export = t.subject.to_lowercase().contains("export") || t.subject.to_lowercase().contains("csv");
-        let waited_hours = (t.solved_at - t.created_at) as f64 / HOUR as f64;
-        let p_good = if export { 0.35 } else { (0.95 - waited_hours / 150.0).max(0.55) };
-        let good = rng.chance(p_good);
-        let comment = if good {
+        let comment = if a.good {
             *rng.pick(&GOOD)
-        } else if export {
+        } else if t.export {
             *rng.pick(&EXPORT_BAD)
         } else {
             *rng.pick(&BAD)
         };
-        let reason = (!good).then(|| {
-            if waited_hours > 24.0 {
-                "slow"
-            } else {
-                *rng.pick(&["not_resolved", "unhelpful", "not_resolved", "other"])
-            }
-        });
-        let f = feedback(store, SurveyInvitation { id: inv_id, ..inv }, i64::from(good), comment, reason, t, answered)
-            .await?;
-        store.save_feedback(f, Some(answer_event(answered, t.customer))).await.map_err(err)?;
+        let tier = tiers.get(&t.customer).copied().unwrap_or(Tier::Standard);
+        let inv = SurveyInvitation { id: inv_id, ..inv };
+        let f = feedback(inv, i64::from(a.good), comment, a.reason, t, tier, a.answered_at);
+        store.save_feedback(f, Some(answer_event(a.answered_at, t.customer))).await.map_err(err)?;
         answers += 1;
-        if t.status == Status::Closed && rng.chance(0.35) {
-            let ces_score = if good { rng.between(5, 7) } else { rng.between(1, 4) };
-            let ces = invitation(SurveyKind::Ces, Some(t.id), t.customer, t.channel, answered);
+        if let Some(score) = a.ces.filter(|_| t.status == Status::Closed) {
+            let ces = invitation(SurveyKind::Ces, Some(t.id), t.customer, t.channel, a.answered_at);
             if let Some(id) = store.create_invitation(ces.clone(), None).await.map_err(err)? {
-                let f = feedback(store, SurveyInvitation { id, ..ces }, ces_score, "", None, t, answered).await?;
+                let f = feedback(SurveyInvitation { id, ..ces }, score, "", None, t, tier, a.answered_at);
                 store.save_feedback(f, None).await.map_err(err)?;
                 answers += 1;
             }
@@ -160,7 +147,7 @@ pub async fn seed_voice(
             agent_id: None,
             team_id: None,
             channel: Some(Channel::Email),
-            tier: store.customer(*c).await.map_err(err)?.map(|c| c.tier).unwrap_or(Tier::Standard),
+            tier: tiers.get(c).copied().unwrap_or(Tier::Standard),
             answered_at: (sent + rng.between(1, 48) * HOUR).min(now - 1),
             updated_at: (sent + rng.between(1, 48) * HOUR).min(now - 1),
             reviewed_at: None,
@@ -236,18 +223,17 @@ fn with_sentiment(mut f: Feedback) -> Feedback {
     f
 }
 
-async fn feedback(
-    store: &dyn Store,
+fn feedback(
     inv: SurveyInvitation,
     score: i64,
     comment: &str,
     reason: Option<&str>,
     t: &Solved,
+    tier: Tier,
     at: Millis,
-) -> Result<Feedback, String> {
-    let tier = store.customer(t.customer).await.map_err(|e| e.to_string())?.map(|c| c.tier).unwrap_or(Tier::Standard);
+) -> Feedback {
     let scale = if inv.kind == SurveyKind::Ces { CsatScale::GoodBad } else { inv.scale };
-    Ok(with_sentiment(Feedback {
+    with_sentiment(Feedback {
         id: FeedbackId(0),
         invitation_id: inv.id,
         kind: inv.kind,
@@ -268,5 +254,5 @@ async fn feedback(
         reviewed_at: None,
         reviewed_by: None,
         review_note: None,
-    }))
+    })
 }
