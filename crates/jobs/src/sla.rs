@@ -96,6 +96,33 @@ fn new_events(state: &SlaState, events: &[TicketEvent], now: Millis) -> Vec<NewE
     out
 }
 
+/// The SLA events a ticket's history records by `now`, for a ticket not
+/// stored yet (the simulated demo, an import of old tickets): what the
+/// checks would have recorded, each at the moment it happened, the
+/// policy applied at creation. Empty when no policy applies.
+pub fn history_events(
+    policies: &[sla::SlaPolicy],
+    business: &BusinessClock,
+    field_keys: &HashMap<domain::FieldId, String>,
+    tier: Tier,
+    ticket: &store::TicketCreate,
+    now: Millis,
+) -> Vec<NewEvent> {
+    let t = &ticket.ticket;
+    let Some(policy) = sla::choose(policies, t, tier, field_keys) else { return vec![] };
+    let stored = ticket.recorded_events();
+    let always = BusinessClock::always();
+    let state = sla::evaluate(policy, &Clocks { business, calendar: &always }, t, &stored, now);
+    let mut out = new_events(&state, &stored, now);
+    for e in &mut out {
+        if e.kind == EventKind::SlaTargetApplied {
+            e.at = t.created_at;
+        }
+    }
+    out.sort_by_key(|e| e.at);
+    out
+}
+
 /// A ticket's SLA at `now`, computed from its events (nothing saved), and
 /// its events; `None` for a ticket that does not exist.
 pub async fn current(

@@ -230,6 +230,11 @@ impl Database for Pg {
         " FOR UPDATE"
     }
 
+    fn lock_table(&self, table: &str, shared: bool) -> Option<String> {
+        let mode = if shared { "ROW EXCLUSIVE" } else { "EXCLUSIVE" };
+        Some(format!("LOCK TABLE {table} IN {mode} MODE"))
+    }
+
     fn contains(&self, column: &str, param: &str) -> String {
         format!("strpos({column}, {param}) > 0")
     }

@@ -170,6 +170,14 @@ pub trait Database: Send + Sync + 'static {
         ""
     }
 
+    /// A statement that locks a whole table until the transaction ends:
+    /// `shared` lets other shared holders in and keeps an exclusive one
+    /// out (PostgreSQL: `ROW EXCLUSIVE` / `EXCLUSIVE`). `None` where
+    /// writes are serialized anyway.
+    fn lock_table(&self, _table: &str, _shared: bool) -> Option<String> {
+        None
+    }
+
     /// A condition that `column` contains `param` as a substring.
     fn contains(&self, column: &str, param: &str) -> String;
 

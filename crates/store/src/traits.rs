@@ -43,6 +43,31 @@ pub struct TicketCreate {
     pub new_requester: Option<Customer>,
 }
 
+impl TicketCreate {
+    /// The events storage records for this ticket, numbered as it will
+    /// number them: the given ones and a `message_added` for each message
+    /// (message ids 0, not known yet).
+    pub fn recorded_events(&self) -> Vec<domain::TicketEvent> {
+        let mut all = self.events.clone();
+        all.extend(self.messages.iter().map(|m| crate::sql_store::message_event(m, 0)));
+        crate::sql_store::chronological(&mut all);
+        all.into_iter()
+            .enumerate()
+            .map(|(i, e)| domain::TicketEvent {
+                id: domain::EventId(0),
+                ticket_id: self.ticket.id,
+                seq: i as i64 + 1,
+                at: e.at,
+                actor: e.actor,
+                kind: e.kind,
+                field: e.field,
+                from: e.from,
+                to: e.to,
+            })
+            .collect()
+    }
+}
+
 #[async_trait]
 pub trait TicketStore: Send + Sync {
     /// Numbers and stores a new ticket with its events and first messages.
@@ -69,6 +94,9 @@ pub trait TicketStore: Send + Sync {
     async fn ticket_texts(&self, ids: &[TicketId], include_internal: bool) -> Result<Vec<(TicketId, String)>>;
     async fn messages(&self, ticket: TicketId, include_internal: bool) -> Result<Vec<Message>>;
     async fn events(&self, ticket: TicketId) -> Result<Vec<TicketEvent>>;
+    /// Every ticket's events with an id above `after`, in id order, at most
+    /// `limit`: the incremental export (ids only grow, events never change).
+    async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<TicketEvent>>;
     async fn create_attachment(&self, new: NewAttachment) -> Result<Attachment>;
     /// The attachment, who uploaded it, and the ticket it is on (if attached).
     async fn attachment(&self, id: AttachmentId) -> Result<Option<(Attachment, PrincipalRef, Option<TicketId>)>>;

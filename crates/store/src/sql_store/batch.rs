@@ -29,6 +29,12 @@ pub(crate) fn message_event(m: &NewMessage, message_id: i64) -> NewEvent {
     }
 }
 
+/// Events in the order storage numbers them: by time; within one
+/// instant, created → messages → changes.
+pub(crate) fn chronological(events: &mut [NewEvent]) {
+    events.sort_by_key(|e| (e.at, e.kind != EventKind::Created, e.kind != EventKind::MessageAdded));
+}
+
 /// A multi-row INSERT of `rows` (each a list of values), in statements of
 /// at most 64 rows. Returns the RETURNING rows'
 /// first column, if `returning` is given.
@@ -163,8 +169,7 @@ impl SqlStore {
                 all.push(message_event(m, mid));
                 messages.push(stored_message(ticket.id, mid, m));
             }
-            // Chronological; within one instant, created → messages → changes.
-            all.sort_by_key(|e| (e.at, e.kind != EventKind::Created, e.kind != EventKind::MessageAdded));
+            chronological(&mut all);
             let mut kept = Vec::with_capacity(all.len());
             for (i, e) in all.into_iter().enumerate() {
                 let seq = i as i64 + 1;

@@ -229,6 +229,9 @@ impl KpiStore for SqlStore {
 
     async fn save_measures_many(&self, items: &[(TicketFacts, Vec<MeasureRow>, i64)]) -> Result<usize> {
         let mut tx = self.begin().await?;
+        if let Some(lock) = self.db.lock_table("kpi_cells_zone", true) {
+            tx.execute(&lock, vec![]).await?;
+        }
         let zone = kpi_cells::zone(tx.as_mut()).await?;
         let mut delta = Tally::default();
         let mut written = 0;
@@ -307,6 +310,11 @@ impl KpiStore for SqlStore {
 
     async fn clear_measures(&self, zone: &str) -> Result<()> {
         let mut tx = self.begin().await?;
+        // Waits for measurements in flight and holds off new ones, so none
+        // adds to the cells a delta computed from rows this deletes.
+        if let Some(lock) = self.db.lock_table("kpi_cells_zone", false) {
+            tx.execute(&lock, vec![]).await?;
+        }
         for table in ["kpi_measures", "kpi_tickets", "kpi_cells", "kpi_buckets", "kpi_cells_zone"] {
             tx.execute(&format!("DELETE FROM {table}"), vec![]).await?;
         }

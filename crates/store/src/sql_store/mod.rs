@@ -2,6 +2,7 @@
 
 mod auth;
 mod batch;
+pub(crate) use batch::{chronological, message_event};
 mod directory;
 mod feedback;
 mod fields;

@@ -489,6 +489,15 @@ impl TicketStore for SqlStore {
         self.fetch(&sql, vec![ticket.0.into()]).await?.iter().map(rows::event).collect()
     }
 
+    async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<TicketEvent>> {
+        let sql = format!("SELECT {} FROM ticket_events WHERE id > $1 ORDER BY id LIMIT $2", rows::EVENT_COLS);
+        self.fetch(&sql, vec![after.into(), i64::from(limit.clamp(1, 10_000)).into()])
+            .await?
+            .iter()
+            .map(rows::event)
+            .collect()
+    }
+
     async fn create_attachment(&self, a: NewAttachment) -> Result<Attachment> {
         let (kind, id) = match a.uploader {
             PrincipalRef::Staff(u) => ("staff", u.0),

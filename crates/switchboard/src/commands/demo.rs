@@ -37,21 +37,6 @@ pub async fn demo(config: Config, serve: bool, tickets: usize) -> Result<(), Str
             counts.3,
             started.elapsed().as_secs_f64()
         );
-        // The SLA clocks of the imported history, as the checks would have recorded them.
-        let started = std::time::Instant::now();
-        let bar = progress(counts.3 as u64, "SLA clocks");
-        let mut after = domain::TicketId(0);
-        loop {
-            let ids = store.ticket_ids_after(after, 1000).await.map_err(|e| e.to_string())?;
-            let Some(last) = ids.last().copied() else { break };
-            for id in ids {
-                jobs::sla::evaluate_ticket(store.as_ref(), id, SystemClock.now()).await.map_err(|e| e.to_string())?;
-                bar.inc(1);
-            }
-            after = last;
-        }
-        bar.finish_and_clear();
-        println!("Evaluated the SLA clocks in {:.1} s.", started.elapsed().as_secs_f64());
         super::rebuild_rollup(store.as_ref()).await?;
     } else {
         println!("Demo data already present in {}.", config.describe_storage());
@@ -338,6 +323,14 @@ pub async fn seed(
             .await
             .map_err(err)?;
     }
+    // What the SLA checks would have recorded, computed as the history is told.
+    let policies = store.sla_policies().await.map_err(err)?;
+    let business = match store.calendar(calendar).await.map_err(err)? {
+        Some(c) => domain::BusinessClock::new(&c).map_err(|e| format!("{e:?}"))?,
+        None => domain::BusinessClock::always(),
+    };
+    let keys: std::collections::HashMap<FieldId, String> =
+        store.fields().await.map_err(err)?.into_iter().map(|f| (f.id, f.key)).collect();
 
     let mut orgs: Vec<(OrganizationId, Tier, String)> = Vec::new();
     for (i, name) in COMPANIES.iter().enumerate() {
@@ -402,17 +395,27 @@ pub async fn seed(
     let bar = progress(simulated.scripts.len() as u64, "Storing tickets");
     let mut made = 0;
     let mut solved = Vec::new();
+    let mut open = Vec::new();
     for (page, scripts) in simulated.scripts.chunks(2_000).enumerate() {
-        let batch = scripts
-            .iter()
-            .enumerate()
-            .map(|(i, s)| simulation::story::tell(&department, page * 2_000 + i, s))
-            .collect::<Result<Vec<_>, String>>()?;
+        let mut batch = Vec::with_capacity(scripts.len());
+        for (i, script) in scripts.iter().enumerate() {
+            let mut c = simulation::story::tell(&department, page * 2_000 + i, script)?;
+            let tier = tiers.get(&c.ticket.requester_id).copied().unwrap_or(Tier::Standard);
+            let sla = jobs::sla::history_events(&policies, &business, &keys, tier, &c, now);
+            if !sla.is_empty() {
+                c.events.extend(sla);
+                c.events.sort_by_key(|e| e.at);
+            }
+            batch.push(c);
+        }
         let ids = store.import_tickets(batch.clone()).await.map_err(err)?;
         made += ids.len();
         bar.set_position(made as u64);
         for ((id, c), script) in ids.into_iter().zip(batch).zip(scripts) {
             let t = c.ticket;
+            if t.status.is_unsolved() {
+                open.push(id);
+            }
             if let (Some(answer), Some(_)) = (script.answer, t.solved_at) {
                 solved.push(super::demo_voice::Solved {
                     id,
@@ -428,6 +431,10 @@ pub async fn seed(
         }
     }
     bar.finish_and_clear();
+    // The open tickets' running clocks saved, and their next checks queued.
+    for id in open {
+        jobs::sla::evaluate_ticket(store.as_ref(), id, now).await.map_err(err)?;
+    }
     let secs = started.elapsed().as_secs_f64();
     println!(
         "Stored {made} tickets in {secs:.1} s ({:.0} tickets/s, simulation included).",

@@ -8,6 +8,7 @@ pub(crate) mod auth;
 pub(crate) mod calendars;
 pub(crate) mod customers;
 pub(crate) mod escalations;
+mod events;
 pub(crate) mod feedback;
 pub(crate) mod fields;
 mod inbound;
@@ -57,6 +58,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(fields::router())
         .merge(attachments::router())
         .merge(audit::router())
+        .merge(events::router())
         .merge(stream::router())
         .merge(mailboxes::router())
         .merge(inbound::router())

@@ -20,6 +20,7 @@ mod openapi;
 mod pages;
 mod search;
 mod service_rules;
+mod simulated;
 mod sla;
 mod smtp_sink;
 mod stream;

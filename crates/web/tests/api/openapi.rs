@@ -45,6 +45,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/attachments"),
     ("get", "/api/v1/attachments/{id}"),
     ("get", "/api/v1/audit"),
+    ("get", "/api/v1/events"),
     ("get", "/api/v1/stream"),
     ("get", "/api/v1/tickets/{id}/messages/{message_id}/original.eml"),
     ("get", "/api/v1/mailboxes"),
