@@ -113,6 +113,47 @@ pub async fn open(path: &Path) -> Result<SqlStore, StoreError> {
     Ok(Sqlite::open(path).await?.into_store())
 }
 
+/// The statement with anonymous `?` placeholders when its `$1`, `$2` …
+/// appear once each, in order (outside quotes); else unchanged. sqlx asks
+/// SQLite for every parameter's name, which scans the statement's list of
+/// named parameters: quadratic in their number, and most of the time of a
+/// multi-row INSERT. Anonymous parameters have no names to scan.
+fn positional(sql: &str, params: usize) -> std::borrow::Cow<'_, str> {
+    if params < 16 {
+        return std::borrow::Cow::Borrowed(sql);
+    }
+    let bytes = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len());
+    let (mut next, mut quoted, mut i, mut copied) = (1usize, false, 0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' => quoted = !quoted,
+            b'$' if !quoted => {
+                let digits = bytes[i + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+                if digits > 0 {
+                    let n: usize = sql[i + 1..i + 1 + digits].parse().unwrap_or(0);
+                    if n != next {
+                        return std::borrow::Cow::Borrowed(sql);
+                    }
+                    next += 1;
+                    out.push_str(&sql[copied..i]);
+                    out.push('?');
+                    i += 1 + digits;
+                    copied = i;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if next - 1 != params {
+        return std::borrow::Cow::Borrowed(sql);
+    }
+    out.push_str(&sql[copied..]);
+    std::borrow::Cow::Owned(out)
+}
+
 fn bind<'q>(
     mut q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
     params: Vec<SqlValue>,
@@ -158,12 +199,12 @@ struct SqliteTx {
 #[async_trait]
 impl Transaction for SqliteTx {
     async fn fetch(&mut self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<SqlRow>, StoreError> {
-        let q = bind(sqlx::query(AssertSqlSafe(sql.to_string())), params);
+        let q = bind(sqlx::query(AssertSqlSafe(positional(sql, params.len()).into_owned())), params);
         q.fetch_all(&mut *self.tx).await.map_err(backend)?.iter().map(row).collect()
     }
 
     async fn execute(&mut self, sql: &str, params: Vec<SqlValue>) -> Result<u64, StoreError> {
-        let q = bind(sqlx::query(AssertSqlSafe(sql.to_string())), params);
+        let q = bind(sqlx::query(AssertSqlSafe(positional(sql, params.len()).into_owned())), params);
         Ok(q.execute(&mut *self.tx).await.map_err(backend)?.rows_affected())
     }
 
@@ -192,10 +233,28 @@ fn fts_term(t: &Term) -> String {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_in_order_become_anonymous() {
+        let p = |sql: &str, n: usize| -> String { super::positional(sql, n).into_owned() };
+        let many: String = (1..=20).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let anonymous = vec!["?"; 20].join(", ");
+        assert_eq!(p(&format!("VALUES ({many})"), 20), format!("VALUES ({anonymous})"));
+        // Repeated, out of order, inside a literal, or fewer than the values: unchanged.
+        let repeated = format!("VALUES ({many}, $3)");
+        assert_eq!(p(&repeated, 20), repeated);
+        let quoted = format!("VALUES ('$1', {many})");
+        assert_eq!(p(&quoted, 20), format!("VALUES ('$1', {anonymous})"));
+        assert_eq!(p(&format!("VALUES ({many})"), 21), format!("VALUES ({many})"));
+        assert_eq!(p("WHERE a = $1", 1), "WHERE a = $1", "few parameters: left alone");
+    }
+}
+
 #[async_trait]
 impl Database for Sqlite {
     async fn fetch(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<SqlRow>, StoreError> {
-        let q = bind(sqlx::query(AssertSqlSafe(sql.to_string())), params);
+        let q = bind(sqlx::query(AssertSqlSafe(positional(sql, params.len()).into_owned())), params);
         q.fetch_all(&self.reader).await.map_err(backend)?.iter().map(row).collect()
     }
 

@@ -85,8 +85,9 @@ fn needs_facts(slice: &Slice) -> bool {
     slice.organization_id.is_some() || slice.tag.is_some()
 }
 
-/// Ids a statement lists at most: within both backends' parameter limits.
-const IDS: usize = 500;
+/// Ids a statement lists at most. Few, because sqlx binds SQLite
+/// parameters in time quadratic in their number (see `kpi_cells::CHUNK`).
+const IDS: usize = 200;
 
 /// Replaces the tickets' rows within `tx`, a few statements for the whole
 /// batch; for each item, the rows it had, or `None` when a view from as
@@ -143,8 +144,8 @@ async fn replace_many(
         tx.execute(&format!("DELETE FROM kpi_measures WHERE ticket_id IN ({list})"), p.values.clone()).await?;
         tx.execute(&format!("DELETE FROM kpi_tickets WHERE ticket_id IN ({list})"), p.values).await?;
     }
-    // 15 parameters a fact row, 9 a measured row: 60 and 100 rows a statement.
-    for chunk in written.chunks(60) {
+    // 15 parameters a fact row, 9 a measured row: 30 and 50 rows a statement.
+    for chunk in written.chunks(30) {
         let mut p = Params::default();
         let values: Vec<String> = chunk
             .iter()
@@ -184,7 +185,7 @@ async fn replace_many(
     }
     let rows: Vec<(i64, &MeasureRow)> =
         written.iter().flat_map(|&i| items[i].1.iter().map(move |r| (items[i].0.ticket_id, r))).collect();
-    for chunk in rows.chunks(100) {
+    for chunk in rows.chunks(50) {
         let mut p = Params::default();
         let values: Vec<String> = chunk
             .iter()

@@ -56,7 +56,7 @@ pub async fn cockpit(config: Config, tickets: usize, runs: usize) -> Result<(), 
     let now = web::Clock::now(&web::SystemClock);
     let (store, backend, dir) = super::bench::bench_store(&config, "cockpit").await?;
     println!(
-        "switchboard bench cockpit: {backend}, {} cores; the demo department with {tickets} tickets over 60 days",
+        "switchboard bench cockpit: {backend}, {} cores; the simulated department with {tickets} tickets over 90 days",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
     let started = Instant::now();
