@@ -233,24 +233,6 @@ fn fts_term(t: &Term) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn placeholders_in_order_become_anonymous() {
-        let p = |sql: &str, n: usize| -> String { super::positional(sql, n).into_owned() };
-        let many: String = (1..=20).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-        let anonymous = vec!["?"; 20].join(", ");
-        assert_eq!(p(&format!("VALUES ({many})"), 20), format!("VALUES ({anonymous})"));
-        // Repeated, out of order, inside a literal, or fewer than the values: unchanged.
-        let repeated = format!("VALUES ({many}, $3)");
-        assert_eq!(p(&repeated, 20), repeated);
-        let quoted = format!("VALUES ('$1', {many})");
-        assert_eq!(p(&quoted, 20), format!("VALUES ('$1', {anonymous})"));
-        assert_eq!(p(&format!("VALUES ({many})"), 21), format!("VALUES ({many})"));
-        assert_eq!(p("WHERE a = $1", 1), "WHERE a = $1", "few parameters: left alone");
-    }
-}
-
 #[async_trait]
 impl Database for Sqlite {
     async fn fetch(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<SqlRow>, StoreError> {
@@ -314,5 +296,23 @@ impl Database for Sqlite {
 
     fn subscribe(&self) -> broadcast::Receiver<TicketChange> {
         self.changes.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_in_order_become_anonymous() {
+        let p = |sql: &str, n: usize| -> String { super::positional(sql, n).into_owned() };
+        let many: String = (1..=20).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let anonymous = vec!["?"; 20].join(", ");
+        assert_eq!(p(&format!("VALUES ({many})"), 20), format!("VALUES ({anonymous})"));
+        // Repeated, out of order, inside a literal, or fewer than the values: unchanged.
+        let repeated = format!("VALUES ({many}, $3)");
+        assert_eq!(p(&repeated, 20), repeated);
+        let quoted = format!("VALUES ('$1', {many})");
+        assert_eq!(p(&quoted, 20), format!("VALUES ('$1', {anonymous})"));
+        assert_eq!(p(&format!("VALUES ({many})"), 21), format!("VALUES ({many})"));
+        assert_eq!(p("WHERE a = $1", 1), "WHERE a = $1", "few parameters: left alone");
     }
 }
