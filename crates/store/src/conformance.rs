@@ -1624,8 +1624,26 @@ pub async fn surveys_feedback_and_sentiment(store: SqlStore) {
     let r = store.feedback(f).await.unwrap().unwrap();
     assert_eq!((r.reviewed_by, r.review_note.as_deref()), (Some(reviewer), Some("called the customer")));
 
+    // Imported answers: the second ticket's is stored with its invitation
+    // and events; one for the first ticket's CSAT again is skipped.
+    let t2 = create(&store, spec("Refund", "x", c, T0)).await;
+    let imported = |ticket: TicketId, score: i64| crate::ImportedAnswer {
+        invitation: inv(Some(ticket), SurveyKind::Csat, T0 + 10),
+        sent_event: Some(NewEvent::new(T0 + 10, Actor::system(), EventKind::SurveySent)),
+        feedback: Feedback { ticket_id: Some(ticket), ..answer(score, Some("fine"), T0 + 45) },
+        answer_event: Some(NewEvent::new(T0 + 45, Actor::system(), EventKind::SatisfactionReceived)),
+    };
+    assert_eq!(store.import_answers(vec![imported(t2.id, 4), imported(t.id, 1)]).await.unwrap(), 1);
+    let inv2 = store.ticket_invitation(t2.id, SurveyKind::Csat).await.unwrap().unwrap();
+    assert_eq!(inv2.answered_at, Some(T0 + 45));
+    let f2 = store.invitation_feedback(inv2.id).await.unwrap().unwrap();
+    assert_eq!((f2.score, f2.ticket_id, f2.comment.as_deref()), (4, Some(t2.id), Some("fine")));
+    let kinds: Vec<EventKind> = store.events(t2.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert!(kinds.contains(&EventKind::SurveySent) && kinds.contains(&EventKind::SatisfactionReceived), "{kinds:?}");
+    assert_eq!(store.feedback(f).await.unwrap().unwrap().score, 5, "the first ticket's answer is untouched");
+
     let count = store.response_count(SurveyKind::Csat, T0, T0 + 100).await.unwrap();
-    assert_eq!((count.sent, count.answered), (1, 1));
+    assert_eq!((count.sent, count.answered), (2, 2));
     assert_eq!(store.response_count(SurveyKind::Nps, T0, T0 + 100).await.unwrap().answered, 0);
 
     assert!(!store.unsubscribed(c).await.unwrap());

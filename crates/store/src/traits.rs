@@ -31,6 +31,18 @@ use crate::{
     PrincipalRef, QuarantineEntry, Result, TicketChange, TicketQuery, TicketSubject, TicketWrite,
 };
 
+/// One answered survey from history, for `import_answers`; the
+/// feedback's `invitation_id` is set from the stored invitation.
+#[derive(Debug, Clone)]
+pub struct ImportedAnswer {
+    pub invitation: SurveyInvitation,
+    /// The `survey_sent` event on the ticket, if any.
+    pub sent_event: Option<NewEvent>,
+    pub feedback: Feedback,
+    /// The `satisfaction_received` event on the ticket, if any.
+    pub answer_event: Option<NewEvent>,
+}
+
 /// A ticket as it is first stored: its state, its events, its messages.
 #[derive(Debug, Clone)]
 pub struct TicketCreate {
@@ -466,6 +478,11 @@ pub trait FeedbackStore: Send + Sync {
     /// before (keeping its first answer time and review), marks the
     /// invitation answered and writes the event on the ticket, together.
     async fn save_feedback(&self, f: Feedback, event: Option<NewEvent>) -> Result<FeedbackId>;
+    /// Invitations and their answers from history (an import, the demo) in
+    /// one transaction: each as `create_invitation` then `save_feedback`
+    /// would store it (an invitation that exists already is skipped with
+    /// its answer); how many were stored.
+    async fn import_answers(&self, answers: Vec<ImportedAnswer>) -> Result<usize>;
     async fn feedback(&self, id: FeedbackId) -> Result<Option<Feedback>>;
     async fn invitation_feedback(&self, inv: SurveyInvitationId) -> Result<Option<Feedback>>;
     /// Newest first (by id; `page.after` is the last id seen).

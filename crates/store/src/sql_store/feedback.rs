@@ -13,7 +13,10 @@ use domain::{
 
 use super::{Params, SqlStore, page_by_id, returned_id};
 use crate::rows::word;
-use crate::{FeedbackStore, Page, PageRequest, PeriodFigures, Result, SqlRow, SqlValue, StoreError, TicketSubject};
+use crate::{
+    FeedbackStore, ImportedAnswer, Page, PageRequest, PeriodFigures, Result, SqlRow, SqlValue, StoreError,
+    TicketSubject, Transaction,
+};
 
 const INVITATION_COLS: &str = "id, kind, scale, ticket_id, customer_id, channel, sent_at, expires_at, answered_at";
 
@@ -96,6 +99,99 @@ fn conditions(f: &FeedbackFilter, p: &mut Params) -> Vec<String> {
     c
 }
 
+/// Records an invitation within `tx`; `None` when one for the same
+/// ticket and kind exists.
+async fn insert_invitation(
+    tx: &mut dyn Transaction,
+    inv: &SurveyInvitation,
+    event: Option<NewEvent>,
+) -> Result<Option<SurveyInvitationId>> {
+    let rows = tx
+        .fetch(
+            "INSERT INTO survey_invitations (kind, scale, ticket_id, customer_id, channel, sent_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id",
+            vec![
+                inv.kind.as_str().into(),
+                inv.scale.as_str().into(),
+                inv.ticket_id.map(|t| t.0).into(),
+                inv.customer_id.0.into(),
+                inv.channel.as_str().into(),
+                inv.sent_at.into(),
+                inv.expires_at.into(),
+            ],
+        )
+        .await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let id = returned_id(&rows)?;
+    if let (Some(t), Some(e)) = (inv.ticket_id, event) {
+        super::mail::append_events(tx, t, &[e]).await?;
+    }
+    Ok(Some(SurveyInvitationId(id)))
+}
+
+/// Records an answer within `tx` (a second answer updates the first).
+async fn write_feedback(tx: &mut dyn Transaction, f: &Feedback, event: Option<NewEvent>) -> Result<FeedbackId> {
+    // The invitation's row first: two answers at once queue here, and
+    // the second updates what the first stored.
+    tx.execute(
+        "UPDATE survey_invitations SET answered_at = COALESCE(answered_at, $1) WHERE id = $2",
+        vec![f.answered_at.into(), f.invitation_id.0.into()],
+    )
+    .await?;
+    let existing = tx.fetch("SELECT id FROM feedback WHERE invitation_id = $1", vec![f.invitation_id.0.into()]).await?;
+    let id = if let Some(row) = existing.first() {
+        let id = row.int(0)?;
+        tx.execute(
+            "UPDATE feedback SET score = $1, rating = $2, reason = $3, comment = $4, sentiment = $5, \
+                 updated_at = $6 WHERE id = $7",
+            vec![
+                f.score.into(),
+                f.rating.as_str().into(),
+                f.reason.clone().into(),
+                f.comment.clone().map(crate::storable_text).into(),
+                f.sentiment.into(),
+                f.updated_at.into(),
+                id.into(),
+            ],
+        )
+        .await?;
+        id
+    } else {
+        returned_id(
+            &tx.fetch(
+                "INSERT INTO feedback (invitation_id, kind, scale, score, rating, reason, comment, sentiment, \
+                     ticket_id, customer_id, agent_id, team_id, channel, tier, answered_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+                vec![
+                    f.invitation_id.0.into(),
+                    f.kind.as_str().into(),
+                    f.scale.as_str().into(),
+                    f.score.into(),
+                    f.rating.as_str().into(),
+                    f.reason.clone().into(),
+                    f.comment.clone().map(crate::storable_text).into(),
+                    f.sentiment.into(),
+                    f.ticket_id.map(|t| t.0).into(),
+                    f.customer_id.0.into(),
+                    f.agent_id.map(|u| u.0).into(),
+                    f.team_id.map(|t| t.0).into(),
+                    f.channel.map(|c| c.as_str()).into(),
+                    f.tier.as_str().into(),
+                    f.answered_at.into(),
+                    f.updated_at.into(),
+                ],
+            )
+            .await?,
+        )?
+    };
+    if let (Some(t), Some(e)) = (f.ticket_id, event) {
+        super::mail::append_events(tx, t, &[e]).await?;
+    }
+    Ok(FeedbackId(id))
+}
+
 #[async_trait]
 impl FeedbackStore for SqlStore {
     async fn create_invitation(
@@ -104,30 +200,9 @@ impl FeedbackStore for SqlStore {
         event: Option<NewEvent>,
     ) -> Result<Option<SurveyInvitationId>> {
         let mut tx = self.begin().await?;
-        let rows = tx
-            .fetch(
-                "INSERT INTO survey_invitations (kind, scale, ticket_id, customer_id, channel, sent_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id",
-                vec![
-                    inv.kind.as_str().into(),
-                    inv.scale.as_str().into(),
-                    inv.ticket_id.map(|t| t.0).into(),
-                    inv.customer_id.0.into(),
-                    inv.channel.as_str().into(),
-                    inv.sent_at.into(),
-                    inv.expires_at.into(),
-                ],
-            )
-            .await?;
-        if rows.is_empty() {
-            return Ok(None);
-        }
-        let id = returned_id(&rows)?;
-        if let (Some(t), Some(e)) = (inv.ticket_id, event) {
-            super::mail::append_events(tx.as_mut(), t, &[e]).await?;
-        }
+        let Some(id) = insert_invitation(tx.as_mut(), &inv, event).await? else { return Ok(None) };
         tx.commit().await?;
-        Ok(Some(SurveyInvitationId(id)))
+        Ok(Some(id))
     }
 
     async fn invitation(&self, id: SurveyInvitationId) -> Result<Option<SurveyInvitation>> {
@@ -151,65 +226,21 @@ impl FeedbackStore for SqlStore {
 
     async fn save_feedback(&self, f: Feedback, event: Option<NewEvent>) -> Result<FeedbackId> {
         let mut tx = self.begin().await?;
-        // The invitation's row first: two answers at once queue here, and
-        // the second updates what the first stored.
-        tx.execute(
-            "UPDATE survey_invitations SET answered_at = COALESCE(answered_at, $1) WHERE id = $2",
-            vec![f.answered_at.into(), f.invitation_id.0.into()],
-        )
-        .await?;
-        let existing =
-            tx.fetch("SELECT id FROM feedback WHERE invitation_id = $1", vec![f.invitation_id.0.into()]).await?;
-        let id = if let Some(row) = existing.first() {
-            let id = row.int(0)?;
-            tx.execute(
-                "UPDATE feedback SET score = $1, rating = $2, reason = $3, comment = $4, sentiment = $5, \
-                 updated_at = $6 WHERE id = $7",
-                vec![
-                    f.score.into(),
-                    f.rating.as_str().into(),
-                    f.reason.clone().into(),
-                    f.comment.clone().map(crate::storable_text).into(),
-                    f.sentiment.into(),
-                    f.updated_at.into(),
-                    id.into(),
-                ],
-            )
-            .await?;
-            id
-        } else {
-            returned_id(
-                &tx.fetch(
-                    "INSERT INTO feedback (invitation_id, kind, scale, score, rating, reason, comment, sentiment, \
-                     ticket_id, customer_id, agent_id, team_id, channel, tier, answered_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
-                    vec![
-                        f.invitation_id.0.into(),
-                        f.kind.as_str().into(),
-                        f.scale.as_str().into(),
-                        f.score.into(),
-                        f.rating.as_str().into(),
-                        f.reason.clone().into(),
-                        f.comment.clone().map(crate::storable_text).into(),
-                        f.sentiment.into(),
-                        f.ticket_id.map(|t| t.0).into(),
-                        f.customer_id.0.into(),
-                        f.agent_id.map(|u| u.0).into(),
-                        f.team_id.map(|t| t.0).into(),
-                        f.channel.map(|c| c.as_str()).into(),
-                        f.tier.as_str().into(),
-                        f.answered_at.into(),
-                        f.updated_at.into(),
-                    ],
-                )
-                .await?,
-            )?
-        };
-        if let (Some(t), Some(e)) = (f.ticket_id, event) {
-            super::mail::append_events(tx.as_mut(), t, &[e]).await?;
+        let id = write_feedback(tx.as_mut(), &f, event).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn import_answers(&self, answers: Vec<ImportedAnswer>) -> Result<usize> {
+        let mut tx = self.begin().await?;
+        let mut stored = 0;
+        for a in answers {
+            let Some(id) = insert_invitation(tx.as_mut(), &a.invitation, a.sent_event).await? else { continue };
+            write_feedback(tx.as_mut(), &Feedback { invitation_id: id, ..a.feedback }, a.answer_event).await?;
+            stored += 1;
         }
         tx.commit().await?;
-        Ok(FeedbackId(id))
+        Ok(stored)
     }
 
     async fn feedback(&self, id: FeedbackId) -> Result<Option<Feedback>> {

@@ -91,14 +91,9 @@ pub async fn seed_voice(
     store.set_setting(jobs::insights::TOPICS_KEY, &v).await.map_err(err)?;
 
     let mut answers = 0;
+    let mut batch = Vec::with_capacity(solved.len());
     for t in solved {
         let a = t.answer;
-        let inv = invitation(SurveyKind::Csat, Some(t.id), t.customer, t.channel, a.sent_at);
-        let Some(inv_id) =
-            store.create_invitation(inv.clone(), Some(sent_event(a.sent_at, SurveyKind::Csat))).await.map_err(err)?
-        else {
-            continue;
-        };
         let comment = if a.good {
             *rng.pick(&GOOD)
         } else if t.export {
@@ -107,18 +102,26 @@ pub async fn seed_voice(
             *rng.pick(&BAD)
         };
         let tier = tiers.get(&t.customer).copied().unwrap_or(Tier::Standard);
-        let inv = SurveyInvitation { id: inv_id, ..inv };
-        let f = feedback(inv, i64::from(a.good), comment, a.reason, t, tier, a.answered_at);
-        store.save_feedback(f, Some(answer_event(a.answered_at, t.customer))).await.map_err(err)?;
-        answers += 1;
+        let inv = invitation(SurveyKind::Csat, Some(t.id), t.customer, t.channel, a.sent_at);
+        batch.push(store::ImportedAnswer {
+            feedback: feedback(inv.clone(), i64::from(a.good), comment, a.reason, t, tier, a.answered_at),
+            invitation: inv,
+            sent_event: Some(sent_event(a.sent_at, SurveyKind::Csat)),
+            answer_event: Some(answer_event(a.answered_at, t.customer)),
+        });
         if let Some(score) = a.ces.filter(|_| t.status == Status::Closed) {
             let ces = invitation(SurveyKind::Ces, Some(t.id), t.customer, t.channel, a.answered_at);
-            if let Some(id) = store.create_invitation(ces.clone(), None).await.map_err(err)? {
-                let f = feedback(SurveyInvitation { id, ..ces }, score, "", None, t, tier, a.answered_at);
-                store.save_feedback(f, None).await.map_err(err)?;
-                answers += 1;
-            }
+            batch.push(store::ImportedAnswer {
+                feedback: feedback(ces.clone(), score, "", None, t, tier, a.answered_at),
+                invitation: ces,
+                sent_event: None,
+                answer_event: None,
+            });
         }
+    }
+    while !batch.is_empty() {
+        let rest = batch.split_off(batch.len().min(1_000));
+        answers += store.import_answers(std::mem::replace(&mut batch, rest)).await.map_err(err)?;
     }
     // NPS: a sample of customers over the last two months.
     for c in customers {
