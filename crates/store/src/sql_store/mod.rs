@@ -27,7 +27,7 @@ use crate::{Database, Result, SqlRow, SqlValue, Transaction};
 pub struct SqlStore {
     db: Arc<dyn Database>,
     /// Group commit of ticket creations, for single-writer backends.
-    writer: Option<tokio::sync::mpsc::Sender<writer::Job>>,
+    writer: Option<tokio::sync::mpsc::Sender<writer::Work>>,
 }
 
 impl SqlStore {

@@ -314,13 +314,22 @@ impl TicketStore for SqlStore {
         let Some(writer) = &self.writer else { return self.create_alone(new, idem).await };
         let (reply, answer) = tokio::sync::oneshot::channel();
         writer
-            .send(super::writer::Job { new, idem, reply })
+            .send(super::writer::Work::Create(super::writer::Job { new, idem, reply }))
             .await
             .map_err(|_| StoreError::Backend("the ticket writer stopped".into()))?;
         answer.await.map_err(|_| StoreError::Backend("the ticket writer stopped".into()))?
     }
 
     async fn import_tickets(&self, batch: Vec<TicketCreate>) -> Result<Vec<TicketId>> {
+        if let Some(writer) = &self.writer {
+            // On the writer's own connection: no hand-off between threads per statement.
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            writer
+                .send(super::writer::Work::Import { batch, reply })
+                .await
+                .map_err(|_| StoreError::Backend("the ticket writer stopped".into()))?;
+            return answer.await.map_err(|_| StoreError::Backend("the ticket writer stopped".into()))?;
+        }
         let mut tx = self.begin().await?;
         let mut ids = Vec::with_capacity(batch.len());
         for chunk in batch.chunks(500) {

@@ -24,17 +24,36 @@ pub(crate) struct Job {
     pub reply: oneshot::Sender<Result<CreatedTicket>>,
 }
 
+/// What the writer is asked to do: a creation (grouped with others), or an
+/// import of many tickets in one transaction of its own.
+pub(crate) enum Work {
+    Create(Job),
+    Import { batch: Vec<TicketCreate>, reply: oneshot::Sender<Result<Vec<TicketId>>> },
+}
+
 /// Starts the writer thread; `None` if there is no runtime to drive it or
 /// the thread cannot start (then creations write on their own).
-pub(crate) fn spawn(store: SqlStore, mut own: Box<dyn OwnedWriter>) -> Option<mpsc::Sender<Job>> {
+pub(crate) fn spawn(store: SqlStore, mut own: Box<dyn OwnedWriter>) -> Option<mpsc::Sender<Work>> {
     let handle = Handle::try_current().ok()?;
-    let (tx, mut rx) = mpsc::channel::<Job>(4 * BATCH);
+    let (tx, mut rx) = mpsc::channel::<Work>(4 * BATCH);
     let run = move || {
-        while let Some(first) = rx.blocking_recv() {
+        let mut next = None;
+        while let Some(work) = next.take().or_else(|| rx.blocking_recv()) {
+            let first = match work {
+                Work::Create(job) => job,
+                Work::Import { batch, reply } => {
+                    let _ = reply.send(handle.block_on(store.import_batch(own.as_mut(), &batch)));
+                    continue;
+                }
+            };
             let mut jobs = vec![first];
             while jobs.len() < BATCH {
                 match rx.try_recv() {
-                    Ok(job) => jobs.push(job),
+                    Ok(Work::Create(job)) => jobs.push(job),
+                    Ok(import) => {
+                        next = Some(import);
+                        break;
+                    }
                     Err(_) => break,
                 }
             }
@@ -66,6 +85,17 @@ fn single(mut created: Vec<CreatedTicket>) -> Result<CreatedTicket> {
 }
 
 impl SqlStore {
+    /// Stores an import in one transaction on the writer's connection.
+    async fn import_batch(&self, own: &mut dyn OwnedWriter, batch: &[TicketCreate]) -> Result<Vec<TicketId>> {
+        let mut tx = own.begin()?;
+        let mut ids = Vec::with_capacity(batch.len());
+        for chunk in batch.chunks(500) {
+            ids.extend(self.insert_tickets(tx.as_mut(), chunk).await?.into_iter().map(|s| s.ticket.id));
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
     /// Writes all jobs in one transaction; on error writes none.
     async fn write_batch(&self, own: &mut dyn OwnedWriter, jobs: &[&Job]) -> Result<Vec<CreatedTicket>> {
         let mut tx = own.begin()?;
