@@ -314,7 +314,7 @@ impl TicketStore for SqlStore {
         let Some(writer) = &self.writer else { return self.create_alone(new, idem).await };
         let (reply, answer) = tokio::sync::oneshot::channel();
         writer
-            .send(super::writer::Work::Create(super::writer::Job { new, idem, reply }))
+            .send(super::writer::Work::Create(Box::new(super::writer::Job { new, idem, reply })))
             .await
             .map_err(|_| StoreError::Backend("the ticket writer stopped".into()))?;
         answer.await.map_err(|_| StoreError::Backend("the ticket writer stopped".into()))?

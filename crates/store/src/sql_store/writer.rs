@@ -27,7 +27,7 @@ pub(crate) struct Job {
 /// What the writer is asked to do: a creation (grouped with others), or an
 /// import of many tickets in one transaction of its own.
 pub(crate) enum Work {
-    Create(Job),
+    Create(Box<Job>),
     Import { batch: Vec<TicketCreate>, reply: oneshot::Sender<Result<Vec<TicketId>>> },
 }
 
@@ -40,7 +40,7 @@ pub(crate) fn spawn(store: SqlStore, mut own: Box<dyn OwnedWriter>) -> Option<mp
         let mut next = None;
         while let Some(work) = next.take().or_else(|| rx.blocking_recv()) {
             let first = match work {
-                Work::Create(job) => job,
+                Work::Create(job) => *job,
                 Work::Import { batch, reply } => {
                     let _ = reply.send(handle.block_on(store.import_batch(own.as_mut(), &batch)));
                     continue;
@@ -49,7 +49,7 @@ pub(crate) fn spawn(store: SqlStore, mut own: Box<dyn OwnedWriter>) -> Option<mp
             let mut jobs = vec![first];
             while jobs.len() < BATCH {
                 match rx.try_recv() {
-                    Ok(Work::Create(job)) => jobs.push(job),
+                    Ok(Work::Create(job)) => jobs.push(*job),
                     Ok(import) => {
                         next = Some(import);
                         break;
