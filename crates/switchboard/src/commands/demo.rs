@@ -500,7 +500,7 @@ fn department(
         teams,
         agents,
         customers: customers.iter().map(|(id, org)| CustomerSpec { id: *id, organization: *org }).collect(),
-        spike: Some(simulation::department::Spike { team: 1, topic: 0, from: now - 3 * DAY, factor: 10.0 }),
+        spike: Some(simulation::department::Spike { team: 1, topic: 0, from: now - 3 * DAY, factor: 6.0 }),
         product: Some((product, vec!["Basic".into(), "Pro".into(), "Enterprise".into()])),
     }
 }
