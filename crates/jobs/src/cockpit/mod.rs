@@ -155,6 +155,67 @@ pub struct CockpitReport {
     pub targets: Vec<TargetStatus>,
     /// The department's bottlenecks now (whatever the slice).
     pub alerts: Vec<Bottleneck>,
+    /// The live queue now: SLA at risk and breached, agents online.
+    pub now: NowFigures,
+}
+
+/// The department now (the slice's team when it names one).
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct NowFigures {
+    /// Unsolved tickets with a running SLA target past its warning (breached ones included).
+    pub sla_at_risk: u64,
+    /// Unsolved tickets with a breached SLA target still running.
+    pub sla_breached: u64,
+    /// Staff whose status is online.
+    pub agents_online: usize,
+    /// Tickets of the slice created since the start of the local clock hour.
+    pub arrived_this_hour: i64,
+    /// Tickets of the slice solved (last solve) since the start of the local clock hour.
+    pub solved_this_hour: i64,
+}
+
+/// The start of the local clock hour holding `now`.
+fn hour_start(now: Millis, tz: &TimeZone) -> Millis {
+    jiff::Timestamp::from_millisecond(now)
+        .ok()
+        .and_then(|t| t.to_zoned(tz.clone()).with().minute(0).second(0).subsec_nanosecond(0).build().ok())
+        .map(|z| z.timestamp().as_millisecond())
+        .unwrap_or(now - now.rem_euclid(HOUR))
+}
+
+/// Counts the live queue's SLA states, the agents online and this hour's
+/// arrivals and solves.
+pub async fn now_figures(
+    store: &dyn Store,
+    now: Millis,
+    tz: &TimeZone,
+    slice: &Slice,
+) -> Result<NowFigures, StoreError> {
+    use domain::search::{SlaFilter, TicketFilter};
+    let count = |sla: SlaFilter| store::TicketQuery {
+        scope: domain::TicketScope::All,
+        filter: TicketFilter {
+            statuses: vec![Status::New, Status::Open, Status::Pending, Status::OnHold],
+            team_ids: slice.team_id.map(domain::TeamId).into_iter().collect(),
+            sla: Some(sla),
+            ..Default::default()
+        },
+        text: Default::default(),
+        staff_text: true,
+        sort: store::TicketSort::newest_first(),
+        after: None,
+        limit: 1,
+    };
+    let statuses = store.agent_statuses().await?;
+    let hour = store.measure_rows(&[Measure::Created, Measure::OneTouch], hour_start(now, tz), now + 1, slice).await?;
+    let counted = |m: Measure| hour.iter().filter(|r| r.measure == m).count() as i64;
+    Ok(NowFigures {
+        arrived_this_hour: counted(Measure::Created),
+        solved_this_hour: counted(Measure::OneTouch),
+        sla_at_risk: store.count_tickets(&count(SlaFilter::AtRisk), 1_000_000).await?,
+        sla_breached: store.count_tickets(&count(SlaFilter::Breached), 1_000_000).await?,
+        agents_online: statuses.iter().filter(|(_, s, _)| *s == domain::AgentStatus::Online).count(),
+    })
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -431,6 +492,7 @@ pub async fn report_within(
         arrivals: f.arrivals,
         targets: vec![],
         alerts: bottlenecks(store, now, &window.tz).await?,
+        now: now_figures(store, now, tz, slice).await?,
     };
     let settings = crate::kpi::settings(store).await?;
     r.targets = targets_for(&settings.targets, slice.team_id)

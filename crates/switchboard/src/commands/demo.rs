@@ -392,6 +392,10 @@ pub async fn seed(
         simulated.events,
         simulated.occupancy() * 100.0
     );
+    // Who is at work now shows as online.
+    for a in department.agents.iter().filter(|a| a.shift.covers(&department.zone, now)) {
+        store.set_agent_status(a.id, domain::AgentStatus::Online, now).await.map_err(err)?;
+    }
     let bar = progress(simulated.scripts.len() as u64, "Storing tickets");
     let mut made = 0;
     let mut solved = Vec::new();

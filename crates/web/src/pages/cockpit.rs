@@ -131,6 +131,12 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
                 "Today".into(),
                 Cell::text(today.map(|d| format!("{} arrived, {} solved", d.created, d.solved)).unwrap_or_default()),
             ),
+            ("SLA".into(), Cell::text(format!("{} at risk, {} breached", r.now.sla_at_risk, r.now.sla_breached))),
+            (
+                "This hour".into(),
+                Cell::text(format!("{} arrived, {} solved", r.now.arrived_this_hour, r.now.solved_this_hour)),
+            ),
+            ("Agents online".into(), Cell::text(r.now.agents_online.to_string())),
         ],
     });
     if !r.alerts.is_empty() {

@@ -151,6 +151,11 @@ async fn cockpit_shows_exact_kpis_slices_and_targets(app: TestApp) {
     assert_eq!(k["no_further_contact"]["rate"].as_f64(), Some(0.5));
     assert_eq!(k["reopen_rate"]["rate"].as_f64(), Some(0.0));
     assert_eq!(body["backlog"]["total"], 1);
+    assert_eq!(
+        body["now"],
+        json!({ "sla_at_risk": 0, "sla_breached": 0, "agents_online": 0, "arrived_this_hour": 0, "solved_this_hour": 0 }),
+        "no SLA, nobody online, all of it yesterday"
+    );
     assert_eq!(body["alerts"], json!([]), "a quiet department");
     assert_eq!(body["previous"]["created"], 0);
     let yesterday = &body["days"][5];
@@ -167,6 +172,10 @@ async fn cockpit_shows_exact_kpis_slices_and_targets(app: TestApp) {
         .map(|d| d[9].as_i64().unwrap() + d[10].as_i64().unwrap())
         .sum::<i64>();
     assert_eq!(weekday, 3, "all three arrived at 09:00 or 10:00");
+
+    store.set_agent_status(ada, domain::AgentStatus::Online, now()).await.unwrap();
+    let (_, online) = kpis(&app, "days=7", &manager_auth).await;
+    assert_eq!(online["now"]["agents_online"], 1);
 
     // Slices: Bo's work; the chat channel; a tag nobody has.
     let (_, bo_only) = kpis(&app, &format!("days=7&agent_id={}", bo.0), &manager_auth).await;
@@ -319,6 +328,24 @@ async fn cockpit_shows_exact_kpis_slices_and_targets(app: TestApp) {
     assert_eq!(roi["revenue_retained_cents"], 500_000, "1,000,000 × (50% − 0%)");
     assert_eq!(roi["roi"].as_f64(), Some(2.125));
     assert_eq!(app.get("/reports/roi?days=3", &manager_auth).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // This hour: one ticket arrives and is solved (not so near the end of
+    // the hour that the next one starts before the cockpit is asked).
+    let into_hour = now().rem_euclid(60 * MIN);
+    if into_hour > 59 * MIN {
+        tokio::time::sleep(Duration::from_millis((60 * MIN - into_hour + 100) as u64)).await;
+    }
+    let quick = open(store, c, billing, ada, Channel::Email, now()).await;
+    solve(store, quick.id, staff_actor(ada), now()).await;
+    let mut hour = Value::Null;
+    for _ in 0..300 {
+        hour = kpis(&app, "days=1", &manager_auth).await.1["now"].clone();
+        if hour["solved_this_hour"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!((hour["arrived_this_hour"].as_i64(), hour["solved_this_hour"].as_i64()), (Some(1), Some(1)), "{hour}");
 }
 
 /// The weekly report reaches its weekly recipients (not the monthly ones)
