@@ -50,6 +50,7 @@ str_enum!(
         MajorIncidentChanged = "major_incident_changed",
         SurveySent = "survey_sent",
         SatisfactionReceived = "satisfaction_received",
+        TimeLogged = "time_logged",
     }
 );
 

@@ -29,6 +29,7 @@ pub mod sla;
 mod str_enum;
 pub mod survey;
 pub mod ticket;
+pub mod time_entry;
 
 pub use agent::{AgentStatus, NotificationPrefs};
 pub use calendar::{BusinessClock, Calendar, Holiday, OpenHours};
@@ -48,6 +49,7 @@ pub use policy::{Action, Principal, TicketScope};
 pub use saved_view::{SavedView, ViewColumn};
 pub use settings::InstanceSettings;
 pub use ticket::{Channel, Priority, Status, Ticket, TicketType};
+pub use time_entry::{TimeEntry, TimeSource};
 
 /// UTC Unix milliseconds: the one time representation stored and computed on.
 pub type Millis = i64;

@@ -96,6 +96,9 @@ pub enum Action {
     ManageFeedback,
     /// The department's KPIs, dashboards, alerts and reports.
     ViewReports,
+    /// Logging handle time on someone else's behalf (an integration's
+    /// calls, a lead's correction); one's own time needs `UpdateTicket`.
+    LogTimeForOthers,
 }
 
 impl Action {
@@ -127,6 +130,7 @@ impl Action {
         Action::ManageServiceRules,
         Action::ManageFeedback,
         Action::ViewReports,
+        Action::LogTimeForOthers,
     ];
 
     /// Whether the action concerns one ticket (and so needs it to decide).
@@ -224,7 +228,8 @@ impl Principal {
                 | Action::ManageSharedViews
                 | Action::ManageServiceRules
                 | Action::ManageFeedback
-                | Action::ViewReports => {
+                | Action::ViewReports
+                | Action::LogTimeForOthers => {
                     matches!(s.role, Role::Manager | Role::Admin)
                 }
                 _ => true,

@@ -7,6 +7,7 @@ pub mod bottlenecks;
 pub mod distribution;
 pub mod measures;
 pub mod summary;
+pub mod workload;
 
 pub use distribution::{Distribution, histogram, histogram_of_buckets};
 pub use measures::{Measure, MeasureRow, TicketFacts, measure};

@@ -261,6 +261,24 @@ pub async fn events_record_every_change(store: SqlStore) {
     // Customers do not get internal notes.
     assert_eq!(store.messages(t.id, false).await.unwrap().len(), 1);
     assert_eq!(store.messages(t.id, true).await.unwrap().len(), 2);
+
+    // Logged time is an event that leaves the ticket's version alone.
+    let entry = domain::TimeEntry {
+        agent_id: agent,
+        ms: 300_000,
+        source: domain::TimeSource::Agent,
+        note: "call".into(),
+        at: T0 + 3000,
+        by: staff(agent),
+    };
+    let version = store.ticket(t.id).await.unwrap().unwrap().version;
+    store.append_events(t.id, vec![entry.event()]).await.unwrap();
+    let events = store.events(t.id).await.unwrap();
+    assert_eq!(events.last().map(|e| (e.seq, e.kind)), Some((7, EventKind::TimeLogged)));
+    assert_eq!(domain::TimeEntry::of_events(&events), vec![entry.clone()]);
+    assert_eq!(store.ticket(t.id).await.unwrap().unwrap().version, version);
+    let missing = store.append_events(TicketId(9_999), vec![entry.event()]).await.unwrap_err();
+    assert!(matches!(missing, StoreError::NotFound), "{missing:?}");
 }
 
 pub async fn stale_write_is_refused(store: SqlStore) {
@@ -991,6 +1009,29 @@ pub async fn workspace_keeps_what_agents_set(store: SqlStore) {
         vec![(AgentStatus::Online, T0 + 1_000), (AgentStatus::Away, T0 + 3_000)]
     );
     assert_eq!(store.agent_status_changes(ada, T0 + 2_000, T0 + 3_000).await.unwrap(), vec![]);
+    // History for occupancy: each agent's status entering the window, then its changes.
+    store
+        .import_status_changes(vec![
+            (bo, AgentStatus::Online, T0 - 5_000),
+            (bo, AgentStatus::Offline, T0 + 2_500),
+            (bo, AgentStatus::Online, T0 + 4_000),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.status_history(T0 + 2_000, T0 + 4_000).await.unwrap(),
+        vec![
+            (ada, AgentStatus::Online, T0 + 1_000),
+            (ada, AgentStatus::Away, T0 + 3_000),
+            (bo, AgentStatus::Online, T0 - 5_000),
+            (bo, AgentStatus::Offline, T0 + 2_500),
+        ]
+    );
+    assert_eq!(
+        store.agent_statuses().await.unwrap(),
+        vec![(ada, AgentStatus::Away, T0 + 3_000), (bo, AgentStatus::Online, T0 + 4_000)],
+        "an import leaves each agent in their latest status"
+    );
 
     // Preferences: defaults until saved.
     assert_eq!(store.preferences(bo).await.unwrap(), NotificationPrefs::default());

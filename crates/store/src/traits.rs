@@ -106,6 +106,10 @@ pub trait TicketStore: Send + Sync {
     async fn ticket_texts(&self, ids: &[TicketId], include_internal: bool) -> Result<Vec<(TicketId, String)>>;
     async fn messages(&self, ticket: TicketId, include_internal: bool) -> Result<Vec<Message>>;
     async fn events(&self, ticket: TicketId) -> Result<Vec<TicketEvent>>;
+    /// Appends events that change nothing on the ticket row (its version
+    /// and `updated_at` stay, so nobody's `If-Match` goes stale): logged
+    /// time. `NotFound` without the ticket.
+    async fn append_events(&self, ticket: TicketId, events: Vec<NewEvent>) -> Result<()>;
     /// Every ticket's events with an id above `after`, in id order, at most
     /// `limit`: the incremental export (ids only grow, events never change).
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<TicketEvent>>;
@@ -284,6 +288,13 @@ pub trait WorkspaceStore: Send + Sync {
     async fn agent_statuses(&self) -> Result<Vec<(UserId, AgentStatus, Millis)>>;
     /// An agent's status changes in `[from, to)`, oldest first.
     async fn agent_status_changes(&self, user: UserId, from: Millis, to: Millis) -> Result<Vec<(AgentStatus, Millis)>>;
+    /// Every agent's status changes in `[from, to)`, each agent's last
+    /// change before `from` first (the status they entered the window
+    /// with); by agent, then time.
+    async fn status_history(&self, from: Millis, to: Millis) -> Result<Vec<(UserId, AgentStatus, Millis)>>;
+    /// Appends status changes from history (imports, the demo) in one
+    /// transaction, and sets each agent's current status to their latest.
+    async fn import_status_changes(&self, changes: Vec<(UserId, AgentStatus, Millis)>) -> Result<()>;
     /// The agent's preferences (the defaults until they save theirs).
     async fn preferences(&self, user: UserId) -> Result<NotificationPrefs>;
     async fn set_preferences(&self, user: UserId, prefs: &NotificationPrefs) -> Result<()>;

@@ -17,7 +17,8 @@ str_enum!(
     /// Which rows a cell sums. `a` and `b` name the subject: a team or
     /// agent id (`-` for none) or a channel. `all`, `team`, `agent` and
     /// `team_agent` (a = team, b = agent) hold every measure; the channel
-    /// views only arrivals, for the channel mix.
+    /// views only arrivals (for the channel mix) and handle time (AHT by
+    /// channel), without buckets.
     CellView {
         All = "all",
         Team = "team",
@@ -128,6 +129,7 @@ pub fn is_duration(m: Measure) -> bool {
             | Measure::RequesterWait
             | Measure::AgentWork
             | Measure::AgentWait
+            | Measure::HandleTime
     )
 }
 
@@ -169,17 +171,16 @@ impl Tally {
             (CellView::Agent, agent.clone(), String::new()),
             (CellView::TeamAgent, team.clone(), agent.clone()),
         ];
-        let hour = if r.measure == Measure::Created {
+        if matches!(r.measure, Measure::Created | Measure::HandleTime) {
             let channel = r.channel.as_str().to_string();
             views.push((CellView::Channel, channel.clone(), String::new()));
             views.push((CellView::TeamChannel, team, channel.clone()));
             views.push((CellView::AgentChannel, agent, channel));
-            i64::from(local.hour())
-        } else {
-            0
-        };
+        }
+        let hour = if r.measure == Measure::Created { i64::from(local.hour()) } else { 0 };
         for (view, a, b) in views {
-            if is_duration(r.measure) && view != CellView::Channel {
+            let by_channel = matches!(view, CellView::Channel | CellView::TeamChannel | CellView::AgentChannel);
+            if is_duration(r.measure) && !by_channel {
                 // A team's agents' cards need only the calendar spread of
                 // first reply and resolution.
                 let clocks: &[(Clock, i64)] = if view == CellView::TeamAgent {

@@ -21,7 +21,9 @@ str_enum!(
     /// `one_touch`, `no_further_contact`, `reopened`: at the last solve, 1
     /// when it took at most one public staff reply / the customer wrote
     /// nothing after the first reply / it was reopened. `reopen`: a reopen.
-    /// `sla_*`: a target clock's outcome, 1 met, 0 breached.
+    /// `sla_*`: a target clock's outcome, 1 met, 0 breached. `handle_time`:
+    /// one agent's logged work on the ticket (a handled contact), at their
+    /// last entry.
     Measure {
         Created = "created",
         FirstReply = "first_reply",
@@ -39,6 +41,7 @@ str_enum!(
         SlaNextReply = "sla_next_reply",
         SlaPeriodicUpdate = "sla_periodic_update",
         SlaResolution = "sla_resolution",
+        HandleTime = "handle_time",
     }
 );
 

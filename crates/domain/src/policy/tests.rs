@@ -146,6 +146,7 @@ fn role_action_matrix() {
                 ManageServiceRules,
                 ManageFeedback,
                 ViewReports,
+                LogTimeForOthers,
             ],
         ),
         ("admin", admin(), Action::ALL),

@@ -86,6 +86,8 @@ pub fn measure(events: &[TicketEvent], business: &BusinessClock) -> Option<(Tick
     let mut first_solve_seen = false;
     let mut solves: Vec<Millis> = Vec::new();
     let mut sla_seen: Vec<(Measure, Millis)> = Vec::new();
+    // Per agent: logged time, and the ticket as it was at their last entry.
+    let mut handled: Vec<(i64, i64, Millis, Walk)> = Vec::new();
     for e in events {
         match e.kind {
             EventKind::MessageAdded => {
@@ -149,6 +151,18 @@ pub fn measure(events: &[TicketEvent], business: &BusinessClock) -> Option<(Tick
             EventKind::OrganizationChanged => facts.organization_id = id_of(&e.to),
             EventKind::RequesterChanged => facts.requester_id = id_of(&e.to),
             EventKind::Merged => facts.merged = true,
+            EventKind::TimeLogged => {
+                let Some(entry) = domain::TimeEntry::of_event(e.at, e.actor, &e.to) else { continue };
+                let by = Walk { agent: Some(entry.agent_id.0), ..w.clone() };
+                match handled.iter_mut().find(|h| h.0 == entry.agent_id.0) {
+                    Some(h) => {
+                        h.1 += entry.ms;
+                        h.2 = e.at;
+                        h.3 = by;
+                    }
+                    None => handled.push((entry.agent_id.0, entry.ms, e.at, by)),
+                }
+            }
             EventKind::SlaFulfilled | EventKind::SlaBreached => {
                 let Some(m) = e.field.as_deref().and_then(Measure::of_sla_target) else { continue };
                 let cycle = e.to.get("cycle").and_then(Value::as_i64).unwrap_or(e.at);
@@ -163,6 +177,10 @@ pub fn measure(events: &[TicketEvent], business: &BusinessClock) -> Option<(Tick
             }
             _ => {}
         }
+    }
+    // Work counts even on a ticket merged away: it was done.
+    for (_, ms, at, by) in handled.into_iter().filter(|h| h.1 > 0) {
+        rows.push(by.row(Measure::HandleTime, at, ms, ms));
     }
     facts.status = w.status;
     facts.channel = w.channel;

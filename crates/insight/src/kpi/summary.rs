@@ -59,6 +59,9 @@ pub struct TicketKpis {
     pub sla_next_reply: Rate,
     pub sla_periodic_update: Rate,
     pub sla_resolution: Rate,
+    /// Logged work per handled contact (one agent's time on one ticket);
+    /// its mean is the AHT.
+    pub handle_time: TimeKpi,
 }
 
 /// A slice's measures as the rollup's cells hold them: per measure the
@@ -111,6 +114,7 @@ impl TicketKpis {
             sla_next_reply: c.rate(Measure::SlaNextReply),
             sla_periodic_update: c.rate(Measure::SlaPeriodicUpdate),
             sla_resolution: c.rate(Measure::SlaResolution),
+            handle_time: c.time(Measure::HandleTime),
         }
     }
 
@@ -133,6 +137,7 @@ impl TicketKpis {
         let requester_wait = time(Measure::RequesterWait);
         let agent_work = time(Measure::AgentWork);
         let agent_wait = time(Measure::AgentWait);
+        let handle_time = time(Measure::HandleTime);
         let rate = |m: Measure| match by.get(&m) {
             Some((values, _)) => Rate::new(values.iter().filter(|v| **v > 0).count() as i64, values.len() as i64),
             None => Rate::new(0, 0),
@@ -156,6 +161,7 @@ impl TicketKpis {
             sla_next_reply: rate(Measure::SlaNextReply),
             sla_periodic_update: rate(Measure::SlaPeriodicUpdate),
             sla_resolution: rate(Measure::SlaResolution),
+            handle_time,
         }
     }
 }

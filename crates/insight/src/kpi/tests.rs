@@ -302,3 +302,34 @@ fn distributions_from_buckets_take_the_middle_of_the_bucket_at_each_rank() {
     assert_eq!(histogram_of_buckets(&counted, &[0, 60_000, 900_000]), vec![1, 2, 1]);
     assert_eq!(Distribution::of_buckets(&[], 0), None);
 }
+
+#[test]
+fn logged_time_is_one_handled_contact_per_agent_at_their_last_entry() {
+    // A phone ticket: Ada's call of 6 minutes (sent by the telephony
+    // integration) and 2 more minutes of wrap-up she logs; the ticket
+    // moves to chat, Bo logs 5 minutes, then takes back 1 (a correction);
+    // Ada also logs 3 minutes and corrects all of it: no contact of hers
+    // is lost, none of zero time is added.
+    let mut h = History::new(at(0, 10, 0), CUSTOMER, "new");
+    let log = |agent: i64, ms: i64, source: &str| json!({ "agent_id": agent, "ms": ms, "source": source, "note": "" });
+    h.push(at(0, 10, 0), CUSTOMER, EventKind::PriorityChanged, Some("priority"), json!("high"))
+        .push(at(0, 10, 6), Actor::system(), EventKind::TimeLogged, Some("handle_time"), log(1, 6 * MIN, "integration"))
+        .push(at(0, 10, 8), ADA, EventKind::TimeLogged, Some("handle_time"), log(1, 2 * MIN, "agent"))
+        .push(at(0, 11, 0), ADA, EventKind::TeamChanged, Some("team_id"), json!(4))
+        .push(at(0, 11, 5), BO, EventKind::TimeLogged, Some("handle_time"), log(2, 5 * MIN, "agent"))
+        .push(at(0, 11, 6), BO, EventKind::TimeLogged, Some("handle_time"), log(2, -MIN, "agent"))
+        .push(at(0, 12, 0), BO, EventKind::TimeLogged, Some("handle_time"), log(3, 3 * MIN, "agent"))
+        .push(at(0, 12, 1), BO, EventKind::TimeLogged, Some("handle_time"), log(3, -3 * MIN, "agent"))
+        .push(at(0, 12, 2), ADA, EventKind::Merged, Some("merged_into"), json!(41));
+    let (_, rows) = h.rows();
+    let handled: Vec<_> =
+        only(&rows, Measure::HandleTime).iter().map(|r| (r.agent_id, r.at, r.value, r.business, r.team_id)).collect();
+    assert_eq!(
+        handled,
+        vec![(Some(1), at(0, 10, 8), 8 * MIN, 8 * MIN, Some(3)), (Some(2), at(0, 11, 6), 4 * MIN, 4 * MIN, Some(4)),],
+        "work on a ticket merged away still counts"
+    );
+    let k = TicketKpis::of(&rows);
+    let aht = k.handle_time.calendar.expect("two contacts");
+    assert_eq!((aht.count, aht.mean, aht.median), (2, 6.0 * MIN as f64, 6.0 * MIN as f64), "(8 + 4) ÷ 2");
+}

@@ -498,6 +498,16 @@ impl TicketStore for SqlStore {
         self.fetch(&sql, vec![ticket.0.into()]).await?.iter().map(rows::event).collect()
     }
 
+    async fn append_events(&self, ticket: TicketId, events: Vec<NewEvent>) -> Result<()> {
+        let mut tx = self.begin().await?;
+        // Locks the ticket's row, so its events are numbered one writer at a time.
+        if tx.execute("UPDATE tickets SET version = version WHERE id = $1", vec![ticket.0.into()]).await? == 0 {
+            return Err(StoreError::NotFound);
+        }
+        insert_events(tx.as_mut(), ticket, &events).await?;
+        tx.commit().await
+    }
+
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<TicketEvent>> {
         let sql = format!("SELECT {} FROM ticket_events WHERE id > $1 ORDER BY id LIMIT $2", rows::EVENT_COLS);
         self.fetch(&sql, vec![after.into(), i64::from(limit.clamp(1, 10_000)).into()])

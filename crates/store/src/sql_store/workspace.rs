@@ -57,6 +57,54 @@ impl WorkspaceStore for SqlStore {
         .collect()
     }
 
+    async fn status_history(&self, from: Millis, to: Millis) -> Result<Vec<(UserId, AgentStatus, Millis)>> {
+        self.fetch(
+            "SELECT c.user_id, c.status, c.at, 0 AS k, c.id FROM agent_status_changes c WHERE c.id IN \
+             (SELECT (SELECT p.id FROM agent_status_changes p WHERE p.user_id = u.id AND p.at < $1 \
+             ORDER BY p.at DESC, p.id DESC LIMIT 1) FROM users u) \
+             UNION ALL SELECT c.user_id, c.status, c.at, 1 AS k, c.id FROM agent_status_changes c \
+             WHERE c.at >= $2 AND c.at < $3 ORDER BY 1, 4, 3, 5",
+            vec![from.into(), from.into(), to.into()],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((UserId(r.int(0)?), rows::agent_status(&r.text(1)?)?, r.int(2)?)))
+        .collect()
+    }
+
+    async fn import_status_changes(&self, mut changes: Vec<(UserId, AgentStatus, Millis)>) -> Result<()> {
+        changes.sort_by_key(|(u, _, at)| (u.0, *at));
+        let mut tx = self.begin().await?;
+        for chunk in changes.chunks(500) {
+            let mut p = super::Params::default();
+            let groups: Vec<String> = chunk
+                .iter()
+                .map(|(u, s, at)| format!("({}, {}, {})", p.push(u.0), p.push(s.as_str()), p.push(*at)))
+                .collect();
+            tx.execute(
+                &format!("INSERT INTO agent_status_changes (user_id, status, at) VALUES {}", groups.join(", ")),
+                p.values,
+            )
+            .await?;
+        }
+        let mut latest: Vec<(UserId, AgentStatus, Millis)> = Vec::new();
+        for c in &changes {
+            match latest.last_mut() {
+                Some(l) if l.0 == c.0 => *l = *c,
+                _ => latest.push(*c),
+            }
+        }
+        for (u, s, at) in latest {
+            tx.execute(
+                "INSERT INTO agent_status (user_id, status, since) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id) DO UPDATE SET status = excluded.status, since = excluded.since",
+                vec![u.0.into(), s.as_str().into(), at.into()],
+            )
+            .await?;
+        }
+        tx.commit().await
+    }
+
     async fn preferences(&self, user: UserId) -> Result<NotificationPrefs> {
         match self.fetch_one("SELECT preferences FROM user_preferences WHERE user_id = $1", vec![user.0.into()]).await?
         {
