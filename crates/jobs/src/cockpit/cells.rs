@@ -10,7 +10,7 @@ use domain::kpi::{Measure, Slice};
 use insight::kpi::{CellFigures, Distribution, TicketKpis, histogram_of_buckets};
 use store::{Store, StoreError};
 
-use super::{Bucket, DayFigures, FIRST_REPLY_BUCKETS, Figures, Scorecard, Window, edges};
+use super::{Bucket, ChannelHandle, DayFigures, FIRST_REPLY_BUCKETS, Figures, Handle, Scorecard, Window, edges};
 
 /// Which subject of a view's cells a group is keyed by.
 #[derive(Clone, Copy, PartialEq)]
@@ -162,14 +162,27 @@ pub(super) async fn figures(
 
     let mut channels: BTreeMap<Channel, i64> = BTreeMap::new();
     let mix = plan.channels.clone();
-    for (k, s) in store.kpi_cells(&query(mix.view, mix.a, mix.b, vec![Measure::Created], current)).await? {
+    for (k, s) in
+        store.kpi_cells(&query(mix.view, mix.a.clone(), mix.b.clone(), vec![Measure::Created], current)).await?
+    {
         let name = if mix.by == Side::A { &k.a } else { &k.b };
         if let (Ok(c), true) = (Channel::parse("channel", name), s.n != 0) {
             *channels.entry(c).or_default() += s.n;
         }
     }
+    let mut handle_by_channel = BTreeMap::new();
+    for (k, s) in store.kpi_cells(&query(mix.view, mix.a, mix.b, vec![Measure::HandleTime], current)).await? {
+        let name = if mix.by == Side::A { &k.a } else { &k.b };
+        if let (Ok(c), true) = (Channel::parse("channel", name), s.n != 0) {
+            add(handle_by_channel.entry(c).or_default(), &s);
+        }
+    }
     let first_reply = now.buckets.get(&(Measure::FirstReply, Clock::Calendar)).cloned().unwrap_or_default();
     Ok(Some(Figures {
+        handle_by_channel: handle_by_channel
+            .into_iter()
+            .map(|(channel, s)| ChannelHandle { channel, handle: handle(Some(&s)) })
+            .collect(),
         kpis: TicketKpis::of_cells(&now),
         previous: TicketKpis::of_cells(&then),
         days,
@@ -179,6 +192,10 @@ pub(super) async fn figures(
         channels: channels.into_iter().map(|(c, n)| Bucket { label: c.as_str().into(), count: n }).collect(),
         arrivals,
     }))
+}
+
+fn handle(s: Option<&CellSums>) -> Handle {
+    s.map(|s| Handle::new(s.n, s.value)).unwrap_or_default()
 }
 
 fn add(to: &mut CellSums, s: &CellSums) {
@@ -231,6 +248,8 @@ async fn scorecards(store: &dyn Store, src: &Source, days: (i64, i64)) -> Result
                 sla_first_reply: c.rate(Measure::SlaFirstReply),
                 first_reply_histogram: histogram_of_buckets(&frt, &edges(&FIRST_REPLY_BUCKETS)),
                 csat: None,
+                handle: handle(c.sums.get(&Measure::HandleTime)),
+                workload: None,
             }
         })
         .collect())

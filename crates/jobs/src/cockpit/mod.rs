@@ -10,6 +10,7 @@ use domain::survey::FeedbackFilter;
 use domain::{Channel, Millis, Status, TeamId, UserId};
 use insight::feedback::FeedbackSummary;
 use insight::kpi::bottlenecks::{Bottleneck, Load};
+use insight::kpi::workload::{Workload, online_ms};
 use insight::kpi::{Distribution, Rate, TicketKpis, histogram};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -123,6 +124,38 @@ pub struct Scorecard {
     /// The agent's first reply times by bucket (`FIRST_REPLY_BUCKETS`).
     pub first_reply_histogram: Vec<i64>,
     pub csat: Option<f64>,
+    /// Handled contacts (an agent's logged time on a ticket) and their time.
+    pub handle: Handle,
+    /// An agent's time online and what it carried (agents only).
+    pub workload: Option<Workload>,
+}
+
+/// Handled contacts and their logged time; the AHT is their mean.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Handle {
+    pub contacts: i64,
+    pub handle_ms: i64,
+    /// Average handle time, ms; none without contacts.
+    pub aht_ms: Option<f64>,
+}
+
+impl Handle {
+    pub fn new(contacts: i64, handle_ms: i64) -> Handle {
+        Handle { contacts, handle_ms, aht_ms: (contacts > 0).then(|| handle_ms as f64 / contacts as f64) }
+    }
+
+    fn of_rows<'a>(rows: impl Iterator<Item = &'a MeasureRow>) -> Handle {
+        let (n, sum) = rows.filter(|r| r.measure == Measure::HandleTime).fold((0, 0), |(n, s), r| (n + 1, s + r.value));
+        Handle::new(n, sum)
+    }
+}
+
+/// Handle time of the contacts on one channel.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ChannelHandle {
+    pub channel: Channel,
+    #[serde(flatten)]
+    pub handle: Handle,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -151,6 +184,12 @@ pub struct CockpitReport {
     pub channels: Vec<Bucket>,
     /// Tickets created by local weekday (Monday first) × hour.
     pub arrivals: Vec<Vec<i64>>,
+    /// Handled contacts and AHT per channel (phone and chat above all).
+    pub handle_by_channel: Vec<ChannelHandle>,
+    /// The period's time online, occupancy and solves per online hour of
+    /// the agents in the slice: all staff, a team's members or one agent;
+    /// none for other slices (time online belongs to people, not tickets).
+    pub workload: Option<Workload>,
     /// The targets that apply to the slice's team (else the department's), judged.
     pub targets: Vec<TargetStatus>,
     /// The department's bottlenecks now (whatever the slice).
@@ -314,6 +353,8 @@ fn scorecards(rows: &[&MeasureRow], key: impl Fn(&MeasureRow) -> Option<i64>) ->
                 sla_first_reply: k.sla_first_reply,
                 first_reply_histogram: histogram(&frt, &edges(&FIRST_REPLY_BUCKETS)),
                 csat: None,
+                handle: Handle::of_rows(rows.iter()),
+                workload: None,
             }
         })
         .collect()
@@ -370,6 +411,7 @@ pub(crate) struct Figures {
     teams: Vec<Scorecard>,
     channels: Vec<Bucket>,
     arrivals: Vec<Vec<i64>>,
+    handle_by_channel: Vec<ChannelHandle>,
 }
 
 /// Above this many measured rows in a slice's two periods the cockpit
@@ -422,7 +464,15 @@ async fn from_rows(store: &dyn Store, window: &Window, slice: &Slice) -> Result<
         })
         .collect();
     let frt: Vec<i64> = current.iter().filter(|r| r.measure == Measure::FirstReply).map(|r| r.value).collect();
+    let mut by_channel: BTreeMap<Channel, Vec<&MeasureRow>> = BTreeMap::new();
+    for r in current.iter().filter(|r| r.measure == Measure::HandleTime) {
+        by_channel.entry(r.channel).or_default().push(r);
+    }
     Ok(Figures {
+        handle_by_channel: by_channel
+            .into_iter()
+            .map(|(channel, rows)| ChannelHandle { channel, handle: Handle::of_rows(rows.into_iter()) })
+            .collect(),
         kpis,
         previous,
         days,
@@ -432,6 +482,36 @@ async fn from_rows(store: &dyn Store, window: &Window, slice: &Slice) -> Result<
         channels: channels.into_iter().map(|(c, n)| Bucket { label: c.as_str().into(), count: n }).collect(),
         arrivals,
     })
+}
+
+/// Each agent's milliseconds online in the window, up to `now`.
+async fn time_online(store: &dyn Store, window: &Window, now: Millis) -> Result<BTreeMap<i64, i64>, StoreError> {
+    let (from, to) = (window.start(), window.end().min(now));
+    let history: Vec<_> = store.status_history(from, to).await?.into_iter().map(|(u, s, at)| (u.0, s, at)).collect();
+    Ok(online_ms(&history, from, to))
+}
+
+/// Whose time online a slice's workload counts: everyone (`Some(None)`),
+/// a team's members or one agent; `None` when the slice is not of people
+/// (a channel, priority, organization or tag).
+async fn members(store: &dyn Store, slice: &Slice) -> Result<Option<Option<Vec<i64>>>, StoreError> {
+    let of_people = Slice { team_id: slice.team_id, agent_id: slice.agent_id, ..Slice::default() } == *slice;
+    if !of_people {
+        return Ok(None);
+    }
+    Ok(Some(match (slice.agent_id, slice.team_id) {
+        (Some(agent), _) => Some(vec![agent]),
+        (None, Some(team)) => Some(
+            store
+                .teams()
+                .await?
+                .into_iter()
+                .find(|t| t.id.0 == team)
+                .map(|t| t.member_ids.iter().map(|m| m.0).collect())
+                .unwrap_or_default(),
+        ),
+        (None, None) => None,
+    }))
 }
 
 /// The cockpit for `slice` over `window`, at `now`.
@@ -470,6 +550,22 @@ pub async fn report_within(
         }
         cards
     };
+    let online = time_online(store, window, now).await?;
+    let mut agents = with_csat(f.agents, &agent_csat);
+    for card in &mut agents {
+        if let Some(id) = card.id {
+            let ms = online.get(&id).copied().unwrap_or(0);
+            card.workload = Some(Workload::new(ms, card.handle.handle_ms, card.solved));
+        }
+    }
+    let workload = match members(store, slice).await? {
+        Some(ids) => {
+            let ms =
+                online.iter().filter(|(id, _)| ids.as_ref().is_none_or(|m| m.contains(id))).map(|(_, ms)| ms).sum();
+            Some(Workload::new(ms, agents.iter().map(|c| c.handle.handle_ms).sum(), f.kpis.solved))
+        }
+        None => None,
+    };
 
     let mut r = CockpitReport {
         from: window.first.to_string(),
@@ -486,10 +582,12 @@ pub async fn report_within(
         days: f.days,
         first_reply_histogram: labelled(&FIRST_REPLY_BUCKETS, &f.first_reply_histogram),
         backlog: backlog(&store.backlog(slice).await?, now),
-        agents: with_csat(f.agents, &agent_csat),
+        agents,
         teams: with_csat(f.teams, &team_csat),
         channels: f.channels,
         arrivals: f.arrivals,
+        handle_by_channel: f.handle_by_channel,
+        workload,
         targets: vec![],
         alerts: bottlenecks(store, now, &window.tz).await?,
         now: now_figures(store, now, tz, slice).await?,
@@ -515,6 +613,12 @@ pub fn duration_text(ms: f64) -> String {
     } else {
         format!("{:.1} days", minutes / 1440.0)
     }
+}
+
+/// A handle time for people: minutes and seconds (`6:05 min`).
+pub fn handle_text(ms: f64) -> String {
+    let s = (ms / 1000.0).round() as i64;
+    format!("{}:{:02} min", s / 60, s % 60)
 }
 
 fn share_text(r: &Rate) -> String {
@@ -566,6 +670,11 @@ pub fn summary_lines(r: &CockpitReport) -> Vec<(String, String, String)> {
         line("One-touch resolution", share_text(&k.one_touch), share_text(&p.one_touch)),
         line("No further contact", share_text(&k.no_further_contact), share_text(&p.no_further_contact)),
         line("Reopen rate", share_text(&k.reopen_rate), share_text(&p.reopen_rate)),
+        line(
+            "Average handle time (AHT)",
+            k.handle_time.calendar.as_ref().map(|d| handle_text(d.mean)).unwrap_or_else(|| "–".into()),
+            p.handle_time.calendar.as_ref().map(|d| handle_text(d.mean)).unwrap_or_else(|| "–".into()),
+        ),
         line("SLA first reply attained", share_text(&k.sla_first_reply), share_text(&p.sla_first_reply)),
         line("SLA next reply attained", share_text(&k.sla_next_reply), share_text(&p.sla_next_reply)),
         line("SLA resolution attained", share_text(&k.sla_resolution), share_text(&p.sla_resolution)),

@@ -45,7 +45,7 @@ pub struct KpiQuery {
     pub organization_id: Option<String>,
     pub tag: Option<String>,
     /// For the CSV: `days` (default), `agents`, `teams`, `first_reply`,
-    /// `backlog`, `channels`, `arrivals`, `summary`.
+    /// `backlog`, `channels`, `arrivals`, `handle`, `summary`.
     pub table: Option<String>,
 }
 
@@ -200,9 +200,15 @@ pub(crate) fn table(r: &CockpitReport, which: &str) -> Option<Vec<Vec<String>>> 
                 "one_touch_percent",
                 "reopen_percent",
                 "csat_percent",
+                "handled_contacts",
+                "aht_minutes",
+                "online_hours",
+                "occupancy_percent",
+                "solved_per_online_hour",
             ]));
             for c in cards {
                 let pct = |x: Option<f64>| x.map(|v| format!("{:.1}", v * 100.0)).unwrap_or_default();
+                let w = c.workload.as_ref();
                 rows.push(vec![
                     opt(c.id),
                     c.solved.to_string(),
@@ -212,6 +218,22 @@ pub(crate) fn table(r: &CockpitReport, which: &str) -> Option<Vec<Vec<String>>> 
                     pct(c.one_touch.rate),
                     pct(c.reopen_rate.rate),
                     pct(c.csat),
+                    c.handle.contacts.to_string(),
+                    minutes(c.handle.aht_ms),
+                    w.map(|w| format!("{:.2}", w.online_ms as f64 / 3_600_000.0)).unwrap_or_default(),
+                    pct(w.and_then(|w| w.occupancy)),
+                    w.and_then(|w| w.solved_per_online_hour).map(|x| format!("{x:.2}")).unwrap_or_default(),
+                ]);
+            }
+        }
+        "handle" => {
+            rows.push(head(&["channel", "handled_contacts", "handle_minutes", "aht_minutes"]));
+            for c in &r.handle_by_channel {
+                rows.push(vec![
+                    c.channel.as_str().to_string(),
+                    c.handle.contacts.to_string(),
+                    minutes(Some(c.handle.handle_ms as f64)),
+                    minutes(c.handle.aht_ms),
                 ]);
             }
         }
@@ -263,7 +285,7 @@ pub async fn kpis_csv(State(state): State<AppState>, caller: Caller, Query(q): Q
     let rows = table(&r, &which).ok_or_else(|| {
         ApiError::invalid(
             "table",
-            "must be one of: days, agents, teams, first_reply, backlog, channels, arrivals, summary",
+            "must be one of: days, agents, teams, first_reply, backlog, channels, arrivals, handle, summary",
         )
     })?;
     let disposition = format!("attachment; filename=\"kpis-{which}-{}-{}.csv\"", r.from, r.to);
@@ -341,7 +363,8 @@ pub async fn set_kpi_settings(
 }
 
 /// The tables one workbook holds, a sheet each.
-const SHEETS: [&str; 8] = ["summary", "days", "agents", "teams", "first_reply", "backlog", "channels", "arrivals"];
+const SHEETS: [&str; 9] =
+    ["summary", "days", "agents", "teams", "first_reply", "backlog", "channels", "arrivals", "handle"];
 
 /// The report's tables as an Excel workbook; numbers are numbers.
 pub(crate) fn to_xlsx(r: &CockpitReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {

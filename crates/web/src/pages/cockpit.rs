@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::get;
-use jobs::cockpit::{CockpitReport, duration_text, summary_lines};
+use jobs::cockpit::{CockpitReport, duration_text, handle_text, summary_lines};
 
 use super::charts::{count_bars, daily_pairs, heatmap};
 use super::{Cell, Field, Form, Page, PageError, Section, Shell, Staff, Table};
@@ -258,9 +258,45 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
                 .collect(),
         ),
     });
+    out.push(Section::Table {
+        title: Some("Handle time by channel".into()),
+        table: Table {
+            head: vec!["Channel", "Handled contacts", "Handle time", "AHT"],
+            rows: r
+                .handle_by_channel
+                .iter()
+                .map(|c| {
+                    vec![
+                        Cell::text(c.channel.as_str()),
+                        Cell::text(c.handle.contacts.to_string()),
+                        Cell::text(duration_text(c.handle.handle_ms as f64)),
+                        Cell::text(c.handle.aht_ms.map(handle_text).unwrap_or_else(|| "–".into())),
+                    ]
+                })
+                .collect(),
+            empty: "No handle time logged in this period.",
+            next: None,
+        },
+    });
+    if let Some(w) = &r.workload {
+        let pct = |x: Option<f64>| x.map(|v| format!("{:.0}%", v * 100.0)).unwrap_or_else(|| "–".into());
+        out.push(Section::Facts {
+            title: Some("Time online".into()),
+            facts: vec![
+                ("Time online".into(), Cell::text(format!("{:.1} h", w.online_ms as f64 / 3_600_000.0))),
+                ("Logged handle time".into(), Cell::text(format!("{:.1} h", w.handle_ms as f64 / 3_600_000.0))),
+                ("Occupancy".into(), Cell::text(pct(w.occupancy))),
+                (
+                    "Solved per online hour".into(),
+                    Cell::text(w.solved_per_online_hour.map(|x| format!("{x:.2}")).unwrap_or_else(|| "–".into())),
+                ),
+            ],
+        });
+    }
     out.push(Section::Links {
         title: None,
         links: vec![
+            csv_link(q, "handle"),
             csv_link(q, "first_reply"),
             csv_link(q, "backlog"),
             csv_link(q, "channels"),
@@ -292,6 +328,15 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
                     Cell::text(pct(c.reopen_rate.rate)),
                     Cell::text(pct(c.sla_first_reply.rate)),
                     Cell::text(pct(c.csat)),
+                    Cell::text(c.handle.aht_ms.map(handle_text).unwrap_or_else(|| "–".into())),
+                    Cell::text(pct(c.workload.as_ref().and_then(|w| w.occupancy))),
+                    Cell::text(
+                        c.workload
+                            .as_ref()
+                            .and_then(|w| w.solved_per_online_hour)
+                            .map(|x| format!("{x:.2}"))
+                            .unwrap_or_else(|| "–".into()),
+                    ),
                 ]
             })
             .collect();
@@ -308,6 +353,9 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
                     "Reopened",
                     "SLA first reply",
                     "CSAT",
+                    "AHT",
+                    "Occupancy",
+                    "Solved / online h",
                 ],
                 rows,
                 empty: "Nothing in this period.",

@@ -14,6 +14,7 @@ use store::{NewMessage, Store, TicketCreate, TicketWrite};
 use crate::support::{Auth, Browser, TestApp, customer, now, staff, team};
 
 on_both_backends!(cockpit_shows_exact_kpis_slices_and_targets);
+on_both_backends!(handle_time_gives_aht_and_occupancy);
 
 const MIN: i64 = 60_000;
 const DAY: i64 = 86_400_000;
@@ -423,4 +424,124 @@ mod weekly_report_by_mail {
     async fn pg() {
         super::weekly_report_by_mail(Backend::Pg).await;
     }
+}
+
+async fn log(app: &TestApp, ticket: TicketId, auth: &Auth, body: Value) -> (StatusCode, Value) {
+    let r = TestApp::send(app.request(reqwest::Method::POST, &format!("/tickets/{}/time", ticket.0), auth).json(&body))
+        .await;
+    (r.status, r.body)
+}
+
+/// Time logged on phone and chat tickets (by the agent, and for her by
+/// an integration) against her time online yesterday: AHT per contact and
+/// per channel, occupancy and solves per online hour, worked out by hand.
+async fn handle_time_gives_aht_and_occupancy(app: TestApp) {
+    let store = app.store.as_ref();
+    let (manager, manager_token) = staff(&app.store, "maria@support.test", Role::Manager, None).await;
+    let (ada, ada_token) = staff(&app.store, "ada@support.test", Role::Agent, None).await;
+    let (bo, bo_token) = staff(&app.store, "bo@support.test", Role::Agent, None).await;
+    let (cy, cy_token) = staff(&app.store, "cy@support.test", Role::Agent, None).await;
+    // Cy works in another team and does not see Billing's tickets.
+    let billing = team(&app.store, "Billing", Some(manager), &[ada, bo]).await;
+    team(&app.store, "Sales", None, &[cy]).await;
+    let (c, _) = customer(&app.store, "carla@example.com", None).await;
+    let (manager_auth, ada_auth, bo_auth) = (Auth::Token(manager_token), Auth::Token(ada_token), Auth::Token(bo_token));
+    let call = open(store, c, billing, ada, Channel::Phone, now() - 60 * MIN).await;
+    let chat = open(store, c, billing, ada, Channel::Chat, now() - 30 * MIN).await;
+    // Ada was online 09:00–17:00 yesterday (UTC, the installation's zone).
+    let nine = (now() / DAY - 1) * DAY + 9 * 60 * MIN;
+    store
+        .import_status_changes(vec![
+            (ada, domain::AgentStatus::Online, nine),
+            (ada, domain::AgentStatus::Offline, nine + 8 * 60 * MIN),
+        ])
+        .await
+        .unwrap();
+
+    // The telephony integration (with the manager's token) sends Ada's
+    // 2-hour call; Ada logs 30 minutes of chat and takes 10 back; Bo logs an hour.
+    let (status, sheet) =
+        log(&app, call.id, &manager_auth, json!({ "seconds": 7200, "agent_id": ada.0, "source": "integration" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{sheet}");
+    assert_eq!(
+        (sheet["total_ms"].as_i64(), sheet["entries"][0]["source"].as_str()),
+        (Some(7_200_000), Some("integration"))
+    );
+    assert_eq!(log(&app, chat.id, &ada_auth, json!({ "seconds": 1800, "note": "chat" })).await.0, StatusCode::CREATED);
+    let (status, sheet) = log(&app, chat.id, &ada_auth, json!({ "seconds": -600, "note": "typo" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{sheet}");
+    assert_eq!(sheet["by_agent"], json!([{ "agent_id": ada.0, "ms": 1_200_000 }]));
+    assert_eq!(log(&app, chat.id, &bo_auth, json!({ "seconds": 3600 })).await.0, StatusCode::CREATED);
+    solve(store, call.id, Actor { kind: AuthorKind::Staff, id: Some(ada.0) }, now()).await;
+
+    // Refused: no time, a correction past zero, someone else's time
+    // without being a manager, an unknown agent or source, a ticket out of sight.
+    for (auth, body, want, field) in [
+        (&ada_auth, json!({ "seconds": 0 }), StatusCode::UNPROCESSABLE_ENTITY, Some("seconds")),
+        (&ada_auth, json!({ "seconds": -1500 }), StatusCode::UNPROCESSABLE_ENTITY, Some("seconds")),
+        (&ada_auth, json!({ "seconds": 90_000 }), StatusCode::UNPROCESSABLE_ENTITY, Some("seconds")),
+        (&ada_auth, json!({ "seconds": 60, "agent_id": bo.0 }), StatusCode::FORBIDDEN, None),
+        (&manager_auth, json!({ "seconds": 60, "agent_id": 9999 }), StatusCode::UNPROCESSABLE_ENTITY, Some("agent_id")),
+        (&ada_auth, json!({ "seconds": 60, "source": "fax" }), StatusCode::UNPROCESSABLE_ENTITY, Some("source")),
+        (&Auth::Token(cy_token), json!({ "seconds": 60 }), StatusCode::NOT_FOUND, None),
+    ] {
+        let (status, b) = log(&app, chat.id, auth, body.clone()).await;
+        assert_eq!(status, want, "{body}: {b}");
+        if let Some(f) = field {
+            assert!(b["error"]["details"]["fields"].get(f).is_some(), "{body}: {b}");
+        }
+    }
+    let sheet = app.get(&format!("/tickets/{}/time", chat.id.0), &ada_auth).await;
+    assert_eq!((sheet.status, sheet.body["total_ms"].as_i64()), (StatusCode::OK, Some(4_800_000)), "{}", sheet.body);
+    assert_eq!(sheet.body["entries"].as_array().map(Vec::len), Some(3));
+
+    // Ada: 120 + 20 minutes over 2 contacts (AHT 70 min), 8 hours online:
+    // occupancy 140 ÷ 480, one solve: 0.125 an online hour. Bo: one hour, never online.
+    // The department: 200 minutes over 3 contacts; phone 1 of 120, chat 2 of 80 (AHT 40).
+    let mut body = Value::Null;
+    for _ in 0..300 {
+        body = kpis(&app, "days=7", &manager_auth).await.1;
+        if body["kpis"]["created"] == 2 && body["kpis"]["solved"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let aht = &body["kpis"]["handle_time"]["calendar"];
+    assert_eq!((aht["count"].as_i64(), aht["mean"].as_f64()), (Some(3), Some(4_000_000.0)), "{body}");
+    assert_eq!(
+        body["handle_by_channel"],
+        json!([
+            { "channel": "chat", "contacts": 2, "handle_ms": 4_800_000, "aht_ms": 2_400_000.0 },
+            { "channel": "phone", "contacts": 1, "handle_ms": 7_200_000, "aht_ms": 7_200_000.0 },
+        ])
+    );
+    let w = &body["workload"];
+    assert_eq!((w["online_ms"].as_i64(), w["handle_ms"].as_i64()), (Some(8 * 60 * MIN), Some(12_000_000)), "{w}");
+    assert!((w["occupancy"].as_f64().unwrap() - 12_000.0 / 28_800.0).abs() < 1e-12, "{w}");
+    assert_eq!(w["solved_per_online_hour"].as_f64(), Some(0.125));
+    let card =
+        |id: domain::UserId| body["agents"].as_array().unwrap().iter().find(|a| a["id"] == id.0).cloned().unwrap();
+    let (a, b) = (card(ada), card(bo));
+    assert_eq!(a["handle"], json!({ "contacts": 2, "handle_ms": 8_400_000, "aht_ms": 4_200_000.0 }));
+    assert!((a["workload"]["occupancy"].as_f64().unwrap() - 140.0 / 480.0).abs() < 1e-12, "{a}");
+    assert_eq!(a["workload"]["solved_per_online_hour"].as_f64(), Some(0.125));
+    assert_eq!((b["handle"]["contacts"].as_i64(), b["workload"]["occupancy"].clone()), (Some(1), Value::Null));
+    let (_, phone) = kpis(&app, "days=7&channel=phone", &manager_auth).await;
+    assert_eq!(
+        (phone["kpis"]["handle_time"]["calendar"]["count"].as_i64(), phone["workload"].clone()),
+        (Some(1), Value::Null)
+    );
+    let (_, ada_only) = kpis(&app, &format!("days=7&agent_id={}", ada.0), &manager_auth).await;
+    assert_eq!(ada_only["workload"]["online_ms"].as_i64(), Some(8 * 60 * MIN));
+
+    // The page and the CSV show it.
+    let page = Browser::new(&app, manager).await.get("/cockpit?days=7").await;
+    for part in ["Handle time by channel", "70:00 min", "Occupancy", "42%", "table=handle"] {
+        assert!(page.html.contains(part), "{part} missing");
+    }
+    let csv = app.request(reqwest::Method::GET, "/kpis.csv?days=7&table=handle", &manager_auth).send().await.unwrap();
+    assert_eq!(
+        csv.text().await.unwrap(),
+        "channel,handled_contacts,handle_minutes,aht_minutes\r\nchat,2,80.0,40.0\r\nphone,1,120.0,120.0\r\n"
+    );
 }

@@ -73,6 +73,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/tickets/bulk"),
     ("post", "/api/v1/tickets/{id}/presence"),
     ("delete", "/api/v1/tickets/{id}/presence"),
+    ("get", "/api/v1/tickets/{id}/time"),
+    ("post", "/api/v1/tickets/{id}/time"),
     ("get", "/api/v1/views"),
     ("post", "/api/v1/views"),
     ("get", "/api/v1/views/counts"),

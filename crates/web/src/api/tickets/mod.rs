@@ -1,6 +1,6 @@
 //! `/tickets`: create with the first message, list and search, read with
 //! messages and events, update fields (with `If-Match`), add replies and
-//! notes, merge, link to a problem.
+//! notes, merge, link to a problem, log handle time.
 
 pub(crate) mod bulk;
 mod create;
@@ -12,6 +12,7 @@ pub(crate) mod messages;
 mod original;
 mod presence;
 mod read;
+pub(crate) mod time;
 pub(crate) mod update;
 
 pub(crate) use create::check_assignment;
@@ -39,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(macros::apply_macro))
         .routes(routes!(bulk::bulk_change))
         .routes(routes!(presence::heartbeat, presence::leave))
+        .routes(routes!(time::log_time, time::time_sheet))
 }
 
 /// A ticket with its conversation; `events` only for staff.

@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/tickets/{id}/fields", post(panel::save_fields))
         .route("/tickets/{id}/take", post(panel::take))
         .route("/tickets/{id}/merge", post(panel::merge))
+        .route("/tickets/{id}/time", post(panel::log_time))
         .route("/tickets/{id}/escalate", post(service::escalate))
         .route("/tickets/{id}/approval", post(service::request_approval))
         .route("/tickets/{id}/major-incident", post(service::major_incident))
@@ -157,6 +158,8 @@ struct TicketPage {
     version: i64,
     closed: bool,
     merged_into: Option<i64>,
+    /// Handle time logged on the ticket, all of it and the caller's.
+    time_logged: (String, String),
     items: Vec<Item>,
     draft: Draft,
     macros: Vec<MacroOption>,
@@ -244,6 +247,12 @@ pub(crate) async fn page(
     );
     let names = Names::with_customers(state, customer_ids).await?;
     let items = timeline(&shell, &full.messages, full.events.as_deref().unwrap_or_default(), &names);
+    let entries = domain::TimeEntry::of_events(full.events.as_deref().unwrap_or_default());
+    let mine: i64 = entries.iter().filter(|e| Some(e.agent_id) == caller.staff_id()).map(|e| e.ms).sum();
+    let time_logged = (
+        jobs::cockpit::handle_text(entries.iter().map(|e| e.ms).sum::<i64>() as f64),
+        jobs::cockpit::handle_text(mine as f64),
+    );
     let now = state.now();
     let sla =
         match jobs::sla::state_of(state.store.as_ref(), t, full.events.as_deref().unwrap_or_default(), now).await? {
@@ -340,6 +349,7 @@ pub(crate) async fn page(
         version: t.version,
         closed: t.status == Status::Closed,
         merged_into: t.merged_into.map(|m| m.0),
+        time_logged,
         items,
         draft,
         macros,

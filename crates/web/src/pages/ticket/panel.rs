@@ -1,7 +1,7 @@
 //! The side panel's forms: the ticket's fields (status, priority, type,
 //! team, assignee, tags, custom fields) saved with the version the page
-//! showed, "assign to me", and merging into another ticket. Each goes
-//! through the API's own checks and writer.
+//! showed, "assign to me", merging into another ticket and logging time.
+//! Each goes through the API's own checks and writer.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +14,7 @@ use super::{Draft, page};
 use crate::AppState;
 use crate::api::tickets::load;
 use crate::api::tickets::merge::{MergeTicket, merge_ticket};
+use crate::api::tickets::time::{LogTime, log_time as log_time_api};
 use crate::api::tickets::update::{UpdateTicket, checked_patch, write_patch};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Caller, IfMatch};
@@ -158,6 +159,30 @@ pub(crate) async fn merge(
     let body = ApiJson { value: MergeTicket { target_id: target }, raw: axum::body::Bytes::new() };
     match merge_ticket(State(state.clone()), caller.clone(), Path(id), body).await {
         Ok(_) => Ok(see_other(&format!("/tickets/{target}"), Some(&format!("#{id} was merged into this ticket.")))),
+        Err(e) => again(&state, &caller, id, e).await,
+    }
+}
+
+/// "Log time": minutes (decimals allowed; negative takes time back).
+pub(crate) async fn log_time(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let raw = form.text("minutes").trim().replace(',', ".");
+    let minutes = match raw.parse::<f64>() {
+        Ok(m) if m.is_finite() => m,
+        _ => {
+            let e = DomainError::new("seconds", "type the minutes you worked, such as 6 or 6.5");
+            return page(&state, &caller, id, Draft::default(), &[e], None).await;
+        }
+    };
+    let body =
+        LogTime { seconds: (minutes * 60.0).round() as i64, agent_id: None, source: None, note: form.text("note") };
+    let body = ApiJson { value: body, raw: axum::body::Bytes::new() };
+    match log_time_api(State(state.clone()), caller.clone(), Path(id), body).await {
+        Ok(_) => Ok(see_other(&format!("/tickets/{id}"), Some("Time logged."))),
         Err(e) => again(&state, &caller, id, e).await,
     }
 }

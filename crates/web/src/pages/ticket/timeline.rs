@@ -113,6 +113,16 @@ fn describe(e: &TicketEvent, names: &Names, customer: &str) -> Option<String> {
             format!("{who} {} the {}: {}", plain(&e.to["state"]), plain(&e.to["kind"]), plain(&e.to["reason"]))
         }
         EventKind::ApprovalEscalated => format!("approval request went to {}", plain(&e.to["approver"])),
+        EventKind::TimeLogged => {
+            let ms = e.to["ms"].as_i64().unwrap_or(0);
+            let minutes = jobs::cockpit::handle_text(ms.abs() as f64);
+            let verb = if ms < 0 { "took back" } else { "logged" };
+            let whose = e.to["agent_id"]
+                .as_i64()
+                .filter(|a| e.actor.id != Some(*a))
+                .map(|a| format!(" for {}", names.user(Some(a))));
+            format!("{who} {verb} {minutes} of work{}", whose.unwrap_or_default())
+        }
         EventKind::MajorIncidentChanged if e.to["active"] == true => "marked as a major incident".into(),
         EventKind::MajorIncidentChanged => "no longer a major incident".into(),
         _ if !e.from.is_null() || !e.to.is_null() => {
