@@ -41,15 +41,6 @@ impl Shift {
         Shift { from_hour: 9, to_hour: 17, weekdays: [true, false, false, true, true, true, true] };
 }
 
-impl Shift {
-    /// Whether the shift's hours cover this instant in the zone (the
-    /// weekend rota's alternate weeks aside).
-    pub fn covers(&self, zone: &jiff::tz::TimeZone, at: Millis) -> bool {
-        let (weekday, hour) = crate::arrivals::local(zone, at);
-        self.weekdays[weekday] && (self.from_hour as usize..self.to_hour as usize).contains(&hour)
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct AgentSpec {
     pub id: UserId,

@@ -31,6 +31,9 @@ pub enum StepKind {
     Greet { agent: usize },
     /// A public reply; `solve` marks the ticket solved, otherwise pending.
     Reply { agent: usize, solve: bool },
+    /// The touch that ends with the reply took `ms` of the agent's time
+    /// (logged just before the reply).
+    Work { agent: usize, ms: Millis },
     /// The customer writes again (a pending ticket opens, a solved one reopens).
     CustomerReply,
     /// Nobody answered the pending ticket: the automation solves it.
@@ -70,6 +73,9 @@ pub struct Simulation {
     /// Per agent: milliseconds handling tickets, and on shift.
     pub busy_ms: Vec<i64>,
     pub shift_ms: Vec<i64>,
+    /// Every shift that started in the period: (agent, start, end); the
+    /// end may lie beyond the period (a shift still running).
+    pub shifts: Vec<(usize, Millis, Millis)>,
     /// Events the engine processed.
     pub events: u64,
 }
@@ -163,6 +169,7 @@ struct Engine<'d> {
     queues: Vec<Queues>,
     busy_ms: Vec<i64>,
     shift_ms: Vec<i64>,
+    shifts: Vec<(usize, Millis, Millis)>,
     processed: u64,
 }
 
@@ -182,6 +189,7 @@ pub fn simulate(d: &Department) -> Simulation {
         queues: d.teams.iter().map(|_| Queues::default()).collect(),
         busy_ms: vec![0; d.agents.len()],
         shift_ms: vec![0; d.agents.len()],
+        shifts: Vec::new(),
         processed: 0,
     };
     for (i, a) in arrivals.into_iter().enumerate() {
@@ -248,7 +256,8 @@ impl Engine<'_> {
         }
         for (from, agent, to) in shifts {
             let from = from.max(self.d.start);
-            if to > from {
+            if to > from && from < self.d.end {
+                self.shifts.push((agent, from, to));
                 self.schedule(from, Event::ShiftStart { agent, until: to });
                 self.schedule(to, Event::ShiftEnd { agent });
                 self.shift_ms[agent] += to.min(self.d.end) - from;
@@ -275,6 +284,8 @@ impl Engine<'_> {
                 }
             }
             Event::Done { agent, ticket } => {
+                let ms = self.now - self.agents[agent].busy_since;
+                self.step(ticket, self.now, StepKind::Work { agent, ms });
                 self.reply(agent, ticket);
                 let a = &mut self.agents[agent];
                 a.busy = false;
@@ -464,6 +475,12 @@ impl Engine<'_> {
         for script in &mut self.scripts {
             script.steps.sort_by_key(|s| s.at);
         }
-        Simulation { scripts: self.scripts, busy_ms: self.busy_ms, shift_ms: self.shift_ms, events: self.processed }
+        Simulation {
+            scripts: self.scripts,
+            busy_ms: self.busy_ms,
+            shift_ms: self.shift_ms,
+            shifts: self.shifts,
+            events: self.processed,
+        }
     }
 }

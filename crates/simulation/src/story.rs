@@ -141,6 +141,20 @@ pub fn tell(d: &Department, n: usize, script: &Script) -> Result<TicketCreate, S
                 story.status(if solve { Status::Solved } else { Status::Pending }, staff(agent), step.at)?;
                 replies += 1;
             }
+            StepKind::Work { agent, ms } => {
+                // Calls and chats are timed by the telephony and chat
+                // integrations; written work the agent logs.
+                let live = matches!(a.channel, Channel::Phone | Channel::Chat);
+                let entry = domain::TimeEntry {
+                    agent_id: d.agents.get(agent).map(|a| a.id).ok_or("a simulated agent out of range")?,
+                    ms,
+                    source: if live { domain::TimeSource::Integration } else { domain::TimeSource::Agent },
+                    note: String::new(),
+                    at: step.at,
+                    by: if live { system } else { staff(agent) },
+                };
+                story.create.events.push(entry.event());
+            }
             StepKind::CustomerReply => {
                 let text = if story.ticket.status == Status::Solved {
                     "Sorry, it is happening again."

@@ -84,6 +84,20 @@ fn a_department_of_twenty_thousand_tickets() {
     // Agents busy but not swamped.
     let occupancy = sim.occupancy();
     assert!((0.4..0.95).contains(&occupancy), "occupancy {occupancy}");
+    // Each touch is logged as work, and the shifts are the time on shift:
+    // the demo's occupancy from logged time and status history is the simulation's.
+    let mut logged = vec![0i64; d.agents.len()];
+    for step in sim.scripts.iter().flat_map(|s| &s.steps) {
+        if let simulation::StepKind::Work { agent, ms } = step.kind {
+            logged[agent] += ms;
+        }
+    }
+    assert_eq!(logged, sim.busy_ms);
+    let mut on_shift = vec![0i64; d.agents.len()];
+    for (agent, from, to) in &sim.shifts {
+        on_shift[*agent] += (*to).min(d.end) - from;
+    }
+    assert_eq!(on_shift, sim.shift_ms);
     // Most tickets answered and solved; the queue does not grow without end.
     let replied: Vec<i64> = sim
         .scripts

@@ -20,6 +20,9 @@ enum Step {
     Note(usize),
     Status(usize, Status),
     Assign(usize, i64),
+    /// An agent logs minutes of work (negative: a correction, refused
+    /// below zero as the API refuses it).
+    LogTime(usize, i64, i64),
     /// The rollup catches up on this ticket now.
     Refresh(usize),
 }
@@ -33,6 +36,7 @@ fn step() -> impl Strategy<Value = (Step, i64)> {
         (t.clone(), prop_oneof![Just(Status::Open), Just(Status::Pending), Just(Status::OnHold), Just(Status::Solved)])
             .prop_map(|(i, s)| Step::Status(i, s)),
         (t.clone(), 1..3i64).prop_map(|(i, a)| Step::Assign(i, a)),
+        (t.clone(), 1..3i64, -20..60i64).prop_map(|(i, a, m)| Step::LogTime(i, a, m)),
         t.prop_map(Step::Refresh),
     ];
     (s, 1..240i64)
@@ -72,6 +76,21 @@ async fn apply(store: &dyn Store, ids: &[TicketId], s: &Step, at: i64, business:
             jobs::kpi::refresh(store, ids[*i], business).await.unwrap();
             return;
         }
+        Step::LogTime(i, a, minutes) => {
+            let entry = domain::TimeEntry {
+                agent_id: domain::UserId(*a),
+                ms: minutes * 60_000,
+                source: domain::TimeSource::Agent,
+                note: String::new(),
+                at,
+                by: Actor { kind: AuthorKind::Staff, id: Some(*a) },
+            };
+            let earlier = domain::TimeEntry::of_events(&store.events(ids[*i]).await.unwrap());
+            if entry.check(&earlier).is_empty() {
+                store.append_events(ids[*i], vec![entry.event()]).await.unwrap();
+            }
+            return;
+        }
     };
     let t = store.ticket(id).await.unwrap().unwrap();
     let staff = |a: i64| Actor { kind: AuthorKind::Staff, id: Some(a) };
@@ -94,7 +113,7 @@ async fn apply(store: &dyn Store, ids: &[TicketId], s: &Step, at: i64, business:
             }
             return;
         }
-        Step::Refresh(_) => return,
+        Step::Refresh(_) | Step::LogTime(..) => return,
     };
     if let Ok(MessageOutcome::Added { ticket, events }) = lifecycle::add_message(&t, visibility, actor, at) {
         write(store, &t, ticket, events, vec![message(actor, visibility, at)]).await;
@@ -200,6 +219,7 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
                 (&c.requester_wait, &e.requester_wait, "requester wait"),
                 (&c.agent_work, &e.agent_work, "agent work"),
                 (&c.agent_wait, &e.agent_wait, "agent wait"),
+                (&c.handle_time, &e.handle_time, "handle time"),
             ] {
                 near(&x.calendar, &y.calendar, what);
                 near(&x.business, &y.business, what);
@@ -211,6 +231,8 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
                 r.first_reply_histogram.iter().map(|b| b.count).collect::<Vec<_>>(),
                 r.channels.iter().map(|b| (b.label.clone(), b.count)).collect::<Vec<_>>(),
                 r.arrivals.clone(),
+                r.handle_by_channel.iter().map(|c| (c.channel, c.handle.clone())).collect::<Vec<_>>(),
+                r.workload.clone(),
             )
         };
         assert_eq!(counts(&cells), counts(&exact), "{slice:?}");
@@ -218,7 +240,10 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
             let ids = |cards: &[jobs::cockpit::Scorecard]| {
                 cards
                     .iter()
-                    .map(|s| (s.id, s.solved, s.replies, s.one_touch.clone(), s.first_reply_histogram.clone()))
+                    .map(|s| {
+                        let card = (s.id, s.solved, s.replies, s.one_touch.clone(), s.first_reply_histogram.clone());
+                        (card, s.handle.clone(), s.workload.clone())
+                    })
                     .collect::<Vec<_>>()
             };
             assert_eq!(ids(c), ids(e), "{slice:?}");

@@ -392,10 +392,17 @@ pub async fn seed(
         simulated.events,
         simulated.occupancy() * 100.0
     );
-    // Who is at work now shows as online.
-    for a in department.agents.iter().filter(|a| a.shift.covers(&department.zone, now)) {
-        store.set_agent_status(a.id, domain::AgentStatus::Online, now).await.map_err(err)?;
+    // Agents were online for their shifts (occupancy's denominator); who
+    // is on shift now is online now.
+    let mut statuses = Vec::new();
+    for (agent, from, to) in &simulated.shifts {
+        let Some(id) = department.agents.get(*agent).map(|a| a.id) else { continue };
+        statuses.push((id, domain::AgentStatus::Online, *from));
+        if *to <= now {
+            statuses.push((id, domain::AgentStatus::Offline, *to));
+        }
     }
+    store.import_status_changes(statuses).await.map_err(err)?;
     let bar = progress(simulated.scripts.len() as u64, "Storing tickets");
     let mut made = 0;
     let mut solved = Vec::new();

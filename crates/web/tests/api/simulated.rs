@@ -2,7 +2,7 @@
 //! crate) stored and measured, then its KPIs recomputed independently in
 //! this test from the events `GET /api/v1/events` exports, with none of
 //! the KPI engine's code, and compared with what `GET /api/v1/kpis`
-//! answers. The SLA events computed before import
+//! answers, handle time and occupancy included. The SLA events computed before import
 //! (`jobs::sla::history_events`) equal what the SLA check records after.
 
 use std::collections::BTreeMap;
@@ -89,6 +89,13 @@ async fn kpis_equal_a_recomputation_from_the_exported_events(app: TestApp) {
     for chunk in batch.chunks(1_000) {
         store.import_tickets(chunk.to_vec()).await.unwrap();
     }
+    // The agents were online for their shifts, until the simulation's end.
+    let mut statuses = Vec::new();
+    for (agent, from, to) in &sim.shifts {
+        statuses.push((agents[*agent], domain::AgentStatus::Online, *from));
+        statuses.push((agents[*agent], domain::AgentStatus::Offline, (*to).min(end)));
+    }
+    store.import_status_changes(statuses).await.unwrap();
     // The node's worker measures some of them too; the rebuild the rest.
     jobs::kpi::rebuild(store.as_ref(), |_| {}).await.unwrap();
     assert_eq!(store.unmeasured_tickets(10).await.unwrap(), vec![], "all measured");
@@ -112,6 +119,8 @@ async fn kpis_equal_a_recomputation_from_the_exported_events(app: TestApp) {
     // The independent recomputation.
     let mut tickets: BTreeMap<i64, Seen> = BTreeMap::new();
     let mut status: BTreeMap<i64, String> = BTreeMap::new();
+    // Per ticket and agent: logged time and the last entry.
+    let mut handled: BTreeMap<(i64, i64), (i64, i64)> = BTreeMap::new();
     for e in &events {
         let (t, at, kind) = (e["ticket_id"].as_i64().unwrap(), e["at"].as_i64().unwrap(), e["kind"].as_str().unwrap());
         let seen = tickets.entry(t).or_default();
@@ -139,6 +148,11 @@ async fn kpis_equal_a_recomputation_from_the_exported_events(app: TestApp) {
                     seen.reopens.push(at);
                 }
                 status.insert(t, to);
+            }
+            "time_logged" => {
+                let h = handled.entry((t, e["to"]["agent_id"].as_i64().unwrap())).or_default();
+                h.0 += e["to"]["ms"].as_i64().unwrap();
+                h.1 = at;
             }
             _ => {}
         }
@@ -193,6 +207,23 @@ async fn kpis_equal_a_recomputation_from_the_exported_events(app: TestApp) {
         assert_eq!(k["reopens"].as_u64(), Some(reopens as u64), "{k}");
         let backlog = status.values().filter(|s| matches!(s.as_str(), "new" | "open" | "pending" | "on_hold")).count();
         assert_eq!(r.body["backlog"]["total"].as_u64(), Some(backlog as u64));
+
+        // Handle time: a contact per ticket and agent, counted at its last
+        // entry; occupancy over the shifts' time online in the period.
+        let contacts: Vec<i64> =
+            handled.values().filter(|(ms, at)| *ms > 0 && within(*at)).map(|(ms, _)| *ms).collect();
+        let handle_ms: i64 = contacts.iter().sum();
+        let aht = &k["handle_time"]["calendar"];
+        assert_eq!(aht["count"].as_u64(), Some(contacts.len() as u64), "{aht}");
+        let mean = handle_ms as f64 / contacts.len() as f64;
+        assert!((aht["mean"].as_f64().unwrap() - mean).abs() < 1e-6, "{aht} vs {mean}");
+        let online: i64 =
+            sim.shifts.iter().map(|(_, from, to)| ((*to).min(end).min(hi) - (*from).max(lo)).max(0)).sum();
+        let w = &r.body["workload"];
+        assert_eq!((w["online_ms"].as_i64(), w["handle_ms"].as_i64()), (Some(online), Some(handle_ms)), "{w}");
+        let occupancy = w["occupancy"].as_f64().unwrap();
+        assert!((occupancy - handle_ms as f64 / online as f64).abs() < 1e-12, "{w}");
+        assert!((0.05..1.0).contains(&occupancy), "some work, not more than the time online: {occupancy}");
     }
     // A department that works: most tickets answered, some solved at once, some reopened.
     assert!(created > 800 && one_touch > 0 && reopened > 0, "{created} {one_touch} {reopened}");
