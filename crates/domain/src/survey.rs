@@ -211,6 +211,14 @@ pub struct FeedbackFilter {
     pub to: Option<Millis>,
     pub ticket_id: Option<TicketId>,
     pub customer_id: Option<CustomerId>,
+    /// The ticket's channel and the customer's tier as the answer recorded them.
+    pub channel: Option<crate::Channel>,
+    pub tier: Option<crate::Tier>,
+    /// Answers about tickets with this priority, organization or tag now
+    /// (as the KPI rollup's facts hold them), for the cockpit's slices.
+    pub priority: Option<crate::Priority>,
+    pub organization_id: Option<i64>,
+    pub tag: Option<String>,
 }
 
 /// How many answers of a kind and scale gave a score (what CSAT, NPS and

@@ -1657,6 +1657,38 @@ pub async fn surveys_feedback_and_sentiment(store: SqlStore) {
     assert!(store.feedback_list(&commented, PageRequest { after: None, limit: 10 }).await.unwrap().items.is_empty());
     let later = FeedbackFilter { from: Some(T0 + 41), ..Default::default() };
     assert!(store.feedback_list(&later, PageRequest { after: None, limit: 10 }).await.unwrap().items.is_empty());
+    // The cockpit's slices: channel and tier as the answer recorded them;
+    // tag, priority and organization as the ticket's KPI facts hold them.
+    let facts = domain::kpi::TicketFacts {
+        ticket_id: t.id.0,
+        created_at: T0,
+        status: Status::Solved,
+        channel: Channel::Email,
+        priority: Priority::Normal,
+        team_id: None,
+        agent_id: None,
+        requester_id: Some(c.0),
+        organization_id: None,
+        tags: vec!["export".into()],
+        merged: false,
+        public_replies: 1,
+        reopens: 0,
+        solved_at: Some(T0 + 5),
+    };
+    assert!(crate::KpiStore::save_measures(&store, &facts, &[], 99).await.unwrap());
+    for (filter, want) in [
+        (FeedbackFilter { channel: Some(Channel::Email), ..Default::default() }, 1),
+        (FeedbackFilter { channel: Some(Channel::Chat), ..Default::default() }, 0),
+        (FeedbackFilter { tier: Some(Tier::Standard), ..Default::default() }, 1),
+        (FeedbackFilter { tier: Some(Tier::Vip), ..Default::default() }, 0),
+        (FeedbackFilter { tag: Some("export".into()), priority: Some(Priority::Normal), ..Default::default() }, 1),
+        (FeedbackFilter { tag: Some("refund".into()), ..Default::default() }, 0),
+        (FeedbackFilter { organization_id: Some(5), ..Default::default() }, 0),
+    ] {
+        let found = store.feedback_list(&filter, PageRequest { after: None, limit: 10 }).await.unwrap().items.len();
+        let counted: i64 = store.score_counts(&filter).await.unwrap().iter().map(|s| s.count).sum();
+        assert_eq!((found, counted), (want, want as i64), "{filter:?}");
+    }
     let reviewer = user(&store, "lead@support.test", Role::Manager, None).await;
     assert!(store.review_feedback(f, reviewer, "called the customer", T0 + 60).await.unwrap());
     assert!(!store.review_feedback(FeedbackId(f.0 + 99), reviewer, "x", T0).await.unwrap());

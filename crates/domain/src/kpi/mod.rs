@@ -97,7 +97,9 @@ pub struct TicketFacts {
 
 /// Which rows a KPI counts: every field given must match. Team, agent,
 /// channel and priority are the ticket's at the measured instant;
-/// organization and tag are the ticket's now.
+/// organization and tag are the ticket's now; tier is the requester's
+/// now (or the ticket's organization's when higher, as SLA policies
+/// read it).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Slice {
     pub team_id: Option<i64>,
@@ -106,6 +108,7 @@ pub struct Slice {
     pub priority: Option<Priority>,
     pub organization_id: Option<i64>,
     pub tag: Option<String>,
+    pub tier: Option<crate::Tier>,
 }
 
 str_enum!(

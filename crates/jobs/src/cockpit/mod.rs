@@ -371,6 +371,11 @@ async fn satisfaction(
         agent_id: slice.agent_id.map(UserId),
         from: Some(from),
         to: Some(to),
+        channel: slice.channel,
+        tier: slice.tier,
+        priority: slice.priority,
+        organization_id: slice.organization_id,
+        tag: slice.tag.clone(),
         ..FeedbackFilter::default()
     };
     Ok(insight::feedback::summarise(&store.score_counts(&filter).await?))

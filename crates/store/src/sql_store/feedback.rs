@@ -96,6 +96,27 @@ fn conditions(f: &FeedbackFilter, p: &mut Params) -> Vec<String> {
     if let Some(cu) = f.customer_id {
         c.push(format!("customer_id = {}", p.push(cu.0)));
     }
+    if let Some(ch) = f.channel {
+        c.push(format!("channel = {}", p.push(ch.as_str())));
+    }
+    if let Some(t) = f.tier {
+        c.push(format!("tier = {}", p.push(t.as_str())));
+    }
+    let mut facts = Vec::new();
+    if let Some(pr) = f.priority {
+        facts.push(format!("k.priority = {}", p.push(pr.as_str())));
+    }
+    if let Some(o) = f.organization_id {
+        facts.push(format!("k.organization_id = {}", p.push(o)));
+    }
+    if let Some(tag) = &f.tag {
+        // Tags are stored as a JSON array of plain words.
+        let quoted = serde_json::to_string(tag).unwrap_or_default();
+        facts.push(format!("k.tags LIKE {}", p.push(format!("%{quoted}%"))));
+    }
+    if !facts.is_empty() {
+        c.push(format!("ticket_id IN (SELECT k.ticket_id FROM kpi_tickets k WHERE {})", facts.join(" AND ")));
+    }
     c
 }
 

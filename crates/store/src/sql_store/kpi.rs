@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use domain::kpi::cells::{BucketKey, CellKey, CellQuery, CellSums, Tally};
 use domain::kpi::{Measure, MeasureRow, Slice, TicketFacts};
-use domain::{Channel, CustomerId, Millis, Priority, Status, TicketId};
+use domain::{Channel, CustomerId, Millis, Priority, Status, TicketId, Tier};
 
 use super::kpi_cells;
 use super::{Params, SqlStore};
@@ -78,11 +78,23 @@ fn slice_sql(slice: &Slice, m: Option<&str>, p: &mut Params) -> String {
         let quoted = serde_json::to_string(tag).unwrap_or_default();
         sql += &format!(" AND f.tags LIKE {}", p.push(format!("%{quoted}%")));
     }
+    if let Some(tier) = slice.tier {
+        // The requester's tier, or the ticket's organization's when higher.
+        let rank = |col: &str| {
+            format!("(CASE {col} WHEN 'standard' THEN 0 WHEN 'priority' THEN 1 WHEN 'vip' THEN 2 ELSE -1 END)")
+        };
+        let (c, o) = (rank("c.tier"), rank("o.tier"));
+        sql += &format!(
+            " AND (SELECT CASE WHEN {c} >= COALESCE({o}, -1) THEN {c} ELSE {o} END FROM customers c \
+             LEFT JOIN organizations o ON o.id = f.organization_id WHERE c.id = f.requester_id) = {}",
+            p.push(Tier::ALL.iter().position(|t| *t == tier).unwrap_or(0) as i64)
+        );
+    }
     sql
 }
 
 fn needs_facts(slice: &Slice) -> bool {
-    slice.organization_id.is_some() || slice.tag.is_some()
+    slice.organization_id.is_some() || slice.tag.is_some() || slice.tier.is_some()
 }
 
 /// Ids a statement lists at most. Few, because sqlx binds SQLite

@@ -67,6 +67,7 @@ impl FeedbackQuery {
             to: self.to,
             ticket_id: self.ticket_id.map(TicketId),
             customer_id: self.customer_id.map(CustomerId),
+            ..FeedbackFilter::default()
         })
     }
 }

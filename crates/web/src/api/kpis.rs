@@ -44,6 +44,12 @@ pub struct KpiQuery {
     pub priority: Option<String>,
     pub organization_id: Option<String>,
     pub tag: Option<String>,
+    /// The requester's tier (or the ticket's organization's when higher):
+    /// `standard`, `priority`, `vip`.
+    pub tier: Option<String>,
+    /// One of the manager's topics (Customer insights), by name: its tickets
+    /// are those with the topic's tag.
+    pub topic: Option<String>,
     /// For the CSV: `days` (default), `agents`, `teams`, `first_reply`,
     /// `backlog`, `channels`, `arrivals`, `handle`, `summary`.
     pub table: Option<String>,
@@ -108,7 +114,7 @@ impl KpiQuery {
             }
             (None, None) => Window::days_to(state.now(), days, tz),
         };
-        let slice = Slice {
+        let mut slice = Slice {
             team_id: number("team_id", &self.team_id, &mut errors),
             agent_id: number("agent_id", &self.agent_id, &mut errors),
             channel: present(&self.channel).and_then(|c| Channel::parse("channel", c).map_err(|e| errors.push(e)).ok()),
@@ -116,7 +122,24 @@ impl KpiQuery {
                 .and_then(|p| Priority::parse("priority", p).map_err(|e| errors.push(e)).ok()),
             organization_id: number("organization_id", &self.organization_id, &mut errors),
             tag: present(&self.tag).map(|t| t.to_lowercase()),
+            tier: present(&self.tier).and_then(|t| domain::Tier::parse("tier", t).map_err(|e| errors.push(e)).ok()),
         };
+        if let Some(name) = present(&self.topic) {
+            let topics = jobs::insights::topic_defs(state.store.as_ref()).await?;
+            match topics.iter().find(|t| t.name.eq_ignore_ascii_case(name)) {
+                None => errors.push(DomainError::new("topic", format!("there is no topic '{name}'"))),
+                Some(t) => match (&t.tag, &slice.tag) {
+                    (None, _) => errors.push(DomainError::new(
+                        "topic",
+                        format!("the topic '{}' has no tag; give it one (Customer insights) to slice by it", t.name),
+                    )),
+                    (Some(tag), Some(other)) if tag != other => {
+                        errors.push(DomainError::new("topic", "give a tag or a topic, not both"))
+                    }
+                    (Some(tag), _) => slice.tag = Some(tag.to_lowercase()),
+                },
+            }
+        }
         if errors.is_empty() { Ok((window, slice)) } else { Err(ApiError::Invalid(errors)) }
     }
 
@@ -133,6 +156,8 @@ impl KpiQuery {
             ("priority", &self.priority),
             ("organization_id", &self.organization_id),
             ("tag", &self.tag),
+            ("tier", &self.tier),
+            ("topic", &self.topic),
         ]
         .into_iter()
         .filter_map(|(k, v)| present(v).map(|v| (k, v)))

@@ -41,7 +41,9 @@ fn csv_link(q: &KpiQuery, table: &str) -> Cell {
     Cell::link(format!("CSV: {table}"), format!("/api/v1/kpis.csv?{qs}table={table}"))
 }
 
-fn filters(q: &KpiQuery, directory: &crate::cache::Directory) -> Form {
+fn filters(q: &KpiQuery, directory: &crate::cache::Directory, topic_names: &[String]) -> Form {
+    let mut topics = vec![(String::new(), "All topics".to_string())];
+    topics.extend(topic_names.iter().map(|t| (t.clone(), t.clone())));
     let mut teams = vec![(String::new(), "All teams".to_string())];
     teams.extend(directory.teams.iter().map(|t| (t.id.0.to_string(), t.name.clone())));
     let mut agents = vec![(String::new(), "All agents".to_string())];
@@ -100,6 +102,13 @@ fn filters(q: &KpiQuery, directory: &crate::cache::Directory) -> Form {
                 ]),
             ),
             Field::text("tag", "Tag", value(&q.tag)),
+            Field::select(
+                "tier",
+                "Customer tier",
+                value(&q.tier),
+                opt(&[("", "All tiers"), ("standard", "Standard"), ("priority", "Priority"), ("vip", "VIP")]),
+            ),
+            Field::select("topic", "Topic", value(&q.topic), topics),
         ],
     )
     .get()
@@ -390,7 +399,15 @@ async fn cockpit(
             .map(|t| t.name.clone())
             .unwrap_or_else(|| format!("team {id}")),
     };
-    let mut all = vec![Section::Form { title: None, form: filters(&q, &directory) }];
+    // Topics slice by their tag, so only those with one are offered.
+    let topics: Vec<String> = jobs::insights::topic_defs(state.store.as_ref())
+        .await
+        .map_err(crate::error::ApiError::from)?
+        .into_iter()
+        .filter(|t| t.tag.is_some())
+        .map(|t| t.name)
+        .collect();
+    let mut all = vec![Section::Form { title: None, form: filters(&q, &directory, &topics) }];
     all.extend(sections(&r, &q, &names));
     Page::new(shell, "Cockpit", all).respond(axum::http::StatusCode::OK)
 }

@@ -187,6 +187,24 @@ async fn cockpit_shows_exact_kpis_slices_and_targets(app: TestApp) {
     assert_eq!((tagged["kpis"]["created"].as_i64(), tagged["backlog"]["total"].as_i64()), (Some(0), Some(0)));
     let (_, billing_tag) = kpis(&app, "days=7&tag=billing", &manager_auth).await;
     assert_eq!(billing_tag["kpis"]["created"], 3);
+    // Customer tier (Carla is a standard customer) and the manager's topics, by their tag.
+    let (_, vip) = kpis(&app, "days=7&tier=vip", &manager_auth).await;
+    assert_eq!((vip["kpis"]["created"].as_i64(), vip["backlog"]["total"].as_i64()), (Some(0), Some(0)), "{vip}");
+    let (_, standard) = kpis(&app, "days=7&tier=standard", &manager_auth).await;
+    assert_eq!((standard["kpis"]["created"].as_i64(), standard["kpis"]["solved"].as_i64()), (Some(3), Some(2)));
+    let topics = json!({ "topics": [
+        { "name": "Invoices", "terms": ["invoice"], "tag": "billing" },
+        { "name": "Login", "terms": ["password"] }] });
+    let saved = TestApp::send(app.request(reqwest::Method::PUT, "/insights/topics", &manager_auth).json(&topics)).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let (_, invoices) = kpis(&app, "days=7&topic=invoices", &manager_auth).await;
+    assert_eq!(invoices["kpis"]["created"], 3, "{invoices}");
+    for q in ["topic=Login", "topic=Nope", "topic=Invoices&tag=refund", "tier=gold"] {
+        let (status, b) = kpis(&app, &format!("days=7&{q}"), &manager_auth).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{q}: {b}");
+        let field = if q.starts_with("tier") { "tier" } else { "topic" };
+        assert!(b["error"]["details"]["fields"].get(field).is_some(), "{q}: {b}");
+    }
     let from = jiff::Timestamp::from_millisecond(base).unwrap().to_zoned(jiff::tz::TimeZone::UTC).date();
     let (_, one_day) = kpis(&app, &format!("from={from}&to={from}"), &manager_auth).await;
     assert_eq!(
