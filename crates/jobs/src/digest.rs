@@ -10,11 +10,10 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use domain::notification::NewNotification;
-use domain::{Job, Millis, Role};
+use domain::{Job, Millis};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use store::{PageRequest, PeriodFigures, Store, StoreError};
+use store::{PeriodFigures, Store, StoreError};
 
 use crate::insights::{self, InsightReport};
 use crate::{Handler, JobError};
@@ -226,32 +225,19 @@ impl Handler for WeeklyDigest {
 pub async fn check_spikes(store: &dyn Store, now: Millis) -> Result<Vec<String>, StoreError> {
     let report = insights::report(store, now, 35).await?;
     let topics = if report.topics.is_empty() { &report.suggested } else { &report.topics };
-    let staff = store.users(PageRequest { after: None, limit: 10_000 }).await?.items;
     let mut found = Vec::new();
     for t in topics {
         let Some(s) = &t.spike else { continue };
-        let key = format!("spike:{}:{}", t.name, s.since);
         found.push(s.text.clone());
         // Told once per spike: a spike that lasts is not news every day.
-        let told = format!("spike_alerted:{key}");
-        if store.setting(&told).await?.is_some() {
-            continue;
-        }
-        store.set_setting(&told, &json!(now)).await?;
-        let out = crate::integrations::alert("spike.detected", key, s.text.clone(), json!({ "topic": t }));
-        crate::integrations::publish(store, out, now).await?;
-        let notes = staff
-            .iter()
-            .filter(|u| u.active && matches!(u.role, Role::Manager | Role::Admin))
-            .map(|u| NewNotification {
-                user_id: u.id,
-                kind: "spike".into(),
-                text: s.text.clone(),
-                ticket_id: None,
-                created_at: now,
-            })
-            .collect();
-        store.notify(notes).await?;
+        let alert = crate::alerts::Alert {
+            event: "spike.detected",
+            kind: "spike",
+            key: format!("spike:{}:{}", t.name, s.since),
+            text: s.text.clone(),
+            detail: json!({ "topic": t }),
+        };
+        crate::alerts::raise(store, alert, now).await?;
     }
     Ok(found)
 }

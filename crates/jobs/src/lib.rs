@@ -6,6 +6,7 @@
 //! safe to run twice. Due schedules enqueue one job per occurrence, keyed by
 //! it, so however many nodes run a worker, each occurrence runs once.
 
+pub mod alerts;
 pub mod approvals;
 pub mod automations;
 pub mod cockpit;

@@ -53,6 +53,10 @@ pub fn worker(
         jobs::report::REPORTS_DUE,
         Arc::new(jobs::report::ReportsDue { store: store.clone(), transport: links.transport.clone() }),
     )
+    .handle(
+        jobs::alerts::ALERT_MAIL,
+        Arc::new(jobs::alerts::AlertMail { store: store.clone(), transport: links.transport.clone() }),
+    )
     .handle(jobs::cockpit::BOTTLENECK_CHECK, Arc::new(jobs::cockpit::BottleneckCheck { store: store.clone() }))
     .handle(jobs::survey::NPS_RUN, Arc::new(jobs::survey::NpsRun { store: store.clone() }))
     .handle(

@@ -1,7 +1,8 @@
 //! Bottlenecks a manager should hear about before the customers do: the
 //! backlog growing faster than it is solved, one team's backlog per agent
 //! far above the others', an agent holding far more open tickets than
-//! their teammates. Thresholds: docs/METRICS.md.
+//! their teammates, more tickets at risk of breaching their SLA than the
+//! day before held. Thresholds: docs/METRICS.md.
 
 use serde::Serialize;
 
@@ -14,11 +15,14 @@ pub struct Load {
     pub teams: Vec<(i64, String, i64, i64)>,
     /// Per agent: id, name, team, open tickets assigned.
     pub agents: Vec<(i64, String, Option<i64>, i64)>,
+    /// Unsolved tickets at risk of breaching an SLA target: the hourly
+    /// counts of the last 24 hours, oldest first, and the count now last.
+    pub sla_at_risk: Vec<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Bottleneck {
-    /// `backlog_growing`, `team_overloaded` or `agent_overloaded`.
+    /// `backlog_growing`, `team_overloaded`, `agent_overloaded` or `sla_risk_rising`.
     pub kind: String,
     /// What it is about: `department`, `team:<id>` or `agent:<id>`.
     pub subject: String,
@@ -95,6 +99,22 @@ pub fn bottlenecks(load: &Load) -> Vec<Bottleneck> {
             });
         }
     }
+    // SLA at risk now against the day's usual count.
+    if let Some((now, earlier)) = load.sla_at_risk.split_last()
+        && earlier.len() >= 6
+        && let Some(usual) = median(earlier.iter().map(|n| *n as f64).collect())
+        && *now >= 5
+        && *now as f64 >= 2.0 * usual.max(1.0)
+    {
+        out.push(Bottleneck {
+            kind: "sla_risk_rising".into(),
+            subject: "department".into(),
+            text: format!(
+                "SLA at risk is rising: {now} unsolved tickets are near or past an SLA target, against a usual {} over the last day",
+                number(usual)
+            ),
+        });
+    }
     out
 }
 
@@ -114,6 +134,7 @@ mod tests {
                 (8, "Tom".into(), Some(1), 12),
                 (9, "Ana".into(), Some(1), 14),
             ],
+            sla_at_risk: vec![],
         };
         let found = bottlenecks(&load);
         let kinds: Vec<&str> = found.iter().map(|b| b.kind.as_str()).collect();
@@ -133,7 +154,26 @@ mod tests {
             days: vec![(10, 10); 8],
             teams: vec![(1, "Billing".into(), 12, 4), (2, "Tech".into(), 10, 4)],
             agents: vec![(7, "Lena".into(), Some(1), 9), (8, "Tom".into(), Some(1), 4)],
+            sla_at_risk: vec![3, 4, 4, 5, 3, 4, 7],
         };
-        assert!(bottlenecks(&load).is_empty());
+        assert!(bottlenecks(&load).is_empty(), "7 at risk is under twice the usual 4");
+    }
+
+    #[test]
+    fn sla_at_risk_rising_against_the_days_median() {
+        // Hourly counts 2, 3, 3, 4, 2, 3 (median 3), now 6: twice the usual.
+        let load = |now: i64, earlier: &[i64]| Load {
+            sla_at_risk: earlier.iter().copied().chain([now]).collect(),
+            ..Load::default()
+        };
+        let found = bottlenecks(&load(6, &[2, 3, 3, 4, 2, 3]));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].text,
+            "SLA at risk is rising: 6 unsolved tickets are near or past an SLA target, against a usual 3 over the last day"
+        );
+        assert!(bottlenecks(&load(5, &[2, 3, 3, 4, 2, 3])).is_empty(), "under twice");
+        assert!(bottlenecks(&load(4, &[0, 0, 0, 0, 0, 0])).is_empty(), "fewer than 5 is no alarm");
+        assert!(bottlenecks(&load(40, &[2, 3, 3, 4, 2])).is_empty(), "too little history to judge");
     }
 }

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use domain::kpi::{KpiTarget, Measure, MeasureRow, Rag, Slice, TargetKpi, TicketFacts};
+use domain::search::{SlaFilter, TicketFilter};
 use domain::survey::FeedbackFilter;
 use domain::{Channel, Millis, Status, TeamId, UserId};
 use insight::feedback::FeedbackSummary;
@@ -222,20 +223,13 @@ fn hour_start(now: Millis, tz: &TimeZone) -> Millis {
         .unwrap_or(now - now.rem_euclid(HOUR))
 }
 
-/// Counts the live queue's SLA states, the agents online and this hour's
-/// arrivals and solves.
-pub async fn now_figures(
-    store: &dyn Store,
-    now: Millis,
-    tz: &TimeZone,
-    slice: &Slice,
-) -> Result<NowFigures, StoreError> {
-    use domain::search::{SlaFilter, TicketFilter};
-    let count = |sla: SlaFilter| store::TicketQuery {
+/// Unsolved tickets (of a team, or all) in an SLA state now.
+async fn sla_count(store: &dyn Store, team: Option<i64>, sla: SlaFilter) -> Result<u64, StoreError> {
+    let query = store::TicketQuery {
         scope: domain::TicketScope::All,
         filter: TicketFilter {
             statuses: vec![Status::New, Status::Open, Status::Pending, Status::OnHold],
-            team_ids: slice.team_id.map(domain::TeamId).into_iter().collect(),
+            team_ids: team.map(domain::TeamId).into_iter().collect(),
             sla: Some(sla),
             ..Default::default()
         },
@@ -245,14 +239,35 @@ pub async fn now_figures(
         after: None,
         limit: 1,
     };
+    store.count_tickets(&query, 1_000_000).await
+}
+
+/// Where the hourly check keeps the department's SLA at-risk counts.
+const SLA_RISK_KEY: &str = "kpi.sla_at_risk_hourly";
+
+/// The SLA at-risk counts the hourly check recorded in the 24 hours before `now`, oldest first.
+async fn sla_risk_history(store: &dyn Store, now: Millis) -> Result<Vec<(Millis, i64)>, StoreError> {
+    let kept: Vec<(Millis, i64)> =
+        store.setting(SLA_RISK_KEY).await?.and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+    Ok(kept.into_iter().filter(|(at, _)| *at > now - DAY && *at < now).collect())
+}
+
+/// Counts the live queue's SLA states, the agents online and this hour's
+/// arrivals and solves.
+pub async fn now_figures(
+    store: &dyn Store,
+    now: Millis,
+    tz: &TimeZone,
+    slice: &Slice,
+) -> Result<NowFigures, StoreError> {
     let statuses = store.agent_statuses().await?;
     let hour = store.measure_rows(&[Measure::Created, Measure::OneTouch], hour_start(now, tz), now + 1, slice).await?;
     let counted = |m: Measure| hour.iter().filter(|r| r.measure == m).count() as i64;
     Ok(NowFigures {
         arrived_this_hour: counted(Measure::Created),
         solved_this_hour: counted(Measure::OneTouch),
-        sla_at_risk: store.count_tickets(&count(SlaFilter::AtRisk), 1_000_000).await?,
-        sla_breached: store.count_tickets(&count(SlaFilter::Breached), 1_000_000).await?,
+        sla_at_risk: sla_count(store, slice.team_id, SlaFilter::AtRisk).await?,
+        sla_breached: sla_count(store, slice.team_id, SlaFilter::Breached).await?,
         agents_online: statuses.iter().filter(|(_, s, _)| *s == domain::AgentStatus::Online).count(),
     })
 }
@@ -729,6 +744,12 @@ pub async fn bottlenecks(store: &dyn Store, now: Millis, tz: &TimeZone) -> Resul
                 (u.id.0, u.name.clone(), team, open.iter().filter(|f| f.agent_id == Some(u.id.0)).count() as i64)
             })
             .collect(),
+        sla_at_risk: sla_risk_history(store, now)
+            .await?
+            .into_iter()
+            .map(|(_, n)| n)
+            .chain([sla_count(store, None, SlaFilter::AtRisk).await? as i64])
+            .collect(),
     };
     Ok(insight::kpi::bottlenecks::bottlenecks(&load))
 }
@@ -736,8 +757,10 @@ pub async fn bottlenecks(store: &dyn Store, now: Millis, tz: &TimeZone) -> Resul
 pub const BOTTLENECK_CHECK: &str = "kpi.bottlenecks";
 
 /// `kpi.bottlenecks`, hourly: keeps the rollup's cells in the
-/// installation's zone (`kpi::ensure_cells`) and tells managers (in the app, and the hooks
-/// that take `bottleneck.detected`) of each bottleneck once per local day.
+/// installation's zone (`kpi::ensure_cells`), records the hour's SLA
+/// at-risk count and tells managers (`alerts::raise`: in the app, the
+/// hooks that take `bottleneck.detected`, by mail) of each bottleneck
+/// once per local day.
 pub struct BottleneckCheck {
     pub store: std::sync::Arc<dyn Store>,
 }
@@ -753,39 +776,24 @@ impl crate::Handler for BottleneckCheck {
     }
 }
 
-/// Tells of the bottlenecks not told of today; returns what it found.
+/// Tells of the bottlenecks not told of today (after recording the SLA
+/// at-risk count of this hour); returns what it found.
 pub async fn check_bottlenecks(store: &dyn Store, now: Millis) -> Result<Vec<Bottleneck>, StoreError> {
     let tz = time_zone(store).await;
+    let mut history = sla_risk_history(store, now).await?;
+    history.push((now, sla_count(store, None, SlaFilter::AtRisk).await? as i64));
+    store.set_setting(SLA_RISK_KEY, &serde_json::json!(history)).await?;
     let found = bottlenecks(store, now, &tz).await?;
     let today = local_date(now, &tz).map(|d| d.to_string()).unwrap_or_default();
-    let managers: Vec<UserId> = store
-        .users(store::PageRequest { after: None, limit: 10_000 })
-        .await?
-        .items
-        .into_iter()
-        .filter(|u| u.active && matches!(u.role, domain::Role::Manager | domain::Role::Admin))
-        .map(|u| u.id)
-        .collect();
     for b in &found {
-        let key = format!("bottleneck:{}:{}:{today}", b.kind, b.subject);
-        let told = format!("{key}:told");
-        if store.setting(&told).await?.is_some() {
-            continue;
-        }
-        store.set_setting(&told, &serde_json::json!(now)).await?;
-        let out = crate::integrations::alert("bottleneck.detected", key, b.text.clone(), serde_json::json!(b));
-        crate::integrations::publish(store, out, now).await?;
-        let notes = managers
-            .iter()
-            .map(|u| domain::notification::NewNotification {
-                user_id: *u,
-                kind: "bottleneck".into(),
-                text: b.text.clone(),
-                ticket_id: None,
-                created_at: now,
-            })
-            .collect();
-        store.notify(notes).await?;
+        let alert = crate::alerts::Alert {
+            event: "bottleneck.detected",
+            kind: "bottleneck",
+            key: format!("bottleneck:{}:{}:{today}", b.kind, b.subject),
+            text: b.text.clone(),
+            detail: serde_json::json!(b),
+        };
+        crate::alerts::raise(store, alert, now).await?;
     }
     Ok(found)
 }

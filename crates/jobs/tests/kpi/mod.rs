@@ -273,7 +273,7 @@ pub fn rollup_equals_recompute(pg: bool) {
 }
 
 /// An agent holding far more open tickets than the teammates is told to
-/// the managers once a day, in the app.
+/// the managers once a day, in the app and by mail.
 pub async fn bottlenecks_are_told_once(store: Arc<dyn Store>) {
     let mut ids = Vec::new();
     for (name, role) in [
@@ -325,4 +325,20 @@ pub async fn bottlenecks_are_told_once(store: Arc<dyn Store>) {
     let told = store.notifications(ids[0], false, 10).await.unwrap();
     assert_eq!(told.len(), 1, "once a day: {told:?}");
     assert_eq!(told[0].kind, "bottleneck");
+    // Each check records the hour's SLA at-risk count (none here), the history the rising-risk alert reads.
+    let history = store.setting("kpi.sla_at_risk_hourly").await.unwrap();
+    assert_eq!(history, Some(serde_json::json!([[now, 0], [now + 60_000, 0]])));
+
+    // By mail: one retried job per alert, to the active managers.
+    let queued = store.jobs(Some(domain::JobStatus::Queued), store::PageRequest { after: None, limit: 100 }).await;
+    let mails: Vec<domain::Job> =
+        queued.unwrap().items.into_iter().filter(|j| j.kind == jobs::alerts::ALERT_MAIL).collect();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let outbox = Arc::new(super::nps::Outbox::default());
+    let mailer = jobs::alerts::AlertMail { store: store.clone(), transport: Some(outbox.clone()) };
+    jobs::Handler::run(&mailer, &mails[0], now).await.unwrap();
+    let sent = outbox.0.lock().unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0, vec!["maria@example.com".to_string()]);
+    assert!(sent[0].1.contains("Support alert: lena has 12 open tickets"), "{}", sent[0].1);
 }

@@ -15,8 +15,9 @@ use store::Store;
 
 use super::T0;
 
+/// Keeps what is sent: (recipients, raw message).
 #[derive(Default)]
-struct Outbox(Mutex<Vec<(Vec<String>, String)>>);
+pub struct Outbox(pub Mutex<Vec<(Vec<String>, String)>>);
 
 #[async_trait]
 impl mail::delivery::Transport for Outbox {
