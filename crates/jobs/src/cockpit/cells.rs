@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 use domain::Channel;
 use domain::kpi::cells::{CellKey, CellQuery, CellSums, CellView, Clock, day_date, day_number, is_duration};
 use domain::kpi::{Measure, Slice};
-use insight::kpi::{CellFigures, Distribution, TicketKpis, histogram_of_buckets};
+use insight::kpi::{CellFigures, Distribution, Rate, TicketKpis, histogram_of_buckets};
 use store::{Store, StoreError};
 
-use super::{Bucket, ChannelHandle, DayFigures, FIRST_REPLY_BUCKETS, Figures, Handle, Scorecard, Window, edges};
+use super::{
+    Bucket, ChannelHandle, DayFigures, FIRST_REPLY_BUCKETS, Figures, Handle, SLA_MEASURES, Scorecard, Window, edges,
+};
 
 /// Which subject of a view's cells a group is keyed by.
 #[derive(Clone, Copy, PartialEq)]
@@ -141,6 +143,7 @@ pub(super) async fn figures(
     let days = (current.0..=current.1)
         .map(|day| {
             let frt = on(day, Measure::FirstReply);
+            let sla = SLA_MEASURES.iter().map(|m| on(day, *m)).fold((0, 0), |(y, n), s| (y + s.value, n + s.n));
             DayFigures {
                 date: day_date(day).to_string(),
                 created: on(day, Measure::Created).n,
@@ -149,6 +152,7 @@ pub(super) async fn figures(
                     .get(&day)
                     .and_then(|b| Distribution::of_buckets(b, frt.value))
                     .map(|d| d.median),
+                sla: Rate::new(sla.0, sla.1),
             }
         })
         .collect();

@@ -92,7 +92,13 @@ pub struct DayFigures {
     pub solved: i64,
     /// Median first reply time (calendar, ms) of the replies that day.
     pub first_reply_median: Option<f64>,
+    /// SLA clocks met of those with an outcome that day, all targets.
+    pub sla: Rate,
 }
+
+/// The SLA measures, whose rows are 1 met or 0 breached.
+pub const SLA_MEASURES: [Measure; 4] =
+    [Measure::SlaFirstReply, Measure::SlaNextReply, Measure::SlaPeriodicUpdate, Measure::SlaResolution];
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Bucket {
@@ -175,6 +181,8 @@ pub struct CockpitReport {
     pub previous: TicketKpis,
     pub satisfaction: FeedbackSummary,
     pub previous_satisfaction: FeedbackSummary,
+    /// The latest answers of the period (at most 8), newest first.
+    pub feedback: Vec<domain::survey::Feedback>,
     pub days: Vec<DayFigures>,
     /// First reply times (calendar) by bucket.
     pub first_reply_histogram: Vec<Bucket>,
@@ -375,13 +383,9 @@ fn scorecards(rows: &[&MeasureRow], key: impl Fn(&MeasureRow) -> Option<i64>) ->
         .collect()
 }
 
-async fn satisfaction(
-    store: &dyn Store,
-    slice: &Slice,
-    from: Millis,
-    to: Millis,
-) -> Result<FeedbackSummary, StoreError> {
-    let filter = FeedbackFilter {
+/// The answers about the slice's tickets given in `[from, to)`.
+fn feedback_filter(slice: &Slice, from: Millis, to: Millis) -> FeedbackFilter {
+    FeedbackFilter {
         team_id: slice.team_id.map(TeamId),
         agent_id: slice.agent_id.map(UserId),
         from: Some(from),
@@ -392,8 +396,16 @@ async fn satisfaction(
         organization_id: slice.organization_id,
         tag: slice.tag.clone(),
         ..FeedbackFilter::default()
-    };
-    Ok(insight::feedback::summarise(&store.score_counts(&filter).await?))
+    }
+}
+
+async fn satisfaction(
+    store: &dyn Store,
+    slice: &Slice,
+    from: Millis,
+    to: Millis,
+) -> Result<FeedbackSummary, StoreError> {
+    Ok(insight::feedback::summarise(&store.score_counts(&feedback_filter(slice, from, to)).await?))
 }
 
 /// CSAT per agent (or team) in the period, from the feedback records.
@@ -450,7 +462,7 @@ async fn from_rows(store: &dyn Store, window: &Window, slice: &Slice) -> Result<
     let previous = TicketKpis::of(&owned(&earlier));
 
     let tz = &window.tz;
-    let mut by_day: BTreeMap<Date, (i64, i64, Vec<i64>)> = BTreeMap::new();
+    let mut by_day: BTreeMap<Date, (i64, i64, Vec<i64>, (i64, i64))> = BTreeMap::new();
     let mut arrivals = vec![vec![0i64; 24]; 7];
     let mut channels: BTreeMap<Channel, i64> = BTreeMap::new();
     for r in &current {
@@ -467,6 +479,10 @@ async fn from_rows(store: &dyn Store, window: &Window, slice: &Slice) -> Result<
             }
             Measure::OneTouch => day.1 += 1,
             Measure::FirstReply => day.2.push(r.value),
+            m if SLA_MEASURES.contains(&m) => {
+                day.3.0 += r.value;
+                day.3.1 += 1;
+            }
             _ => {}
         }
     }
@@ -474,12 +490,13 @@ async fn from_rows(store: &dyn Store, window: &Window, slice: &Slice) -> Result<
         .dates()
         .into_iter()
         .map(|d| {
-            let (created, solved, mut frt) = by_day.remove(&d).unwrap_or_default();
+            let (created, solved, mut frt, (met, of)) = by_day.remove(&d).unwrap_or_default();
             DayFigures {
                 date: d.to_string(),
                 created,
                 solved,
                 first_reply_median: Distribution::of(&mut frt).map(|x| x.median),
+                sla: Rate::new(met, of),
             }
         })
         .collect();
@@ -599,6 +616,10 @@ pub async fn report_within(
         previous: f.previous,
         satisfaction: satisfaction(store, slice, from, to).await?,
         previous_satisfaction: satisfaction(store, slice, before.start(), from).await?,
+        feedback: store
+            .feedback_list(&feedback_filter(slice, from, to), store::PageRequest { after: None, limit: 8 })
+            .await?
+            .items,
         days: f.days,
         first_reply_histogram: labelled(&FIRST_REPLY_BUCKETS, &f.first_reply_histogram),
         backlog: backlog(&store.backlog(slice).await?, now),

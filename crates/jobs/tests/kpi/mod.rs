@@ -227,7 +227,7 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
         }
         let counts = |r: &jobs::cockpit::CockpitReport| {
             (
-                r.days.iter().map(|d| (d.date.clone(), d.created, d.solved)).collect::<Vec<_>>(),
+                r.days.iter().map(|d| (d.date.clone(), d.created, d.solved, d.sla.clone())).collect::<Vec<_>>(),
                 r.first_reply_histogram.iter().map(|b| b.count).collect::<Vec<_>>(),
                 r.channels.iter().map(|b| (b.label.clone(), b.count)).collect::<Vec<_>>(),
                 r.arrivals.clone(),

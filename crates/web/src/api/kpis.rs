@@ -204,13 +204,15 @@ pub(crate) fn table(r: &CockpitReport, which: &str) -> Option<Vec<Vec<String>>> 
     let head = |cols: &[&str]| cols.iter().map(|c| c.to_string()).collect::<Vec<_>>();
     match which {
         "days" => {
-            rows.push(head(&["date", "created", "solved", "first_reply_median_minutes"]));
+            rows.push(head(&["date", "created", "solved", "first_reply_median_minutes", "sla_met", "sla_breached"]));
             for d in &r.days {
                 rows.push(vec![
                     d.date.clone(),
                     d.created.to_string(),
                     d.solved.to_string(),
                     minutes(d.first_reply_median),
+                    d.sla.yes.to_string(),
+                    (d.sla.of - d.sla.yes).to_string(),
                 ]);
             }
         }

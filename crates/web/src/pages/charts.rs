@@ -95,6 +95,30 @@ pub(crate) fn daily_pairs(a: &[i64], b: &[i64], label: &str) -> Svg {
     Svg(out)
 }
 
+/// Daily shares (0–1) as bars on a fixed 0–100% scale; a day with none
+/// is a gap. Each bar is titled with its percentage.
+pub(crate) fn daily_shares(values: &[Option<f64>], label: &str) -> Svg {
+    let (w, h) = (600.0_f64, 80.0_f64);
+    let slot = w / values.len().max(1) as f64;
+    let mut out = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"{}\">",
+        escape(label)
+    );
+    for (i, v) in values.iter().enumerate() {
+        let Some(share) = v else { continue };
+        let bh = (share.clamp(0.0, 1.0) * (h - 2.0)).max(1.0);
+        out.push_str(&format!(
+            "<rect class=\"bar\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\"><title>{:.0}%</title></rect>",
+            i as f64 * slot + 0.25,
+            h - bh,
+            (slot - 0.5).max(0.25),
+            share * 100.0
+        ));
+    }
+    out.push_str("</svg>");
+    Svg(out)
+}
+
 /// A horizontal bar per row for counts (buckets of a distribution, a mix).
 pub(crate) fn count_bars(rows: &[(String, i64)], label: &str) -> Svg {
     let line = 18.0_f64;

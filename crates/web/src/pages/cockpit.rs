@@ -11,7 +11,7 @@ use axum::response::Response;
 use axum::routing::get;
 use jobs::cockpit::{CockpitReport, duration_text, handle_text, summary_lines};
 
-use super::charts::{count_bars, daily_pairs, heatmap};
+use super::charts::{count_bars, daily_pairs, daily_shares, heatmap};
 use super::{Cell, Field, Form, Page, PageError, Section, Shell, Staff, Table};
 use crate::AppState;
 use crate::api::kpis::KpiQuery;
@@ -227,6 +227,28 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
         ),
     });
     out.push(Section::Links { title: None, links: vec![csv_link(q, "days")] });
+    if r.days.iter().any(|d| d.sla.of > 0) {
+        let pct = |x: Option<f64>| x.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "–".into());
+        out.push(Section::Chart {
+            title: Some("SLA attained per day (all targets)".into()),
+            chart: daily_shares(&r.days.iter().map(|d| d.sla.rate).collect::<Vec<_>>(), "SLA attained per day"),
+            table: Table::of(
+                vec!["Day", "Met", "Breached", "Attained"],
+                r.days
+                    .iter()
+                    .filter(|d| d.sla.of > 0)
+                    .map(|d| {
+                        vec![
+                            Cell::text(&d.date),
+                            Cell::text(d.sla.yes.to_string()),
+                            Cell::text((d.sla.of - d.sla.yes).to_string()),
+                            Cell::text(pct(d.sla.rate)),
+                        ]
+                    })
+                    .collect(),
+            ),
+        });
+    }
     let buckets = |b: &[jobs::cockpit::Bucket]| b.iter().map(|b| (b.label.clone(), b.count)).collect::<Vec<_>>();
     let bucket_table = |head: Vec<&'static str>, b: &[jobs::cockpit::Bucket]| {
         Table::of(head, b.iter().map(|b| vec![Cell::text(&b.label), Cell::text(b.count.to_string())]).collect())
@@ -373,6 +395,33 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
         });
         out.push(Section::Links { title: None, links: vec![csv_link(q, if agents { "agents" } else { "teams" })] });
     }
+    let tz = jiff::tz::TimeZone::get(&r.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let when = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(|t| t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default()
+    };
+    out.push(Section::Table {
+        title: Some("Latest answers".into()),
+        table: Table {
+            head: vec!["Answered", "Survey", "Score", "Rating", "Comment"],
+            rows: r
+                .feedback
+                .iter()
+                .map(|f| {
+                    vec![
+                        Cell::link(when(f.answered_at), format!("/feedback/{}", f.id.0)),
+                        Cell::text(f.kind.as_str().to_uppercase()),
+                        Cell::text(f.score.to_string()),
+                        Cell::text(f.rating.as_str()).class(format!("rating-{}", f.rating.as_str())),
+                        Cell::text(f.comment.clone().unwrap_or_default()),
+                    ]
+                })
+                .collect(),
+            empty: "No survey answers in this period.",
+            next: None,
+        },
+    });
     out
 }
 

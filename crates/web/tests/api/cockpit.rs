@@ -125,6 +125,22 @@ async fn cockpit_shows_exact_kpis_slices_and_targets(app: TestApp) {
     solve(store, b.id, staff_actor(bo), base + 180 * MIN).await;
     // C: unanswered, the backlog.
     open(store, c, billing, ada, Channel::Email, base + 60 * MIN).await;
+    // SLA outcomes as the check records them: A's first reply met, B's breached at 10:00.
+    let sla = |kind, at: i64, met: bool| {
+        domain::event::NewEvent::change(
+            at,
+            Actor::system(),
+            kind,
+            "first_reply",
+            Value::Null,
+            json!({ "cycle": base, "met": met }),
+        )
+    };
+    store.append_events(a.id, vec![sla(domain::EventKind::SlaFulfilled, base + 30 * MIN, true)]).await.unwrap();
+    store.append_events(b.id, vec![sla(domain::EventKind::SlaBreached, base + 60 * MIN, false)]).await.unwrap();
+    for t in [a.id, b.id] {
+        jobs::kpi::refresh(store, t, &domain::BusinessClock::always()).await.unwrap();
+    }
 
     // The worker measures each change; wait until all of it is in.
     let mut body = Value::Null;
@@ -133,7 +149,11 @@ async fn cockpit_shows_exact_kpis_slices_and_targets(app: TestApp) {
         assert_eq!(status, StatusCode::OK, "{b}");
         body = b;
         let k = &body["kpis"];
-        if k["created"] == 3 && k["solved"] == 2 && k["next_reply"]["calendar"]["count"] == 1 {
+        if k["created"] == 3
+            && k["solved"] == 2
+            && k["next_reply"]["calendar"]["count"] == 1
+            && k["sla_first_reply"]["of"] == 2
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -161,6 +181,8 @@ async fn cockpit_shows_exact_kpis_slices_and_targets(app: TestApp) {
     assert_eq!(body["previous"]["created"], 0);
     let yesterday = &body["days"][5];
     assert_eq!((yesterday["created"].as_i64(), yesterday["solved"].as_i64()), (Some(3), Some(2)), "{}", body["days"]);
+    assert_eq!(yesterday["sla"], json!({ "yes": 1, "of": 2, "rate": 0.5 }), "A met, B breached");
+    assert_eq!(k["sla_first_reply"]["rate"].as_f64(), Some(0.5));
     assert_eq!(body["channels"], json!([{ "label": "email", "count": 2 }, { "label": "chat", "count": 1 }]));
     let agents = body["agents"].as_array().unwrap();
     let bo_card = agents.iter().find(|a| a["id"] == bo.0).expect("Bo's scorecard");
@@ -287,6 +309,8 @@ async fn cockpit_shows_exact_kpis_slices_and_targets(app: TestApp) {
     assert_eq!(page.status, StatusCode::OK, "{}", page.html);
     for part in [
         "<svg",
+        "SLA attained per day",
+        "Latest answers",
         "First reply times",
         "Backlog by age",
         "Arrivals by weekday and hour",
@@ -491,6 +515,45 @@ async fn handle_time_gives_aht_and_occupancy(app: TestApp) {
     assert_eq!(sheet["by_agent"], json!([{ "agent_id": ada.0, "ms": 1_200_000 }]));
     assert_eq!(log(&app, chat.id, &bo_auth, json!({ "seconds": 3600 })).await.0, StatusCode::CREATED);
     solve(store, call.id, Actor { kind: AuthorKind::Staff, id: Some(ada.0) }, now()).await;
+    // Carla rates the chat badly: the latest answers and the chat slice's CSAT show it.
+    {
+        use domain::survey::{CsatScale, Feedback, SurveyInvitation, SurveyKind};
+        let invitation = SurveyInvitation {
+            id: domain::SurveyInvitationId(0),
+            kind: SurveyKind::Csat,
+            scale: CsatScale::Five,
+            ticket_id: Some(chat.id),
+            customer_id: c,
+            channel: Channel::Chat,
+            sent_at: now(),
+            expires_at: now() + DAY,
+            answered_at: None,
+        };
+        let invitation_id = store.create_invitation(invitation, None).await.unwrap().unwrap();
+        let answer = Feedback {
+            id: domain::FeedbackId(0),
+            invitation_id,
+            kind: SurveyKind::Csat,
+            scale: CsatScale::Five,
+            score: 2,
+            rating: SurveyKind::Csat.rating(CsatScale::Five, 2),
+            reason: Some("slow".into()),
+            comment: Some("Took ages to get through".into()),
+            sentiment: None,
+            ticket_id: Some(chat.id),
+            customer_id: c,
+            agent_id: Some(ada),
+            team_id: Some(billing),
+            channel: Some(Channel::Chat),
+            tier: domain::Tier::Standard,
+            answered_at: now(),
+            updated_at: now(),
+            reviewed_at: None,
+            reviewed_by: None,
+            review_note: None,
+        };
+        store.save_feedback(answer, None).await.unwrap();
+    }
 
     // Refused: no time, a correction past zero, someone else's time
     // without being a manager, an unknown agent or source, a ticket out of sight.
@@ -544,7 +607,12 @@ async fn handle_time_gives_aht_and_occupancy(app: TestApp) {
     assert!((a["workload"]["occupancy"].as_f64().unwrap() - 140.0 / 480.0).abs() < 1e-12, "{a}");
     assert_eq!(a["workload"]["solved_per_online_hour"].as_f64(), Some(0.125));
     assert_eq!((b["handle"]["contacts"].as_i64(), b["workload"]["occupancy"].clone()), (Some(1), Value::Null));
+    assert_eq!(body["feedback"][0]["comment"], "Took ages to get through", "{}", body["feedback"]);
+    let (_, chat_slice) = kpis(&app, "days=7&channel=chat", &manager_auth).await;
+    assert_eq!(chat_slice["satisfaction"]["csat"]["csat"].as_f64(), Some(0.0), "one bad answer about a chat");
     let (_, phone) = kpis(&app, "days=7&channel=phone", &manager_auth).await;
+    assert_eq!(phone["satisfaction"]["csat"]["answers"], 0, "none about calls");
+    assert_eq!(phone["feedback"], json!([]));
     assert_eq!(
         (phone["kpis"]["handle_time"]["calendar"]["count"].as_i64(), phone["workload"].clone()),
         (Some(1), Value::Null)
@@ -554,7 +622,8 @@ async fn handle_time_gives_aht_and_occupancy(app: TestApp) {
 
     // The page and the CSV show it.
     let page = Browser::new(&app, manager).await.get("/cockpit?days=7").await;
-    for part in ["Handle time by channel", "70:00 min", "Occupancy", "42%", "table=handle"] {
+    for part in ["Handle time by channel", "70:00 min", "Occupancy", "42%", "table=handle", "Took ages to get through"]
+    {
         assert!(page.html.contains(part), "{part} missing");
     }
     let csv = app.request(reqwest::Method::GET, "/kpis.csv?days=7&table=handle", &manager_auth).send().await.unwrap();
