@@ -450,6 +450,16 @@ pub(crate) struct Figures {
 /// reads the rollup's cells instead of the rows (see docs/METRICS.md).
 pub const EXACT_ROWS: i64 = 20_000;
 
+/// One local day's rows, as they are read.
+#[derive(Default)]
+struct DayTally {
+    created: i64,
+    solved: i64,
+    first_replies: Vec<i64>,
+    sla_met: i64,
+    sla_of: i64,
+}
+
 /// Reads every measured row of the slice: exact, and the only way for
 /// slices the cells do not hold (organization, tag, or several at once).
 async fn from_rows(store: &dyn Store, window: &Window, slice: &Slice) -> Result<Figures, StoreError> {
@@ -462,7 +472,7 @@ async fn from_rows(store: &dyn Store, window: &Window, slice: &Slice) -> Result<
     let previous = TicketKpis::of(&owned(&earlier));
 
     let tz = &window.tz;
-    let mut by_day: BTreeMap<Date, (i64, i64, Vec<i64>, (i64, i64))> = BTreeMap::new();
+    let mut by_day: BTreeMap<Date, DayTally> = BTreeMap::new();
     let mut arrivals = vec![vec![0i64; 24]; 7];
     let mut channels: BTreeMap<Channel, i64> = BTreeMap::new();
     for r in &current {
@@ -471,17 +481,17 @@ async fn from_rows(store: &dyn Store, window: &Window, slice: &Slice) -> Result<
         let day = by_day.entry(z.date()).or_default();
         match r.measure {
             Measure::Created => {
-                day.0 += 1;
+                day.created += 1;
                 let wd = z.weekday().to_monday_zero_offset() as usize;
                 let h = z.hour().clamp(0, 23) as usize;
                 arrivals[wd][h] += 1;
                 *channels.entry(r.channel).or_default() += 1;
             }
-            Measure::OneTouch => day.1 += 1,
-            Measure::FirstReply => day.2.push(r.value),
+            Measure::OneTouch => day.solved += 1,
+            Measure::FirstReply => day.first_replies.push(r.value),
             m if SLA_MEASURES.contains(&m) => {
-                day.3.0 += r.value;
-                day.3.1 += 1;
+                day.sla_met += r.value;
+                day.sla_of += 1;
             }
             _ => {}
         }
@@ -490,13 +500,13 @@ async fn from_rows(store: &dyn Store, window: &Window, slice: &Slice) -> Result<
         .dates()
         .into_iter()
         .map(|d| {
-            let (created, solved, mut frt, (met, of)) = by_day.remove(&d).unwrap_or_default();
+            let mut t = by_day.remove(&d).unwrap_or_default();
             DayFigures {
                 date: d.to_string(),
-                created,
-                solved,
-                first_reply_median: Distribution::of(&mut frt).map(|x| x.median),
-                sla: Rate::new(met, of),
+                created: t.created,
+                solved: t.solved,
+                first_reply_median: Distribution::of(&mut t.first_replies).map(|x| x.median),
+                sla: Rate::new(t.sla_met, t.sla_of),
             }
         })
         .collect();
