@@ -220,15 +220,30 @@ impl Handler for WeeklyDigest {
     }
 }
 
-/// Tells managers and the hooks about spiking topics, once per spike; the
-/// spikes found.
+/// Where the daily check leaves the spikes it found, for the cockpit.
+const SPIKES_NOW_KEY: &str = "insights.spikes_now";
+
+/// The spikes the last daily check found, if it ran in the last 36 hours:
+/// (topic, text).
+pub async fn spikes_now(store: &dyn Store, now: Millis) -> Result<Vec<(String, String)>, StoreError> {
+    let Some(v) = store.setting(SPIKES_NOW_KEY).await? else { return Ok(vec![]) };
+    if v["at"].as_i64().is_none_or(|at| at < now - 36 * 3_600_000) {
+        return Ok(vec![]);
+    }
+    Ok(serde_json::from_value(v["spikes"].clone()).unwrap_or_default())
+}
+
+/// Tells managers and the hooks about spiking topics, once per spike, and
+/// keeps them for the cockpit; the spikes found.
 pub async fn check_spikes(store: &dyn Store, now: Millis) -> Result<Vec<String>, StoreError> {
     let report = insights::report(store, now, 35).await?;
     let topics = if report.topics.is_empty() { &report.suggested } else { &report.topics };
     let mut found = Vec::new();
+    let mut kept = Vec::new();
     for t in topics {
         let Some(s) = &t.spike else { continue };
         found.push(s.text.clone());
+        kept.push((t.name.clone(), s.text.clone()));
         // Told once per spike: a spike that lasts is not news every day.
         let alert = crate::alerts::Alert {
             event: "spike.detected",
@@ -239,6 +254,7 @@ pub async fn check_spikes(store: &dyn Store, now: Millis) -> Result<Vec<String>,
         };
         crate::alerts::raise(store, alert, now).await?;
     }
+    store.set_setting(SPIKES_NOW_KEY, &json!({ "at": now, "spikes": kept })).await?;
     Ok(found)
 }
 

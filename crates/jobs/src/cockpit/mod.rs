@@ -201,7 +201,8 @@ pub struct CockpitReport {
     pub workload: Option<Workload>,
     /// The targets that apply to the slice's team (else the department's), judged.
     pub targets: Vec<TargetStatus>,
-    /// The department's bottlenecks now (whatever the slice).
+    /// The department's bottlenecks now (whatever the slice), and the
+    /// topic spikes the last daily check found (kind `volume_spike`).
     pub alerts: Vec<Bottleneck>,
     /// The live queue now: SLA at risk and breached, agents online.
     pub now: NowFigures,
@@ -640,7 +641,7 @@ pub async fn report_within(
         handle_by_channel: f.handle_by_channel,
         workload,
         targets: vec![],
-        alerts: bottlenecks(store, now, &window.tz).await?,
+        alerts: alerts(store, now, &window.tz).await?,
         now: now_figures(store, now, tz, slice).await?,
     };
     let settings = crate::kpi::settings(store).await?;
@@ -734,6 +735,15 @@ pub fn summary_lines(r: &CockpitReport) -> Vec<(String, String, String)> {
         line("CES", num(s.ces.ces), num(ps.ces.ces)),
         line("Backlog now", r.backlog.total.to_string(), "–".into()),
     ]
+}
+
+/// The bottlenecks now and the spikes of the last daily check.
+async fn alerts(store: &dyn Store, now: Millis, tz: &TimeZone) -> Result<Vec<Bottleneck>, StoreError> {
+    let mut out = bottlenecks(store, now, tz).await?;
+    for (topic, text) in crate::digest::spikes_now(store, now).await? {
+        out.push(Bottleneck { kind: "volume_spike".into(), subject: format!("topic:{topic}"), text });
+    }
+    Ok(out)
 }
 
 /// The department's bottlenecks at `now`: the last 8 local days' arrivals

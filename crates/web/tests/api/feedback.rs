@@ -428,6 +428,14 @@ async fn insights_find_topics_spikes_and_the_digest_reaches_slack_and_mail(app: 
         notes.body["notifications"].as_array().unwrap().iter().filter(|n| n["kind"] == "spike").collect();
     assert_eq!(spikes.len(), 1, "{}", notes.body);
     assert!(spikes[0]["text"].as_str().unwrap().starts_with("A spike in tickets about Export feature since"));
+    // The cockpit's alerts show it too.
+    let cockpit = app.get("/kpis?days=7", &lead_auth).await;
+    let alerts = cockpit.body["alerts"].as_array().unwrap();
+    let spike = alerts.iter().find(|a| a["kind"] == "volume_spike").expect("the spike among the alerts");
+    assert_eq!(
+        (spike["subject"].as_str(), spike["text"].clone()),
+        (Some("topic:Export feature"), spikes[0]["text"].clone())
+    );
 
     // The export for other departments.
     let csv = app.http.get(app.url("/insights.csv?days=35")).bearer_auth(token(&app)).send().await.unwrap();
