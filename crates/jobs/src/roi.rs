@@ -41,6 +41,16 @@ pub struct RoiReport {
     pub roi: Option<f64>,
 }
 
+/// What `days` of support cost, in cents: the active agents' paid hours
+/// at the hourly cost, plus tools and overhead per month.
+pub async fn support_cost_cents(store: &dyn Store, days: f64) -> Result<f64, StoreError> {
+    let costs = crate::kpi::settings(store).await?.costs;
+    let agents = crate::kpi::active_agents(store).await? as f64;
+    let hours = costs.agent_hours_per_week.unwrap_or(40.0).max(0.0);
+    Ok(agents * costs.agent_hourly_cents as f64 * hours * days / 7.0
+        + (costs.tools_monthly_cents + costs.overhead_monthly_cents) as f64 * days / (365.0 / 12.0))
+}
+
 /// The ROI of the `days` up to `now`.
 pub async fn roi(store: &dyn Store, now: Millis, days: i64) -> Result<RoiReport, StoreError> {
     let (from, to) = (now - days * DAY, now);
@@ -66,13 +76,7 @@ pub async fn roi(store: &dyn Store, now: Millis, days: i64) -> Result<RoiReport,
     let group =
         |g: (i64, i64, i64)| CustomerGroup { customers: g.0, churn: Rate::new(g.1, g.0), annual_value_cents: g.2 };
     let (supported, unsupported) = (group(groups[0]), group(groups[1]));
-    let costs = crate::kpi::settings(store).await?.costs;
-    let agents = crate::kpi::active_agents(store).await? as f64;
-    let weeks = days as f64 / 7.0;
-    let months = days as f64 / (365.0 / 12.0);
-    let hours = costs.agent_hours_per_week.unwrap_or(40.0).max(0.0);
-    let cost = agents * costs.agent_hourly_cents as f64 * hours * weeks
-        + (costs.tools_monthly_cents + costs.overhead_monthly_cents) as f64 * months;
+    let cost = support_cost_cents(store, days as f64).await?;
     let support_cost_cents = cost.round() as i64;
     let solved = store.measure_rows(&[Measure::OneTouch], from, to, &Slice::default()).await?.len() as i64;
     let avoided = match (unsupported.churn.rate, supported.churn.rate) {

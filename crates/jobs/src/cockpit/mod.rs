@@ -181,6 +181,12 @@ pub struct CockpitReport {
     pub previous: TicketKpis,
     pub satisfaction: FeedbackSummary,
     pub previous_satisfaction: FeedbackSummary,
+    /// The period's support cost ÷ its tickets solved, cents (the
+    /// department only; none without solves or cost settings).
+    pub cost_per_ticket_cents: Option<i64>,
+    /// The agents' eNPS from the latest pulse survey opened by the end of
+    /// the period with enough answers to show (the team's own for a team).
+    pub enps: Option<Enps>,
     /// The latest answers of the period (at most 8), newest first.
     pub feedback: Vec<domain::survey::Feedback>,
     pub days: Vec<DayFigures>,
@@ -279,6 +285,33 @@ pub async fn now_figures(
         sla_breached: sla_count(store, slice.team_id, SlaFilter::Breached).await?,
         agents_online: statuses.iter().filter(|(_, s, _)| *s == domain::AgentStatus::Online).count(),
     })
+}
+
+/// eNPS of one pulse survey.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Enps {
+    pub pulse_id: i64,
+    pub name: String,
+    pub answers: usize,
+    pub enps: f64,
+}
+
+/// The newest pulse opened before `until` whose eNPS may be shown (from
+/// five answers; a team's from five of its own).
+async fn latest_enps(store: &dyn Store, until: Millis, team: Option<i64>) -> Result<Option<Enps>, StoreError> {
+    let mut pulses: Vec<_> = store.pulses().await?.into_iter().filter(|p| p.opened_at < until).collect();
+    pulses.sort_by_key(|p| std::cmp::Reverse(p.opened_at));
+    for p in pulses {
+        let r = insight::feedback::pulse_results(p.questions.len(), &store.pulse_answers(p.id).await?);
+        let shown = match team {
+            None => r.enps.map(|e| (r.answers, e)),
+            Some(t) => r.teams.iter().find(|x| x.team_id.0 == t).and_then(|x| x.enps.map(|e| (x.answers, e))),
+        };
+        if let Some((answers, enps)) = shown {
+            return Ok(Some(Enps { pulse_id: p.id.0, name: p.name, answers, enps }));
+        }
+    }
+    Ok(None)
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -627,6 +660,8 @@ pub async fn report_within(
         previous: f.previous,
         satisfaction: satisfaction(store, slice, from, to).await?,
         previous_satisfaction: satisfaction(store, slice, before.start(), from).await?,
+        enps: latest_enps(store, to, slice.team_id).await?,
+        cost_per_ticket_cents: None,
         feedback: store
             .feedback_list(&feedback_filter(slice, from, to), store::PageRequest { after: None, limit: 8 })
             .await?
@@ -644,6 +679,10 @@ pub async fn report_within(
         alerts: alerts(store, now, &window.tz).await?,
         now: now_figures(store, now, tz, slice).await?,
     };
+    if *slice == Slice::default() && r.kpis.solved > 0 {
+        let cost = crate::roi::support_cost_cents(store, window.days() as f64).await?;
+        r.cost_per_ticket_cents = (cost > 0.0).then(|| (cost / r.kpis.solved as f64).round() as i64);
+    }
     let settings = crate::kpi::settings(store).await?;
     r.targets = targets_for(&settings.targets, slice.team_id)
         .into_iter()
@@ -733,7 +772,17 @@ pub fn summary_lines(r: &CockpitReport) -> Vec<(String, String, String)> {
         line("CSAT", pct(s.csat.csat), pct(ps.csat.csat)),
         line("NPS", num(s.nps.nps), num(ps.nps.nps)),
         line("CES", num(s.ces.ces), num(ps.ces.ces)),
+        line(
+            "eNPS (agents' latest pulse)",
+            r.enps.as_ref().map(|e| format!("{:.0} ({} answers)", e.enps, e.answers)).unwrap_or_else(|| "–".into()),
+            "–".into(),
+        ),
         line("Backlog now", r.backlog.total.to_string(), "–".into()),
+        line(
+            "Cost per ticket",
+            r.cost_per_ticket_cents.map(|c| format!("{:.2}", c as f64 / 100.0)).unwrap_or_else(|| "–".into()),
+            "–".into(),
+        ),
     ]
 }
 

@@ -21,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .route("/cockpit", get(cockpit))
         .route("/cockpit/report/{cadence}", get(print_report))
         .route("/cockpit/resources", get(resources))
+        .route("/cockpit/roi", get(roi))
 }
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -204,6 +205,7 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
             Cell::link("Weekly report (print)", "/cockpit/report/weekly"),
             Cell::link("Monthly report (print)", "/cockpit/report/monthly"),
             Cell::link("Resource request", "/cockpit/resources"),
+            Cell::link("ROI and churn", "/cockpit/roi"),
         ],
     });
     let created: Vec<i64> = r.days.iter().map(|d| d.created).collect();
@@ -550,4 +552,57 @@ async fn resources(State(state): State<AppState>, Staff(caller): Staff) -> Resul
         },
     ];
     Page::new(shell, "Resource request", sections).respond(axum::http::StatusCode::OK)
+}
+
+/// ROI and churn: support cost, cost per ticket, churn of the customers
+/// who contacted support against those who did not, revenue retained.
+async fn roi(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Query(q): Query<crate::api::reports::RoiQuery>,
+) -> Result<Response, PageError> {
+    let axum::Json(r) = crate::api::reports::get_roi(State(state.clone()), caller.clone(), Query(q)).await?;
+    let shell = Shell::new(&state, &caller, "/cockpit").await?;
+    let money = |cents: i64| format!("{:.2}", cents as f64 / 100.0);
+    let pct = |x: Option<f64>| x.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "–".into());
+    let days = (r.to - r.from) / 86_400_000;
+    let group = |name: &str, g: &jobs::roi::CustomerGroup| {
+        vec![
+            Cell::text(name),
+            Cell::text(g.customers.to_string()),
+            Cell::text(g.churn.yes.to_string()),
+            Cell::text(pct(g.churn.rate)),
+            Cell::text(money(g.annual_value_cents)),
+        ]
+    };
+    let sections = vec![
+        Section::Links {
+            title: None,
+            links: [30, 90, 365]
+                .iter()
+                .map(|d| Cell::link(format!("Last {d} days"), format!("/cockpit/roi?days={d}")))
+                .collect(),
+        },
+        Section::Facts {
+            title: Some(format!("The last {days} days")),
+            facts: vec![
+                ("Support cost".into(), Cell::text(money(r.support_cost_cents))),
+                ("Tickets solved".into(), Cell::text(r.solved.to_string())),
+                (
+                    "Cost per ticket".into(),
+                    Cell::text(r.cost_per_ticket_cents.map(money).unwrap_or_else(|| "–".into())),
+                ),
+                ("Revenue retained".into(), Cell::text(money(r.revenue_retained_cents))),
+                ("ROI".into(), Cell::text(r.roi.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "–".into()))),
+            ],
+        },
+        Section::Table {
+            title: Some("Churn of customers who contacted support and of those who did not".into()),
+            table: Table::of(
+                vec!["Customers", "At the start", "Churned", "Churn", "Annual value"],
+                vec![group("Contacted support", &r.supported), group("Did not", &r.unsupported)],
+            ),
+        },
+    ];
+    Page::new(shell, "ROI and churn", sections).respond(axum::http::StatusCode::OK)
 }

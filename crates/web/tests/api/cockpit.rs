@@ -371,6 +371,16 @@ async fn cockpit_shows_exact_kpis_slices_and_targets(app: TestApp) {
     assert_eq!(roi["revenue_retained_cents"], 500_000, "1,000,000 × (50% − 0%)");
     assert_eq!(roi["roi"].as_f64(), Some(2.125));
     assert_eq!(app.get("/reports/roi?days=3", &manager_auth).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The cockpit's cost per ticket over the same week; the ROI page.
+    let (_, week) = kpis(&app, "days=7", &manager_auth).await;
+    assert_eq!(week["cost_per_ticket_cents"], 80_000, "160,000 ÷ 2 solved");
+    let (_, team_week) = kpis(&app, &format!("days=7&team_id={}", billing.0), &manager_auth).await;
+    assert_eq!(team_week["cost_per_ticket_cents"], Value::Null, "the department's cost only");
+    let page = Browser::new(&app, manager).await.get("/cockpit/roi?days=7").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for part in ["Revenue retained", "5000.00", "800.00", "50.0%", "212.5%"] {
+        assert!(page.html.contains(part), "{part} missing");
+    }
 
     // This hour: one ticket arrives and is solved (not so near the end of
     // the hour that the next one starts before the cockpit is asked).

@@ -569,6 +569,14 @@ async fn agents_answer_the_pulse_anonymously(app: TestApp) {
     assert_eq!(r.body["statement_means"], json!([3.8, 2.8]));
     assert_eq!(r.body["comments"], json!(["Too many tickets"]));
     assert!(r.body.get("user_id").is_none() && !r.body.to_string().contains("agent4"));
+    // The cockpit shows the eNPS beside CSAT, NPS and CES.
+    let k = app.get("/kpis?days=7", &app.admin).await;
+    assert_eq!(
+        (k.body["enps"]["enps"].as_f64(), k.body["enps"]["answers"].as_i64()),
+        (Some(40.0), Some(5)),
+        "{}",
+        k.body["enps"]
+    );
 }
 
 on_both_backends!(admins_set_surveys_topics_and_hooks_from_pages);
