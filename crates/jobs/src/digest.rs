@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use domain::{Job, Millis};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use store::{PeriodFigures, Store, StoreError};
+use store::{Store, StoreError};
 
 use crate::insights::{self, InsightReport};
 use crate::{Handler, JobError};
@@ -52,17 +52,19 @@ pub async fn settings(store: &dyn Store) -> Result<DigestSettings, StoreError> {
     Ok(store.setting(SETTINGS_KEY).await?.and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default())
 }
 
-/// One week's figures.
+/// One week's figures, as the KPI engine defines them (docs/METRICS.md).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct WeekFigures {
     pub created: i64,
     pub solved: i64,
-    pub first_reply_median_ms: Option<i64>,
-    pub resolution_median_ms: Option<i64>,
+    /// Median of the week's first replies (calendar).
+    pub first_reply_median_ms: Option<f64>,
+    /// Median full resolution time of the tickets solved in the week.
+    pub resolution_median_ms: Option<f64>,
     /// 0–1.
     pub csat: Option<f64>,
     pub nps: Option<f64>,
-    /// Met ÷ (met + breached) of the tickets solved with an SLA, 0–1.
+    /// SLA clocks met ÷ (met + breached) with their outcome in the week, all targets, 0–1.
     pub sla_attainment: Option<f64>,
 }
 
@@ -87,36 +89,30 @@ pub struct Digest {
     pub text: String,
 }
 
-fn median(mut v: Vec<i64>) -> Option<i64> {
-    v.sort_unstable();
-    // The lower middle: a median that is one of the times measured.
-    (!v.is_empty()).then(|| v[(v.len() - 1) / 2])
-}
-
 async fn week(store: &dyn Store, from: Millis, to: Millis) -> Result<WeekFigures, StoreError> {
-    let PeriodFigures { created, solved, first_reply_ms, resolution_ms, sla_met, sla_breached } =
-        store.period_figures(from, to).await?;
+    use domain::kpi::{Measure, Slice};
+    let mut measures = vec![Measure::Created, Measure::OneTouch, Measure::FirstReply, Measure::FullResolution];
+    measures.extend(crate::cockpit::SLA_MEASURES);
+    let k = insight::kpi::TicketKpis::of(&store.measure_rows(&measures, from, to, &Slice::default()).await?);
     let counts = store
         .score_counts(&domain::survey::FeedbackFilter { from: Some(from), to: Some(to), ..Default::default() })
         .await?;
     let s = insight::feedback::summarise(&counts);
+    let sla = [&k.sla_first_reply, &k.sla_next_reply, &k.sla_periodic_update, &k.sla_resolution];
+    let (met, of) = sla.iter().fold((0, 0), |(y, n), r| (y + r.yes, n + r.of));
     Ok(WeekFigures {
-        created,
-        solved,
-        first_reply_median_ms: median(first_reply_ms),
-        resolution_median_ms: median(resolution_ms),
+        created: k.created,
+        solved: k.solved,
+        first_reply_median_ms: k.first_reply.calendar.map(|d| d.median),
+        resolution_median_ms: k.full_resolution.calendar.map(|d| d.median),
         csat: s.csat.csat,
         nps: s.nps.nps,
-        sla_attainment: (sla_met + sla_breached > 0).then(|| sla_met as f64 / (sla_met + sla_breached) as f64),
+        sla_attainment: insight::kpi::Rate::new(met, of).rate,
     })
 }
 
-fn hours(ms: Option<i64>) -> String {
-    match ms {
-        None => "–".into(),
-        Some(ms) if ms < 3_600_000 => format!("{} min", ms / 60_000),
-        Some(ms) => format!("{:.1} h", ms as f64 / 3_600_000.0),
-    }
+fn hours(ms: Option<f64>) -> String {
+    ms.map(crate::cockpit::duration_text).unwrap_or_else(|| "–".into())
 }
 
 fn percent(v: Option<f64>) -> String {

@@ -355,18 +355,3 @@ pub struct TicketSubject {
     /// The requester's value per year, in cents.
     pub customer_value_cents: Option<i64>,
 }
-
-/// What the weekly digest counts in a period `[from, to)`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PeriodFigures {
-    pub created: i64,
-    pub solved: i64,
-    /// Calendar time from creation to the first public staff reply, of the
-    /// tickets created in the period that have one.
-    pub first_reply_ms: Vec<i64>,
-    /// Calendar time from creation to solving, of the tickets solved in the period.
-    pub resolution_ms: Vec<i64>,
-    /// Of the tickets solved in the period with an SLA: met and breached.
-    pub sla_met: i64,
-    pub sla_breached: i64,
-}

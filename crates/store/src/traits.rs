@@ -27,8 +27,8 @@ use tokio::sync::broadcast;
 
 use crate::{
     ApiToken, AuditEntry, Created, CreatedTicket, Credentials, IdempotencyKey, MailboxFetch, NewAttachment,
-    NewAuditEntry, NewMessage, NewQuarantine, OutboxEntry, OutgoingMail, Page, PageRequest, PeriodFigures,
-    PrincipalRef, QuarantineEntry, Result, TicketChange, TicketQuery, TicketSubject, TicketWrite,
+    NewAuditEntry, NewMessage, NewQuarantine, OutboxEntry, OutgoingMail, Page, PageRequest, PrincipalRef,
+    QuarantineEntry, Result, TicketChange, TicketQuery, TicketSubject, TicketWrite,
 };
 
 /// One answered survey from history, for `import_answers`; the
@@ -518,8 +518,6 @@ pub trait FeedbackStore: Send + Sync {
     async fn pulse_answered(&self, pulse: PulseId, user: UserId) -> Result<bool>;
     /// Tickets created in `[from, to)`, oldest first, at most `limit`.
     async fn ticket_subjects(&self, from: Millis, to: Millis, limit: u32) -> Result<Vec<TicketSubject>>;
-    /// Volume, first reply, resolution and SLA figures of a period.
-    async fn period_figures(&self, from: Millis, to: Millis) -> Result<PeriodFigures>;
     /// The ticket's scored messages, oldest first.
     async fn message_sentiments(&self, ticket: TicketId) -> Result<Vec<(MessageId, Sentiment)>>;
 }

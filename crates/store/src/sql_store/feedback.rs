@@ -13,10 +13,7 @@ use domain::{
 
 use super::{Params, SqlStore, page_by_id, returned_id};
 use crate::rows::word;
-use crate::{
-    FeedbackStore, ImportedAnswer, Page, PageRequest, PeriodFigures, Result, SqlRow, SqlValue, StoreError,
-    TicketSubject, Transaction,
-};
+use crate::{FeedbackStore, ImportedAnswer, Page, PageRequest, Result, SqlRow, StoreError, TicketSubject, Transaction};
 
 const INVITATION_COLS: &str = "id, kind, scale, ticket_id, customer_id, channel, sent_at, expires_at, answered_at";
 
@@ -428,46 +425,6 @@ impl FeedbackStore for SqlStore {
                 })
             })
             .collect()
-    }
-
-    async fn period_figures(&self, from: Millis, to: Millis) -> Result<PeriodFigures> {
-        let range = || vec![SqlValue::from(from), SqlValue::from(to)];
-        let count =
-            |rows: Vec<SqlRow>| -> Result<i64> { rows.first().map(|r| r.int(0)).transpose().map(|v| v.unwrap_or(0)) };
-        let created = count(
-            self.fetch("SELECT COUNT(*) FROM tickets WHERE created_at >= $1 AND created_at < $2", range()).await?,
-        )?;
-        let solved_rows = self
-            .fetch(
-                "SELECT t.solved_at - t.created_at, CASE WHEN s.breached THEN 1 ELSE 0 END, s.state FROM tickets t \
-                 LEFT JOIN ticket_sla s ON s.ticket_id = t.id \
-                 WHERE t.solved_at >= $1 AND t.solved_at < $2 AND t.merged_into IS NULL",
-                range(),
-            )
-            .await?;
-        let mut f = PeriodFigures { created, solved: solved_rows.len() as i64, ..Default::default() };
-        for r in &solved_rows {
-            f.resolution_ms.push(r.int(0)?);
-            if r.opt_text(2)?.is_some() {
-                if r.int(1)? == 1 {
-                    f.sla_breached += 1;
-                } else {
-                    f.sla_met += 1;
-                }
-            }
-        }
-        for r in self
-            .fetch(
-                "SELECT MIN(m.created_at) - t.created_at FROM tickets t JOIN messages m ON m.ticket_id = t.id \
-                 WHERE t.created_at >= $1 AND t.created_at < $2 AND m.author_kind = 'staff' \
-                 AND m.visibility = 'public' GROUP BY t.id, t.created_at",
-                range(),
-            )
-            .await?
-        {
-            f.first_reply_ms.push(r.int(0)?);
-        }
-        Ok(f)
     }
 }
 

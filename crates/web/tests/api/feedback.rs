@@ -459,6 +459,8 @@ async fn insights_find_topics_spikes_and_the_digest_reaches_slack_and_mail(app: 
     )
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The digest reads the KPI rollup; imported history is measured by a rebuild.
+    jobs::kpi::rebuild(app.store.as_ref(), |_| {}).await.unwrap();
     let r = app.post("/digest/send", &app.admin, json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     // Seven days: 14 about invoices, 36 + 4 about exports, 2 about passwords.
@@ -498,6 +500,13 @@ async fn digest_by_mail(backend: crate::support::Backend) {
     let r = TestApp::send(app.request(Method::PUT, "/settings/digest", &app.admin).json(&body)).await;
     assert_eq!((r.status, &r.body["recipients"]), (StatusCode::OK, &json!(["head@support.test", "cfo@x.test"])));
     app.ticket(json!({ "subject": "Export to CSV fails", "body": "x", "requester": { "email": "a@x.test" } })).await;
+    // The node's worker measures the new ticket for the KPIs the digest reads.
+    for _ in 0..300 {
+        if app.get("/digest", &app.admin).await.body["this_week"]["created"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let r = app.post("/digest/send", &app.admin, json!({})).await;
     assert_eq!((r.status, r.body["mailed"].as_i64()), (StatusCode::OK, Some(2)), "{}", r.body);
     let mail = sink.wait_for(1).await;
