@@ -161,6 +161,11 @@ pub enum BenchCommand {
         /// then time the cockpit over them (for 1M and 10M tickets).
         #[arg(long)]
         rollup_only: bool,
+        /// With --rollup-only: keep the SQLite store in this directory; a
+        /// later run over the same directory times the cockpit again
+        /// without writing (10M tickets take over an hour to write).
+        #[arg(long)]
+        keep: Option<std::path::PathBuf>,
     },
     /// Voice of the customer: recording survey answers, the feedback
     /// inbox's summary and first page, and the customer-insights report of

@@ -198,6 +198,27 @@ pub(super) async fn figures(
     }))
 }
 
+/// Per local day of the window, how many rows of each measure the
+/// department has, from the cells; `None` when the cells count another
+/// zone's days.
+pub(super) async fn daily_counts(
+    store: &dyn Store,
+    window: &Window,
+    measures: &[Measure],
+) -> Result<Option<BTreeMap<jiff::civil::Date, BTreeMap<Measure, i64>>>, StoreError> {
+    if store.cells_zone().await?.as_deref() != Some(window.tz.iana_name().unwrap_or("UTC")) {
+        return Ok(None);
+    }
+    let mut q =
+        query(CellView::All, None, None, measures.to_vec(), (day_number(window.first), day_number(window.last)));
+    q.by_day = true;
+    let mut out: BTreeMap<jiff::civil::Date, BTreeMap<Measure, i64>> = BTreeMap::new();
+    for (k, s) in store.kpi_cells(&q).await? {
+        *out.entry(day_date(k.day)).or_default().entry(k.measure).or_default() += s.n;
+    }
+    Ok(Some(out))
+}
+
 fn handle(s: Option<&CellSums>) -> Handle {
     s.map(|s| Handle::new(s.n, s.value)).unwrap_or_default()
 }

@@ -800,16 +800,28 @@ async fn alerts(store: &dyn Store, now: Millis, tz: &TimeZone) -> Result<Vec<Bot
 /// tickets.
 pub async fn bottlenecks(store: &dyn Store, now: Millis, tz: &TimeZone) -> Result<Vec<Bottleneck>, StoreError> {
     let window = Window::days_to(now, 8, tz.clone());
-    let rows = store
-        .measure_rows(&[Measure::Created, Measure::OneTouch], window.start(), window.end(), &Slice::default())
-        .await?;
+    let measures = [Measure::Created, Measure::OneTouch];
     let mut per_day: BTreeMap<Date, (i64, i64)> = window.dates().into_iter().map(|d| (d, (0, 0))).collect();
-    for r in &rows {
-        if let Some(d) = local_date(r.at, tz).and_then(|d| per_day.get_mut(&d)) {
-            if r.measure == Measure::Created {
-                d.0 += 1;
-            } else {
-                d.1 += 1;
+    match cells::daily_counts(store, &window, &measures).await? {
+        Some(counts) => {
+            for (date, by) in counts {
+                if let Some(d) = per_day.get_mut(&date) {
+                    *d = (
+                        by.get(&Measure::Created).copied().unwrap_or(0),
+                        by.get(&Measure::OneTouch).copied().unwrap_or(0),
+                    );
+                }
+            }
+        }
+        None => {
+            for r in store.measure_rows(&measures, window.start(), window.end(), &Slice::default()).await? {
+                if let Some(d) = local_date(r.at, tz).and_then(|d| per_day.get_mut(&d)) {
+                    if r.measure == Measure::Created {
+                        d.0 += 1;
+                    } else {
+                        d.1 += 1;
+                    }
+                }
             }
         }
     }

@@ -204,14 +204,33 @@ fn synthetic(i: usize, now: i64, tickets: usize) -> (domain::kpi::TicketFacts, V
 
 /// `bench cockpit --rollup-only`: the rollup (rows and cells) of `tickets`
 /// synthetic tickets written straight into storage, then the cockpit timed.
-pub async fn rollup_only(config: Config, tickets: usize, runs: usize) -> Result<(), String> {
+pub async fn rollup_only(
+    config: Config,
+    tickets: usize,
+    runs: usize,
+    keep: Option<std::path::PathBuf>,
+) -> Result<(), String> {
     let err = |e: store::StoreError| e.to_string();
-    let now = web::Clock::now(&web::SystemClock);
-    let (store, backend, dir) = super::bench::bench_store(&config, "cockpit-rollup").await?;
+    let (store, backend, dir): (std::sync::Arc<dyn store::Store>, _, _) = match &keep {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+            let store = store_sqlite::open(&dir.join("bench.db")).await.map_err(err)?;
+            (std::sync::Arc::new(store), "SQLite (kept)", dir.clone())
+        }
+        None => super::bench::bench_store(&config, "cockpit-rollup").await?,
+    };
+    // A kept store remembers when it was written, so its year still ends "now".
+    let stamp = dir.join("written-at");
+    let written = std::fs::read_to_string(&stamp).ok().and_then(|s| s.trim().parse::<i64>().ok());
+    let now = written.unwrap_or_else(|| web::Clock::now(&web::SystemClock));
     println!(
         "switchboard bench cockpit --rollup-only: {backend}, {} cores; {tickets} tickets' measured rows over 365 days",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
+    if written.is_some() {
+        println!("  rollup kept from an earlier run in {}", dir.display());
+        return time_synthetic(&store, now, runs).await;
+    }
     store.clear_measures(&jobs::kpi::zone_name(store.as_ref()).await).await.map_err(err)?;
     let started = Instant::now();
     let mut rows = 0;
@@ -231,6 +250,18 @@ pub async fn rollup_only(config: Config, tickets: usize, runs: usize) -> Result<
         tickets as f64 / secs
     );
     store.optimize().await.map_err(err)?;
+    if keep.is_some() {
+        std::fs::write(&stamp, now.to_string()).map_err(|e| e.to_string())?;
+    }
+    time_synthetic(&store, now, runs).await?;
+    if keep.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
+}
+
+/// The cockpit over the synthetic rollup, slice by slice.
+async fn time_synthetic(store: &std::sync::Arc<dyn store::Store>, now: i64, runs: usize) -> Result<(), String> {
     let slices = [
         ("cockpit, department, 30 days", 30, Slice::default()),
         ("cockpit, one team, 30 days", 30, Slice { team_id: Some(1), ..Slice::default() }),
@@ -238,7 +269,5 @@ pub async fn rollup_only(config: Config, tickets: usize, runs: usize) -> Result<
         ("cockpit, department, 90 days", 90, Slice::default()),
         ("cockpit, email only (rows), 7 days", 7, Slice { channel: Some(domain::Channel::Email), ..Slice::default() }),
     ];
-    time_slices(&store, now, runs, &slices).await?;
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
+    time_slices(store, now, runs, &slices).await
 }
