@@ -83,8 +83,8 @@ pub async fn refresh(store: &dyn Store, ticket: TicketId, business: &BusinessClo
     Ok(true)
 }
 
-/// Empties the rollup and measures every ticket again; `progress` hears
-/// the tickets done so far. Returns how many were measured. Works in pages
+/// Empties the rollup and measures every ticket again, then folds the
+/// buckets into histograms; `progress` hears the tickets done so far. Returns how many were measured. Works in pages
 /// of 1,000 tickets: their events read with one query, their rows written
 /// in one transaction.
 pub async fn rebuild(store: &dyn Store, mut progress: impl FnMut(u64)) -> Result<u64, StoreError> {
@@ -107,6 +107,8 @@ pub async fn rebuild(store: &dyn Store, mut progress: impl FnMut(u64)) -> Result
         progress(done);
         after = last;
     }
+    // All of it is history now: folded, the cockpit reads a row per day.
+    store.fold_buckets(i64::MAX).await?;
     Ok(done)
 }
 
@@ -126,6 +128,16 @@ pub async fn ensure_cells(store: &dyn Store) -> Result<bool, StoreError> {
     let n = rebuild(store, |_| {}).await?;
     tracing::info!(tickets = n, "KPI rollup rebuilt for the installation's time zone");
     Ok(true)
+}
+
+/// Folds the buckets of the days before yesterday (in the cells' zone)
+/// into their histograms: late changes mostly touch today and yesterday,
+/// which stay as they are. How many days it folded.
+pub async fn fold(store: &dyn Store, now: domain::Millis) -> Result<u64, StoreError> {
+    let Some(zone) = store.cells_zone().await? else { return Ok(0) };
+    let tz = jiff::tz::TimeZone::get(&zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let Some(today) = crate::cockpit::local_date(now, &tz) else { return Ok(0) };
+    store.fold_buckets(domain::kpi::cells::day_number(today) - 1).await
 }
 
 /// Measures the tickets the rollup lacks or has from fewer events than

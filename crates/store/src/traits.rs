@@ -576,8 +576,14 @@ pub trait KpiStore: Send + Sync {
     /// The rollup's cells, summed as the query says.
     async fn kpi_cells(&self, q: &CellQuery) -> Result<Vec<(CellKey, CellSums)>>;
     /// The rollup's duration buckets, summed as the query says (only those
-    /// holding values).
+    /// holding values): the folded days' histograms and the buckets not
+    /// folded yet together.
     async fn kpi_buckets(&self, q: &CellQuery) -> Result<Vec<(BucketKey, i64)>>;
+    /// Folds the buckets of the days before `before_day` into one
+    /// histogram row per day, view, measure and clock (each day in a
+    /// transaction of its own, holding off measurements meanwhile); how
+    /// many days it folded. Reads give the same before and after.
+    async fn fold_buckets(&self, before_day: i64) -> Result<u64>;
     /// Ticket numbers after `after`, in order, at most `limit`.
     async fn ticket_ids_after(&self, after: TicketId, limit: u32) -> Result<Vec<TicketId>>;
     /// Tickets not measured, or measured from fewer events than they have.

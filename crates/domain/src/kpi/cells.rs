@@ -150,6 +150,25 @@ pub fn subject(id: Option<i64>) -> String {
     id.map(|i| i.to_string()).unwrap_or_else(|| "-".into())
 }
 
+/// A folded histogram as stored: `lower_s:n` pairs, lowest first (bucket
+/// bounds are whole seconds), zero counts left out.
+pub fn encode_counts(counts: &BTreeMap<i64, i64>) -> String {
+    let pairs: Vec<String> =
+        counts.iter().filter(|(_, n)| **n != 0).map(|(lower, n)| format!("{}:{n}", lower / 1000)).collect();
+    pairs.join(",")
+}
+
+/// The (lower bound in ms, count) pairs of a stored histogram; what does
+/// not parse is left out.
+pub fn decode_counts(text: &str) -> Vec<(i64, i64)> {
+    text.split(',')
+        .filter_map(|pair| {
+            let (lower, n) = pair.split_once(':')?;
+            Some((lower.parse::<i64>().ok()? * 1000, n.parse().ok()?))
+        })
+        .collect()
+}
+
 impl Tally {
     /// The cells of `rows`, days and hours local to `tz`.
     pub fn of(rows: &[MeasureRow], tz: &TimeZone) -> Tally {
@@ -246,6 +265,18 @@ impl Tally {
 mod tests {
     use super::*;
     use crate::{Channel, Priority};
+
+    #[test]
+    fn folded_histograms_round_trip() {
+        let counts: BTreeMap<i64, i64> = [(0, 2), (59_000, 1), (15 * MINUTE, 0), (3 * DAY, -1)].into_iter().collect();
+        let text = encode_counts(&counts);
+        assert_eq!(text, "0:2,59:1,259200:-1", "zeros left out");
+        assert_eq!(decode_counts(&text), vec![(0, 2), (59_000, 1), (3 * DAY, -1)]);
+        assert_eq!(decode_counts(""), vec![]);
+        for ms in [1, 61_000, 15 * MINUTE - 1, 9 * HOUR + 7, 45 * DAY] {
+            assert_eq!(bucket(ms).0 % 1000, 0, "bounds are whole seconds: {ms}");
+        }
+    }
 
     #[test]
     fn buckets_are_narrow_and_hold_the_histogram_edges() {

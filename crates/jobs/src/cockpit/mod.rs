@@ -859,7 +859,8 @@ pub async fn bottlenecks(store: &dyn Store, now: Millis, tz: &TimeZone) -> Resul
 pub const BOTTLENECK_CHECK: &str = "kpi.bottlenecks";
 
 /// `kpi.bottlenecks`, hourly: keeps the rollup's cells in the
-/// installation's zone (`kpi::ensure_cells`), records the hour's SLA
+/// installation's zone (`kpi::ensure_cells`), folds closed days' buckets
+/// (`kpi::fold`), records the hour's SLA
 /// at-risk count and tells managers (`alerts::raise`: in the app, the
 /// hooks that take `bottleneck.detected`, by mail) of each bottleneck
 /// once per local day.
@@ -873,6 +874,7 @@ impl crate::Handler for BottleneckCheck {
         // The first run after an upgrade or a change of time zone also
         // builds the rollup's cells for the installation's zone.
         crate::kpi::ensure_cells(self.store.as_ref()).await?;
+        crate::kpi::fold(self.store.as_ref(), now).await?;
         check_bottlenecks(self.store.as_ref(), now).await?;
         Ok(())
     }

@@ -328,7 +328,7 @@ impl KpiStore for SqlStore {
         if let Some(lock) = self.db.lock_table("kpi_cells_zone", false) {
             tx.execute(&lock, vec![]).await?;
         }
-        for table in ["kpi_measures", "kpi_tickets", "kpi_cells", "kpi_buckets", "kpi_cells_zone"] {
+        for table in ["kpi_measures", "kpi_tickets", "kpi_cells", "kpi_buckets", "kpi_histograms", "kpi_cells_zone"] {
             tx.execute(&format!("DELETE FROM {table}"), vec![]).await?;
         }
         tx.execute("INSERT INTO kpi_cells_zone (zone) VALUES ($1)", vec![zone.into()]).await?;
@@ -352,9 +352,41 @@ impl KpiStore for SqlStore {
         if q.measures.is_empty() {
             return Ok(vec![]);
         }
+        let mut summed: std::collections::BTreeMap<BucketKey, i64> = std::collections::BTreeMap::new();
+        let mut p = Params::default();
+        let sql = kpi_cells::histograms_sql(q, &mut p);
+        for r in self.fetch(&sql, p.values).await? {
+            for (k, n) in kpi_cells::histogram(&r, q)? {
+                *summed.entry(k).or_default() += n;
+            }
+        }
         let mut p = Params::default();
         let sql = kpi_cells::buckets_sql(q, &mut p);
-        self.fetch(&sql, p.values).await?.iter().map(|r| kpi_cells::bucket(r, q)).collect()
+        for r in self.fetch(&sql, p.values).await? {
+            let (k, n) = kpi_cells::bucket(&r, q)?;
+            *summed.entry(k).or_default() += n;
+        }
+        Ok(summed.into_iter().filter(|(_, n)| *n != 0).collect())
+    }
+
+    async fn fold_buckets(&self, before_day: i64) -> Result<u64> {
+        let days: Vec<i64> = self
+            .fetch("SELECT DISTINCT day FROM kpi_buckets WHERE day < $1 ORDER BY day", vec![before_day.into()])
+            .await?
+            .iter()
+            .map(|r| r.int(0))
+            .collect::<Result<_>>()?;
+        for day in &days {
+            let mut tx = self.begin().await?;
+            // Holds off measurements while the day's buckets move, so no
+            // delta lands in a bucket row this deletes.
+            if let Some(lock) = self.db.lock_table("kpi_cells_zone", false) {
+                tx.execute(&lock, vec![]).await?;
+            }
+            kpi_cells::fold_day(tx.as_mut(), *day).await?;
+            tx.commit().await?;
+        }
+        Ok(days.len() as u64)
     }
 
     async fn ticket_ids_after(&self, after: TicketId, limit: u32) -> Result<Vec<TicketId>> {

@@ -2,7 +2,11 @@
 //! summed by the database.
 
 use domain::kpi::Measure;
-use domain::kpi::cells::{BucketKey, CellKey, CellQuery, CellSums, CellView, Clock, Tally};
+use std::collections::BTreeMap;
+
+use domain::kpi::cells::{
+    BucketKey, CellKey, CellQuery, CellSums, CellView, Clock, Tally, decode_counts, encode_counts,
+};
 
 use super::Params;
 use crate::rows::word;
@@ -136,6 +140,82 @@ pub(super) fn buckets_sql(q: &CellQuery, p: &mut Params) -> String {
         "SELECT a, b, measure, {cols}, clock, lower_ms, CAST(SUM(n) AS BIGINT) FROM kpi_buckets{where_} \
          GROUP BY a, b, measure, clock, lower_ms{group} HAVING SUM(n) <> 0"
     )
+}
+
+/// The folded histograms a bucket query reads (`histogram` parses a row).
+pub(super) fn histograms_sql(q: &CellQuery, p: &mut Params) -> String {
+    let mut where_ = filter(q, p);
+    if let Some(c) = q.clock {
+        where_ += &format!(" AND clock = {}", p.push(c.as_str()));
+    }
+    format!("SELECT a, b, measure, day, clock, counts FROM kpi_histograms{where_}")
+}
+
+/// A folded histogram row's buckets, keyed as the query sums them.
+pub(super) fn histogram(r: &SqlRow, q: &CellQuery) -> Result<Vec<(BucketKey, i64)>> {
+    let (view, measure) = view(r, q, 2)?;
+    let (a, b, day) = (r.text(0)?, r.text(1)?, if q.by_day { r.int(3)? } else { 0 });
+    let clock = word(Clock::parse("clock", &r.text(4)?))?;
+    Ok(decode_counts(&r.text(5)?)
+        .into_iter()
+        .map(|(lower, n)| (BucketKey { view, a: a.clone(), b: b.clone(), measure, day, clock, lower }, n))
+        .collect())
+}
+
+/// Folds one day's buckets into its histograms, within `tx`.
+pub(super) async fn fold_day(tx: &mut dyn Transaction, day: i64) -> Result<()> {
+    type Key = (String, String, String, String, String);
+    let mut folded: BTreeMap<Key, BTreeMap<i64, i64>> = BTreeMap::new();
+    for r in tx
+        .fetch("SELECT kind, measure, clock, a, b, counts FROM kpi_histograms WHERE day = $1", vec![day.into()])
+        .await?
+    {
+        let counts = folded.entry((r.text(0)?, r.text(1)?, r.text(2)?, r.text(3)?, r.text(4)?)).or_default();
+        for (lower, n) in decode_counts(&r.text(5)?) {
+            *counts.entry(lower).or_default() += n;
+        }
+    }
+    for r in tx
+        .fetch("SELECT kind, measure, clock, a, b, lower_ms, n FROM kpi_buckets WHERE day = $1", vec![day.into()])
+        .await?
+    {
+        let key = (r.text(0)?, r.text(1)?, r.text(2)?, r.text(3)?, r.text(4)?);
+        *folded.entry(key).or_default().entry(r.int(5)?).or_default() += r.int(6)?;
+    }
+    tx.execute("DELETE FROM kpi_histograms WHERE day = $1", vec![day.into()]).await?;
+    tx.execute("DELETE FROM kpi_buckets WHERE day = $1", vec![day.into()]).await?;
+    let rows: Vec<(Key, String)> = folded
+        .into_iter()
+        .map(|(k, counts)| (k, encode_counts(&counts)))
+        .filter(|(_, text)| !text.is_empty())
+        .collect();
+    for chunk in rows.chunks(CHUNK) {
+        let mut p = Params::default();
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|((kind, measure, clock, a, b), counts)| {
+                format!(
+                    "({}, {}, {}, {}, {}, {}, {})",
+                    p.push(kind.clone()),
+                    p.push(measure.clone()),
+                    p.push(day),
+                    p.push(clock.clone()),
+                    p.push(a.clone()),
+                    p.push(b.clone()),
+                    p.push(counts.clone()),
+                )
+            })
+            .collect();
+        tx.execute(
+            &format!(
+                "INSERT INTO kpi_histograms (kind, measure, day, clock, a, b, counts) VALUES {}",
+                values.join(", ")
+            ),
+            p.values,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 pub(super) fn bucket(r: &SqlRow, q: &CellQuery) -> Result<(BucketKey, i64)> {
