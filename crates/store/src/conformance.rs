@@ -1689,6 +1689,9 @@ pub async fn surveys_feedback_and_sentiment(store: SqlStore) {
         let counted: i64 = store.score_counts(&filter).await.unwrap().iter().map(|s| s.count).sum();
         assert_eq!((found, counted), (want, want as i64), "{filter:?}");
     }
+    // Counted per agent in one pass: this answer has none.
+    let by_agent = store.score_counts_by(&FeedbackFilter::default(), false).await.unwrap();
+    assert_eq!(by_agent.iter().map(|(a, c)| (*a, c.score, c.count)).collect::<Vec<_>>(), vec![(None, 5, 1)]);
     let reviewer = user(&store, "lead@support.test", Role::Manager, None).await;
     assert!(store.review_feedback(f, reviewer, "called the customer", T0 + 60).await.unwrap());
     assert!(!store.review_feedback(FeedbackId(f.0 + 99), reviewer, "x", T0).await.unwrap());

@@ -502,6 +502,9 @@ pub trait FeedbackStore: Send + Sync {
     async fn review_feedback(&self, id: FeedbackId, by: UserId, note: &str, at: Millis) -> Result<bool>;
     /// The filtered answers counted by kind, scale and score.
     async fn score_counts(&self, filter: &FeedbackFilter) -> Result<Vec<ScoreCount>>;
+    /// The same, per agent (`by_team` false) or per team the answers
+    /// recorded, in one pass: for scorecards.
+    async fn score_counts_by(&self, filter: &FeedbackFilter, by_team: bool) -> Result<Vec<(Option<i64>, ScoreCount)>>;
     /// Invitations of a kind sent in `[from, to)` and how many of them were answered.
     async fn response_count(&self, kind: SurveyKind, from: Millis, to: Millis) -> Result<ResponseCount>;
     async fn set_unsubscribed(&self, customer: CustomerId, unsubscribed: bool, at: Millis) -> Result<()>;

@@ -442,28 +442,23 @@ async fn satisfaction(
     Ok(insight::feedback::summarise(&store.score_counts(&feedback_filter(slice, from, to)).await?))
 }
 
-/// CSAT per agent (or team) in the period, from the feedback records.
+/// CSAT per agent (or team) in the period, from the feedback records, in one query.
 async fn csat_by(
     store: &dyn Store,
-    ids: &[Option<i64>],
+    slice: &Slice,
     team: bool,
     from: Millis,
     to: Millis,
 ) -> Result<BTreeMap<Option<i64>, f64>, StoreError> {
-    let mut out = BTreeMap::new();
-    for id in ids.iter().flatten() {
-        let filter = FeedbackFilter {
-            team_id: team.then_some(TeamId(*id)),
-            agent_id: (!team).then_some(UserId(*id)),
-            from: Some(from),
-            to: Some(to),
-            ..FeedbackFilter::default()
-        };
-        if let Some(c) = insight::feedback::summarise(&store.score_counts(&filter).await?).csat.csat {
-            out.insert(Some(*id), c);
-        }
+    let mut counts: BTreeMap<Option<i64>, Vec<domain::survey::ScoreCount>> = BTreeMap::new();
+    for (id, c) in store.score_counts_by(&feedback_filter(slice, from, to), team).await? {
+        counts.entry(id).or_default().push(c);
     }
-    Ok(out)
+    Ok(counts
+        .into_iter()
+        .filter(|(id, _)| id.is_some())
+        .filter_map(|(id, c)| insight::feedback::summarise(&c).csat.csat.map(|x| (id, x)))
+        .collect())
 }
 
 /// The figures of a slice's period (and the period before) that come
@@ -622,9 +617,8 @@ pub async fn report_within(
         None => (from_rows(store, window, slice).await?, true),
     };
     let tz = &window.tz;
-    let ids = |cards: &[Scorecard]| cards.iter().map(|c| c.id).collect::<Vec<_>>();
-    let agent_csat = csat_by(store, &ids(&f.agents), false, from, to).await?;
-    let team_csat = csat_by(store, &ids(&f.teams), true, from, to).await?;
+    let agent_csat = csat_by(store, slice, false, from, to).await?;
+    let team_csat = csat_by(store, slice, true, from, to).await?;
     let with_csat = |mut cards: Vec<Scorecard>, csat: &BTreeMap<Option<i64>, f64>| {
         for c in &mut cards {
             c.csat = csat.get(&c.id).copied();

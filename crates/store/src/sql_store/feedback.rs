@@ -295,25 +295,11 @@ impl FeedbackStore for SqlStore {
     }
 
     async fn score_counts(&self, filter: &FeedbackFilter) -> Result<Vec<ScoreCount>> {
-        let mut p = Params::default();
-        let c = conditions(filter, &mut p);
-        let where_sql = if c.is_empty() { String::new() } else { format!("WHERE {}", c.join(" AND ")) };
-        let sql = format!(
-            "SELECT kind, scale, score, COUNT(*) FROM feedback {where_sql} GROUP BY kind, scale, score \
-             ORDER BY kind, scale, score"
-        );
-        self.fetch(&sql, p.values)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(ScoreCount {
-                    kind: word(SurveyKind::parse("kind", &r.text(0)?))?,
-                    scale: word(CsatScale::parse("scale", &r.text(1)?))?,
-                    score: r.int(2)?,
-                    count: r.int(3)?,
-                })
-            })
-            .collect()
+        Ok(self.counts_grouped(filter, None).await?.into_iter().map(|(_, c)| c).collect())
+    }
+
+    async fn score_counts_by(&self, filter: &FeedbackFilter, by_team: bool) -> Result<Vec<(Option<i64>, ScoreCount)>> {
+        self.counts_grouped(filter, Some(if by_team { "team_id" } else { "agent_id" })).await
     }
 
     async fn response_count(&self, kind: SurveyKind, from: Millis, to: Millis) -> Result<ResponseCount> {
@@ -510,6 +496,42 @@ impl SqlStore {
                     comment: r.opt_text(2)?,
                     team_id: r.opt_int(3)?.map(TeamId),
                 })
+            })
+            .collect()
+    }
+}
+
+impl SqlStore {
+    /// Answers counted by kind, scale and score, and by `group` (a column) when given.
+    async fn counts_grouped(
+        &self,
+        filter: &FeedbackFilter,
+        group: Option<&str>,
+    ) -> Result<Vec<(Option<i64>, ScoreCount)>> {
+        let mut p = Params::default();
+        let c = conditions(filter, &mut p);
+        let where_sql = if c.is_empty() { String::new() } else { format!("WHERE {}", c.join(" AND ")) };
+        let (col, by) = match group {
+            Some(g) => (g.to_string(), format!("{g}, ")),
+            None => ("NULL".to_string(), String::new()),
+        };
+        let sql = format!(
+            "SELECT {col}, kind, scale, score, COUNT(*) FROM feedback {where_sql} GROUP BY {by}kind, scale, score \
+             ORDER BY {by}kind, scale, score"
+        );
+        self.fetch(&sql, p.values)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.opt_int(0)?,
+                    ScoreCount {
+                        kind: word(SurveyKind::parse("kind", &r.text(1)?))?,
+                        scale: word(CsatScale::parse("scale", &r.text(2)?))?,
+                        score: r.int(3)?,
+                        count: r.int(4)?,
+                    },
+                ))
             })
             .collect()
     }

@@ -614,6 +614,7 @@ async fn handle_time_gives_aht_and_occupancy(app: TestApp) {
         |id: domain::UserId| body["agents"].as_array().unwrap().iter().find(|a| a["id"] == id.0).cloned().unwrap();
     let (a, b) = (card(ada), card(bo));
     assert_eq!(a["handle"], json!({ "contacts": 2, "handle_ms": 8_400_000, "aht_ms": 4_200_000.0 }));
+    assert_eq!((a["csat"].as_f64(), b["csat"].clone()), (Some(0.0), Value::Null), "Carla's answer is about Ada's chat");
     assert!((a["workload"]["occupancy"].as_f64().unwrap() - 140.0 / 480.0).abs() < 1e-12, "{a}");
     assert_eq!(a["workload"]["solved_per_online_hour"].as_f64(), Some(0.125));
     assert_eq!((b["handle"]["contacts"].as_i64(), b["workload"]["occupancy"].clone()), (Some(1), Value::Null));
