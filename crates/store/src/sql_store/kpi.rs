@@ -352,21 +352,32 @@ impl KpiStore for SqlStore {
         if q.measures.is_empty() {
             return Ok(vec![]);
         }
-        let mut summed: std::collections::BTreeMap<BucketKey, i64> = std::collections::BTreeMap::new();
+        use std::collections::BTreeMap;
+        let mut summed: BTreeMap<kpi_cells::BucketGroup, BTreeMap<i64, i64>> = BTreeMap::new();
         let mut p = Params::default();
         let sql = kpi_cells::histograms_sql(q, &mut p);
         for r in self.fetch(&sql, p.values).await? {
-            for (k, n) in kpi_cells::histogram(&r, q)? {
-                *summed.entry(k).or_default() += n;
+            let (group, counts) = kpi_cells::histogram(&r, q)?;
+            let into = summed.entry(group).or_default();
+            for (lower, n) in counts {
+                *into.entry(lower).or_default() += n;
             }
         }
         let mut p = Params::default();
         let sql = kpi_cells::buckets_sql(q, &mut p);
         for r in self.fetch(&sql, p.values).await? {
             let (k, n) = kpi_cells::bucket(&r, q)?;
-            *summed.entry(k).or_default() += n;
+            *summed.entry((k.a, k.b, k.measure, k.day, k.clock)).or_default().entry(k.lower).or_default() += n;
         }
-        Ok(summed.into_iter().filter(|(_, n)| *n != 0).collect())
+        let view = q.view;
+        Ok(summed
+            .into_iter()
+            .flat_map(|((a, b, measure, day, clock), counts)| {
+                counts.into_iter().filter(|(_, n)| *n != 0).map(move |(lower, n)| {
+                    (BucketKey { view, a: a.clone(), b: b.clone(), measure, day, clock, lower }, n)
+                })
+            })
+            .collect())
     }
 
     async fn fold_buckets(&self, before_day: i64) -> Result<u64> {

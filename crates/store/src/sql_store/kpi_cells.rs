@@ -151,15 +151,17 @@ pub(super) fn histograms_sql(q: &CellQuery, p: &mut Params) -> String {
     format!("SELECT a, b, measure, day, clock, counts FROM kpi_histograms{where_}")
 }
 
-/// A folded histogram row's buckets, keyed as the query sums them.
-pub(super) fn histogram(r: &SqlRow, q: &CellQuery) -> Result<Vec<(BucketKey, i64)>> {
-    let (view, measure) = view(r, q, 2)?;
-    let (a, b, day) = (r.text(0)?, r.text(1)?, if q.by_day { r.int(3)? } else { 0 });
+/// Where a bucket count is summed: subject, measure, day (0 unless by
+/// day) and clock; the lower bound is kept apart, so summing a histogram
+/// clones no names per bucket.
+pub(super) type BucketGroup = (String, String, Measure, i64, Clock);
+
+/// A folded histogram row: its group and its (lower bound, count) pairs.
+pub(super) fn histogram(r: &SqlRow, q: &CellQuery) -> Result<(BucketGroup, Vec<(i64, i64)>)> {
+    let (_, measure) = view(r, q, 2)?;
+    let day = if q.by_day { r.int(3)? } else { 0 };
     let clock = word(Clock::parse("clock", &r.text(4)?))?;
-    Ok(decode_counts(&r.text(5)?)
-        .into_iter()
-        .map(|(lower, n)| (BucketKey { view, a: a.clone(), b: b.clone(), measure, day, clock, lower }, n))
-        .collect())
+    Ok(((r.text(0)?, r.text(1)?, measure, day, clock), decode_counts(&r.text(5)?)))
 }
 
 /// Folds one day's buckets into its histograms, within `tx`.
