@@ -15,10 +15,11 @@ use crate::str_enum::str_enum;
 
 str_enum!(
     /// Which rows a cell sums. `a` and `b` name the subject: a team or
-    /// agent id (`-` for none) or a channel. `all`, `team`, `agent` and
-    /// `team_agent` (a = team, b = agent) hold every measure; the channel
-    /// views only arrivals (for the channel mix) and handle time (AHT by
-    /// channel), without buckets.
+    /// agent id (`-` for none) or a channel. Every view holds every
+    /// measure; `all`, `team`, `agent` and `channel` the spreads of every
+    /// duration in both clocks, `team_agent`, `team_channel` (a = team,
+    /// b = channel) and `agent_channel` the calendar spread of first reply
+    /// and resolution (their cards).
     CellView {
         All = "all",
         Team = "team",
@@ -190,27 +191,26 @@ impl Tally {
             (CellView::Agent, agent.clone(), String::new()),
             (CellView::TeamAgent, team.clone(), agent.clone()),
         ];
-        if matches!(r.measure, Measure::Created | Measure::HandleTime) {
-            let channel = r.channel.as_str().to_string();
-            views.push((CellView::Channel, channel.clone(), String::new()));
-            views.push((CellView::TeamChannel, team, channel.clone()));
-            views.push((CellView::AgentChannel, agent, channel));
-        }
+        let channel = r.channel.as_str().to_string();
+        views.push((CellView::Channel, channel.clone(), String::new()));
+        views.push((CellView::TeamChannel, team, channel.clone()));
+        views.push((CellView::AgentChannel, agent, channel));
         let hour = if r.measure == Measure::Created { i64::from(local.hour()) } else { 0 };
         for (view, a, b) in views {
-            let by_channel = matches!(view, CellView::Channel | CellView::TeamChannel | CellView::AgentChannel);
-            if is_duration(r.measure) && !by_channel {
-                // A team's agents' cards need only the calendar spread of
-                // first reply and resolution.
-                let clocks: &[(Clock, i64)] = if view == CellView::TeamAgent {
-                    if matches!(r.measure, Measure::FirstReply | Measure::FullResolution) {
-                        &[(Clock::Calendar, r.value)]
+            if is_duration(r.measure) {
+                // The cards of a team's agents, or of a channel's teams and
+                // agents, need only the calendar spread of first reply and
+                // resolution.
+                let clocks: &[(Clock, i64)] =
+                    if matches!(view, CellView::TeamAgent | CellView::TeamChannel | CellView::AgentChannel) {
+                        if matches!(r.measure, Measure::FirstReply | Measure::FullResolution) {
+                            &[(Clock::Calendar, r.value)]
+                        } else {
+                            &[]
+                        }
                     } else {
-                        &[]
-                    }
-                } else {
-                    &[(Clock::Calendar, r.value), (Clock::Business, r.business)]
-                };
+                        &[(Clock::Calendar, r.value), (Clock::Business, r.business)]
+                    };
                 for (clock, v) in clocks {
                     let key = BucketKey {
                         view,
@@ -333,9 +333,10 @@ mod tests {
         );
         let delta = new.minus(&old);
         assert!(delta.cells.keys().all(|k| k.measure == Measure::FirstReply));
-        assert_eq!(delta.cells.len(), 4);
-        // all, team and agent in both clocks; the team's agent in calendar time.
-        assert_eq!(delta.buckets.len(), 7);
+        assert_eq!(delta.cells.len(), 7, "every view");
+        // all, team, agent and channel in both clocks; the team's agent, the
+        // channel's team and agent in calendar time.
+        assert_eq!(delta.buckets.len(), 11);
         let frt = delta.buckets.iter().find(|(k, _)| k.view == CellView::All && k.clock == Clock::Business);
         assert_eq!(frt.map(|(k, n)| (k.lower, *n)), Some((5 * MINUTE, 1)));
         assert_eq!(day_date(day_number(Date::constant(2026, 3, 3))), Date::constant(2026, 3, 3));

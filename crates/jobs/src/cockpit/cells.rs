@@ -1,6 +1,7 @@
 //! The cockpit from the rollup's cells, for the slices they hold (the
-//! department, one team, one agent): a few thousand summed cells instead
-//! of every measured row, so a big department's dashboards stay fast.
+//! department, one team, one agent, one channel): a few thousand summed
+//! cells instead of every measured row, so a big department's dashboards
+//! stay fast.
 
 use std::collections::BTreeMap;
 
@@ -41,11 +42,23 @@ struct Plan {
 }
 
 fn plan(slice: &Slice) -> Option<Plan> {
+    let src = |view, a: Option<String>, b: Option<String>, by| Source { view, a, b, by };
+    if let Some(channel) = slice.channel
+        && *slice == (Slice { channel: Some(channel), ..Slice::default() })
+    {
+        let c = Some(channel.as_str().to_string());
+        return Some(Plan {
+            view: CellView::Channel,
+            a: c.clone(),
+            agents: src(CellView::AgentChannel, None, c.clone(), Side::A),
+            teams: src(CellView::TeamChannel, None, c.clone(), Side::A),
+            channels: src(CellView::Channel, c, None, Side::A),
+        });
+    }
     let only = |s: &Slice| Slice { team_id: s.team_id, agent_id: s.agent_id, ..Slice::default() } == *s;
     if !only(slice) {
         return None;
     }
-    let src = |view, a: Option<String>, b: Option<String>, by| Source { view, a, b, by };
     match (slice.team_id, slice.agent_id) {
         (None, None) => Some(Plan {
             view: CellView::All,
