@@ -118,7 +118,7 @@ pub async fn open(path: &Path) -> Result<SqlStore, StoreError> {
 /// SQLite for every parameter's name, which scans the statement's list of
 /// named parameters: quadratic in their number, and most of the time of a
 /// multi-row INSERT. Anonymous parameters have no names to scan.
-fn positional(sql: &str, params: usize) -> std::borrow::Cow<'_, str> {
+pub(crate) fn positional(sql: &str, params: usize) -> std::borrow::Cow<'_, str> {
     if params < 16 {
         return std::borrow::Cow::Borrowed(sql);
     }

@@ -94,12 +94,19 @@ impl WriterTx {
     /// returns its rows and the rows it changed.
     fn run(&self, sql: &str, params: Vec<SqlValue>) -> Result<(Vec<SqlRow>, u64), StoreError> {
         let conn = self.conn.lock().map_err(|_| StoreError::Backend("the writer connection is poisoned".into()))?;
-        let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+        // In-order placeholders become anonymous: looking a name up scans
+        // the statement's list of names, quadratic over a multi-row INSERT.
+        let sql = crate::positional(sql, params.len());
+        let anonymous = matches!(sql, std::borrow::Cow::Owned(_));
+        let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
         for i in 1..=stmt.parameter_count() {
-            let n = stmt
-                .parameter_name(i)
-                .and_then(|name| name.trim_start_matches(['$', '?']).parse::<usize>().ok())
-                .unwrap_or(i);
+            let n = if anonymous {
+                i
+            } else {
+                stmt.parameter_name(i)
+                    .and_then(|name| name.trim_start_matches(['$', '?']).parse::<usize>().ok())
+                    .unwrap_or(i)
+            };
             let value = match params.get(n.wrapping_sub(1)) {
                 Some(SqlValue::Null) | None => Value::Null,
                 Some(SqlValue::Int(v)) => Value::Integer(*v),

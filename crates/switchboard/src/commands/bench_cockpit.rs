@@ -274,7 +274,12 @@ async fn time_synthetic(store: &std::sync::Arc<dyn store::Store>, now: i64, runs
         ("cockpit, one team, 30 days", 30, Slice { team_id: Some(1), ..Slice::default() }),
         ("cockpit, one agent, 7 days", 7, Slice { agent_id: Some(101), ..Slice::default() }),
         ("cockpit, department, 90 days", 90, Slice::default()),
-        ("cockpit, email only (rows), 7 days", 7, Slice { channel: Some(domain::Channel::Email), ..Slice::default() }),
+        ("cockpit, email channel, 30 days", 30, Slice { channel: Some(domain::Channel::Email), ..Slice::default() }),
+        (
+            "cockpit, high priority (rows), 7 days",
+            7,
+            Slice { priority: Some(domain::Priority::High), ..Slice::default() },
+        ),
     ];
     time_slices(store, now, runs, &slices).await
 }
