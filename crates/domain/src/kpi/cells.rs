@@ -5,7 +5,7 @@
 //! ticket's new tally minus its old one is what storage adds.
 //! Definitions: docs/METRICS.md ("The rollup").
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -69,11 +69,12 @@ pub struct BucketKey {
     pub lower: i64,
 }
 
-/// The cells and buckets of a set of rows.
+/// The cells and buckets of a set of rows. Hashed: a rebuild merges
+/// hundreds of thousands of keys; storage sorts them before writing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
-    pub cells: BTreeMap<CellKey, CellSums>,
-    pub buckets: BTreeMap<BucketKey, i64>,
+    pub cells: HashMap<CellKey, CellSums>,
+    pub buckets: HashMap<BucketKey, i64>,
 }
 
 /// Which cells (or buckets) to read, summed by the database: one view,

@@ -26,7 +26,10 @@ pub(super) async fn zone(tx: &mut dyn Transaction) -> Result<Option<jiff::tz::Ti
 
 /// Adds a tally's changes to the stored cells and buckets.
 pub(super) async fn add(tx: &mut dyn Transaction, delta: &Tally) -> Result<()> {
-    let cells: Vec<(&CellKey, &CellSums)> = delta.cells.iter().collect();
+    // In key order, so two writers touching the same cells lock them in
+    // the same order (no deadlock on PostgreSQL).
+    let mut cells: Vec<(&CellKey, &CellSums)> = delta.cells.iter().collect();
+    cells.sort_unstable_by(|a, b| a.0.cmp(b.0));
     for chunk in cells.chunks(CHUNK) {
         let mut p = Params::default();
         let values: Vec<String> = chunk
@@ -58,7 +61,8 @@ pub(super) async fn add(tx: &mut dyn Transaction, delta: &Tally) -> Result<()> {
         )
         .await?;
     }
-    let buckets: Vec<(&BucketKey, &i64)> = delta.buckets.iter().collect();
+    let mut buckets: Vec<(&BucketKey, &i64)> = delta.buckets.iter().collect();
+    buckets.sort_unstable_by(|a, b| a.0.cmp(b.0));
     for chunk in buckets.chunks(CHUNK) {
         let mut p = Params::default();
         let values: Vec<String> = chunk
