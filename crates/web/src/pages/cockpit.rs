@@ -406,7 +406,7 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
     out.push(Section::Table {
         title: Some("Latest answers".into()),
         table: Table {
-            head: vec!["Answered", "Survey", "Score", "Rating", "Comment"],
+            head: vec!["Answered", "Survey", "Rating", "Comment"],
             rows: r
                 .feedback
                 .iter()
@@ -414,8 +414,7 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
                     vec![
                         Cell::link(when(f.answered_at), format!("/feedback/{}", f.id.0)),
                         Cell::text(f.kind.as_str().to_uppercase()),
-                        Cell::text(f.score.to_string()),
-                        Cell::text(f.rating.as_str()).class(format!("rating-{}", f.rating.as_str())),
+                        Cell::text(super::feedback::score_text(f)).class(format!("rating {}", f.rating)),
                         Cell::text(f.comment.clone().unwrap_or_default()),
                     ]
                 })

@@ -52,7 +52,8 @@ fn percent(v: Option<f64>) -> String {
     v.map(|v| format!("{:.0}%", v * 100.0)).unwrap_or_else(|| "–".into())
 }
 
-fn score_text(f: &Feedback) -> String {
+/// An answer's score as people read it: good/bad, or the number and its rating.
+pub(crate) fn score_text(f: &Feedback) -> String {
     match (f.kind, f.scale) {
         (domain::survey::SurveyKind::Csat, domain::survey::CsatScale::GoodBad) => {
             if f.score == 1 {
