@@ -399,6 +399,15 @@ async fn cockpit_shows_exact_kpis_slices_and_targets(app: TestApp) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!((hour["arrived_this_hour"].as_i64(), hour["solved_this_hour"].as_i64()), (Some(1), Some(1)), "{hour}");
+
+    // Bo leaves: deactivated, never deleted, so his work stays his.
+    let gone = app.patch(&format!("/users/{}", bo.0), &app.admin, json!({ "active": false })).await;
+    assert_eq!(gone.status, StatusCode::OK, "{}", gone.body);
+    let (_, after) = kpis(&app, "days=7", &manager_auth).await;
+    let card = after["agents"].as_array().unwrap().iter().find(|a| a["id"] == bo.0).cloned().expect("Bo's card");
+    assert_eq!((card["solved"].as_i64(), card["replies"].as_i64()), (Some(1), Some(2)));
+    let page = Browser::new(&app, manager).await.get("/cockpit?days=7").await;
+    assert!(page.html.contains(&format!("agent_id={}", bo.0)) && page.html.contains(">bo<"), "{}", page.html);
 }
 
 /// The weekly report reaches its weekly recipients (not the monthly ones)
