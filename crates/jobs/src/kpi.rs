@@ -83,8 +83,8 @@ pub async fn refresh(store: &dyn Store, ticket: TicketId, business: &BusinessClo
     Ok(true)
 }
 
-/// Empties the rollup and measures every ticket again, then folds the
-/// buckets into histograms; `progress` hears the tickets done so far. Returns how many were measured. Works in pages
+/// Empties the rollup and measures every ticket again; `progress` hears
+/// the tickets done so far. The hourly job folds the days' buckets after. Returns how many were measured. Works in pages
 /// of 1,000 tickets: their events read with one query, their rows written
 /// in one transaction.
 pub async fn rebuild(store: &dyn Store, mut progress: impl FnMut(u64)) -> Result<u64, StoreError> {
@@ -107,8 +107,6 @@ pub async fn rebuild(store: &dyn Store, mut progress: impl FnMut(u64)) -> Result
         progress(done);
         after = last;
     }
-    // All of it is history now: folded, the cockpit reads a row per day.
-    store.fold_buckets(i64::MAX).await?;
     Ok(done)
 }
 
@@ -126,6 +124,7 @@ pub async fn ensure_cells(store: &dyn Store) -> Result<bool, StoreError> {
         return Ok(false);
     }
     let n = rebuild(store, |_| {}).await?;
+    store.fold_buckets(i64::MAX).await?;
     tracing::info!(tickets = n, "KPI rollup rebuilt for the installation's time zone");
     Ok(true)
 }

@@ -97,9 +97,8 @@ fn needs_facts(slice: &Slice) -> bool {
     slice.organization_id.is_some() || slice.tag.is_some() || slice.tier.is_some()
 }
 
-/// Ids a statement lists at most. Few, because sqlx binds SQLite
-/// parameters in time quadratic in their number (see `kpi_cells::CHUNK`).
-const IDS: usize = 200;
+/// Ids a statement lists at most (see `kpi_cells::CHUNK`).
+const IDS: usize = 500;
 
 /// Replaces the tickets' rows within `tx`, a few statements for the whole
 /// batch; for each item, the rows it had, or `None` when a view from as
@@ -156,8 +155,8 @@ async fn replace_many(
         tx.execute(&format!("DELETE FROM kpi_measures WHERE ticket_id IN ({list})"), p.values.clone()).await?;
         tx.execute(&format!("DELETE FROM kpi_tickets WHERE ticket_id IN ({list})"), p.values).await?;
     }
-    // 15 parameters a fact row, 9 a measured row: 30 and 50 rows a statement.
-    for chunk in written.chunks(30) {
+    // 15 parameters a fact row, 9 a measured row: 100 and 200 rows a statement.
+    for chunk in written.chunks(100) {
         let mut p = Params::default();
         let values: Vec<String> = chunk
             .iter()
@@ -197,7 +196,7 @@ async fn replace_many(
     }
     let rows: Vec<(i64, &MeasureRow)> =
         written.iter().flat_map(|&i| items[i].1.iter().map(move |r| (items[i].0.ticket_id, r))).collect();
-    for chunk in rows.chunks(50) {
+    for chunk in rows.chunks(200) {
         let mut p = Params::default();
         let values: Vec<String> = chunk
             .iter()

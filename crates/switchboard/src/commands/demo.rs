@@ -37,7 +37,7 @@ pub async fn demo(config: Config, serve: bool, tickets: usize) -> Result<(), Str
             counts.3,
             started.elapsed().as_secs_f64()
         );
-        super::rebuild_rollup(store.as_ref()).await?;
+        super::rebuild_rollup(store.as_ref(), false).await?;
     } else {
         println!("Demo data already present in {}.", config.describe_storage());
     }

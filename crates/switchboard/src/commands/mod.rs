@@ -37,7 +37,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let config = Config::load(cli.global.config.as_deref(), &overrides)?;
             init_logging(&config.log);
             let store = crate::storage::open(&config).await?;
-            rebuild_rollup(store.as_ref()).await
+            rebuild_rollup(store.as_ref(), true).await
         }
         Command::Demo { no_serve, tickets } => {
             let mut overrides = overrides;
@@ -101,7 +101,9 @@ fn init_logging(filter: &str) {
 }
 
 /// Measures every ticket again, with a progress bar; prints the rate.
-pub(crate) async fn rebuild_rollup(store: &dyn store::Store) -> Result<(), String> {
+/// `fold`: then folds every day's buckets into histograms at once (for a
+/// big store; otherwise the hourly job folds them).
+pub(crate) async fn rebuild_rollup(store: &dyn store::Store, fold: bool) -> Result<(), String> {
     let total = store.ticket_ids_after(domain::TicketId(0), u32::MAX).await.map_err(|e| e.to_string())?.len() as u64;
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
@@ -113,5 +115,10 @@ pub(crate) async fn rebuild_rollup(store: &dyn store::Store) -> Result<(), Strin
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     println!("Measured {done} tickets for the KPIs in {secs:.1} s ({:.0} tickets/s).", done as f64 / secs.max(1e-9));
+    if fold {
+        let started = std::time::Instant::now();
+        let days = store.fold_buckets(i64::MAX).await.map_err(|e| e.to_string())?;
+        println!("Folded {days} days' buckets into histograms in {:.1} s.", started.elapsed().as_secs_f64());
+    }
     Ok(())
 }
