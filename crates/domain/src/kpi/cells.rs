@@ -15,11 +15,13 @@ use crate::str_enum::str_enum;
 
 str_enum!(
     /// Which rows a cell sums. `a` and `b` name the subject: a team or
-    /// agent id (`-` for none) or a channel. Every view holds every
-    /// measure; `all`, `team`, `agent` and `channel` the spreads of every
-    /// duration in both clocks, `team_agent`, `team_channel` (a = team,
-    /// b = channel) and `agent_channel` the calendar spread of first reply
-    /// and resolution (their cards).
+    /// agent id (`-` for none), a channel or a priority. Every view holds
+    /// every measure but `priority_channel` (a = priority, b = channel:
+    /// arrivals and handle time, a priority's channel mix); `all`, `team`,
+    /// `agent`, `channel` and `priority` the spreads of every duration in
+    /// both clocks; `team_agent`, `team_channel` (a = team, b = channel),
+    /// `agent_channel`, `team_priority` and `agent_priority` the calendar
+    /// spread of first reply and resolution (their cards).
     CellView {
         All = "all",
         Team = "team",
@@ -28,6 +30,10 @@ str_enum!(
         Channel = "channel",
         TeamChannel = "team_channel",
         AgentChannel = "agent_channel",
+        Priority = "priority",
+        TeamPriority = "team_priority",
+        AgentPriority = "agent_priority",
+        PriorityChannel = "priority_channel",
     }
 );
 
@@ -192,26 +198,41 @@ impl Tally {
             (CellView::Agent, agent.clone(), String::new()),
             (CellView::TeamAgent, team.clone(), agent.clone()),
         ];
-        let channel = r.channel.as_str().to_string();
+        let (channel, priority) = (r.channel.as_str().to_string(), r.priority.as_str().to_string());
         views.push((CellView::Channel, channel.clone(), String::new()));
-        views.push((CellView::TeamChannel, team, channel.clone()));
-        views.push((CellView::AgentChannel, agent, channel));
+        views.push((CellView::TeamChannel, team.clone(), channel.clone()));
+        views.push((CellView::AgentChannel, agent.clone(), channel.clone()));
+        views.push((CellView::Priority, priority.clone(), String::new()));
+        views.push((CellView::TeamPriority, team, priority.clone()));
+        views.push((CellView::AgentPriority, agent, priority.clone()));
+        if matches!(r.measure, Measure::Created | Measure::HandleTime) {
+            views.push((CellView::PriorityChannel, priority, channel));
+        }
         let hour = if r.measure == Measure::Created { i64::from(local.hour()) } else { 0 };
         for (view, a, b) in views {
             if is_duration(r.measure) {
                 // The cards of a team's agents, or of a channel's teams and
                 // agents, need only the calendar spread of first reply and
                 // resolution.
-                let clocks: &[(Clock, i64)] =
-                    if matches!(view, CellView::TeamAgent | CellView::TeamChannel | CellView::AgentChannel) {
-                        if matches!(r.measure, Measure::FirstReply | Measure::FullResolution) {
-                            &[(Clock::Calendar, r.value)]
-                        } else {
-                            &[]
-                        }
+                let card = matches!(
+                    view,
+                    CellView::TeamAgent
+                        | CellView::TeamChannel
+                        | CellView::AgentChannel
+                        | CellView::TeamPriority
+                        | CellView::AgentPriority
+                );
+                let clocks: &[(Clock, i64)] = if view == CellView::PriorityChannel {
+                    &[]
+                } else if card {
+                    if matches!(r.measure, Measure::FirstReply | Measure::FullResolution) {
+                        &[(Clock::Calendar, r.value)]
                     } else {
-                        &[(Clock::Calendar, r.value), (Clock::Business, r.business)]
-                    };
+                        &[]
+                    }
+                } else {
+                    &[(Clock::Calendar, r.value), (Clock::Business, r.business)]
+                };
                 for (clock, v) in clocks {
                     let key = BucketKey {
                         view,
@@ -326,7 +347,7 @@ mod tests {
         assert_eq!(old.cells[&key(CellView::All, "", "")], CellSums { n: 1, value: 0, business: 0 });
         assert_eq!(old.cells[&key(CellView::TeamChannel, "1", "email")].n, 1);
         assert_eq!(old.cells[&key(CellView::AgentChannel, "-", "email")].n, 1);
-        assert_eq!(old.cells.len(), 7);
+        assert_eq!(old.cells.len(), 11, "every view, the priority's channel too");
 
         let new = Tally::of(
             &[row(Measure::Created, at, 0, None), row(Measure::FirstReply, at + 10 * MINUTE, 10 * MINUTE, Some(4))],
@@ -334,10 +355,10 @@ mod tests {
         );
         let delta = new.minus(&old);
         assert!(delta.cells.keys().all(|k| k.measure == Measure::FirstReply));
-        assert_eq!(delta.cells.len(), 7, "every view");
-        // all, team, agent and channel in both clocks; the team's agent, the
-        // channel's team and agent in calendar time.
-        assert_eq!(delta.buckets.len(), 11);
+        assert_eq!(delta.cells.len(), 10, "every view but the priority's channels");
+        // all, team, agent, channel and priority in both clocks; the team's
+        // agent, the channel's and the priority's team and agent in calendar time.
+        assert_eq!(delta.buckets.len(), 15);
         let frt = delta.buckets.iter().find(|(k, _)| k.view == CellView::All && k.clock == Clock::Business);
         assert_eq!(frt.map(|(k, n)| (k.lower, *n)), Some((5 * MINUTE, 1)));
         assert_eq!(day_date(day_number(Date::constant(2026, 3, 3))), Date::constant(2026, 3, 3));

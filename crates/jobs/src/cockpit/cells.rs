@@ -1,5 +1,5 @@
 //! The cockpit from the rollup's cells, for the slices they hold (the
-//! department, one team, one agent, one channel): a few thousand summed
+//! department, one team, one agent, one channel, one priority): a few thousand summed
 //! cells instead of every measured row, so a big department's dashboards
 //! stay fast.
 
@@ -53,6 +53,18 @@ fn plan(slice: &Slice) -> Option<Plan> {
             agents: src(CellView::AgentChannel, None, c.clone(), Side::A),
             teams: src(CellView::TeamChannel, None, c.clone(), Side::A),
             channels: src(CellView::Channel, c, None, Side::A),
+        });
+    }
+    if let Some(priority) = slice.priority
+        && *slice == (Slice { priority: Some(priority), ..Slice::default() })
+    {
+        let p = Some(priority.as_str().to_string());
+        return Some(Plan {
+            view: CellView::Priority,
+            a: p.clone(),
+            agents: src(CellView::AgentPriority, None, p.clone(), Side::A),
+            teams: src(CellView::TeamPriority, None, p.clone(), Side::A),
+            channels: src(CellView::PriorityChannel, p, None, Side::B),
         });
     }
     let only = |s: &Slice| Slice { team_id: s.team_id, agent_id: s.agent_id, ..Slice::default() } == *s;

@@ -201,6 +201,8 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
         Slice { agent_id: Some(2), ..Slice::default() },
         Slice { channel: Some(Channel::Email), ..Slice::default() },
         Slice { channel: Some(Channel::Chat), ..Slice::default() },
+        Slice { priority: Some(domain::Priority::Normal), ..Slice::default() },
+        Slice { priority: Some(domain::Priority::Urgent), ..Slice::default() },
     ] {
         let exact = jobs::cockpit::report_within(store, now, &window, &slice, i64::MAX).await.unwrap();
         let cells = jobs::cockpit::report_within(store, now, &window, &slice, -1).await.unwrap();

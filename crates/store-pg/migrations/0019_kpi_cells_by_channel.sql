@@ -1,5 +1,0 @@
--- The channel views of the cells now hold every measure (the cockpit of a
--- channel reads them). Forgetting the zone makes the hourly
--- `kpi.bottlenecks` job rebuild the rollup; until then the cockpit reads
--- the measured rows.
-DELETE FROM kpi_cells_zone;
