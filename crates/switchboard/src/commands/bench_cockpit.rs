@@ -279,10 +279,11 @@ async fn time_synthetic(store: &std::sync::Arc<dyn store::Store>, now: i64, runs
         ("cockpit, one agent, 7 days", 7, Slice { agent_id: Some(101), ..Slice::default() }),
         ("cockpit, department, 90 days", 90, Slice::default()),
         ("cockpit, email channel, 30 days", 30, Slice { channel: Some(domain::Channel::Email), ..Slice::default() }),
+        ("cockpit, high priority, 30 days", 30, Slice { priority: Some(domain::Priority::High), ..Slice::default() }),
         (
-            "cockpit, high priority (rows), 7 days",
+            "cockpit, a team's agent (rows), 7 days",
             7,
-            Slice { priority: Some(domain::Priority::High), ..Slice::default() },
+            Slice { team_id: Some(1), agent_id: Some(101), ..Slice::default() },
         ),
     ];
     time_slices(store, now, runs, &slices).await
