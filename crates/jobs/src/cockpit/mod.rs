@@ -567,26 +567,28 @@ async fn time_online(store: &dyn Store, window: &Window, now: Millis) -> Result<
     Ok(online_ms(&history, from, to))
 }
 
-/// Whose time online a slice's workload counts: everyone (`Some(None)`),
-/// a team's members or one agent; `None` when the slice is not of people
-/// (a channel, priority, organization or tag).
-async fn members(store: &dyn Store, slice: &Slice) -> Result<Option<Option<Vec<i64>>>, StoreError> {
+/// Whose time online a slice's workload counts: everyone who was online
+/// for the department, a team's members, one agent; `None` when the slice
+/// is not of people (a channel, priority, organization, tag …).
+async fn members(
+    store: &dyn Store,
+    slice: &Slice,
+    online: &BTreeMap<i64, i64>,
+) -> Result<Option<Vec<i64>>, StoreError> {
     let of_people = Slice { team_id: slice.team_id, agent_id: slice.agent_id, ..Slice::default() } == *slice;
     if !of_people {
         return Ok(None);
     }
     Ok(Some(match (slice.agent_id, slice.team_id) {
-        (Some(agent), _) => Some(vec![agent]),
-        (None, Some(team)) => Some(
-            store
-                .teams()
-                .await?
-                .into_iter()
-                .find(|t| t.id.0 == team)
-                .map(|t| t.member_ids.iter().map(|m| m.0).collect())
-                .unwrap_or_default(),
-        ),
-        (None, None) => None,
+        (Some(agent), _) => vec![agent],
+        (None, Some(team)) => store
+            .teams()
+            .await?
+            .into_iter()
+            .find(|t| t.id.0 == team)
+            .map(|t| t.member_ids.iter().map(|m| m.0).collect())
+            .unwrap_or_default(),
+        (None, None) => online.keys().copied().collect(),
     }))
 }
 
@@ -633,14 +635,10 @@ pub async fn report_within(
             card.workload = Some(Workload::new(ms, card.handle.handle_ms, card.solved));
         }
     }
-    let workload = match members(store, slice).await? {
-        Some(ids) => {
-            let ms =
-                online.iter().filter(|(id, _)| ids.as_ref().is_none_or(|m| m.contains(id))).map(|(_, ms)| ms).sum();
-            Some(Workload::new(ms, agents.iter().map(|c| c.handle.handle_ms).sum(), f.kpis.solved))
-        }
-        None => None,
-    };
+    let workload = members(store, slice, &online).await?.map(|ids| {
+        let ms = ids.iter().filter_map(|id| online.get(id)).sum();
+        Workload::new(ms, agents.iter().map(|c| c.handle.handle_ms).sum(), f.kpis.solved)
+    });
 
     let mut r = CockpitReport {
         from: window.first.to_string(),
