@@ -166,6 +166,11 @@ pub enum BenchCommand {
         /// without writing (10M tickets take over an hour to write).
         #[arg(long)]
         keep: Option<std::path::PathBuf>,
+        /// With --rollup-only: the days the tickets spread over. A
+        /// dashboard reads only its window, so 2.5M tickets over 91 days
+        /// load each window (7, 30, 90 days) as 10M a year would.
+        #[arg(long, default_value_t = 365)]
+        days: i64,
     },
     /// Voice of the customer: recording survey answers, the feedback
     /// inbox's summary and first page, and the customer-insights report of

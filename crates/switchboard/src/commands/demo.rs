@@ -403,44 +403,40 @@ pub async fn seed(
         }
     }
     store.import_status_changes(statuses).await.map_err(err)?;
-    let bar = progress(simulated.scripts.len() as u64, "Storing tickets");
+    let total = simulated.scripts.len();
+    let bar = progress(total as u64, "Storing tickets");
+    // Told on a thread of its own while the store writes the page before
+    // (the storing is the slower half, so it never waits for long).
+    let (pages, mut told) = tokio::sync::mpsc::channel(2);
+    let scripts = simulated.scripts;
+    let teller = tokio::task::spawn_blocking(move || {
+        for (page, scripts) in scripts.chunks(PAGE).enumerate() {
+            let batch = tell_page(&department, &policies, &business, &keys, &tiers, now, page * PAGE, scripts);
+            let failed = batch.is_err();
+            if pages.blocking_send(batch).is_err() || failed {
+                break;
+            }
+        }
+        tiers
+    });
     let mut made = 0;
     let mut solved = Vec::new();
     let mut open = Vec::new();
-    for (page, scripts) in simulated.scripts.chunks(2_000).enumerate() {
-        let mut batch = Vec::with_capacity(scripts.len());
-        for (i, script) in scripts.iter().enumerate() {
-            let mut c = simulation::story::tell(&department, page * 2_000 + i, script)?;
-            let tier = tiers.get(&c.ticket.requester_id).copied().unwrap_or(Tier::Standard);
-            let sla = jobs::sla::history_events(&policies, &business, &keys, tier, &c, now);
-            if !sla.is_empty() {
-                c.events.extend(sla);
-                c.events.sort_by_key(|e| e.at);
-            }
-            batch.push(c);
-        }
-        let ids = store.import_tickets(batch.clone()).await.map_err(err)?;
+    while let Some(page) = told.recv().await {
+        let (batch, kept): (Vec<_>, Vec<_>) = page?.into_iter().unzip();
+        let ids = store.import_tickets(batch).await.map_err(err)?;
         made += ids.len();
         bar.set_position(made as u64);
-        for ((id, c), script) in ids.into_iter().zip(batch).zip(scripts) {
-            let t = c.ticket;
-            if t.status.is_unsolved() {
+        for (id, (unsolved, answered)) in ids.into_iter().zip(kept) {
+            if unsolved {
                 open.push(id);
             }
-            if let (Some(answer), Some(_)) = (script.answer, t.solved_at) {
-                solved.push(super::demo_voice::Solved {
-                    id,
-                    status: t.status,
-                    customer: t.requester_id,
-                    agent: t.assignee_id,
-                    team: t.team_id,
-                    channel: t.channel,
-                    export: script.arrival.spike || t.tags.iter().any(|g| g == "export"),
-                    answer,
-                });
+            if let Some(s) = answered {
+                solved.push(super::demo_voice::Solved { id, ..s });
             }
         }
     }
+    let tiers = teller.await.map_err(|e| e.to_string())?;
     bar.finish_and_clear();
     // The open tickets' running clocks saved, and their next checks queued.
     for id in open {
@@ -456,6 +452,56 @@ pub async fn seed(
     super::demo_voice::seed_voice(store.as_ref(), &mut rng, now, &solved, &customer_ids, &staff_ids, &tiers).await?;
     store.optimize().await.map_err(err)?;
     Ok((teams.len(), staff, customers.len(), made))
+}
+
+/// Tickets stored a transaction when seeding.
+const PAGE: usize = 2_000;
+
+/// What storing a told ticket leaves to do: whether it is unsolved (its
+/// SLA clocks are saved afterwards) and its survey answer, if it has one
+/// (the ticket's id is filled in once stored).
+type Kept = (bool, Option<super::demo_voice::Solved>);
+
+/// One page of scripts told as tickets, with the SLA history the checks
+/// would have recorded.
+#[allow(clippy::too_many_arguments)]
+fn tell_page(
+    department: &simulation::Department,
+    policies: &[domain::sla::SlaPolicy],
+    business: &domain::BusinessClock,
+    keys: &std::collections::HashMap<FieldId, String>,
+    tiers: &std::collections::HashMap<CustomerId, Tier>,
+    now: i64,
+    first: usize,
+    scripts: &[simulation::engine::Script],
+) -> Result<Vec<(store::TicketCreate, Kept)>, String> {
+    let mut batch = Vec::with_capacity(scripts.len());
+    for (i, script) in scripts.iter().enumerate() {
+        let mut c = simulation::story::tell(department, first + i, script)?;
+        let tier = tiers.get(&c.ticket.requester_id).copied().unwrap_or(Tier::Standard);
+        let sla = jobs::sla::history_events(policies, business, keys, tier, &c, now);
+        if !sla.is_empty() {
+            c.events.extend(sla);
+            c.events.sort_by_key(|e| e.at);
+        }
+        let t = &c.ticket;
+        let answered = match (script.answer, t.solved_at) {
+            (Some(answer), Some(_)) => Some(super::demo_voice::Solved {
+                id: domain::TicketId(0),
+                status: t.status,
+                customer: t.requester_id,
+                agent: t.assignee_id,
+                team: t.team_id,
+                channel: t.channel,
+                export: script.arrival.spike || t.tags.iter().any(|g| g == "export"),
+                answer,
+            }),
+            _ => None,
+        };
+        let kept = (t.status.is_unsolved(), answered);
+        batch.push((c, kept));
+    }
+    Ok(batch)
 }
 
 /// The department the simulation runs: the demo's teams, topics, agents
