@@ -1833,6 +1833,9 @@ pub async fn kpi_rollup_replaces_and_slices(store: SqlStore) {
     assert_eq!(store.measure_rows(&[Measure::FirstReply], T0, T0 + 100, &tagged).await.unwrap()[0].value, 10);
     let org = Slice { organization_id: Some(9), ..Slice::default() };
     assert_eq!(store.measure_rows(&[Measure::Created], T0, T0 + 100, &org).await.unwrap().len(), 1);
+    let org_team = |team| Slice { organization_id: Some(9), team_id: Some(team), ..Slice::default() };
+    assert_eq!(store.measure_rows(&[Measure::Created], T0, T0 + 100, &org_team(1)).await.unwrap().len(), 1);
+    assert!(store.measure_rows(&[Measure::Created], T0, T0 + 100, &org_team(2)).await.unwrap().is_empty());
     let backlog = store.backlog(&all).await.unwrap();
     assert_eq!(backlog.iter().map(|f| f.ticket_id).collect::<Vec<_>>(), vec![a.id.0], "only the unsolved");
     assert_eq!(store.ticket_measures(b.id).await.unwrap(), b_rows);
@@ -1860,8 +1863,14 @@ pub async fn kpi_rollup_replaces_and_slices(store: SqlStore) {
         row(Measure::FirstReply, T0 + 10, 10, Some(3), Channel::Email),
         row(Measure::FullResolution, T0 + 90_000_000, 90_000_000, Some(3), Channel::Email),
     ];
-    assert!(store.save_measures(&f(a.id, Status::Solved, &[], None), &a_later, 6).await.unwrap());
+    assert!(store.save_measures(&f(a.id, Status::Solved, &[], Some(7)), &a_later, 6).await.unwrap());
     cells_equal_rows(&store).await;
+    // Its rows follow the ticket to its new organization.
+    let in_org = |o| Slice { organization_id: Some(o), ..Slice::default() };
+    assert!(store.measure_rows(&[Measure::Created], T0, T0 + 100, &in_org(9)).await.unwrap().is_empty());
+    let mut moved = store.measure_rows(&Measure::ALL, T0, T0 + 100_000_000, &in_org(7)).await.unwrap();
+    moved.sort_by_key(|r| r.at);
+    assert_eq!(moved, a_later);
     let q = domain::kpi::cells::CellQuery {
         view: domain::kpi::cells::CellView::Team,
         a: None,

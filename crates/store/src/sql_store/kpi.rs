@@ -71,7 +71,8 @@ fn slice_sql(slice: &Slice, m: Option<&str>, p: &mut Params) -> String {
         sql += &format!(" AND {dims}.priority = {}", p.push(pr.as_str()));
     }
     if let Some(o) = slice.organization_id {
-        sql += &format!(" AND f.organization_id = {}", p.push(o));
+        // Measured rows carry their ticket's organization (and an index by it).
+        sql += &format!(" AND {dims}.organization_id = {}", p.push(o));
     }
     if let Some(tag) = &slice.tag {
         // Tags are stored as a JSON array of plain words.
@@ -94,7 +95,7 @@ fn slice_sql(slice: &Slice, m: Option<&str>, p: &mut Params) -> String {
 }
 
 fn needs_facts(slice: &Slice) -> bool {
-    slice.organization_id.is_some() || slice.tag.is_some() || slice.tier.is_some()
+    slice.tag.is_some() || slice.tier.is_some()
 }
 
 /// Ids a statement lists at most (see `kpi_cells::CHUNK`).
@@ -155,7 +156,7 @@ async fn replace_many(
         tx.execute(&format!("DELETE FROM kpi_measures WHERE ticket_id IN ({list})"), p.values.clone()).await?;
         tx.execute(&format!("DELETE FROM kpi_tickets WHERE ticket_id IN ({list})"), p.values).await?;
     }
-    // 15 parameters a fact row, 9 a measured row: 100 and 200 rows a statement.
+    // 15 parameters a fact row, 10 a measured row: 100 and 200 rows a statement.
     for chunk in written.chunks(100) {
         let mut p = Params::default();
         let values: Vec<String> = chunk
@@ -194,16 +195,16 @@ async fn replace_many(
         )
         .await?;
     }
-    let rows: Vec<(i64, &MeasureRow)> =
-        written.iter().flat_map(|&i| items[i].1.iter().map(move |r| (items[i].0.ticket_id, r))).collect();
+    let rows: Vec<(&TicketFacts, &MeasureRow)> =
+        written.iter().flat_map(|&i| items[i].1.iter().map(move |r| (&items[i].0, r))).collect();
     for chunk in rows.chunks(200) {
         let mut p = Params::default();
         let values: Vec<String> = chunk
             .iter()
-            .map(|(id, r)| {
+            .map(|(f, r)| {
                 format!(
-                    "({}, {}, {}, {}, {}, {}, {}, {}, {})",
-                    p.push(*id),
+                    "({}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                    p.push(f.ticket_id),
                     p.push(r.measure.as_str()),
                     p.push(r.at),
                     p.push(r.value),
@@ -212,13 +213,14 @@ async fn replace_many(
                     p.push(r.agent_id),
                     p.push(r.channel.as_str()),
                     p.push(r.priority.as_str()),
+                    p.push(f.organization_id),
                 )
             })
             .collect();
         tx.execute(
             &format!(
                 "INSERT INTO kpi_measures (ticket_id, measure, at, value, business, team_id, agent_id, channel, \
-                 priority) VALUES {}",
+                 priority, organization_id) VALUES {}",
                 values.join(", ")
             ),
             p.values,
