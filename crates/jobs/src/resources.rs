@@ -96,7 +96,7 @@ pub async fn resource_request(store: &dyn Store, now: Millis) -> Result<Resource
         ),
         _ => "No agents to estimate with.".to_string(),
     };
-    let backlog = store.backlog(&Slice::default()).await?.len() as i64;
+    let backlog = crate::cockpit::open_tickets(&store.open_counts(&Slice::default(), &[]).await?, |_| true);
     Ok(ResourceRequest {
         weeks,
         backlog,

@@ -1836,8 +1836,25 @@ pub async fn kpi_rollup_replaces_and_slices(store: SqlStore) {
     let org_team = |team| Slice { organization_id: Some(9), team_id: Some(team), ..Slice::default() };
     assert_eq!(store.measure_rows(&[Measure::Created], T0, T0 + 100, &org_team(1)).await.unwrap().len(), 1);
     assert!(store.measure_rows(&[Measure::Created], T0, T0 + 100, &org_team(2)).await.unwrap().is_empty());
-    let backlog = store.backlog(&all).await.unwrap();
-    assert_eq!(backlog.iter().map(|f| f.ticket_id).collect::<Vec<_>>(), vec![a.id.0], "only the unsolved");
+    // Only the unsolved, counted by creation range: created at T0, so
+    // within `until[i]` for the bounds at or after T0 (the last such wins).
+    let open = domain::kpi::OpenCount {
+        status: Status::Open,
+        team_id: Some(1),
+        agent_id: Some(5),
+        range: 1,
+        tickets: 1,
+        first_created: T0,
+    };
+    assert_eq!(store.open_counts(&all, &[T0 + 10, T0, T0 - 1]).await.unwrap(), vec![open.clone()]);
+    assert_eq!(store.open_counts(&all, &[]).await.unwrap(), vec![domain::kpi::OpenCount { range: 0, ..open.clone() }]);
+    assert_eq!(
+        store.open_counts(&all, &[T0 + 10, T0 - 5]).await.unwrap(),
+        vec![domain::kpi::OpenCount { range: 0, ..open.clone() }],
+        "none of the later bounds hold it: range 0"
+    );
+    let other_team = Slice { team_id: Some(2), ..Slice::default() };
+    assert!(store.open_counts(&other_team, &[]).await.unwrap().is_empty());
     assert_eq!(store.ticket_measures(b.id).await.unwrap(), b_rows);
     let lagging = store.unmeasured_tickets(10).await.unwrap();
     assert!(lagging.is_empty(), "both measured from all their events: {lagging:?}");

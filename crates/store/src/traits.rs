@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use domain::event::NewEvent;
 use domain::integration::{Delivery, Webhook};
 use domain::kpi::cells::{BucketKey, CellKey, CellQuery, CellSums};
-use domain::kpi::{Measure, MeasureRow, Slice, TicketFacts};
+use domain::kpi::{Measure, MeasureRow, OpenCount, Slice, TicketFacts};
 use domain::message::Attachment;
 use domain::notification::{NewNotification, Notification};
 use domain::policy::{CustomerPrincipal, StaffPrincipal};
@@ -564,9 +564,11 @@ pub trait KpiStore: Send + Sync {
         to: Millis,
         slice: &Slice,
     ) -> Result<Vec<MeasureRow>>;
-    /// The facts of unsolved tickets in the slice (by their team, agent,
-    /// channel and priority now), oldest first.
-    async fn backlog(&self, slice: &Slice) -> Result<Vec<TicketFacts>>;
+    /// Unsolved tickets in the slice (by their team, agent, channel and
+    /// priority now) counted per status, team, agent and creation range
+    /// (`OpenCount`), so the backlog is read as a few hundred counts, not
+    /// as every open ticket.
+    async fn open_counts(&self, slice: &Slice, until: &[Millis]) -> Result<Vec<OpenCount>>;
     async fn ticket_facts(&self, ticket: TicketId) -> Result<Option<TicketFacts>>;
     /// One ticket's rows, by instant.
     async fn ticket_measures(&self, ticket: TicketId) -> Result<Vec<MeasureRow>>;

@@ -95,6 +95,21 @@ pub struct TicketFacts {
     pub solved_at: Option<Millis>,
 }
 
+/// Unsolved tickets of one status, team and agent (theirs now) created in
+/// one range: `range` is the last index `i` of the ranges asked for with
+/// `created_at <= until[i]` (0 when none), so `until` = now − an age
+/// bucket's lower bound counts tickets by age.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenCount {
+    pub status: Status,
+    pub team_id: Option<i64>,
+    pub agent_id: Option<i64>,
+    pub range: usize,
+    pub tickets: i64,
+    /// When the oldest of them was created.
+    pub first_created: Millis,
+}
+
 /// Which rows a KPI counts: every field given must match. Team, agent,
 /// channel and priority are the ticket's at the measured instant;
 /// organization and tag are the ticket's now; tier is the requester's

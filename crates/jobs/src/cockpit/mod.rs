@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use domain::kpi::{KpiTarget, Measure, MeasureRow, Rag, Slice, TargetKpi, TicketFacts};
+use domain::kpi::{KpiTarget, Measure, MeasureRow, OpenCount, Rag, Slice, TargetKpi};
 use domain::search::{SlaFilter, TicketFilter};
 use domain::survey::FeedbackFilter;
 use domain::{Channel, Millis, Status, TeamId, UserId};
@@ -373,17 +373,29 @@ fn labelled(buckets: &[(i64, &str)], counts: &[i64]) -> Vec<Bucket> {
     buckets.iter().zip(counts).map(|((_, l), c)| Bucket { label: l.to_string(), count: *c }).collect()
 }
 
-fn backlog(open: &[TicketFacts], now: Millis) -> Backlog {
-    let ages: Vec<i64> = open.iter().map(|f| (now - f.created_at).max(0)).collect();
+/// The creation bounds that sort unsolved tickets into `AGE_BUCKETS` (see
+/// `OpenCount`).
+fn age_bounds(now: Millis) -> Vec<Millis> {
+    AGE_BUCKETS.iter().map(|(edge, _)| now - edge).collect()
+}
+
+/// Unsolved tickets among the counts that `keep` holds.
+pub fn open_tickets(open: &[OpenCount], keep: impl Fn(&OpenCount) -> bool) -> i64 {
+    open.iter().filter(|c| keep(c)).map(|c| c.tickets).sum()
+}
+
+fn backlog(open: &[OpenCount], now: Millis) -> Backlog {
+    let count = |keep: &dyn Fn(&OpenCount) -> bool| open_tickets(open, keep);
     let by_status = [Status::New, Status::Open, Status::Pending, Status::OnHold]
         .iter()
-        .map(|s| Bucket { label: s.as_str().into(), count: open.iter().filter(|f| f.status == *s).count() as i64 })
+        .map(|s| Bucket { label: s.as_str().into(), count: count(&|c| c.status == *s) })
         .collect();
+    let by_age: Vec<i64> = (0..AGE_BUCKETS.len()).map(|i| count(&|c| c.range == i)).collect();
     Backlog {
-        total: open.len() as i64,
+        total: count(&|_| true),
         by_status,
-        by_age: labelled(&AGE_BUCKETS, &histogram(&ages, &edges(&AGE_BUCKETS))),
-        oldest: ages.iter().max().copied(),
+        by_age: labelled(&AGE_BUCKETS, &by_age),
+        oldest: open.iter().map(|c| (now - c.first_created).max(0)).max(),
     }
 }
 
@@ -640,6 +652,22 @@ pub async fn report_within(
         Workload::new(ms, agents.iter().map(|c| c.handle.handle_ms).sum(), f.kpis.solved)
     });
 
+    // The department's unsolved tickets by status, team, agent and age:
+    // the bottlenecks' loads, and a team's or an agent's backlog as a part
+    // of it; other slices count their own.
+    let open = store.open_counts(&Slice::default(), &age_bounds(now)).await?;
+    let people_only = Slice { team_id: slice.team_id, agent_id: slice.agent_id, ..Slice::default() } == *slice;
+    let slice_open = if people_only {
+        open.iter()
+            .filter(|c| {
+                slice.team_id.is_none_or(|t| c.team_id == Some(t))
+                    && slice.agent_id.is_none_or(|a| c.agent_id == Some(a))
+            })
+            .cloned()
+            .collect()
+    } else {
+        store.open_counts(slice, &age_bounds(now)).await?
+    };
     let mut r = CockpitReport {
         from: window.first.to_string(),
         to: window.last.to_string(),
@@ -660,7 +688,7 @@ pub async fn report_within(
             .items,
         days: f.days,
         first_reply_histogram: labelled(&FIRST_REPLY_BUCKETS, &f.first_reply_histogram),
-        backlog: backlog(&store.backlog(slice).await?, now),
+        backlog: backlog(&slice_open, now),
         agents,
         teams: with_csat(f.teams, &team_csat),
         channels: f.channels,
@@ -668,7 +696,7 @@ pub async fn report_within(
         handle_by_channel: f.handle_by_channel,
         workload,
         targets: vec![],
-        alerts: alerts(store, now, &window.tz).await?,
+        alerts: alerts(store, now, &window.tz, &open).await?,
         now: now_figures(store, now, tz, slice).await?,
     };
     if *slice == Slice::default() && r.kpis.solved > 0 {
@@ -779,8 +807,13 @@ pub fn summary_lines(r: &CockpitReport) -> Vec<(String, String, String)> {
 }
 
 /// The bottlenecks now and the spikes of the last daily check.
-async fn alerts(store: &dyn Store, now: Millis, tz: &TimeZone) -> Result<Vec<Bottleneck>, StoreError> {
-    let mut out = bottlenecks(store, now, tz).await?;
+async fn alerts(
+    store: &dyn Store,
+    now: Millis,
+    tz: &TimeZone,
+    open: &[OpenCount],
+) -> Result<Vec<Bottleneck>, StoreError> {
+    let mut out = bottlenecks(store, now, tz, open).await?;
     for (topic, text) in crate::digest::spikes_now(store, now).await? {
         out.push(Bottleneck { kind: "volume_spike".into(), subject: format!("topic:{topic}"), text });
     }
@@ -789,8 +822,13 @@ async fn alerts(store: &dyn Store, now: Millis, tz: &TimeZone) -> Result<Vec<Bot
 
 /// The department's bottlenecks at `now`: the last 8 local days' arrivals
 /// and solves, each team's backlog per active member, each agent's open
-/// tickets.
-pub async fn bottlenecks(store: &dyn Store, now: Millis, tz: &TimeZone) -> Result<Vec<Bottleneck>, StoreError> {
+/// tickets (`open`: the department's `open_counts`).
+pub async fn bottlenecks(
+    store: &dyn Store,
+    now: Millis,
+    tz: &TimeZone,
+    open: &[OpenCount],
+) -> Result<Vec<Bottleneck>, StoreError> {
     let window = Window::days_to(now, 8, tz.clone());
     let measures = [Measure::Created, Measure::OneTouch];
     let mut per_day: BTreeMap<Date, (i64, i64)> = window.dates().into_iter().map(|d| (d, (0, 0))).collect();
@@ -817,7 +855,6 @@ pub async fn bottlenecks(store: &dyn Store, now: Millis, tz: &TimeZone) -> Resul
             }
         }
     }
-    let open = store.backlog(&Slice::default()).await?;
     let users = store.users(store::PageRequest { after: None, limit: 10_000 }).await?.items;
     let teams = store.teams().await?;
     let active = |id: UserId| users.iter().any(|u| u.id == id && u.active);
@@ -826,7 +863,7 @@ pub async fn bottlenecks(store: &dyn Store, now: Millis, tz: &TimeZone) -> Resul
         teams: teams
             .iter()
             .map(|t| {
-                let unsolved = open.iter().filter(|f| f.team_id == Some(t.id.0)).count() as i64;
+                let unsolved = open_tickets(open, |c| c.team_id == Some(t.id.0));
                 (t.id.0, t.name.clone(), unsolved, t.member_ids.iter().filter(|m| active(**m)).count() as i64)
             })
             .collect(),
@@ -835,7 +872,7 @@ pub async fn bottlenecks(store: &dyn Store, now: Millis, tz: &TimeZone) -> Resul
             .filter(|u| u.active)
             .map(|u| {
                 let team = teams.iter().find(|t| t.member_ids.contains(&u.id)).map(|t| t.id.0);
-                (u.id.0, u.name.clone(), team, open.iter().filter(|f| f.agent_id == Some(u.id.0)).count() as i64)
+                (u.id.0, u.name.clone(), team, open_tickets(open, |c| c.agent_id == Some(u.id.0)))
             })
             .collect(),
         sla_at_risk: sla_risk_history(store, now)
@@ -879,7 +916,8 @@ pub async fn check_bottlenecks(store: &dyn Store, now: Millis) -> Result<Vec<Bot
     let mut history = sla_risk_history(store, now).await?;
     history.push((now, sla_count(store, None, SlaFilter::AtRisk).await? as i64));
     store.set_setting(SLA_RISK_KEY, &serde_json::json!(history)).await?;
-    let found = bottlenecks(store, now, &tz).await?;
+    let open = store.open_counts(&Slice::default(), &[]).await?;
+    let found = bottlenecks(store, now, &tz, &open).await?;
     let today = local_date(now, &tz).map(|d| d.to_string()).unwrap_or_default();
     for b in &found {
         let alert = crate::alerts::Alert {

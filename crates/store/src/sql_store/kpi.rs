@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use domain::kpi::cells::{BucketKey, CellKey, CellQuery, CellSums, Tally};
-use domain::kpi::{Measure, MeasureRow, Slice, TicketFacts};
+use domain::kpi::{Measure, MeasureRow, OpenCount, Slice, TicketFacts};
 use domain::{Channel, CustomerId, Millis, Priority, Status, TicketId, Tier};
 
 use super::kpi_cells;
@@ -296,14 +296,36 @@ impl KpiStore for SqlStore {
         self.fetch(&sql, p.values).await?.iter().map(measured).collect()
     }
 
-    async fn backlog(&self, slice: &Slice) -> Result<Vec<TicketFacts>> {
+    async fn open_counts(&self, slice: &Slice, until: &[Millis]) -> Result<Vec<OpenCount>> {
         let mut p = Params::default();
         let filter = slice_sql(slice, None, &mut p);
+        // The last range whose bound the ticket's creation is within.
+        let whens: String = until
+            .iter()
+            .enumerate()
+            .skip(1)
+            .rev()
+            .map(|(i, u)| format!(" WHEN f.created_at <= {} THEN {i}", p.push(*u)))
+            .collect();
+        let range = if whens.is_empty() { "0".to_string() } else { format!("CASE{whens} ELSE 0 END") };
         let sql = format!(
-            "SELECT {FACT_COLS} FROM kpi_tickets f WHERE f.status IN ('new', 'open', 'pending', 'on_hold'){filter} \
-             ORDER BY f.created_at"
+            "SELECT f.status, f.team_id, f.agent_id, {range}, COUNT(*), MIN(f.created_at) FROM kpi_tickets f \
+             WHERE f.status IN ('new', 'open', 'pending', 'on_hold'){filter} GROUP BY 1, 2, 3, 4"
         );
-        self.fetch(&sql, p.values).await?.iter().map(facts).collect()
+        self.fetch(&sql, p.values)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(OpenCount {
+                    status: word(Status::parse("status", &r.text(0)?))?,
+                    team_id: r.opt_int(1)?,
+                    agent_id: r.opt_int(2)?,
+                    range: usize::try_from(r.int(3)?).unwrap_or(0),
+                    tickets: r.int(4)?,
+                    first_created: r.int(5)?,
+                })
+            })
+            .collect()
     }
 
     async fn ticket_facts(&self, ticket: TicketId) -> Result<Option<TicketFacts>> {

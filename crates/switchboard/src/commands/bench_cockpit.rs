@@ -135,7 +135,8 @@ pub async fn cockpit(config: Config, tickets: usize, runs: usize) -> Result<(), 
     Ok(())
 }
 
-/// A ticket's measured rows as a busy department makes them: created, a
+/// A ticket's measured rows as a busy department makes them (5 teams of
+/// 10 agents, 50 customer organizations, 20 topics' tags): created, a
 /// first reply, sometimes a next reply, solved with its times and SLA
 /// outcomes. Deterministic in `i`.
 fn synthetic(
@@ -201,8 +202,9 @@ fn synthetic(
         team_id: Some(team),
         agent_id: Some(agent),
         requester_id: Some((mix(12) % 50_000) as i64 + 1),
-        organization_id: None,
-        tags: vec![],
+        // Four in five tickets from one of 50 customer organizations; each a topic's tag.
+        organization_id: (mix(13) % 5 != 0).then(|| (mix(14) % 50) as i64 + 1),
+        tags: vec![format!("topic{}", mix(15) % 20)],
         merged: false,
         public_replies: 1,
         reopens: 0,
@@ -293,6 +295,8 @@ async fn time_synthetic(store: &std::sync::Arc<dyn store::Store>, now: i64, runs
         ("cockpit, department, 90 days", 90, Slice::default()),
         ("cockpit, email channel, 30 days", 30, Slice { channel: Some(domain::Channel::Email), ..Slice::default() }),
         ("cockpit, high priority, 30 days", 30, Slice { priority: Some(domain::Priority::High), ..Slice::default() }),
+        ("cockpit, one organization (rows), 30 days", 30, Slice { organization_id: Some(1), ..Slice::default() }),
+        ("cockpit, one tag (rows), 30 days", 30, Slice { tag: Some("topic1".into()), ..Slice::default() }),
         (
             "cockpit, a team's agent (rows), 7 days",
             7,
