@@ -1885,7 +1885,7 @@ pub async fn kpi_rollup_replaces_and_slices(store: SqlStore) {
     // Its rows follow the ticket to its new organization.
     let in_org = |o| Slice { organization_id: Some(o), ..Slice::default() };
     assert!(store.measure_rows(&[Measure::Created], T0, T0 + 100, &in_org(9)).await.unwrap().is_empty());
-    let mut moved = store.measure_rows(&Measure::ALL, T0, T0 + 100_000_000, &in_org(7)).await.unwrap();
+    let mut moved = store.measure_rows(Measure::ALL, T0, T0 + 100_000_000, &in_org(7)).await.unwrap();
     moved.sort_by_key(|r| r.at);
     assert_eq!(moved, a_later);
     let q = domain::kpi::cells::CellQuery {
