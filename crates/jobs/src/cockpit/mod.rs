@@ -385,14 +385,13 @@ pub fn open_tickets(open: &[OpenCount], keep: impl Fn(&OpenCount) -> bool) -> i6
 }
 
 fn backlog(open: &[OpenCount], now: Millis) -> Backlog {
-    let count = |keep: &dyn Fn(&OpenCount) -> bool| open_tickets(open, keep);
     let by_status = [Status::New, Status::Open, Status::Pending, Status::OnHold]
         .iter()
-        .map(|s| Bucket { label: s.as_str().into(), count: count(&|c| c.status == *s) })
+        .map(|s| Bucket { label: s.as_str().into(), count: open_tickets(open, |c| c.status == *s) })
         .collect();
-    let by_age: Vec<i64> = (0..AGE_BUCKETS.len()).map(|i| count(&|c| c.range == i)).collect();
+    let by_age: Vec<i64> = (0..AGE_BUCKETS.len()).map(|i| open_tickets(open, |c| c.range == i)).collect();
     Backlog {
-        total: count(&|_| true),
+        total: open_tickets(open, |_| true),
         by_status,
         by_age: labelled(&AGE_BUCKETS, &by_age),
         oldest: open.iter().map(|c| (now - c.first_created).max(0)).max(),
