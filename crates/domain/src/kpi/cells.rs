@@ -22,6 +22,13 @@ str_enum!(
     /// both clocks; `team_agent`, `team_channel` (a = team, b = channel),
     /// `agent_channel`, `team_priority` and `agent_priority` the calendar
     /// spread of first reply and resolution (their cards).
+    ///
+    /// A ticket's organization and tags are its facts now, not the
+    /// measured instant's: `organization` (a = organization id) and `tag`
+    /// (a = tag) hold every measure and both spreads; their teams and
+    /// agents (b = team or agent id) are cards; their channels (b =
+    /// channel) hold arrivals and handle time. The slice is always `a`,
+    /// so reading one organization seeks its cells only.
     CellView {
         All = "all",
         Team = "team",
@@ -34,6 +41,14 @@ str_enum!(
         TeamPriority = "team_priority",
         AgentPriority = "agent_priority",
         PriorityChannel = "priority_channel",
+        Organization = "organization",
+        OrganizationTeam = "organization_team",
+        OrganizationAgent = "organization_agent",
+        OrganizationChannel = "organization_channel",
+        Tag = "tag",
+        TagTeam = "tag_team",
+        TagAgent = "tag_agent",
+        TagChannel = "tag_channel",
     }
 );
 
@@ -73,6 +88,26 @@ pub struct BucketKey {
     pub day: i64,
     pub clock: Clock,
     pub lower: i64,
+}
+
+/// What a ticket's facts add to its rows' own team, agent, channel and
+/// priority: the organization and tags it has now. A ticket's cells
+/// follow it when these change (its old tally is taken with its old
+/// facts).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TicketSubjects<'a> {
+    pub organization_id: Option<i64>,
+    pub tags: &'a [String],
+}
+
+/// The views one of a ticket's fact subjects (its organization, a tag)
+/// is kept in, and its name there (`a`).
+struct FactViews {
+    whole: CellView,
+    teams: CellView,
+    agents: CellView,
+    channels: CellView,
+    name: String,
 }
 
 /// The cells and buckets of a set of rows. Hashed: a rebuild merges
@@ -178,16 +213,45 @@ pub fn decode_counts(text: &str) -> Vec<(i64, i64)> {
 }
 
 impl Tally {
-    /// The cells of `rows`, days and hours local to `tz`.
-    pub fn of(rows: &[MeasureRow], tz: &TimeZone) -> Tally {
+    /// The cells of one ticket's `rows`, days and hours local to `tz`.
+    pub fn of(ticket: TicketSubjects, rows: &[MeasureRow], tz: &TimeZone) -> Tally {
         let mut t = Tally::default();
-        for r in rows {
-            t.add(r, tz);
-        }
+        t.add_ticket(ticket, rows, tz);
         t
     }
 
-    fn add(&mut self, r: &MeasureRow, tz: &TimeZone) {
+    /// Adds one ticket's rows.
+    pub fn add_ticket(&mut self, ticket: TicketSubjects, rows: &[MeasureRow], tz: &TimeZone) {
+        let mut tags: Vec<&String> = ticket.tags.iter().collect();
+        tags.sort_unstable();
+        tags.dedup();
+        use CellView::*;
+        let mut subjects = Vec::new();
+        if let Some(o) = ticket.organization_id {
+            let name = o.to_string();
+            subjects.push(FactViews {
+                whole: Organization,
+                teams: OrganizationTeam,
+                agents: OrganizationAgent,
+                channels: OrganizationChannel,
+                name,
+            });
+        }
+        for tag in tags {
+            subjects.push(FactViews {
+                whole: Tag,
+                teams: TagTeam,
+                agents: TagAgent,
+                channels: TagChannel,
+                name: tag.clone(),
+            });
+        }
+        for r in rows {
+            self.add(r, &subjects, tz);
+        }
+    }
+
+    fn add(&mut self, r: &MeasureRow, subjects: &[FactViews], tz: &TimeZone) {
         let Ok(at) = jiff::Timestamp::from_millisecond(r.at) else { return };
         let local = at.to_zoned(tz.clone());
         let day = day_number(local.date());
@@ -203,9 +267,18 @@ impl Tally {
         views.push((CellView::TeamChannel, team.clone(), channel.clone()));
         views.push((CellView::AgentChannel, agent.clone(), channel.clone()));
         views.push((CellView::Priority, priority.clone(), String::new()));
-        views.push((CellView::TeamPriority, team, priority.clone()));
-        views.push((CellView::AgentPriority, agent, priority.clone()));
-        if matches!(r.measure, Measure::Created | Measure::HandleTime) {
+        views.push((CellView::TeamPriority, team.clone(), priority.clone()));
+        views.push((CellView::AgentPriority, agent.clone(), priority.clone()));
+        let mix = matches!(r.measure, Measure::Created | Measure::HandleTime);
+        for f in subjects {
+            views.push((f.whole, f.name.clone(), String::new()));
+            views.push((f.teams, f.name.clone(), team.clone()));
+            views.push((f.agents, f.name.clone(), agent.clone()));
+            if mix {
+                views.push((f.channels, f.name.clone(), channel.clone()));
+            }
+        }
+        if mix {
             views.push((CellView::PriorityChannel, priority, channel));
         }
         let hour = if r.measure == Measure::Created { i64::from(local.hour()) } else { 0 };
@@ -221,8 +294,14 @@ impl Tally {
                         | CellView::AgentChannel
                         | CellView::TeamPriority
                         | CellView::AgentPriority
+                        | CellView::OrganizationTeam
+                        | CellView::OrganizationAgent
+                        | CellView::TagTeam
+                        | CellView::TagAgent
                 );
-                let clocks: &[(Clock, i64)] = if view == CellView::PriorityChannel {
+                let mix_only =
+                    matches!(view, CellView::PriorityChannel | CellView::OrganizationChannel | CellView::TagChannel);
+                let clocks: &[(Clock, i64)] = if mix_only {
                     &[]
                 } else if card {
                     if matches!(r.measure, Measure::FirstReply | Measure::FullResolution) {
@@ -335,7 +414,7 @@ mod tests {
         let tz = TimeZone::get("Europe/Berlin").unwrap();
         // 2026-03-02 23:30 UTC is 00:30 on the 3rd in Berlin.
         let at = 1_772_494_200_000;
-        let old = Tally::of(&[row(Measure::Created, at, 0, None)], &tz);
+        let old = Tally::of(TicketSubjects::default(), &[row(Measure::Created, at, 0, None)], &tz);
         let key = |view, a: &str, b: &str| CellKey {
             view,
             a: a.into(),
@@ -350,6 +429,7 @@ mod tests {
         assert_eq!(old.cells.len(), 11, "every view, the priority's channel too");
 
         let new = Tally::of(
+            TicketSubjects::default(),
             &[row(Measure::Created, at, 0, None), row(Measure::FirstReply, at + 10 * MINUTE, 10 * MINUTE, Some(4))],
             &tz,
         );
@@ -362,5 +442,50 @@ mod tests {
         let frt = delta.buckets.iter().find(|(k, _)| k.view == CellView::All && k.clock == Clock::Business);
         assert_eq!(frt.map(|(k, n)| (k.lower, *n)), Some((5 * MINUTE, 1)));
         assert_eq!(day_date(day_number(Date::constant(2026, 3, 3))), Date::constant(2026, 3, 3));
+    }
+
+    #[test]
+    fn a_ticket_is_counted_in_its_organization_and_each_tag_once() {
+        let tz = TimeZone::UTC;
+        let at = 1_772_494_200_000;
+        let tags = ["refund".to_string(), "vip".to_string(), "refund".to_string()];
+        let ticket = TicketSubjects { organization_id: Some(7), tags: &tags };
+        let rows = [row(Measure::Created, at, 0, Some(4)), row(Measure::FirstReply, at + HOUR, HOUR, Some(4))];
+        let t = Tally::of(ticket, &rows, &tz);
+        let n = |view: CellView, a: &str, b: &str, measure: Measure| {
+            t.cells
+                .iter()
+                .filter(|(k, _)| k.view == view && k.a == a && k.b == b && k.measure == measure)
+                .map(|(_, s)| s.n)
+                .sum::<i64>()
+        };
+        assert_eq!(n(CellView::Organization, "7", "", Measure::Created), 1);
+        assert_eq!(n(CellView::OrganizationAgent, "7", "4", Measure::FirstReply), 1);
+        assert_eq!(n(CellView::OrganizationTeam, "7", "1", Measure::FirstReply), 1);
+        assert_eq!(n(CellView::OrganizationChannel, "7", "email", Measure::Created), 1);
+        assert_eq!(
+            n(CellView::OrganizationChannel, "7", "email", Measure::FirstReply),
+            0,
+            "the mix is arrivals and handle time"
+        );
+        assert_eq!(n(CellView::Tag, "refund", "", Measure::Created), 1, "a tag listed twice counts once");
+        assert_eq!(n(CellView::TagAgent, "vip", "4", Measure::FirstReply), 1);
+        // Both spreads for the organization and a tag; the calendar spread for their cards.
+        let spreads = |view: CellView| t.buckets.keys().filter(|k| k.view == view).count();
+        assert_eq!((spreads(CellView::Organization), spreads(CellView::Tag)), (2, 4));
+        assert_eq!((spreads(CellView::OrganizationAgent), spreads(CellView::TagTeam)), (1, 2));
+        assert_eq!(spreads(CellView::TagChannel), 0);
+        // Without facts, none of these views.
+        let plain = Tally::of(TicketSubjects::default(), &rows, &tz);
+        assert!(
+            plain.cells.keys().all(|k| !matches!(k.view, CellView::Organization | CellView::Tag | CellView::TagTeam))
+        );
+        // Moving the ticket to another organization moves its cells.
+        let moved = Tally::of(TicketSubjects { organization_id: Some(8), tags: &tags }, &rows, &tz).minus(&t);
+        assert!(moved.cells.keys().all(|k| k.a == "7" || k.a == "8"), "only the organizations' cells change");
+        assert_eq!(
+            moved.cells.iter().filter(|(k, s)| k.view == CellView::Organization && k.a == "7" && s.n == -1).count(),
+            2
+        );
     }
 }

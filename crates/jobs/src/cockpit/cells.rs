@@ -1,5 +1,6 @@
 //! The cockpit from the rollup's cells, for the slices they hold (the
-//! department, one team, one agent, one channel, one priority): a few thousand summed
+//! department, one team, one agent, one channel, one priority, one
+//! organization, one tag): a few thousand summed
 //! cells instead of every measured row, so a big department's dashboards
 //! stay fast.
 
@@ -65,6 +66,33 @@ fn plan(slice: &Slice) -> Option<Plan> {
             agents: src(CellView::AgentPriority, None, p.clone(), Side::A),
             teams: src(CellView::TeamPriority, None, p.clone(), Side::A),
             channels: src(CellView::PriorityChannel, p, None, Side::B),
+        });
+    }
+    // An organization or a tag: facts of the ticket, kept as the slice's
+    // own views (a = the organization or tag; cards and mix by b).
+    let fact = match (slice.organization_id, &slice.tag) {
+        (Some(o), None) if *slice == (Slice { organization_id: Some(o), ..Slice::default() }) => Some((
+            o.to_string(),
+            [
+                CellView::Organization,
+                CellView::OrganizationAgent,
+                CellView::OrganizationTeam,
+                CellView::OrganizationChannel,
+            ],
+        )),
+        (None, Some(t)) if *slice == (Slice { tag: Some(t.clone()), ..Slice::default() }) => {
+            Some((t.clone(), [CellView::Tag, CellView::TagAgent, CellView::TagTeam, CellView::TagChannel]))
+        }
+        _ => None,
+    };
+    if let Some((name, [whole, agents, teams, channels])) = fact {
+        let a = Some(name);
+        return Some(Plan {
+            view: whole,
+            a: a.clone(),
+            agents: src(agents, a.clone(), None, Side::B),
+            teams: src(teams, a.clone(), None, Side::B),
+            channels: src(channels, a, None, Side::B),
         });
     }
     let only = |s: &Slice| Slice { team_id: s.team_id, agent_id: s.agent_id, ..Slice::default() } == *s;

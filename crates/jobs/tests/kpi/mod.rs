@@ -23,6 +23,10 @@ enum Step {
     /// An agent logs minutes of work (negative: a correction, refused
     /// below zero as the API refuses it).
     LogTime(usize, i64, i64),
+    /// A tag added, or removed when the ticket has it.
+    Tag(usize, &'static str),
+    /// The ticket moved to organization 1 or 2, or to none.
+    Organization(usize, Option<i64>),
     /// The rollup catches up on this ticket now.
     Refresh(usize),
     /// The hourly fold: the buckets of the days before this one become histograms.
@@ -39,6 +43,9 @@ fn step() -> impl Strategy<Value = (Step, i64)> {
             .prop_map(|(i, s)| Step::Status(i, s)),
         (t.clone(), 1..3i64).prop_map(|(i, a)| Step::Assign(i, a)),
         (t.clone(), 1..3i64, -20..60i64).prop_map(|(i, a, m)| Step::LogTime(i, a, m)),
+        (t.clone(), prop_oneof![Just("refund"), Just("vip")]).prop_map(|(i, g)| Step::Tag(i, g)),
+        (t.clone(), prop_oneof![Just(None), Just(Some(1i64)), Just(Some(2i64))])
+            .prop_map(|(i, o)| Step::Organization(i, o)),
         t.prop_map(Step::Refresh),
         Just(Step::Fold),
     ];
@@ -72,9 +79,13 @@ async fn write(
 
 async fn apply(store: &dyn Store, ids: &[TicketId], s: &Step, at: i64, business: &BusinessClock) {
     let id = match s {
-        Step::StaffReply(i, _) | Step::CustomerReply(i) | Step::Note(i) | Step::Status(i, _) | Step::Assign(i, _) => {
-            ids[*i]
-        }
+        Step::StaffReply(i, _)
+        | Step::CustomerReply(i)
+        | Step::Note(i)
+        | Step::Status(i, _)
+        | Step::Assign(i, _)
+        | Step::Tag(i, _)
+        | Step::Organization(i, _) => ids[*i],
         Step::Refresh(i) => {
             jobs::kpi::refresh(store, ids[*i], business).await.unwrap();
             return;
@@ -120,6 +131,22 @@ async fn apply(store: &dyn Store, ids: &[TicketId], s: &Step, at: i64, business:
             }
             return;
         }
+        Step::Tag(..) | Step::Organization(..) => {
+            let p = match s {
+                Step::Tag(_, tag) if t.tags.iter().any(|g| g == tag) => {
+                    TicketPatch { remove_tags: vec![tag.to_string()], ..TicketPatch::default() }
+                }
+                Step::Tag(_, tag) => TicketPatch { add_tags: vec![tag.to_string()], ..TicketPatch::default() },
+                Step::Organization(_, o) => {
+                    TicketPatch { organization_id: Some(o.map(domain::OrganizationId)), ..TicketPatch::default() }
+                }
+                _ => return,
+            };
+            if let Ok((next, events)) = lifecycle::apply_patch(&t, &p, staff(1), at) {
+                write(store, &t, next, events, vec![]).await;
+            }
+            return;
+        }
         Step::Refresh(_) | Step::LogTime(..) | Step::Fold => return,
     };
     if let Ok(MessageOutcome::Added { ticket, events }) = lifecycle::add_message(&t, visibility, actor, at) {
@@ -132,6 +159,20 @@ async fn check(store: Arc<dyn Store>, steps: Vec<(Step, i64)>) {
     // The cells are kept from the start, in the installation's zone.
     assert!(jobs::kpi::ensure_cells(store.as_ref()).await.unwrap());
     assert!(!jobs::kpi::ensure_cells(store.as_ref()).await.unwrap(), "once is enough");
+    // Organizations 1 and 2, which tickets move between.
+    for name in ["Acme", "Globex"] {
+        let org = domain::Organization {
+            id: domain::OrganizationId(0),
+            name: name.into(),
+            domains: vec![],
+            tier: domain::Tier::Standard,
+            notes: String::new(),
+            shares_tickets: false,
+            created_at: T0,
+            updated_at: T0,
+        };
+        store.create_organization(org, None).await.unwrap();
+    }
     let email = domain::EmailAddress::parse("prop@example.com").unwrap();
     let c = store.create_customer(domain::Customer::new(&email, "Prop", T0), None, None).await.unwrap().id;
     // Agents 1 and 2, whom the steps name.
@@ -203,6 +244,10 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
         Slice { channel: Some(Channel::Chat), ..Slice::default() },
         Slice { priority: Some(domain::Priority::Normal), ..Slice::default() },
         Slice { priority: Some(domain::Priority::Urgent), ..Slice::default() },
+        Slice { organization_id: Some(1), ..Slice::default() },
+        Slice { organization_id: Some(2), ..Slice::default() },
+        Slice { tag: Some("refund".into()), ..Slice::default() },
+        Slice { tag: Some("vip".into()), ..Slice::default() },
     ] {
         let exact = jobs::cockpit::report_within(store, now, &window, &slice, i64::MAX).await.unwrap();
         let cells = jobs::cockpit::report_within(store, now, &window, &slice, -1).await.unwrap();

@@ -2,7 +2,7 @@
 //! ticket's events arrive, read by period and slice.
 
 use async_trait::async_trait;
-use domain::kpi::cells::{BucketKey, CellKey, CellQuery, CellSums, Tally};
+use domain::kpi::cells::{BucketKey, CellKey, CellQuery, CellSums, Tally, TicketSubjects};
 use domain::kpi::{Measure, MeasureRow, OpenCount, Slice, TicketFacts};
 use domain::{Channel, CustomerId, Millis, Priority, Status, TicketId, Tier};
 
@@ -101,15 +101,24 @@ fn needs_facts(slice: &Slice) -> bool {
 /// Ids a statement lists at most (see `kpi_cells::CHUNK`).
 const IDS: usize = 500;
 
+/// What a ticket's rollup held before it was replaced: the organization
+/// and tags its cells were kept by, and its rows.
+#[derive(Default)]
+struct Replaced {
+    organization_id: Option<i64>,
+    tags: Vec<String>,
+    rows: Vec<MeasureRow>,
+}
+
 /// Replaces the tickets' rows within `tx`, a few statements for the whole
-/// batch; for each item, the rows it had, or `None` when a view from as
+/// batch; for each item, what it had, or `None` when a view from as
 /// many events is stored (or a later item of the batch is the same
 /// ticket's).
 async fn replace_many(
     tx: &mut dyn Transaction,
     lock: &str,
     items: &[(TicketFacts, Vec<MeasureRow>, i64)],
-) -> Result<Vec<Option<Vec<MeasureRow>>>> {
+) -> Result<Vec<Option<Replaced>>> {
     let mut ids: Vec<i64> = items.iter().map(|i| i.0.ticket_id).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -121,10 +130,15 @@ async fn replace_many(
         let list = p.list(chunk);
         tx.fetch(&format!("SELECT id FROM tickets WHERE id IN ({list}) ORDER BY id{lock}"), p.values.clone()).await?;
         for r in tx
-            .fetch(&format!("SELECT ticket_id, events_seen FROM kpi_tickets WHERE ticket_id IN ({list})"), p.values)
+            .fetch(
+                &format!(
+                    "SELECT ticket_id, events_seen, organization_id, tags FROM kpi_tickets WHERE ticket_id IN ({list})"
+                ),
+                p.values,
+            )
             .await?
         {
-            stored.insert(r.int(0)?, r.int(1)?);
+            stored.insert(r.int(0)?, (r.int(1)?, r.opt_int(2)?, r.text(3)?));
         }
     }
     // The last item of a ticket wins; the others are skipped.
@@ -135,12 +149,18 @@ async fn replace_many(
     let written: Vec<usize> = (0..items.len())
         .filter(|&i| {
             let (f, _, seen) = &items[i];
-            last.get(&f.ticket_id) == Some(&i) && stored.get(&f.ticket_id).is_none_or(|s| s < seen)
+            last.get(&f.ticket_id) == Some(&i) && stored.get(&f.ticket_id).is_none_or(|s| s.0 < *seen)
         })
         .collect();
     let replaced: Vec<i64> =
         written.iter().map(|&i| items[i].0.ticket_id).filter(|id| stored.contains_key(id)).collect();
-    let mut old: std::collections::HashMap<i64, Vec<MeasureRow>> = std::collections::HashMap::new();
+    let mut old: std::collections::HashMap<i64, Replaced> = std::collections::HashMap::new();
+    for id in &replaced {
+        if let Some((_, organization_id, tags)) = stored.get(id) {
+            let tags = serde_json::from_str(tags).map_err(|e| StoreError::Corrupt(format!("kpi tags: {e}")))?;
+            old.insert(*id, Replaced { organization_id: *organization_id, tags, rows: Vec::new() });
+        }
+    }
     for chunk in replaced.chunks(IDS) {
         let mut p = Params::default();
         let list = p.list(chunk);
@@ -151,7 +171,7 @@ async fn replace_many(
             )
             .await?;
         for r in rows {
-            old.entry(r.int(0)?).or_default().push(measured_from(&r, 1)?);
+            old.entry(r.int(0)?).or_default().rows.push(measured_from(&r, 1)?);
         }
         tx.execute(&format!("DELETE FROM kpi_measures WHERE ticket_id IN ({list})"), p.values.clone()).await?;
         tx.execute(&format!("DELETE FROM kpi_tickets WHERE ticket_id IN ({list})"), p.values).await?;
@@ -227,7 +247,7 @@ async fn replace_many(
         )
         .await?;
     }
-    let mut out = vec![None; items.len()];
+    let mut out: Vec<Option<Replaced>> = (0..items.len()).map(|_| None).collect();
     for i in written {
         out[i] = Some(old.remove(&items[i].0.ticket_id).unwrap_or_default());
     }
@@ -250,11 +270,13 @@ impl KpiStore for SqlStore {
         let mut delta = Tally::default();
         let mut written = 0;
         let replaced = replace_many(tx.as_mut(), self.db.lock_rows(), items).await?;
-        for ((_, rows, _), old) in items.iter().zip(replaced) {
+        for ((f, rows, _), old) in items.iter().zip(replaced) {
             if let Some(old) = old {
                 written += 1;
                 if let Some(tz) = &zone {
-                    delta.merge(Tally::of(rows, tz).minus(&Tally::of(&old, tz)));
+                    let now = TicketSubjects { organization_id: f.organization_id, tags: &f.tags };
+                    let then = TicketSubjects { organization_id: old.organization_id, tags: &old.tags };
+                    delta.merge(Tally::of(now, rows, tz).minus(&Tally::of(then, &old.rows, tz)));
                 }
             }
         }

@@ -94,16 +94,49 @@ pub(super) async fn add(tx: &mut dyn Transaction, delta: &Tally) -> Result<()> {
     Ok(())
 }
 
-/// `WHERE …` shared by both reads.
-fn filter(q: &CellQuery, p: &mut Params) -> String {
-    let names: Vec<&str> = q.measures.iter().map(|m| m.as_str()).collect();
-    let mut sql = format!(
-        " WHERE kind = {} AND measure IN ({}) AND day >= {} AND day <= {}",
-        p.push(q.view.as_str()),
-        p.list(&names),
-        p.push(q.first_day),
-        p.push(q.last_day)
-    );
+/// What follows the day in a table's key: the hour in the cells (only
+/// arrivals have hours other than 0), the clock in buckets and histograms.
+#[derive(Clone, Copy, PartialEq)]
+enum KeyAfterDay {
+    Hour,
+    Clock,
+}
+
+/// Periods up to this many days are listed day by day when one subject is
+/// read (see `filter`).
+const LISTED_DAYS: i64 = 800;
+
+/// `WHERE …` shared by the reads. For one subject (`a`: an organization
+/// among hundreds, a tag, a team) every key column before `a` is fixed —
+/// the days and hours (or clocks) listed — so the database seeks that
+/// subject's cells instead of reading every subject's cells of the period.
+fn filter(q: &CellQuery, measures: &[Measure], after_day: KeyAfterDay, p: &mut Params) -> String {
+    let names: Vec<&str> = measures.iter().map(|m| m.as_str()).collect();
+    let mut sql = format!(" WHERE kind = {} AND measure IN ({})", p.push(q.view.as_str()), p.list(&names));
+    let seek = q.a.is_some() && q.first_day <= q.last_day && q.last_day - q.first_day < LISTED_DAYS;
+    if seek {
+        // Whole numbers the store made, written inline: a list of
+        // parameters this long costs more to bind than to parse.
+        let days: Vec<String> = (q.first_day..=q.last_day).map(|d| d.to_string()).collect();
+        sql += &format!(" AND day IN ({})", days.join(", "));
+        match after_day {
+            KeyAfterDay::Hour if measures == [Measure::Created] => {
+                let hours: Vec<String> = (0..24).map(|h| h.to_string()).collect();
+                sql += &format!(" AND hour IN ({})", hours.join(", "));
+            }
+            KeyAfterDay::Hour => sql += " AND hour = 0",
+            KeyAfterDay::Clock => {}
+        }
+    } else {
+        sql += &format!(" AND day >= {} AND day <= {}", p.push(q.first_day), p.push(q.last_day));
+    }
+    if after_day == KeyAfterDay::Clock {
+        match q.clock {
+            Some(c) => sql += &format!(" AND clock = {}", p.push(c.as_str())),
+            None if seek => sql += " AND clock IN ('calendar', 'business')",
+            None => {}
+        }
+    }
     if let Some(a) = &q.a {
         sql += &format!(" AND a = {}", p.push(a.clone()));
     }
@@ -119,10 +152,20 @@ fn view(r: &SqlRow, q: &CellQuery, i: usize) -> Result<(CellView, Measure)> {
 
 pub(super) fn cells_sql(q: &CellQuery, p: &mut Params) -> String {
     let (cols, group) = if q.by_day { ("day, hour", ", day, hour") } else { ("0, 0", "") };
+    // Arrivals (keyed by hour) apart from the other measures (hour 0),
+    // so each part lists only the hours it has.
+    let (arrivals, others): (Vec<Measure>, Vec<Measure>) = q.measures.iter().partition(|m| **m == Measure::Created);
+    let from = match (arrivals.is_empty(), others.is_empty()) {
+        (false, false) => format!(
+            "(SELECT * FROM kpi_cells{} UNION ALL SELECT * FROM kpi_cells{}) c",
+            filter(q, &arrivals, KeyAfterDay::Hour, p),
+            filter(q, &others, KeyAfterDay::Hour, p)
+        ),
+        _ => format!("kpi_cells{}", filter(q, &q.measures, KeyAfterDay::Hour, p)),
+    };
     format!(
         "SELECT a, b, measure, {cols}, CAST(SUM(n) AS BIGINT), CAST(SUM(sum_value) AS BIGINT), \
-         CAST(SUM(sum_business) AS BIGINT) FROM kpi_cells{} GROUP BY a, b, measure{group}",
-        filter(q, p)
+         CAST(SUM(sum_business) AS BIGINT) FROM {from} GROUP BY a, b, measure{group}"
     )
 }
 
@@ -136,10 +179,7 @@ pub(super) fn cell(r: &SqlRow, q: &CellQuery) -> Result<(CellKey, CellSums)> {
 
 pub(super) fn buckets_sql(q: &CellQuery, p: &mut Params) -> String {
     let (cols, group) = if q.by_day { ("day", ", day") } else { ("0", "") };
-    let mut where_ = filter(q, p);
-    if let Some(c) = q.clock {
-        where_ += &format!(" AND clock = {}", p.push(c.as_str()));
-    }
+    let where_ = filter(q, &q.measures, KeyAfterDay::Clock, p);
     format!(
         "SELECT a, b, measure, {cols}, clock, lower_ms, CAST(SUM(n) AS BIGINT) FROM kpi_buckets{where_} \
          GROUP BY a, b, measure, clock, lower_ms{group} HAVING SUM(n) <> 0"
@@ -148,10 +188,7 @@ pub(super) fn buckets_sql(q: &CellQuery, p: &mut Params) -> String {
 
 /// The folded histograms a bucket query reads (`histogram` parses a row).
 pub(super) fn histograms_sql(q: &CellQuery, p: &mut Params) -> String {
-    let mut where_ = filter(q, p);
-    if let Some(c) = q.clock {
-        where_ += &format!(" AND clock = {}", p.push(c.as_str()));
-    }
+    let where_ = filter(q, &q.measures, KeyAfterDay::Clock, p);
     format!("SELECT a, b, measure, day, clock, counts FROM kpi_histograms{where_}")
 }
 

@@ -295,8 +295,8 @@ async fn time_synthetic(store: &std::sync::Arc<dyn store::Store>, now: i64, runs
         ("cockpit, department, 90 days", 90, Slice::default()),
         ("cockpit, email channel, 30 days", 30, Slice { channel: Some(domain::Channel::Email), ..Slice::default() }),
         ("cockpit, high priority, 30 days", 30, Slice { priority: Some(domain::Priority::High), ..Slice::default() }),
-        ("cockpit, one organization (rows), 30 days", 30, Slice { organization_id: Some(1), ..Slice::default() }),
-        ("cockpit, one tag (rows), 30 days", 30, Slice { tag: Some("topic1".into()), ..Slice::default() }),
+        ("cockpit, one organization, 30 days", 30, Slice { organization_id: Some(1), ..Slice::default() }),
+        ("cockpit, one tag, 30 days", 30, Slice { tag: Some("topic1".into()), ..Slice::default() }),
         (
             "cockpit, a team's agent (rows), 7 days",
             7,
