@@ -17,9 +17,10 @@ str_enum!(
     /// Which rows a cell sums. `a` and `b` name the subject: a team or
     /// agent id (`-` for none), a channel or a priority. Every view holds
     /// every measure but `priority_channel` (a = priority, b = channel:
-    /// arrivals and handle time, a priority's channel mix); `all`, `team`,
-    /// `agent`, `channel` and `priority` the spreads of every duration in
-    /// both clocks; `team_agent`, `team_channel` (a = team, b = channel),
+    /// arrivals and handle time, a priority's channel mix) and the cards'
+    /// views (no arrivals, see `is_card`); `all`, `team`, `agent`,
+    /// `channel` and `priority` the spreads of every duration in both
+    /// clocks; `team_agent`, `team_channel` (a = team, b = channel),
     /// `agent_channel`, `team_priority` and `agent_priority` the calendar
     /// spread of first reply and resolution (their cards).
     ///
@@ -27,8 +28,8 @@ str_enum!(
     /// measured instant's: `organization` (a = organization id) and `tag`
     /// (a = tag) hold every measure and both spreads; their teams and
     /// agents (b = team or agent id) are cards; their channels (b =
-    /// channel) hold arrivals and handle time. The slice is always `a`,
-    /// so reading one organization seeks its cells only.
+    /// channel) hold arrivals and handle time (their mix). The slice is
+    /// always `a`, so reading one organization seeks its cells only.
     CellView {
         All = "all",
         Team = "team",
@@ -98,6 +99,24 @@ pub struct BucketKey {
 pub struct TicketSubjects<'a> {
     pub organization_id: Option<i64>,
     pub tags: &'a [String],
+}
+
+/// Whether a view only serves scorecards (a team's agents, a priority's,
+/// an organization's or a tag's teams and agents): every measure but
+/// arrivals, and the calendar spread of first reply and resolution.
+/// (A team's and an agent's channels are cards too, and also their
+/// channel mix, so they keep arrivals.)
+fn is_card(view: CellView) -> bool {
+    matches!(
+        view,
+        CellView::TeamAgent
+            | CellView::TeamPriority
+            | CellView::AgentPriority
+            | CellView::OrganizationTeam
+            | CellView::OrganizationAgent
+            | CellView::TagTeam
+            | CellView::TagAgent
+    )
 }
 
 /// The views one of a ticket's fact subjects (its organization, a tag)
@@ -281,24 +300,18 @@ impl Tally {
         if mix {
             views.push((CellView::PriorityChannel, priority, channel));
         }
+        if r.measure == Measure::Created {
+            // Cards count work, not arrivals: only the views that are a
+            // slice or its channel mix keep arrivals (by the hour).
+            views.retain(|(view, _, _)| !is_card(*view));
+        }
         let hour = if r.measure == Measure::Created { i64::from(local.hour()) } else { 0 };
         for (view, a, b) in views {
             if is_duration(r.measure) {
                 // The cards of a team's agents, or of a channel's teams and
                 // agents, need only the calendar spread of first reply and
                 // resolution.
-                let card = matches!(
-                    view,
-                    CellView::TeamAgent
-                        | CellView::TeamChannel
-                        | CellView::AgentChannel
-                        | CellView::TeamPriority
-                        | CellView::AgentPriority
-                        | CellView::OrganizationTeam
-                        | CellView::OrganizationAgent
-                        | CellView::TagTeam
-                        | CellView::TagAgent
-                );
+                let card = is_card(view) || matches!(view, CellView::TeamChannel | CellView::AgentChannel);
                 let mix_only =
                     matches!(view, CellView::PriorityChannel | CellView::OrganizationChannel | CellView::TagChannel);
                 let clocks: &[(Clock, i64)] = if mix_only {
@@ -426,7 +439,7 @@ mod tests {
         assert_eq!(old.cells[&key(CellView::All, "", "")], CellSums { n: 1, value: 0, business: 0 });
         assert_eq!(old.cells[&key(CellView::TeamChannel, "1", "email")].n, 1);
         assert_eq!(old.cells[&key(CellView::AgentChannel, "-", "email")].n, 1);
-        assert_eq!(old.cells.len(), 11, "every view, the priority's channel too");
+        assert_eq!(old.cells.len(), 8, "every view but the cards', the priority's channel too");
 
         let new = Tally::of(
             TicketSubjects::default(),
@@ -462,6 +475,7 @@ mod tests {
         assert_eq!(n(CellView::Organization, "7", "", Measure::Created), 1);
         assert_eq!(n(CellView::OrganizationAgent, "7", "4", Measure::FirstReply), 1);
         assert_eq!(n(CellView::OrganizationTeam, "7", "1", Measure::FirstReply), 1);
+        assert_eq!(n(CellView::OrganizationAgent, "7", "4", Measure::Created), 0, "cards count work, not arrivals");
         assert_eq!(n(CellView::OrganizationChannel, "7", "email", Measure::Created), 1);
         assert_eq!(
             n(CellView::OrganizationChannel, "7", "email", Measure::FirstReply),
