@@ -373,7 +373,15 @@ impl KpiStore for SqlStore {
         if let Some(lock) = self.db.lock_table("kpi_cells_zone", false) {
             tx.execute(&lock, vec![]).await?;
         }
-        for table in ["kpi_measures", "kpi_tickets", "kpi_cells", "kpi_buckets", "kpi_histograms", "kpi_cells_zone"] {
+        for table in [
+            "kpi_measures",
+            "kpi_tickets",
+            "kpi_cells",
+            "kpi_buckets",
+            "kpi_bucket_days",
+            "kpi_histograms",
+            "kpi_cells_zone",
+        ] {
             tx.execute(&format!("DELETE FROM {table}"), vec![]).await?;
         }
         tx.execute("INSERT INTO kpi_cells_zone (zone) VALUES ($1)", vec![zone.into()]).await?;
@@ -427,7 +435,7 @@ impl KpiStore for SqlStore {
 
     async fn fold_buckets(&self, before_day: i64) -> Result<u64> {
         let days: Vec<i64> = self
-            .fetch("SELECT DISTINCT day FROM kpi_buckets WHERE day < $1 ORDER BY day", vec![before_day.into()])
+            .fetch("SELECT day FROM kpi_bucket_days WHERE day < $1 ORDER BY day", vec![before_day.into()])
             .await?
             .iter()
             .map(|r| r.int(0))

@@ -5,7 +5,7 @@ use domain::kpi::Measure;
 use std::collections::BTreeMap;
 
 use domain::kpi::cells::{
-    BucketKey, CellKey, CellQuery, CellSums, CellView, Clock, Tally, decode_counts, encode_counts,
+    BucketKey, CellKey, CellQuery, CellSums, CellView, Clock, Tally, decode_counts, encode_counts, is_duration,
 };
 
 use super::Params;
@@ -87,6 +87,18 @@ pub(super) async fn add(tx: &mut dyn Transaction, delta: &Tally) -> Result<()> {
                  ON CONFLICT (kind, measure, day, clock, a, b, lower_ms) DO UPDATE SET n = kpi_buckets.n + excluded.n",
                 values.join(", ")
             ),
+            p.values,
+        )
+        .await?;
+    }
+    // The days the fold will find buckets on.
+    let days: std::collections::BTreeSet<i64> = delta.buckets.keys().map(|k| k.day).collect();
+    let days: Vec<i64> = days.into_iter().collect();
+    for chunk in days.chunks(CHUNK) {
+        let mut p = Params::default();
+        let values: Vec<String> = chunk.iter().map(|d| format!("({})", p.push(*d))).collect();
+        tx.execute(
+            &format!("INSERT INTO kpi_bucket_days (day) VALUES {} ON CONFLICT (day) DO NOTHING", values.join(", ")),
             p.values,
         )
         .await?;
@@ -208,25 +220,33 @@ pub(super) fn histogram(r: &SqlRow, q: &CellQuery) -> Result<(BucketGroup, Vec<(
 /// Folds one day's buckets into its histograms, within `tx`.
 pub(super) async fn fold_day(tx: &mut dyn Transaction, day: i64) -> Result<()> {
     type Key = (String, String, String, String, String);
+    // Every view and duration listed, so each read and delete seeks the
+    // day in the key (kind, measure, day, …) rather than scanning.
+    let of_day = |p: &mut Params| {
+        let kinds: Vec<&str> = CellView::ALL.iter().map(|v| v.as_str()).collect();
+        let measures: Vec<&str> = Measure::ALL.iter().filter(|m| is_duration(**m)).map(|m| m.as_str()).collect();
+        format!("kind IN ({}) AND measure IN ({}) AND day = {}", p.list(&kinds), p.list(&measures), p.push(day))
+    };
     let mut folded: BTreeMap<Key, BTreeMap<i64, i64>> = BTreeMap::new();
-    for r in tx
-        .fetch("SELECT kind, measure, clock, a, b, counts FROM kpi_histograms WHERE day = $1", vec![day.into()])
-        .await?
-    {
+    let mut p = Params::default();
+    let sql = format!("SELECT kind, measure, clock, a, b, counts FROM kpi_histograms WHERE {}", of_day(&mut p));
+    for r in tx.fetch(&sql, p.values).await? {
         let counts = folded.entry((r.text(0)?, r.text(1)?, r.text(2)?, r.text(3)?, r.text(4)?)).or_default();
         for (lower, n) in decode_counts(&r.text(5)?) {
             *counts.entry(lower).or_default() += n;
         }
     }
-    for r in tx
-        .fetch("SELECT kind, measure, clock, a, b, lower_ms, n FROM kpi_buckets WHERE day = $1", vec![day.into()])
-        .await?
-    {
+    let mut p = Params::default();
+    let sql = format!("SELECT kind, measure, clock, a, b, lower_ms, n FROM kpi_buckets WHERE {}", of_day(&mut p));
+    for r in tx.fetch(&sql, p.values).await? {
         let key = (r.text(0)?, r.text(1)?, r.text(2)?, r.text(3)?, r.text(4)?);
         *folded.entry(key).or_default().entry(r.int(5)?).or_default() += r.int(6)?;
     }
-    tx.execute("DELETE FROM kpi_histograms WHERE day = $1", vec![day.into()]).await?;
-    tx.execute("DELETE FROM kpi_buckets WHERE day = $1", vec![day.into()]).await?;
+    for table in ["kpi_histograms", "kpi_buckets"] {
+        let mut p = Params::default();
+        tx.execute(&format!("DELETE FROM {table} WHERE {}", of_day(&mut p)), p.values).await?;
+    }
+    tx.execute("DELETE FROM kpi_bucket_days WHERE day = $1", vec![day.into()]).await?;
     let rows: Vec<(Key, String)> = folded
         .into_iter()
         .map(|(k, counts)| (k, encode_counts(&counts)))

@@ -39,7 +39,7 @@ impl SqlStore {
         Self { db, writer }
     }
 
-    async fn fetch(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<SqlRow>> {
+    pub(crate) async fn fetch(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<SqlRow>> {
         self.db.fetch(sql, params).await
     }
 
