@@ -42,7 +42,14 @@ fn csv_link(q: &KpiQuery, table: &str) -> Cell {
     Cell::link(format!("CSV: {table}"), format!("/api/v1/kpis.csv?{qs}table={table}"))
 }
 
-fn filters(q: &KpiQuery, directory: &crate::cache::Directory, topic_names: &[String]) -> Form {
+fn filters(
+    q: &KpiQuery,
+    directory: &crate::cache::Directory,
+    organizations: &[domain::Organization],
+    topic_names: &[String],
+) -> Form {
+    let mut orgs = vec![(String::new(), "All organizations".to_string())];
+    orgs.extend(organizations.iter().map(|o| (o.id.0.to_string(), o.name.clone())));
     let mut topics = vec![(String::new(), "All topics".to_string())];
     topics.extend(topic_names.iter().map(|t| (t.clone(), t.clone())));
     let mut teams = vec![(String::new(), "All teams".to_string())];
@@ -76,6 +83,7 @@ fn filters(q: &KpiQuery, directory: &crate::cache::Directory, topic_names: &[Str
             Field::typed("to", "To", "date", value(&q.to)),
             Field::select("team_id", "Team", value(&q.team_id), teams),
             Field::select("agent_id", "Agent", value(&q.agent_id), agents),
+            Field::select("organization_id", "Organization", value(&q.organization_id), orgs),
             Field::select(
                 "channel",
                 "Channel",
@@ -457,7 +465,17 @@ async fn cockpit(
         .filter(|t| t.tag.is_some())
         .map(|t| t.name)
         .collect();
-    let mut all = vec![Section::Form { title: None, form: filters(&q, &directory, &topics) }];
+    // The organizations to pick from, by name (the first thousand; the
+    // API takes any `organization_id`).
+    let mut organizations = state
+        .store
+        .organizations(store::PageRequest { after: None, limit: 1000 })
+        .await
+        .map_err(crate::error::ApiError::from)?
+        .items;
+    organizations.sort_by(|a, b| a.name.cmp(&b.name));
+    let form = filters(&q, &directory, &organizations, &topics);
+    let mut all = vec![Section::Form { title: None, form }];
     all.extend(sections(&r, &q, &names));
     Page::new(shell, "Cockpit", all).respond(axum::http::StatusCode::OK)
 }

@@ -323,6 +323,15 @@ async fn cockpit_shows_exact_kpis_slices_and_targets(app: TestApp) {
     }
     let refused = Browser::new(&app, ada).await.get("/cockpit").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // An organization is picked from the page's filters and stays picked.
+    let org = app.post("/organizations", &manager_auth, serde_json::json!({ "name": "Zenith Works" })).await;
+    assert_eq!(org.status, StatusCode::CREATED);
+    let org_id = org.body["id"].as_i64().unwrap();
+    let sliced = Browser::new(&app, manager).await.get(&format!("/cockpit?days=7&organization_id={org_id}")).await;
+    assert_eq!(sliced.status, StatusCode::OK, "{}", sliced.html);
+    assert!(sliced.html.contains("name=\"organization_id\""), "the organization filter");
+    let picked = format!("<option value=\"{org_id}\" selected>Zenith Works</option>");
+    assert!(sliced.html.contains(&picked), "picked: {}", sliced.html);
 
     // ROI over 7 days: two agents at 20.00 an hour, 40 hours: 1,600.00.
     // Customers from before the period: Olga (1,000,000 cents a year) asks
