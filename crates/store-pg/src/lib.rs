@@ -240,11 +240,17 @@ impl Database for Pg {
     }
 
     async fn optimize(&self) -> Result<(), StoreError> {
-        // VACUUM also empties the GIN index's pending list.
-        sqlx::query("VACUUM (ANALYZE) tickets, ticket_search, messages, ticket_events")
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
+        // VACUUM also empties the GIN index's pending list. The rollup's
+        // tables too: after a rebuild or a bulk load, a plan made without
+        // their statistics picks the wrong index (a team's agent's rows:
+        // 483 ms by the team's index, 0.1 ms by the agent's).
+        sqlx::query(
+            "VACUUM (ANALYZE) tickets, ticket_search, messages, ticket_events, kpi_tickets, kpi_measures, \
+             kpi_cells, kpi_buckets, kpi_bucket_days, kpi_histograms",
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
         Ok(())
     }
 

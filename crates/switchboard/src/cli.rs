@@ -161,9 +161,11 @@ pub enum BenchCommand {
         /// then time the cockpit over them (for 1M and 10M tickets).
         #[arg(long)]
         rollup_only: bool,
-        /// With --rollup-only: keep the SQLite store in this directory; a
-        /// later run over the same directory times the cockpit again
-        /// without writing (10M tickets take over an hour to write).
+        /// With --rollup-only: keep the SQLite store in this directory (with
+        /// --database-url: keep that database, and note in this directory
+        /// when it was written); a later run over the same directory times
+        /// the cockpit again without writing (10M tickets take over an
+        /// hour to write).
         #[arg(long)]
         keep: Option<std::path::PathBuf>,
         /// With --rollup-only: the days the tickets spread over. A

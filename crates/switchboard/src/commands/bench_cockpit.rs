@@ -229,13 +229,19 @@ pub async fn rollup_only(
 ) -> Result<(), String> {
     let days = days.max(1);
     let err = |e: store::StoreError| e.to_string();
-    let (store, backend, dir): (std::sync::Arc<dyn store::Store>, _, _) = match &keep {
-        Some(dir) => {
+    let (store, backend, dir): (std::sync::Arc<dyn store::Store>, _, _) = match (&keep, &config.database_url) {
+        // PostgreSQL keeps the rollup in the given database; the directory
+        // remembers when it was written.
+        (Some(dir), Some(_)) => {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+            (crate::storage::open(&config).await?, "PostgreSQL (kept)", dir.clone())
+        }
+        (Some(dir), None) => {
             std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
             let store = store_sqlite::open(&dir.join("bench.db")).await.map_err(err)?;
             (std::sync::Arc::new(store), "SQLite (kept)", dir.clone())
         }
-        None => super::bench::bench_store(&config, "cockpit-rollup").await?,
+        (None, _) => super::bench::bench_store(&config, "cockpit-rollup").await?,
     };
     // A kept store remembers when it was written, so its year still ends "now".
     let stamp = dir.join("written-at");

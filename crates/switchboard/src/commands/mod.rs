@@ -120,5 +120,8 @@ pub(crate) async fn rebuild_rollup(store: &dyn store::Store, fold: bool) -> Resu
         let days = store.fold_buckets(i64::MAX).await.map_err(|e| e.to_string())?;
         println!("Folded {days} days' buckets into histograms in {:.1} s.", started.elapsed().as_secs_f64());
     }
+    // The rollup's tables were emptied and filled: the planner needs their
+    // statistics anew.
+    store.optimize().await.map_err(|e| e.to_string())?;
     Ok(())
 }
