@@ -84,46 +84,30 @@ pub async fn refresh(store: &dyn Store, ticket: TicketId, business: &BusinessClo
 }
 
 /// Empties the rollup and measures every ticket again; `progress` hears
-/// the tickets done so far. The hourly job folds the days' buckets after.
-/// Returns how many were measured. Works in pages of 1,000 tickets: their
-/// events read with one query, their rows written in one transaction;
-/// while one page is written (on the database's thread) the next is read
-/// and measured (on this one).
+/// the tickets done so far. The hourly job folds the days' buckets after. Returns how many were measured. Works in pages
+/// of 1,000 tickets: their events read with one query, their rows written
+/// in one transaction.
 pub async fn rebuild(store: &dyn Store, mut progress: impl FnMut(u64)) -> Result<u64, StoreError> {
     let business = business_clock(store).await?;
     store.clear_measures(&zone_name(store).await).await?;
+    let mut after = TicketId(0);
     let mut done = 0;
-    let mut next = measured_page(store, TicketId(0), &business).await?;
-    while let Some((batch, last)) = next {
-        let (saved, following) =
-            futures::join!(store.save_measures_many(&batch), measured_page(store, last, &business));
-        done += saved? as u64;
+    loop {
+        let ids = store.ticket_ids_after(after, 1000).await?;
+        let Some(last) = ids.last().copied() else { break };
+        let events = store.events_of_tickets(after, last).await?;
+        let mut batch = Vec::with_capacity(ids.len());
+        for one in events.chunk_by(|a, b| a.ticket_id == b.ticket_id) {
+            let seen = one.iter().map(|e| e.seq).max().unwrap_or(0);
+            if let Some((facts, rows)) = insight::kpi::measure(one, &business) {
+                batch.push((facts, rows, seen));
+            }
+        }
+        done += store.save_measures_many(&batch).await? as u64;
         progress(done);
-        next = following?;
+        after = last;
     }
     Ok(done)
-}
-
-type Measured = Vec<(domain::kpi::TicketFacts, Vec<domain::kpi::MeasureRow>, i64)>;
-
-/// The facts and rows of the (up to) 1,000 tickets after `after`, and the
-/// last of their ids; `None` when there are none.
-async fn measured_page(
-    store: &dyn Store,
-    after: TicketId,
-    business: &domain::BusinessClock,
-) -> Result<Option<(Measured, TicketId)>, StoreError> {
-    let ids = store.ticket_ids_after(after, 1000).await?;
-    let Some(last) = ids.last().copied() else { return Ok(None) };
-    let events = store.events_of_tickets(after, last).await?;
-    let mut batch = Vec::with_capacity(ids.len());
-    for one in events.chunk_by(|a, b| a.ticket_id == b.ticket_id) {
-        let seen = one.iter().map(|e| e.seq).max().unwrap_or(0);
-        if let Some((facts, rows)) = insight::kpi::measure(one, business) {
-            batch.push((facts, rows, seen));
-        }
-    }
-    Ok(Some((batch, last)))
 }
 
 /// The installation's time zone by name, the one the rollup's cells count
