@@ -119,15 +119,30 @@ fn is_card(view: CellView) -> bool {
     )
 }
 
-/// The views one of a ticket's fact subjects (its organization, a tag)
-/// is kept in, and its name there (`a`).
-struct FactViews {
-    whole: CellView,
-    teams: CellView,
-    agents: CellView,
-    channels: CellView,
-    name: String,
+/// The views a ticket's fact subject (its organization, a tag) is kept
+/// in: the subject itself, and its teams', agents' and channels' (the
+/// subject is `a` in each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FactViews {
+    pub whole: CellView,
+    pub teams: CellView,
+    pub agents: CellView,
+    pub channels: CellView,
 }
+
+pub const ORGANIZATION_VIEWS: FactViews = FactViews {
+    whole: CellView::Organization,
+    teams: CellView::OrganizationTeam,
+    agents: CellView::OrganizationAgent,
+    channels: CellView::OrganizationChannel,
+};
+
+pub const TAG_VIEWS: FactViews = FactViews {
+    whole: CellView::Tag,
+    teams: CellView::TagTeam,
+    agents: CellView::TagAgent,
+    channels: CellView::TagChannel,
+};
 
 /// The cells and buckets of a set of rows. Hashed: a rebuild merges
 /// hundreds of thousands of keys; storage sorts them before writing.
@@ -244,33 +259,17 @@ impl Tally {
         let mut tags: Vec<&String> = ticket.tags.iter().collect();
         tags.sort_unstable();
         tags.dedup();
-        use CellView::*;
-        let mut subjects = Vec::new();
+        let mut subjects: Vec<(FactViews, String)> = Vec::new();
         if let Some(o) = ticket.organization_id {
-            let name = o.to_string();
-            subjects.push(FactViews {
-                whole: Organization,
-                teams: OrganizationTeam,
-                agents: OrganizationAgent,
-                channels: OrganizationChannel,
-                name,
-            });
+            subjects.push((ORGANIZATION_VIEWS, o.to_string()));
         }
-        for tag in tags {
-            subjects.push(FactViews {
-                whole: Tag,
-                teams: TagTeam,
-                agents: TagAgent,
-                channels: TagChannel,
-                name: tag.clone(),
-            });
-        }
+        subjects.extend(tags.into_iter().map(|tag| (TAG_VIEWS, tag.clone())));
         for r in rows {
             self.add(r, &subjects, tz);
         }
     }
 
-    fn add(&mut self, r: &MeasureRow, subjects: &[FactViews], tz: &TimeZone) {
+    fn add(&mut self, r: &MeasureRow, subjects: &[(FactViews, String)], tz: &TimeZone) {
         let Ok(at) = jiff::Timestamp::from_millisecond(r.at) else { return };
         let local = at.to_zoned(tz.clone());
         let day = day_number(local.date());
@@ -289,12 +288,12 @@ impl Tally {
         views.push((CellView::TeamPriority, team.clone(), priority.clone()));
         views.push((CellView::AgentPriority, agent.clone(), priority.clone()));
         let mix = matches!(r.measure, Measure::Created | Measure::HandleTime);
-        for f in subjects {
-            views.push((f.whole, f.name.clone(), String::new()));
-            views.push((f.teams, f.name.clone(), team.clone()));
-            views.push((f.agents, f.name.clone(), agent.clone()));
+        for (f, name) in subjects {
+            views.push((f.whole, name.clone(), String::new()));
+            views.push((f.teams, name.clone(), team.clone()));
+            views.push((f.agents, name.clone(), agent.clone()));
             if mix {
-                views.push((f.channels, f.name.clone(), channel.clone()));
+                views.push((f.channels, name.clone(), channel.clone()));
             }
         }
         if mix {

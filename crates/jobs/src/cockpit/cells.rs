@@ -7,7 +7,9 @@
 use std::collections::BTreeMap;
 
 use domain::Channel;
-use domain::kpi::cells::{CellKey, CellQuery, CellSums, CellView, Clock, day_date, day_number, is_duration};
+use domain::kpi::cells::{
+    CellKey, CellQuery, CellSums, CellView, Clock, ORGANIZATION_VIEWS, TAG_VIEWS, day_date, day_number, is_duration,
+};
 use domain::kpi::{Measure, Slice};
 use insight::kpi::{CellFigures, Distribution, Rate, TicketKpis, histogram_of_buckets};
 use store::{Store, StoreError};
@@ -71,28 +73,22 @@ fn plan(slice: &Slice) -> Option<Plan> {
     // An organization or a tag: facts of the ticket, kept as the slice's
     // own views (a = the organization or tag; cards and mix by b).
     let fact = match (slice.organization_id, &slice.tag) {
-        (Some(o), None) if *slice == (Slice { organization_id: Some(o), ..Slice::default() }) => Some((
-            o.to_string(),
-            [
-                CellView::Organization,
-                CellView::OrganizationAgent,
-                CellView::OrganizationTeam,
-                CellView::OrganizationChannel,
-            ],
-        )),
+        (Some(o), None) if *slice == (Slice { organization_id: Some(o), ..Slice::default() }) => {
+            Some((o.to_string(), ORGANIZATION_VIEWS))
+        }
         (None, Some(t)) if *slice == (Slice { tag: Some(t.clone()), ..Slice::default() }) => {
-            Some((t.clone(), [CellView::Tag, CellView::TagAgent, CellView::TagTeam, CellView::TagChannel]))
+            Some((t.clone(), TAG_VIEWS))
         }
         _ => None,
     };
-    if let Some((name, [whole, agents, teams, channels])) = fact {
+    if let Some((name, views)) = fact {
         let a = Some(name);
         return Some(Plan {
-            view: whole,
+            view: views.whole,
             a: a.clone(),
-            agents: src(agents, a.clone(), None, Side::B),
-            teams: src(teams, a.clone(), None, Side::B),
-            channels: src(channels, a, None, Side::B),
+            agents: src(views.agents, a.clone(), None, Side::B),
+            teams: src(views.teams, a.clone(), None, Side::B),
+            channels: src(views.channels, a, None, Side::B),
         });
     }
     let only = |s: &Slice| Slice { team_id: s.team_id, agent_id: s.agent_id, ..Slice::default() } == *s;
