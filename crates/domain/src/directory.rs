@@ -9,6 +9,14 @@ str_enum!(
     /// Service tier of a customer or organization; SLAs and routing read it.
     Tier { Standard = "standard", Priority = "priority", Vip = "vip" }
 );
+
+impl Tier {
+    /// A ticket's tier: its requester's, or its organization's when that
+    /// is higher (SLAs, routing and the KPIs' tier slice agree on this).
+    pub fn of_ticket(requester: Tier, organization: Option<Tier>) -> Tier {
+        organization.map_or(requester, |o| o.max(requester))
+    }
+}
 str_enum!(
     /// Staff roles. Managers lead teams; admins configure everything.
     Role { Agent = "agent", Manager = "manager", Admin = "admin" }

@@ -149,3 +149,46 @@ pub async fn catch_up(store: &dyn Store, limit: u32) -> Result<usize, StoreError
     }
     Ok(ids.len())
 }
+
+pub const RETIER: &str = "kpi.retier";
+
+/// The job that moves a customer's or an organization's tickets to the
+/// tier they have now, after its tier changed at `now`.
+pub fn retier_later(holder: store::TierHolder, now: domain::Millis) -> domain::NewJob {
+    let (field, id) = match holder {
+        store::TierHolder::Customer(c) => ("customer_id", c.0),
+        store::TierHolder::Organization(o) => ("organization_id", o.0),
+    };
+    domain::NewJob::new(RETIER, serde_json::json!({ field: id }), now, now)
+        .key(format!("kpi:retier:{field}:{id}:{now}"))
+}
+
+/// Moves the holder's tickets to the tier they have now, 1,000 tickets a
+/// transaction; how many moved.
+pub async fn retier(store: &dyn Store, holder: store::TierHolder) -> Result<usize, StoreError> {
+    let mut moved = 0;
+    for page in store.tickets_of_tier_holder(holder).await?.chunks(1000) {
+        moved += store.retier(page).await?;
+    }
+    Ok(moved)
+}
+
+/// `kpi.retier`: see `retier_later`.
+pub struct Retier {
+    pub store: std::sync::Arc<dyn Store>,
+}
+
+#[async_trait::async_trait]
+impl crate::Handler for Retier {
+    async fn run(&self, job: &domain::Job, _: domain::Millis) -> Result<(), crate::JobError> {
+        let id = |field: &str| job.payload.get(field).and_then(serde_json::Value::as_i64);
+        let holder = match (id("customer_id"), id("organization_id")) {
+            (Some(c), _) => store::TierHolder::Customer(domain::CustomerId(c)),
+            (None, Some(o)) => store::TierHolder::Organization(domain::OrganizationId(o)),
+            (None, None) => return Err(crate::JobError::Fail("kpi.retier names no customer or organization".into())),
+        };
+        let moved = retier(self.store.as_ref(), holder).await?;
+        tracing::info!(?holder, moved, "tickets moved to their tier now");
+        Ok(())
+    }
+}

@@ -33,11 +33,7 @@ pub(crate) async fn tier_of(store: &dyn Store, t: &domain::Ticket) -> Result<Tie
         Some(o) => store.organization(o).await?.map(|o| o.tier),
         None => None,
     };
-    let rank = |t: Tier| Tier::ALL.iter().position(|x| *x == t).unwrap_or(0);
-    Ok(match org {
-        Some(o) if rank(o) > rank(customer) => o,
-        _ => customer,
-    })
+    Ok(Tier::of_ticket(customer, org))
 }
 
 /// Whether an SLA event for this target's clock is already recorded.

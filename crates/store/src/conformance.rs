@@ -1741,12 +1741,13 @@ pub async fn surveys_feedback_and_sentiment(store: SqlStore) {
 
 /// Asserts that the rollup's cells and buckets are exactly the tally of
 /// its measured rows, in its zone.
-pub async fn cells_equal_rows(store: &dyn crate::KpiStore) {
+pub async fn cells_equal_rows(store: &dyn crate::Store) {
     use domain::kpi::Measure;
     use domain::kpi::cells::{CellQuery, CellView, Tally, TicketSubjects};
     let zone = store.cells_zone().await.unwrap().expect("cells are kept");
     let tz = jiff::tz::TimeZone::get(&zone).unwrap();
-    // Each ticket's rows with the organization and tags it has now.
+    // Each ticket's rows with the organization, tags and tier it has now
+    // (the tier from the directory: every change of it was moved).
     let mut expected = Tally::default();
     let mut after = domain::TicketId(0);
     loop {
@@ -1756,7 +1757,16 @@ pub async fn cells_equal_rows(store: &dyn crate::KpiStore) {
         for id in ids {
             let Some(f) = store.ticket_facts(id).await.unwrap() else { continue };
             let rows = store.ticket_measures(id).await.unwrap();
-            let subjects = TicketSubjects { organization_id: f.organization_id, tags: &f.tags };
+            let requester = match f.requester_id {
+                Some(c) => store.customer(CustomerId(c)).await.unwrap().map(|c| c.tier),
+                None => None,
+            };
+            let organization = match f.organization_id {
+                Some(o) => store.organization(domain::OrganizationId(o)).await.unwrap().map(|o| o.tier),
+                None => None,
+            };
+            let tier = domain::Tier::of_ticket(requester.unwrap_or(domain::Tier::Standard), organization);
+            let subjects = TicketSubjects { organization_id: f.organization_id, tags: &f.tags, tier: Some(tier) };
             expected.add_ticket(subjects, &rows, &tz);
         }
     }

@@ -595,6 +595,20 @@ pub trait KpiStore: Send + Sync {
     async fn unmeasured_tickets(&self, limit: u32) -> Result<Vec<TicketId>>;
     /// The requesters of the tickets created in `[from, to)` (each once).
     async fn requesters_between(&self, from: Millis, to: Millis) -> Result<Vec<CustomerId>>;
+    /// The tickets whose tier a customer's or an organization's tier is
+    /// part of (requested by the customer, or of the organization), by number.
+    async fn tickets_of_tier_holder(&self, holder: TierHolder) -> Result<Vec<TicketId>>;
+    /// Takes each of these tickets' tier again from the directory
+    /// (`Tier::of_ticket`) and, where it changed, moves the ticket's cells
+    /// to its new tier, in one transaction; how many moved.
+    async fn retier(&self, tickets: &[TicketId]) -> Result<usize>;
+}
+
+/// Whose tier changed: a customer's or an organization's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TierHolder {
+    Customer(CustomerId),
+    Organization(domain::OrganizationId),
 }
 
 /// All of storage, as the application holds it (`Arc<dyn Store>`).

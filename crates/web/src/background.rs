@@ -57,6 +57,7 @@ pub fn worker(
         jobs::alerts::ALERT_MAIL,
         Arc::new(jobs::alerts::AlertMail { store: store.clone(), transport: links.transport.clone() }),
     )
+    .handle(jobs::kpi::RETIER, Arc::new(jobs::kpi::Retier { store: store.clone() }))
     .handle(jobs::cockpit::BOTTLENECK_CHECK, Arc::new(jobs::cockpit::BottleneckCheck { store: store.clone() }))
     .handle(jobs::survey::NPS_RUN, Arc::new(jobs::survey::NpsRun { store: store.clone() }))
     .handle(

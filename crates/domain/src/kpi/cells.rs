@@ -24,12 +24,13 @@ str_enum!(
     /// `agent_channel`, `team_priority` and `agent_priority` the calendar
     /// spread of first reply and resolution (their cards).
     ///
-    /// A ticket's organization and tags are its facts now, not the
-    /// measured instant's: `organization` (a = organization id) and `tag`
-    /// (a = tag) hold every measure and both spreads; their teams and
-    /// agents (b = team or agent id) are cards; their channels (b =
-    /// channel) hold arrivals and handle time (their mix). The slice is
-    /// always `a`, so reading one organization seeks its cells only.
+    /// A ticket's organization, tags and tier are its facts now, not the
+    /// measured instant's: `organization` (a = organization id), `tag`
+    /// (a = tag) and `tier` (a = tier) hold every measure and both
+    /// spreads; their teams and agents (b = team or agent id) are cards;
+    /// their channels (b = channel) hold arrivals and handle time (their
+    /// mix). The slice is always `a`, so reading one organization seeks
+    /// its cells only.
     CellView {
         All = "all",
         Team = "team",
@@ -50,6 +51,10 @@ str_enum!(
         TagTeam = "tag_team",
         TagAgent = "tag_agent",
         TagChannel = "tag_channel",
+        Tier = "tier",
+        TierTeam = "tier_team",
+        TierAgent = "tier_agent",
+        TierChannel = "tier_channel",
     }
 );
 
@@ -92,13 +97,14 @@ pub struct BucketKey {
 }
 
 /// What a ticket's facts add to its rows' own team, agent, channel and
-/// priority: the organization and tags it has now. A ticket's cells
+/// priority: the organization, tags and tier it has now. A ticket's cells
 /// follow it when these change (its old tally is taken with its old
 /// facts).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TicketSubjects<'a> {
     pub organization_id: Option<i64>,
     pub tags: &'a [String],
+    pub tier: Option<crate::Tier>,
 }
 
 /// Whether a view only serves scorecards (a team's agents, a priority's,
@@ -116,10 +122,12 @@ fn is_card(view: CellView) -> bool {
             | CellView::OrganizationAgent
             | CellView::TagTeam
             | CellView::TagAgent
+            | CellView::TierTeam
+            | CellView::TierAgent
     )
 }
 
-/// The views a ticket's fact subject (its organization, a tag) is kept
+/// The views a ticket's fact subject (its organization, a tag, its tier) is kept
 /// in: the subject itself, and its teams', agents' and channels' (the
 /// subject is `a` in each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +150,13 @@ pub const TAG_VIEWS: FactViews = FactViews {
     teams: CellView::TagTeam,
     agents: CellView::TagAgent,
     channels: CellView::TagChannel,
+};
+
+pub const TIER_VIEWS: FactViews = FactViews {
+    whole: CellView::Tier,
+    teams: CellView::TierTeam,
+    agents: CellView::TierAgent,
+    channels: CellView::TierChannel,
 };
 
 /// The cells and buckets of a set of rows. Hashed: a rebuild merges
@@ -264,6 +279,9 @@ impl Tally {
             subjects.push((ORGANIZATION_VIEWS, o.to_string()));
         }
         subjects.extend(tags.into_iter().map(|tag| (TAG_VIEWS, tag.clone())));
+        if let Some(tier) = ticket.tier {
+            subjects.push((TIER_VIEWS, tier.as_str().to_string()));
+        }
         for r in rows {
             self.add(r, &subjects, tz);
         }
@@ -311,8 +329,13 @@ impl Tally {
                 // agents, need only the calendar spread of first reply and
                 // resolution.
                 let card = is_card(view) || matches!(view, CellView::TeamChannel | CellView::AgentChannel);
-                let mix_only =
-                    matches!(view, CellView::PriorityChannel | CellView::OrganizationChannel | CellView::TagChannel);
+                let mix_only = matches!(
+                    view,
+                    CellView::PriorityChannel
+                        | CellView::OrganizationChannel
+                        | CellView::TagChannel
+                        | CellView::TierChannel
+                );
                 let clocks: &[(Clock, i64)] = if mix_only {
                     &[]
                 } else if card {
@@ -461,7 +484,7 @@ mod tests {
         let tz = TimeZone::UTC;
         let at = 1_772_494_200_000;
         let tags = ["refund".to_string(), "vip".to_string(), "refund".to_string()];
-        let ticket = TicketSubjects { organization_id: Some(7), tags: &tags };
+        let ticket = TicketSubjects { organization_id: Some(7), tags: &tags, tier: Some(crate::Tier::Vip) };
         let rows = [row(Measure::Created, at, 0, Some(4)), row(Measure::FirstReply, at + HOUR, HOUR, Some(4))];
         let t = Tally::of(ticket, &rows, &tz);
         let n = |view: CellView, a: &str, b: &str, measure: Measure| {
@@ -483,22 +506,37 @@ mod tests {
         );
         assert_eq!(n(CellView::Tag, "refund", "", Measure::Created), 1, "a tag listed twice counts once");
         assert_eq!(n(CellView::TagAgent, "vip", "4", Measure::FirstReply), 1);
+        assert_eq!(n(CellView::Tier, "vip", "", Measure::Created), 1);
+        assert_eq!(n(CellView::TierTeam, "vip", "1", Measure::FirstReply), 1);
+        assert_eq!(n(CellView::TierAgent, "vip", "4", Measure::Created), 0, "cards count work, not arrivals");
+        assert_eq!(n(CellView::TierChannel, "vip", "email", Measure::Created), 1);
         // Both spreads for the organization and a tag; the calendar spread for their cards.
         let spreads = |view: CellView| t.buckets.keys().filter(|k| k.view == view).count();
         assert_eq!((spreads(CellView::Organization), spreads(CellView::Tag)), (2, 4));
         assert_eq!((spreads(CellView::OrganizationAgent), spreads(CellView::TagTeam)), (1, 2));
         assert_eq!(spreads(CellView::TagChannel), 0);
+        assert_eq!((spreads(CellView::Tier), spreads(CellView::TierAgent), spreads(CellView::TierChannel)), (2, 1, 0));
         // Without facts, none of these views.
         let plain = Tally::of(TicketSubjects::default(), &rows, &tz);
         assert!(
-            plain.cells.keys().all(|k| !matches!(k.view, CellView::Organization | CellView::Tag | CellView::TagTeam))
+            plain.cells.keys().all(|k| !matches!(
+                k.view,
+                CellView::Organization | CellView::Tag | CellView::TagTeam | CellView::Tier
+            ))
         );
         // Moving the ticket to another organization moves its cells.
-        let moved = Tally::of(TicketSubjects { organization_id: Some(8), tags: &tags }, &rows, &tz).minus(&t);
+        let moved = Tally::of(TicketSubjects { organization_id: Some(8), ..ticket }, &rows, &tz).minus(&t);
         assert!(moved.cells.keys().all(|k| k.a == "7" || k.a == "8"), "only the organizations' cells change");
         assert_eq!(
             moved.cells.iter().filter(|(k, s)| k.view == CellView::Organization && k.a == "7" && s.n == -1).count(),
             2
         );
+        // A new tier moves only the tier's cells.
+        let retiered = Tally::of(TicketSubjects { tier: Some(crate::Tier::Standard), ..ticket }, &rows, &tz).minus(&t);
+        assert!(retiered.cells.keys().all(|k| matches!(
+            k.view,
+            CellView::Tier | CellView::TierTeam | CellView::TierAgent | CellView::TierChannel
+        )));
+        assert!(retiered.cells.iter().any(|(k, s)| k.view == CellView::Tier && k.a == "standard" && s.n == 1));
     }
 }

@@ -1,6 +1,6 @@
 //! The cockpit from the rollup's cells, for the slices they hold (the
 //! department, one team, one agent, one channel, one priority, one
-//! organization, one tag): a few thousand summed
+//! organization, one tag, one tier): a few thousand summed
 //! cells instead of every measured row, so a big department's dashboards
 //! stay fast.
 
@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use domain::Channel;
 use domain::kpi::cells::{
-    CellKey, CellQuery, CellSums, CellView, Clock, ORGANIZATION_VIEWS, TAG_VIEWS, day_date, day_number, is_duration,
+    CellKey, CellQuery, CellSums, CellView, Clock, ORGANIZATION_VIEWS, TAG_VIEWS, TIER_VIEWS, day_date, day_number,
+    is_duration,
 };
 use domain::kpi::{Measure, Slice};
 use insight::kpi::{CellFigures, Distribution, Rate, TicketKpis, histogram_of_buckets};
@@ -72,12 +73,15 @@ fn plan(slice: &Slice) -> Option<Plan> {
     }
     // An organization or a tag: facts of the ticket, kept as the slice's
     // own views (a = the organization or tag; cards and mix by b).
-    let fact = match (slice.organization_id, &slice.tag) {
-        (Some(o), None) if *slice == (Slice { organization_id: Some(o), ..Slice::default() }) => {
+    let fact = match (slice.organization_id, &slice.tag, slice.tier) {
+        (Some(o), None, None) if *slice == (Slice { organization_id: Some(o), ..Slice::default() }) => {
             Some((o.to_string(), ORGANIZATION_VIEWS))
         }
-        (None, Some(t)) if *slice == (Slice { tag: Some(t.clone()), ..Slice::default() }) => {
+        (None, Some(t), None) if *slice == (Slice { tag: Some(t.clone()), ..Slice::default() }) => {
             Some((t.clone(), TAG_VIEWS))
+        }
+        (None, None, Some(t)) if *slice == (Slice { tier: Some(t), ..Slice::default() }) => {
+            Some((t.as_str().to_string(), TIER_VIEWS))
         }
         _ => None,
     };

@@ -27,6 +27,9 @@ enum Step {
     Tag(usize, &'static str),
     /// The ticket moved to organization 1 or 2, or to none.
     Organization(usize, Option<i64>),
+    /// The requester (0) or organization 1 or 2 gets a new tier; the
+    /// `kpi.retier` job moves their tickets.
+    Tier(i64, domain::Tier),
     /// The rollup catches up on this ticket now.
     Refresh(usize),
     /// The hourly fold: the buckets of the days before this one become histograms.
@@ -46,6 +49,8 @@ fn step() -> impl Strategy<Value = (Step, i64)> {
         (t.clone(), prop_oneof![Just("refund"), Just("vip")]).prop_map(|(i, g)| Step::Tag(i, g)),
         (t.clone(), prop_oneof![Just(None), Just(Some(1i64)), Just(Some(2i64))])
             .prop_map(|(i, o)| Step::Organization(i, o)),
+        (0..3i64, prop_oneof![Just(domain::Tier::Standard), Just(domain::Tier::Priority), Just(domain::Tier::Vip)])
+            .prop_map(|(h, t)| Step::Tier(h, t)),
         t.prop_map(Step::Refresh),
         Just(Step::Fold),
     ];
@@ -92,6 +97,22 @@ async fn apply(store: &dyn Store, ids: &[TicketId], s: &Step, at: i64, business:
         }
         Step::Fold => {
             jobs::kpi::fold(store, at).await.unwrap();
+            return;
+        }
+        Step::Tier(holder, tier) => {
+            let holder = if *holder == 0 {
+                let requester = store.ticket(ids[0]).await.unwrap().unwrap().requester_id;
+                let mut c = store.customer(requester).await.unwrap().unwrap();
+                c.tier = *tier;
+                store.update_customer(&c).await.unwrap();
+                store::TierHolder::Customer(c.id)
+            } else {
+                let mut o = store.organization(domain::OrganizationId(*holder)).await.unwrap().unwrap();
+                o.tier = *tier;
+                store.update_organization(&o).await.unwrap();
+                store::TierHolder::Organization(o.id)
+            };
+            jobs::kpi::retier(store, holder).await.unwrap();
             return;
         }
         Step::LogTime(i, a, minutes) => {
@@ -147,7 +168,7 @@ async fn apply(store: &dyn Store, ids: &[TicketId], s: &Step, at: i64, business:
             }
             return;
         }
-        Step::Refresh(_) | Step::LogTime(..) | Step::Fold => return,
+        Step::Refresh(_) | Step::LogTime(..) | Step::Fold | Step::Tier(..) => return,
     };
     if let Ok(MessageOutcome::Added { ticket, events }) = lifecycle::add_message(&t, visibility, actor, at) {
         write(store, &t, ticket, events, vec![message(actor, visibility, at)]).await;
@@ -217,6 +238,22 @@ async fn check(store: Arc<dyn Store>, steps: Vec<(Step, i64)>) {
     let all = store.measure_rows(Measure::ALL, T0, at + 1, &Slice::default()).await.unwrap();
     assert_eq!(TicketKpis::of(&all), TicketKpis::of(&recomputed));
     store::conformance::cells_equal_rows(store.as_ref()).await;
+    // The rows path slices each ticket into the tier it has now.
+    for tier in domain::Tier::ALL {
+        let mut expected = 0;
+        for id in &ids {
+            let t = store.ticket(*id).await.unwrap().unwrap();
+            let requester = store.customer(t.requester_id).await.unwrap().unwrap().tier;
+            let org = match t.organization_id {
+                Some(o) => Some(store.organization(o).await.unwrap().unwrap().tier),
+                None => None,
+            };
+            expected += i64::from(domain::Tier::of_ticket(requester, org) == *tier);
+        }
+        let slice = Slice { tier: Some(*tier), ..Slice::default() };
+        let created = store.measure_rows(&[Measure::Created], T0, at + 1, &slice).await.unwrap();
+        assert_eq!(created.len() as i64, expected, "{tier}");
+    }
     cockpit_from_cells_matches_rows(store.as_ref(), at).await;
     // Every day folded, the cells read the same.
     store.fold_buckets(i64::MAX).await.unwrap();
@@ -248,6 +285,8 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
         Slice { organization_id: Some(2), ..Slice::default() },
         Slice { tag: Some("refund".into()), ..Slice::default() },
         Slice { tag: Some("vip".into()), ..Slice::default() },
+        Slice { tier: Some(domain::Tier::Standard), ..Slice::default() },
+        Slice { tier: Some(domain::Tier::Vip), ..Slice::default() },
     ] {
         let exact = jobs::cockpit::report_within(store, now, &window, &slice, i64::MAX).await.unwrap();
         let cells = jobs::cockpit::report_within(store, now, &window, &slice, -1).await.unwrap();

@@ -80,16 +80,9 @@ fn slice_sql(slice: &Slice, m: Option<&str>, p: &mut Params) -> String {
         sql += &format!(" AND f.tags LIKE {}", p.push(format!("%{quoted}%")));
     }
     if let Some(tier) = slice.tier {
-        // The requester's tier, or the ticket's organization's when higher.
-        let rank = |col: &str| {
-            format!("(CASE {col} WHEN 'standard' THEN 0 WHEN 'priority' THEN 1 WHEN 'vip' THEN 2 ELSE -1 END)")
-        };
-        let (c, o) = (rank("c.tier"), rank("o.tier"));
-        sql += &format!(
-            " AND (SELECT CASE WHEN {c} >= COALESCE({o}, -1) THEN {c} ELSE {o} END FROM customers c \
-             LEFT JOIN organizations o ON o.id = f.organization_id WHERE c.id = f.requester_id) = {}",
-            p.push(Tier::ALL.iter().position(|t| *t == tier).unwrap_or(0) as i64)
-        );
+        // The tier kept with the ticket's facts (moved by `retier` when a
+        // customer's or organization's tier changes), as the cells have it.
+        sql += &format!(" AND f.tier = {}", p.push(tier.as_str()));
     }
     sql
 }
@@ -107,7 +100,41 @@ const IDS: usize = 500;
 struct Replaced {
     organization_id: Option<i64>,
     tags: Vec<String>,
+    tier: Option<Tier>,
     rows: Vec<MeasureRow>,
+}
+
+/// A stored tier word, or none (a row from before tiers were kept).
+fn tier_word(text: Option<String>) -> Option<Tier> {
+    text.and_then(|t| Tier::parse("tier", &t).ok())
+}
+
+/// Each (requester, organization)'s ticket tier now (`Tier::of_ticket`),
+/// read from the directory a few statements for the whole batch.
+async fn tiers_now(tx: &mut dyn Transaction, pairs: &[(Option<i64>, Option<i64>)]) -> Result<Vec<Tier>> {
+    let mut of = std::collections::HashMap::new();
+    for (table, ids) in [
+        ("customers", pairs.iter().filter_map(|p| p.0).collect::<Vec<i64>>()),
+        ("organizations", pairs.iter().filter_map(|p| p.1).collect::<Vec<i64>>()),
+    ] {
+        let mut ids = ids;
+        ids.sort_unstable();
+        ids.dedup();
+        for chunk in ids.chunks(IDS) {
+            let mut p = Params::default();
+            let list = p.list(chunk);
+            for r in tx.fetch(&format!("SELECT id, tier FROM {table} WHERE id IN ({list})"), p.values).await? {
+                of.insert((table, r.int(0)?), word(Tier::parse("tier", &r.text(1)?))?);
+            }
+        }
+    }
+    Ok(pairs
+        .iter()
+        .map(|(c, o)| {
+            let requester = c.and_then(|c| of.get(&("customers", c)).copied()).unwrap_or(Tier::Standard);
+            Tier::of_ticket(requester, o.and_then(|o| of.get(&("organizations", o)).copied()))
+        })
+        .collect())
 }
 
 /// Replaces the tickets' rows within `tx`, a few statements for the whole
@@ -118,6 +145,7 @@ async fn replace_many(
     tx: &mut dyn Transaction,
     lock: &str,
     items: &[(TicketFacts, Vec<MeasureRow>, i64)],
+    tiers: &[Tier],
 ) -> Result<Vec<Option<Replaced>>> {
     let mut ids: Vec<i64> = items.iter().map(|i| i.0.ticket_id).collect();
     ids.sort_unstable();
@@ -132,13 +160,14 @@ async fn replace_many(
         for r in tx
             .fetch(
                 &format!(
-                    "SELECT ticket_id, events_seen, organization_id, tags FROM kpi_tickets WHERE ticket_id IN ({list})"
+                    "SELECT ticket_id, events_seen, organization_id, tags, tier FROM kpi_tickets \
+                     WHERE ticket_id IN ({list})"
                 ),
                 p.values,
             )
             .await?
         {
-            stored.insert(r.int(0)?, (r.int(1)?, r.opt_int(2)?, r.text(3)?));
+            stored.insert(r.int(0)?, (r.int(1)?, r.opt_int(2)?, r.text(3)?, tier_word(r.opt_text(4)?)));
         }
     }
     // The last item of a ticket wins; the others are skipped.
@@ -156,9 +185,9 @@ async fn replace_many(
         written.iter().map(|&i| items[i].0.ticket_id).filter(|id| stored.contains_key(id)).collect();
     let mut old: std::collections::HashMap<i64, Replaced> = std::collections::HashMap::new();
     for id in &replaced {
-        if let Some((_, organization_id, tags)) = stored.get(id) {
+        if let Some((_, organization_id, tags, tier)) = stored.get(id) {
             let tags = serde_json::from_str(tags).map_err(|e| StoreError::Corrupt(format!("kpi tags: {e}")))?;
-            old.insert(*id, Replaced { organization_id: *organization_id, tags, rows: Vec::new() });
+            old.insert(*id, Replaced { organization_id: *organization_id, tags, tier: *tier, rows: Vec::new() });
         }
     }
     for chunk in replaced.chunks(IDS) {
@@ -176,7 +205,7 @@ async fn replace_many(
         tx.execute(&format!("DELETE FROM kpi_measures WHERE ticket_id IN ({list})"), p.values.clone()).await?;
         tx.execute(&format!("DELETE FROM kpi_tickets WHERE ticket_id IN ({list})"), p.values).await?;
     }
-    // 15 parameters a fact row, 10 a measured row: 100 and 200 rows a statement.
+    // 16 parameters a fact row, 10 a measured row: 100 and 200 rows a statement.
     for chunk in written.chunks(100) {
         let mut p = Params::default();
         let values: Vec<String> = chunk
@@ -200,6 +229,7 @@ async fn replace_many(
                     p.push(f.reopens),
                     p.push(f.solved_at),
                     p.push(*seen),
+                    p.push(tiers[i].as_str()),
                 ];
                 format!("({})", cols.join(", "))
             })
@@ -207,7 +237,7 @@ async fn replace_many(
         tx.execute(
             &format!(
                 "INSERT INTO kpi_tickets (ticket_id, created_at, status, channel, priority, team_id, agent_id, \
-                 requester_id, organization_id, tags, merged, public_replies, reopens, solved_at, events_seen) \
+                 requester_id, organization_id, tags, merged, public_replies, reopens, solved_at, events_seen, tier) \
                  VALUES {}",
                 values.join(", ")
             ),
@@ -269,13 +299,15 @@ impl KpiStore for SqlStore {
         let zone = kpi_cells::zone(tx.as_mut()).await?;
         let mut delta = Tally::default();
         let mut written = 0;
-        let replaced = replace_many(tx.as_mut(), self.db.lock_rows(), items).await?;
-        for ((f, rows, _), old) in items.iter().zip(replaced) {
+        let pairs: Vec<_> = items.iter().map(|(f, _, _)| (f.requester_id, f.organization_id)).collect();
+        let tiers = tiers_now(tx.as_mut(), &pairs).await?;
+        let replaced = replace_many(tx.as_mut(), self.db.lock_rows(), items, &tiers).await?;
+        for (((f, rows, _), old), tier) in items.iter().zip(replaced).zip(&tiers) {
             if let Some(old) = old {
                 written += 1;
                 if let Some(tz) = &zone {
-                    let now = TicketSubjects { organization_id: f.organization_id, tags: &f.tags };
-                    let then = TicketSubjects { organization_id: old.organization_id, tags: &old.tags };
+                    let now = TicketSubjects { organization_id: f.organization_id, tags: &f.tags, tier: Some(*tier) };
+                    let then = TicketSubjects { organization_id: old.organization_id, tags: &old.tags, tier: old.tier };
                     delta.merge(Tally::of(now, rows, tz).minus(&Tally::of(then, &old.rows, tz)));
                 }
             }
@@ -487,5 +519,88 @@ impl KpiStore for SqlStore {
         .iter()
         .map(|r| Ok(CustomerId(r.int(0)?)))
         .collect()
+    }
+
+    async fn tickets_of_tier_holder(&self, holder: crate::TierHolder) -> Result<Vec<TicketId>> {
+        // The tickets' own indexes: the rollup's facts have none by these.
+        let (column, id) = match holder {
+            crate::TierHolder::Customer(c) => ("requester_id", c.0),
+            crate::TierHolder::Organization(o) => ("organization_id", o.0),
+        };
+        self.fetch(&format!("SELECT id FROM tickets WHERE {column} = $1 ORDER BY id"), vec![id.into()])
+            .await?
+            .iter()
+            .map(|r| Ok(TicketId(r.int(0)?)))
+            .collect()
+    }
+
+    async fn retier(&self, tickets: &[TicketId]) -> Result<usize> {
+        let mut tx = self.begin().await?;
+        if let Some(lock) = self.db.lock_table("kpi_cells_zone", true) {
+            tx.execute(&lock, vec![]).await?;
+        }
+        let zone = kpi_cells::zone(tx.as_mut()).await?;
+        let mut ids: Vec<i64> = tickets.iter().map(|t| t.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        // (ticket, requester, organization, tags, stored tier)
+        let mut stored = Vec::new();
+        for chunk in ids.chunks(IDS) {
+            let mut p = Params::default();
+            let list = p.list(chunk);
+            // Locked as `replace_many` locks them, so a measurement in
+            // flight and this take turns.
+            let lock = self.db.lock_rows();
+            tx.fetch(&format!("SELECT id FROM tickets WHERE id IN ({list}) ORDER BY id{lock}"), p.values.clone())
+                .await?;
+            let sql = format!(
+                "SELECT ticket_id, requester_id, organization_id, tags, tier FROM kpi_tickets \
+                 WHERE ticket_id IN ({list}) ORDER BY ticket_id"
+            );
+            for r in tx.fetch(&sql, p.values).await? {
+                let tags: Vec<String> =
+                    serde_json::from_str(&r.text(3)?).map_err(|e| StoreError::Corrupt(format!("kpi tags: {e}")))?;
+                stored.push((r.int(0)?, r.opt_int(1)?, r.opt_int(2)?, tags, tier_word(r.opt_text(4)?)));
+            }
+        }
+        let pairs: Vec<_> = stored.iter().map(|s| (s.1, s.2)).collect();
+        let now = tiers_now(tx.as_mut(), &pairs).await?;
+        let moved: Vec<(usize, Tier)> =
+            now.into_iter().enumerate().filter(|(i, tier)| stored[*i].4 != Some(*tier)).collect();
+        if moved.is_empty() {
+            return Ok(0);
+        }
+        let mut delta = Tally::default();
+        for chunk in moved.chunks(IDS) {
+            let mut p = Params::default();
+            let chunk_ids: Vec<i64> = chunk.iter().map(|(i, _)| stored[*i].0).collect();
+            let list = p.list(&chunk_ids);
+            let mut rows: std::collections::HashMap<i64, Vec<MeasureRow>> = std::collections::HashMap::new();
+            let sql = format!("SELECT ticket_id, {MEASURE_COLS} FROM kpi_measures WHERE ticket_id IN ({list})");
+            for r in tx.fetch(&sql, p.values).await? {
+                rows.entry(r.int(0)?).or_default().push(measured_from(&r, 1)?);
+            }
+            for (i, tier) in chunk {
+                let (id, _, organization_id, tags, old) = &stored[*i];
+                let Some(tz) = &zone else { break };
+                let rows = rows.get(id).map(Vec::as_slice).unwrap_or_default();
+                let then = TicketSubjects { organization_id: *organization_id, tags, tier: *old };
+                let now = TicketSubjects { tier: Some(*tier), ..then };
+                delta.merge(Tally::of(now, rows, tz).minus(&Tally::of(then, rows, tz)));
+            }
+        }
+        for tier in Tier::ALL {
+            let to: Vec<i64> = moved.iter().filter(|(_, t)| t == tier).map(|(i, _)| stored[*i].0).collect();
+            for chunk in to.chunks(IDS) {
+                let mut p = Params::default();
+                let word = p.push(tier.as_str());
+                let list = p.list(chunk);
+                tx.execute(&format!("UPDATE kpi_tickets SET tier = {word} WHERE ticket_id IN ({list})"), p.values)
+                    .await?;
+            }
+        }
+        kpi_cells::add(tx.as_mut(), &delta).await?;
+        tx.commit().await?;
+        Ok(moved.len())
     }
 }

@@ -261,6 +261,24 @@ pub async fn rollup_only(
         return time_synthetic(&store, now, runs).await;
     }
     store.clear_measures(&jobs::kpi::zone_name(store.as_ref()).await).await.map_err(err)?;
+    // The 50 organizations the tickets belong to, one in four VIP and one
+    // in four priority (the tier slice reads their tickets' tier).
+    for i in 1..=50 {
+        if store.organization(domain::OrganizationId(i)).await.map_err(err)?.is_none() {
+            let org = domain::Organization {
+                id: domain::OrganizationId(0),
+                name: format!("Bench organization {i}"),
+                domains: vec![],
+                tier: [domain::Tier::Standard, domain::Tier::Standard, domain::Tier::Priority, domain::Tier::Vip]
+                    [(i % 4) as usize],
+                notes: String::new(),
+                shares_tickets: false,
+                created_at: now,
+                updated_at: now,
+            };
+            store.create_organization(org, None).await.map_err(err)?;
+        }
+    }
     let started = Instant::now();
     let mut rows = 0;
     let mut batch = Vec::with_capacity(BATCH);
@@ -303,6 +321,7 @@ async fn time_synthetic(store: &std::sync::Arc<dyn store::Store>, now: i64, runs
         ("cockpit, high priority, 30 days", 30, Slice { priority: Some(domain::Priority::High), ..Slice::default() }),
         ("cockpit, one organization, 30 days", 30, Slice { organization_id: Some(1), ..Slice::default() }),
         ("cockpit, one tag, 30 days", 30, Slice { tag: Some("topic1".into()), ..Slice::default() }),
+        ("cockpit, VIP tier, 30 days", 30, Slice { tier: Some(domain::Tier::Vip), ..Slice::default() }),
         (
             "cockpit, a team's agent (rows), 7 days",
             7,

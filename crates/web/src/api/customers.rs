@@ -210,9 +210,14 @@ pub async fn update_customer(
         return Err(ApiError::invalid("password", "customers change their own password with POST /auth/password"));
     }
     let mut c = state.store.customer(CustomerId(id)).await?.ok_or(ApiError::NotFound)?;
+    let tier = c.tier;
     apply(&state, &mut c, &body.value).await?;
     c.updated_at = state.now();
     state.store.update_customer(&c).await?;
     state.caches.forget_principals();
+    if c.tier != tier {
+        // The KPIs' tier slice follows: their tickets move in the background.
+        state.store.enqueue_job(jobs::kpi::retier_later(store::TierHolder::Customer(c.id), c.updated_at)).await?;
+    }
     Ok(Json(state.store.customer(c.id).await?.ok_or(ApiError::NotFound)?))
 }

@@ -158,10 +158,15 @@ pub async fn update_organization(
 ) -> ApiResult<Json<Organization>> {
     caller.require(&state, Action::EditOrganizations).await?;
     let mut o = state.store.organization(OrganizationId(id)).await?.ok_or(ApiError::NotFound)?;
+    let tier = o.tier;
     apply(&mut o, &body.value)?;
     o.updated_at = state.now();
     state.store.update_organization(&o).await?;
     state.caches.forget_principals();
+    if o.tier != tier {
+        // The KPIs' tier slice follows: its tickets move in the background.
+        state.store.enqueue_job(jobs::kpi::retier_later(store::TierHolder::Organization(o.id), o.updated_at)).await?;
+    }
     state
         .audit(
             &caller.label(),

@@ -214,6 +214,28 @@ async fn cockpit_shows_exact_kpis_slices_and_targets(app: TestApp) {
     assert_eq!((vip["kpis"]["created"].as_i64(), vip["backlog"]["total"].as_i64()), (Some(0), Some(0)), "{vip}");
     let (_, standard) = kpis(&app, "days=7&tier=standard", &manager_auth).await;
     assert_eq!((standard["kpis"]["created"].as_i64(), standard["kpis"]["solved"].as_i64()), (Some(3), Some(2)));
+    // Carla becomes a VIP: the `kpi.retier` job moves her tickets to that tier.
+    let vip = app.patch(&format!("/customers/{}", c.0), &app.admin, json!({ "tier": "vip" })).await;
+    assert_eq!(vip.status, StatusCode::OK, "{}", vip.body);
+    let mut moved = Value::Null;
+    for _ in 0..300 {
+        moved = kpis(&app, "days=7&tier=vip", &manager_auth).await.1;
+        if moved["kpis"]["created"] == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
+    assert_eq!((moved["kpis"]["created"].as_i64(), moved["kpis"]["solved"].as_i64()), (Some(3), Some(2)), "{moved}");
+    assert_eq!(kpis(&app, "days=7&tier=standard", &manager_auth).await.1["kpis"]["created"], 0);
+    let back = app.patch(&format!("/customers/{}", c.0), &app.admin, json!({ "tier": "standard" })).await;
+    assert_eq!(back.status, StatusCode::OK, "{}", back.body);
+    for _ in 0..300 {
+        if kpis(&app, "days=7&tier=standard", &manager_auth).await.1["kpis"]["created"] == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
+    assert_eq!(kpis(&app, "days=7&tier=vip", &manager_auth).await.1["kpis"]["created"], 0);
     let topics = json!({ "topics": [
         { "name": "Invoices", "terms": ["invoice"], "tag": "billing" },
         { "name": "Login", "terms": ["password"] }] });
