@@ -11,7 +11,8 @@ str_enum!(
     AgentStatus { Online = "online", Away = "away", Offline = "offline" }
 );
 
-/// What the workspace tells an agent about, live, while they are signed in.
+/// What the workspace tells an agent about, live, while they are signed
+/// in, and whether a manager's alerts also come by mail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NotificationPrefs {
@@ -23,10 +24,13 @@ pub struct NotificationPrefs {
     pub new_in_my_teams: bool,
     /// Also as a desktop notification (the browser asks once).
     pub desktop: bool,
+    /// Managers: bottleneck and spike alerts also by email (they are
+    /// always in the app).
+    pub alert_mail: bool,
 }
 
 impl Default for NotificationPrefs {
     fn default() -> Self {
-        Self { assigned_to_me: true, customer_replied: true, new_in_my_teams: false, desktop: false }
+        Self { assigned_to_me: true, customer_replied: true, new_in_my_teams: false, desktop: false, alert_mail: true }
     }
 }

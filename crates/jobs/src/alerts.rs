@@ -66,8 +66,9 @@ pub async fn raise(store: &dyn Store, alert: Alert, now: Millis) -> Result<bool,
     Ok(true)
 }
 
-/// `alerts.mail`: the alert's text to the active managers (not admins,
-/// who set the system up; they read it in the app).
+/// `alerts.mail`: the alert's text to the active managers who have not
+/// turned alert mail off (not admins, who set the system up; they read it
+/// in the app).
 pub struct AlertMail {
     pub store: Arc<dyn Store>,
     pub transport: Option<Arc<dyn mail::delivery::Transport>>,
@@ -78,7 +79,12 @@ impl Handler for AlertMail {
     async fn run(&self, job: &Job, _: Millis) -> Result<(), JobError> {
         let store = self.store.as_ref();
         let Some(transport) = self.transport.as_deref() else { return Ok(()) };
-        let recipients: Vec<String> = managers(store, false).await?.into_iter().map(|u| u.email).collect();
+        let mut recipients = Vec::new();
+        for u in managers(store, false).await? {
+            if store.preferences(u.id).await?.alert_mail {
+                recipients.push(u.email);
+            }
+        }
         let text = job.payload.get("text").and_then(Value::as_str).unwrap_or_default();
         if recipients.is_empty() || text.is_empty() {
             return Ok(());

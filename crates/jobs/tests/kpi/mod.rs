@@ -404,6 +404,21 @@ pub async fn bottlenecks_are_told_once(store: Arc<dyn Store>) {
         updated_at: T0,
     };
     let team = store.create_team(team, None).await.unwrap().id;
+    // Another manager, who turned alert mail off: told in the app only.
+    let mo = domain::User {
+        id: domain::UserId(0),
+        email: "mo@example.com".into(),
+        name: "mo".into(),
+        role: domain::Role::Manager,
+        active: true,
+        reports_to: None,
+        time_zone: None,
+        created_at: T0,
+        updated_at: T0,
+    };
+    let mo = store.create_user(mo, None, None).await.unwrap().id;
+    let quiet = domain::NotificationPrefs { alert_mail: false, ..Default::default() };
+    store.set_preferences(mo, &quiet).await.unwrap();
     let email = domain::EmailAddress::parse("load@example.com").unwrap();
     let c = store.create_customer(domain::Customer::new(&email, "Load", T0), None, None).await.unwrap().id;
     // Lena 12 open, Tom 2, Ana 3.
@@ -424,11 +439,12 @@ pub async fn bottlenecks_are_told_once(store: Arc<dyn Store>) {
     let told = store.notifications(ids[0], false, 10).await.unwrap();
     assert_eq!(told.len(), 1, "once a day: {told:?}");
     assert_eq!(told[0].kind, "bottleneck");
+    assert_eq!(store.notifications(mo, false, 10).await.unwrap().len(), 1, "in the app whatever the mail");
     // Each check records the hour's SLA at-risk count (none here), the history the rising-risk alert reads.
     let history = store.setting("kpi.sla_at_risk_hourly").await.unwrap();
     assert_eq!(history, Some(serde_json::json!([[now, 0], [now + 60_000, 0]])));
 
-    // By mail: one retried job per alert, to the active managers.
+    // By mail: one retried job per alert, to the active managers who want it.
     let queued = store.jobs(Some(domain::JobStatus::Queued), store::PageRequest { after: None, limit: 100 }).await;
     let mails: Vec<domain::Job> =
         queued.unwrap().items.into_iter().filter(|j| j.kind == jobs::alerts::ALERT_MAIL).collect();

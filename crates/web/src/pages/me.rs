@@ -92,7 +92,13 @@ async fn render_settings(state: &AppState, caller: &Caller, extra: Extra) -> Res
                 Field::check("new_in_my_teams", "A new ticket arrives unassigned in my teams", prefs.new_in_my_teams),
                 Field::check("desktop", "Also as desktop notifications", prefs.desktop)
                     .hint("Shown while the workspace is open; the browser asks once."),
-            ],
+            ]
+            .into_iter()
+            .chain((user.role == domain::Role::Manager).then(|| {
+                Field::check("alert_mail", "Bottleneck and spike alerts by email too", prefs.alert_mail)
+                    .hint("Alerts are always on the cockpit and in your notifications.")
+            }))
+            .collect(),
         ),
     });
     sections.push(Section::Form {
@@ -188,11 +194,15 @@ async fn set_preferences(
     form: FormData,
 ) -> Result<Response, PageError> {
     let user = caller.staff_id().ok_or(PageError::Api(ApiError::Forbidden))?;
+    // Only managers are shown the alert mail box; the others keep theirs.
+    let manager = state.store.user(user).await?.is_some_and(|u| u.role == domain::Role::Manager);
+    let alert_mail = if manager { form.ticked("alert_mail") } else { state.store.preferences(user).await?.alert_mail };
     let prefs = NotificationPrefs {
         assigned_to_me: form.ticked("assigned_to_me"),
         customer_replied: form.ticked("customer_replied"),
         new_in_my_teams: form.ticked("new_in_my_teams"),
         desktop: form.ticked("desktop"),
+        alert_mail,
     };
     state.store.set_preferences(user, &prefs).await?;
     Ok(see_other("/me", Some("Notifications saved.")))

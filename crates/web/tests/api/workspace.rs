@@ -38,7 +38,8 @@ async fn status_and_preferences_are_the_agents_own(app: TestApp) {
     let r = app.get("/me/preferences", &ada).await;
     assert_eq!(
         r.body,
-        json!({ "assigned_to_me": true, "customer_replied": true, "new_in_my_teams": false, "desktop": false })
+        json!({ "assigned_to_me": true, "customer_replied": true, "new_in_my_teams": false, "desktop": false,
+            "alert_mail": true })
     );
     let put = |body: Value| app.request(reqwest::Method::PUT, "/me/preferences", &ada).json(&body);
     let r = TestApp::send(put(json!({ "desktop": true }))).await;

@@ -14,6 +14,8 @@ on_both_backends!(agents_work_tickets_through_forms, pages_keep_to_the_policy, a
 
 async fn agents_work_tickets_through_forms(app: TestApp) {
     let (ada_id, _) = staff(&app.store, "ada@desk.test", Role::Agent, None).await;
+    // Made before the pages cache the directory.
+    let (maria_id, _) = staff(&app.store, "maria@desk.test", Role::Manager, None).await;
     let billing = team(&app.store, "Billing", None, &[ada_id]).await;
     let ada = Browser::new(&app, ada_id).await;
     let new = |subject: &str| {
@@ -186,7 +188,17 @@ async fn agents_work_tickets_through_forms(app: TestApp) {
     assert!(!ada.get("/me").await.html.contains(r#"<code class="secret">"#), "and never again");
     let r = ada.post("/me/preferences", &[("desktop", "on")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert!(app.store.preferences(ada_id).await.unwrap().desktop);
+    let prefs = app.store.preferences(ada_id).await.unwrap();
+    assert!(prefs.desktop && prefs.alert_mail, "an agent is not asked about alert mail: {prefs:?}");
+    assert!(!ada.get("/me").await.html.contains(r#"name="alert_mail""#));
+    // A manager turns alert mail off, and on again.
+    let maria = Browser::new(&app, maria_id).await;
+    let page = maria.get("/me").await;
+    assert!(page.html.contains(r#"name="alert_mail""#), "{} {}", page.status, page.html);
+    maria.post("/me/preferences", &[("assigned_to_me", "on")]).await;
+    assert!(!app.store.preferences(maria_id).await.unwrap().alert_mail);
+    maria.post("/me/preferences", &[("alert_mail", "on")]).await;
+    assert!(app.store.preferences(maria_id).await.unwrap().alert_mail);
 }
 
 async fn pages_keep_to_the_policy(app: TestApp) {
