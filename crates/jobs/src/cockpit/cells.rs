@@ -161,7 +161,30 @@ pub(super) async fn figures(
     let earlier = (day_number(before.first), day_number(before.last));
     let mut daily = query(plan.view, plan.a.clone(), None, Measure::ALL.to_vec(), (earlier.0, current.1));
     daily.by_day = true;
-    let cells = store.kpi_cells(&daily).await?;
+    let spread = |days: (i64, i64)| query(plan.view, plan.a.clone(), None, durations(), days);
+    // The days: arrivals and solves from the cells, each day's median first
+    // reply from its buckets.
+    let mut per_day = query(plan.view, plan.a.clone(), None, vec![Measure::FirstReply], current);
+    per_day.by_day = true;
+    per_day.clock = Some(Clock::Calendar);
+    let mix = &plan.channels;
+    let mix_of = |m: Measure| query(mix.view, mix.a.clone(), mix.b.clone(), vec![m], current);
+    // Independent reads, at once: each its own connection (SQLite's
+    // readers, PostgreSQL's pool), so a dashboard waits for the slowest
+    // rather than for their sum. A slice small enough for the rows wastes
+    // them, but then they are small too.
+    let (spread_now, spread_then) = (spread(current), spread(earlier));
+    let (mix_created, mix_handle) = (mix_of(Measure::Created), mix_of(Measure::HandleTime));
+    let (cells, now_buckets, then_buckets, frt_buckets, mix_created, mix_handle, agents, teams) = tokio::try_join!(
+        store.kpi_cells(&daily),
+        store.kpi_buckets(&spread_now),
+        store.kpi_buckets(&spread_then),
+        store.kpi_buckets(&per_day),
+        store.kpi_cells(&mix_created),
+        store.kpi_cells(&mix_handle),
+        scorecards(store, &plan.agents, current),
+        scorecards(store, &plan.teams, current),
+    )?;
     if cells.iter().map(|(_, s)| s.n).sum::<i64>() <= exact_rows {
         return Ok(None);
     }
@@ -173,17 +196,11 @@ pub(super) async fn figures(
         }
         sums
     };
-    let spread = |days: (i64, i64)| query(plan.view, plan.a.clone(), None, durations(), days);
-    let now = CellFigures { sums: period(current), buckets: grouped(store.kpi_buckets(&spread(current)).await?) };
-    let then = CellFigures { sums: period(earlier), buckets: grouped(store.kpi_buckets(&spread(earlier)).await?) };
+    let now = CellFigures { sums: period(current), buckets: grouped(now_buckets) };
+    let then = CellFigures { sums: period(earlier), buckets: grouped(then_buckets) };
 
-    // The days: arrivals and solves from the cells, each day's median first
-    // reply from its buckets.
-    let mut per_day = query(plan.view, plan.a.clone(), None, vec![Measure::FirstReply], current);
-    per_day.by_day = true;
-    per_day.clock = Some(Clock::Calendar);
     let mut frt_by_day: BTreeMap<i64, Vec<(i64, i64)>> = BTreeMap::new();
-    for (k, n) in store.kpi_buckets(&per_day).await? {
+    for (k, n) in frt_buckets {
         frt_by_day.entry(k.day).or_default().push((k.lower, n));
     }
     let on = |day: i64, m: Measure| -> CellSums {
@@ -218,17 +235,14 @@ pub(super) async fn figures(
     }
 
     let mut channels: BTreeMap<Channel, i64> = BTreeMap::new();
-    let mix = plan.channels.clone();
-    for (k, s) in
-        store.kpi_cells(&query(mix.view, mix.a.clone(), mix.b.clone(), vec![Measure::Created], current)).await?
-    {
+    for (k, s) in mix_created {
         let name = if mix.by == Side::A { &k.a } else { &k.b };
         if let (Ok(c), true) = (Channel::parse("channel", name), s.n != 0) {
             *channels.entry(c).or_default() += s.n;
         }
     }
     let mut handle_by_channel = BTreeMap::new();
-    for (k, s) in store.kpi_cells(&query(mix.view, mix.a, mix.b, vec![Measure::HandleTime], current)).await? {
+    for (k, s) in mix_handle {
         let name = if mix.by == Side::A { &k.a } else { &k.b };
         if let (Ok(c), true) = (Channel::parse("channel", name), s.n != 0) {
             add(handle_by_channel.entry(c).or_default(), &s);
@@ -244,8 +258,8 @@ pub(super) async fn figures(
         previous: TicketKpis::of_cells(&then),
         days,
         first_reply_histogram: histogram_of_buckets(&first_reply, &edges(&FIRST_REPLY_BUCKETS)),
-        agents: scorecards(store, &plan.agents, current).await?,
-        teams: scorecards(store, &plan.teams, current).await?,
+        agents,
+        teams,
         channels: channels.into_iter().map(|(c, n)| Bucket { label: c.as_str().into(), count: n }).collect(),
         arrivals,
     }))
@@ -296,15 +310,17 @@ async fn scorecards(store: &dyn Store, src: &Source, days: (i64, i64)) -> Result
     let measures = Measure::ALL.to_vec();
     let who = |k: &CellKey| id_of(if src.by == Side::A { &k.a } else { &k.b });
     let mut cards: BTreeMap<Option<i64>, CellFigures> = BTreeMap::new();
-    for (k, s) in store.kpi_cells(&query(src.view, src.a.clone(), src.b.clone(), measures, days)).await? {
+    let mut spread =
+        query(src.view, src.a.clone(), src.b.clone(), vec![Measure::FirstReply, Measure::FullResolution], days);
+    spread.clock = Some(Clock::Calendar);
+    let all = query(src.view, src.a.clone(), src.b.clone(), measures, days);
+    let (sums, buckets) = tokio::try_join!(store.kpi_cells(&all), store.kpi_buckets(&spread))?;
+    for (k, s) in sums {
         if s.n != 0 {
             add(cards.entry(who(&k)).or_default().sums.entry(k.measure).or_default(), &s);
         }
     }
-    let mut spread =
-        query(src.view, src.a.clone(), src.b.clone(), vec![Measure::FirstReply, Measure::FullResolution], days);
-    spread.clock = Some(Clock::Calendar);
-    for (k, n) in store.kpi_buckets(&spread).await? {
+    for (k, n) in buckets {
         let subject = if src.by == Side::A { &k.a } else { &k.b };
         if let Some(card) = cards.get_mut(&id_of(subject)) {
             card.buckets.entry((k.measure, k.clock)).or_default().push((k.lower, n));

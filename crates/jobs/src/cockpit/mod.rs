@@ -625,20 +625,53 @@ pub async fn report_within(
 ) -> Result<CockpitReport, StoreError> {
     let before = window.previous();
     let (from, to) = (window.start(), window.end());
-    let (f, exact) = match cells::figures(store, window, slice, exact_rows).await? {
-        Some(f) => (f, false),
-        None => (from_rows(store, window, slice).await?, true),
-    };
     let tz = &window.tz;
-    let agent_csat = csat_by(store, slice, false, from, to).await?;
-    let team_csat = csat_by(store, slice, true, from, to).await?;
+    let figures = async {
+        match cells::figures(store, window, slice, exact_rows).await? {
+            Some(f) => Ok::<_, StoreError>((f, false)),
+            None => Ok((from_rows(store, window, slice).await?, true)),
+        }
+    };
+    // The department's unsolved tickets by status, team, agent and age:
+    // the bottlenecks' loads, and a team's or an agent's backlog as a part
+    // of it; other slices count their own.
+    let people_only = Slice { team_id: slice.team_id, agent_id: slice.agent_id, ..Slice::default() } == *slice;
+    let (department, ages) = (Slice::default(), age_bounds(now));
+    let own_open = async { if people_only { Ok(None) } else { store.open_counts(slice, &ages).await.map(Some) } };
+    let answers = feedback_filter(slice, from, to);
+    let feedback = store.feedback_list(&answers, store::PageRequest { after: None, limit: 8 });
+    // Independent reads, at once (see `cells::figures`).
+    let (
+        (f, exact),
+        agent_csat,
+        team_csat,
+        online,
+        open,
+        own_open,
+        satisfaction_now,
+        satisfaction_before,
+        enps,
+        feedback,
+        now_figures,
+    ) = tokio::try_join!(
+        figures,
+        csat_by(store, slice, false, from, to),
+        csat_by(store, slice, true, from, to),
+        time_online(store, window, now),
+        store.open_counts(&department, &ages),
+        own_open,
+        satisfaction(store, slice, from, to),
+        satisfaction(store, slice, before.start(), from),
+        latest_enps(store, to, slice.team_id),
+        feedback,
+        now_figures(store, now, tz, slice),
+    )?;
     let with_csat = |mut cards: Vec<Scorecard>, csat: &BTreeMap<Option<i64>, f64>| {
         for c in &mut cards {
             c.csat = csat.get(&c.id).copied();
         }
         cards
     };
-    let online = time_online(store, window, now).await?;
     let mut agents = with_csat(f.agents, &agent_csat);
     for card in &mut agents {
         if let Some(id) = card.id {
@@ -650,13 +683,7 @@ pub async fn report_within(
         let ms = ids.iter().filter_map(|id| online.get(id)).sum();
         Workload::new(ms, agents.iter().map(|c| c.handle.handle_ms).sum(), f.kpis.solved)
     });
-
-    // The department's unsolved tickets by status, team, agent and age:
-    // the bottlenecks' loads, and a team's or an agent's backlog as a part
-    // of it; other slices count their own.
-    let open = store.open_counts(&Slice::default(), &age_bounds(now)).await?;
-    let people_only = Slice { team_id: slice.team_id, agent_id: slice.agent_id, ..Slice::default() } == *slice;
-    let slice_open = if people_only {
+    let slice_open = own_open.unwrap_or_else(|| {
         open.iter()
             .filter(|c| {
                 slice.team_id.is_none_or(|t| c.team_id == Some(t))
@@ -664,9 +691,7 @@ pub async fn report_within(
             })
             .cloned()
             .collect()
-    } else {
-        store.open_counts(slice, &age_bounds(now)).await?
-    };
+    });
     let mut r = CockpitReport {
         from: window.first.to_string(),
         to: window.last.to_string(),
@@ -677,14 +702,11 @@ pub async fn report_within(
         exact,
         kpis: f.kpis,
         previous: f.previous,
-        satisfaction: satisfaction(store, slice, from, to).await?,
-        previous_satisfaction: satisfaction(store, slice, before.start(), from).await?,
-        enps: latest_enps(store, to, slice.team_id).await?,
+        satisfaction: satisfaction_now,
+        previous_satisfaction: satisfaction_before,
+        enps,
         cost_per_ticket_cents: None,
-        feedback: store
-            .feedback_list(&feedback_filter(slice, from, to), store::PageRequest { after: None, limit: 8 })
-            .await?
-            .items,
+        feedback: feedback.items,
         days: f.days,
         first_reply_histogram: labelled(&FIRST_REPLY_BUCKETS, &f.first_reply_histogram),
         backlog: backlog(&slice_open, now),
@@ -696,7 +718,7 @@ pub async fn report_within(
         workload,
         targets: vec![],
         alerts: alerts(store, now, &window.tz, &open).await?,
-        now: now_figures(store, now, tz, slice).await?,
+        now: now_figures,
     };
     if *slice == Slice::default() && r.kpis.solved > 0 {
         let cost = crate::roi::support_cost_cents(store, window.days() as f64).await?;
