@@ -284,15 +284,14 @@ async fn replace_many(
     Ok(out)
 }
 
-#[async_trait]
-impl KpiStore for SqlStore {
-    async fn save_measures(&self, f: &TicketFacts, rows: &[MeasureRow], events_seen: i64) -> Result<bool> {
-        let items = [(f.clone(), rows.to_vec(), events_seen)];
-        Ok(self.save_measures_many(&items).await? == 1)
-    }
-
-    async fn save_measures_many(&self, items: &[(TicketFacts, Vec<MeasureRow>, i64)]) -> Result<usize> {
-        let mut tx = self.begin().await?;
+impl SqlStore {
+    /// `save_measures_many` within `tx` (the pool's, or the single
+    /// writer's own connection).
+    pub(super) async fn save_measures_in(
+        &self,
+        mut tx: Box<dyn Transaction>,
+        items: &[(TicketFacts, Vec<MeasureRow>, i64)],
+    ) -> Result<usize> {
         if let Some(lock) = self.db.lock_table("kpi_cells_zone", true) {
             tx.execute(&lock, vec![]).await?;
         }
@@ -317,6 +316,27 @@ impl KpiStore for SqlStore {
             tx.commit().await?;
         }
         Ok(written)
+    }
+}
+
+#[async_trait]
+impl KpiStore for SqlStore {
+    async fn save_measures(&self, f: &TicketFacts, rows: &[MeasureRow], events_seen: i64) -> Result<bool> {
+        let items = [(f.clone(), rows.to_vec(), events_seen)];
+        Ok(self.save_measures_many(&items).await? == 1)
+    }
+
+    async fn save_measures_many(&self, items: &[(TicketFacts, Vec<MeasureRow>, i64)]) -> Result<usize> {
+        if let Some(writer) = &self.writer {
+            // On the writer's own connection (SQLite): its statements run
+            // one after the other without a hand-off between threads each.
+            let stopped = || StoreError::Backend("the ticket writer stopped".into());
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            let work = super::writer::Work::Measures { items: items.to_vec(), reply };
+            writer.send(work).await.map_err(|_| stopped())?;
+            return answer.await.map_err(|_| stopped())?;
+        }
+        self.save_measures_in(self.begin().await?, items).await
     }
 
     async fn events_of_tickets(&self, after: TicketId, upto: TicketId) -> Result<Vec<domain::TicketEvent>> {

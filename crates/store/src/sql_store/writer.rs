@@ -24,12 +24,17 @@ pub(crate) struct Job {
     pub reply: oneshot::Sender<Result<CreatedTicket>>,
 }
 
-/// What the writer is asked to do: a creation (grouped with others), or an
-/// import of many tickets in one transaction of its own.
+/// What the writer is asked to do: a creation (grouped with others), an
+/// import of many tickets in one transaction of its own, or tickets'
+/// measured rows for the KPI rollup (`KpiStore::save_measures_many`).
 pub(crate) enum Work {
     Create(Box<Job>),
     Import { batch: Vec<TicketCreate>, reply: oneshot::Sender<Result<Vec<TicketId>>> },
+    Measures { items: Vec<MeasuredTicket>, reply: oneshot::Sender<Result<usize>> },
 }
+
+/// A ticket's facts, measured rows and the events they were measured from.
+pub(crate) type MeasuredTicket = (domain::kpi::TicketFacts, Vec<domain::kpi::MeasureRow>, i64);
 
 /// Starts the writer thread; `None` if there is no runtime to drive it or
 /// the thread cannot start (then creations write on their own).
@@ -43,6 +48,11 @@ pub(crate) fn spawn(store: SqlStore, mut own: Box<dyn OwnedWriter>) -> Option<mp
                 Work::Create(job) => *job,
                 Work::Import { batch, reply } => {
                     let _ = reply.send(handle.block_on(store.import_batch(own.as_mut(), &batch)));
+                    continue;
+                }
+                Work::Measures { items, reply } => {
+                    let saved = own.begin().map(|tx| handle.block_on(store.save_measures_in(tx, &items)));
+                    let _ = reply.send(saved.and_then(|r| r));
                     continue;
                 }
             };
