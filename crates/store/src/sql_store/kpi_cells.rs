@@ -26,10 +26,14 @@ pub(super) async fn zone(tx: &mut dyn Transaction) -> Result<Option<jiff::tz::Ti
 
 /// Adds a tally's changes to the stored cells and buckets.
 pub(super) async fn add(tx: &mut dyn Transaction, delta: &Tally) -> Result<()> {
-    // In key order, so two writers touching the same cells lock them in
-    // the same order (no deadlock on PostgreSQL).
+    // In one order for every writer, so two writers touching the same
+    // cells lock them in the same order (no deadlock on PostgreSQL): by the
+    // numbers first, the subjects' names only on a tie (comparing names
+    // first was a tenth of a rebuild's time).
     let mut cells: Vec<(&CellKey, &CellSums)> = delta.cells.iter().collect();
-    cells.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    cells.sort_unstable_by(|(x, _), (y, _)| {
+        (x.view, x.measure, x.day, x.hour, &x.a, &x.b).cmp(&(y.view, y.measure, y.day, y.hour, &y.a, &y.b))
+    });
     for chunk in cells.chunks(CHUNK) {
         let mut p = Params::default();
         let values: Vec<String> = chunk
@@ -62,7 +66,10 @@ pub(super) async fn add(tx: &mut dyn Transaction, delta: &Tally) -> Result<()> {
         .await?;
     }
     let mut buckets: Vec<(&BucketKey, &i64)> = delta.buckets.iter().collect();
-    buckets.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    buckets.sort_unstable_by(|(x, _), (y, _)| {
+        (x.view, x.measure, x.day, x.clock, x.lower, &x.a, &x.b)
+            .cmp(&(y.view, y.measure, y.day, y.clock, y.lower, &y.a, &y.b))
+    });
     for chunk in buckets.chunks(CHUNK) {
         let mut p = Params::default();
         let values: Vec<String> = chunk
