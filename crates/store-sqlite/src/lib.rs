@@ -86,7 +86,7 @@ impl Sqlite {
         let (changes, _) = broadcast::channel(1024);
         let gate = owned_writer::WriteGate::default();
         let ticket_writer = owned_writer::open(path, gate.clone(), changes.clone())?;
-        let _checkpointer = checkpointer::start(path)?;
+        let _checkpointer = checkpointer::start(path, gate.clone())?;
         Ok(Self {
             writer,
             gate,
