@@ -1787,6 +1787,68 @@ pub async fn cells_equal_rows(store: &dyn crate::Store) {
     }
     assert_eq!(actual.cells, expected.cells, "cells");
     assert_eq!(actual.buckets, expected.buckets, "buckets");
+    periods_sum_their_days(store, &expected).await;
+}
+
+/// Summed over periods (their whole weeks read from the week tables, the
+/// other days from the days'), the cells and buckets are the sums of the
+/// tally's days: for every view, and for one subject of each (the seek).
+async fn periods_sum_their_days(store: &dyn crate::Store, expected: &domain::kpi::cells::Tally) {
+    use domain::kpi::Measure;
+    use domain::kpi::cells::{CellQuery, CellSums, CellView, Clock};
+    use std::collections::BTreeMap;
+    let days: Vec<i64> = expected.cells.keys().map(|k| k.day).collect();
+    let (Some(first), Some(last)) = (days.iter().min().copied(), days.iter().max().copied()) else { return };
+    for (from, to) in [(first - 7, last + 7), (first, last), (first - 3, last + 9)] {
+        for view in CellView::ALL {
+            let some_a = expected.cells.keys().find(|k| k.view == *view).map(|k| k.a.clone());
+            for a in [None, some_a] {
+                let q = CellQuery {
+                    view: *view,
+                    a: a.clone(),
+                    b: None,
+                    measures: Measure::ALL.to_vec(),
+                    first_day: from,
+                    last_day: to,
+                    by_day: false,
+                    clock: None,
+                };
+                let holds = |v: CellView, subject: &str, day: i64| {
+                    v == *view && a.as_deref().is_none_or(|a| a == subject) && day >= from && day <= to
+                };
+                let mut want: BTreeMap<(String, String, Measure), CellSums> = BTreeMap::new();
+                for (k, s) in expected.cells.iter().filter(|(k, _)| holds(k.view, &k.a, k.day)) {
+                    let e = want.entry((k.a.clone(), k.b.clone(), k.measure)).or_default();
+                    e.n += s.n;
+                    e.value += s.value;
+                    e.business += s.business;
+                }
+                want.retain(|_, s| s.n != 0);
+                let got: BTreeMap<(String, String, Measure), CellSums> = store
+                    .kpi_cells(&q)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .filter(|(_, s)| s.n != 0)
+                    .map(|(k, s)| ((k.a, k.b, k.measure), s))
+                    .collect();
+                assert_eq!(got, want, "cells of {view} {a:?}, days {from}..={to}");
+                let mut want: BTreeMap<(String, String, Measure, Clock, i64), i64> = BTreeMap::new();
+                for (k, n) in expected.buckets.iter().filter(|(k, _)| holds(k.view, &k.a, k.day)) {
+                    *want.entry((k.a.clone(), k.b.clone(), k.measure, k.clock, k.lower)).or_default() += n;
+                }
+                want.retain(|_, n| *n != 0);
+                let got: BTreeMap<(String, String, Measure, Clock, i64), i64> = store
+                    .kpi_buckets(&q)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|(k, n)| ((k.a, k.b, k.measure, k.clock, k.lower), n))
+                    .collect();
+                assert_eq!(got, want, "buckets of {view} {a:?}, days {from}..={to}");
+            }
+        }
+    }
 }
 
 pub async fn kpi_rollup_replaces_and_slices(store: SqlStore) {

@@ -239,6 +239,46 @@ pub fn day_date(n: i64) -> Date {
     EPOCH.checked_add(jiff::Span::new().days(n)).unwrap_or(EPOCH)
 }
 
+/// Day 4 since 1970-01-01 (the 5th) was a Monday.
+const FIRST_MONDAY: i64 = 4;
+
+/// The first day (a Monday) of the week a day falls in: where the
+/// rollup's week cells and week histograms keep it.
+pub fn week_start(day: i64) -> i64 {
+    day - (day - FIRST_MONDAY).rem_euclid(7)
+}
+
+/// How a period of days is read: the whole weeks (Monday to Sunday) inside
+/// it from the week tables, the days before and after them from the day
+/// tables. A quarter reads 12 weeks and at most 12 days instead of 91
+/// days. Each part is an inclusive range of day numbers; `weeks` runs from
+/// the first whole week's Monday to the last's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PeriodParts {
+    pub head: Option<(i64, i64)>,
+    pub weeks: Option<(i64, i64)>,
+    pub tail: Option<(i64, i64)>,
+}
+
+impl PeriodParts {
+    pub fn of(first: i64, last: i64) -> PeriodParts {
+        if first > last {
+            return PeriodParts::default();
+        }
+        // The first Monday on or after `first`, and the Monday of the last
+        // week that ends on or before `last`.
+        let (from, to) = (week_start(first + 6), week_start(last + 1) - 7);
+        if from > to {
+            return PeriodParts { head: Some((first, last)), ..PeriodParts::default() };
+        }
+        PeriodParts {
+            head: (first < from).then_some((first, from - 1)),
+            weeks: Some((from, to)),
+            tail: (to + 7 <= last).then_some((to + 7, last)),
+        }
+    }
+}
+
 /// How a subject is written in a cell: the id, or `-` for none.
 pub fn subject(id: Option<i64>) -> String {
     id.map(|i| i.to_string()).unwrap_or_else(|| "-".into())
@@ -385,6 +425,21 @@ impl Tally {
         self
     }
 
+    /// The week cells of these cells: summed per view, subject, measure
+    /// and week (its Monday), arrivals' hours summed into hour 0.
+    pub fn week_cells(&self) -> HashMap<CellKey, CellSums, foldhash::fast::RandomState> {
+        let mut weeks: HashMap<CellKey, CellSums, foldhash::fast::RandomState> = HashMap::default();
+        for (k, s) in &self.cells {
+            let key = CellKey { day: week_start(k.day), hour: 0, ..k.clone() };
+            let e = weeks.entry(key).or_default();
+            e.n += s.n;
+            e.value += s.value;
+            e.business += s.business;
+        }
+        weeks.retain(|_, s| *s != CellSums::default());
+        weeks
+    }
+
     /// Adds another tally (a batch of tickets' changes written at once).
     pub fn merge(&mut self, other: Tally) {
         for (k, s) in other.cells {
@@ -431,6 +486,72 @@ mod tests {
             assert!(w as f64 <= ms as f64 * 0.084, "{ms}: width {w}");
         }
         assert_eq!(bucket(-5), (0, SECOND));
+    }
+
+    #[test]
+    fn weeks_start_on_monday_and_periods_split_into_whole_weeks() {
+        let n = |y, m, d| day_number(Date::constant(y, m, d));
+        // 2026-12-07 is a Monday, the 13th a Sunday.
+        assert_eq!(week_start(n(2026, 12, 7)), n(2026, 12, 7));
+        assert_eq!(week_start(n(2026, 12, 13)), n(2026, 12, 7));
+        assert_eq!(week_start(n(2026, 12, 14)), n(2026, 12, 14));
+        assert_eq!(day_date(week_start(n(1969, 12, 31))), Date::constant(1969, 12, 29), "before the epoch too");
+        // Wednesday 2 Dec to Tuesday 22 Dec: two whole weeks between.
+        let parts = PeriodParts::of(n(2026, 12, 2), n(2026, 12, 22));
+        assert_eq!(parts.head, Some((n(2026, 12, 2), n(2026, 12, 6))));
+        assert_eq!(parts.weeks, Some((n(2026, 12, 7), n(2026, 12, 14))));
+        assert_eq!(parts.tail, Some((n(2026, 12, 21), n(2026, 12, 22))));
+        // Exactly one week: no days apart.
+        let week = PeriodParts::of(n(2026, 12, 7), n(2026, 12, 13));
+        assert_eq!(week, PeriodParts { head: None, weeks: Some((n(2026, 12, 7), n(2026, 12, 7))), tail: None });
+        // Less than a whole week: days only.
+        let days = PeriodParts::of(n(2026, 12, 8), n(2026, 12, 14));
+        assert_eq!(days, PeriodParts { head: Some((n(2026, 12, 8), n(2026, 12, 14))), ..PeriodParts::default() });
+        assert_eq!(PeriodParts::of(5, 4), PeriodParts::default());
+        // Every day of a period is in exactly one part.
+        for first in 0..30 {
+            for last in first..first + 40 {
+                let p = PeriodParts::of(first, last);
+                let mut covered: Vec<i64> = Vec::new();
+                covered.extend(p.head.map(|(f, l)| f..=l).into_iter().flatten());
+                if let Some((f, l)) = p.weeks {
+                    assert_eq!((week_start(f), week_start(l), (l - f) % 7), (f, l, 0), "Mondays");
+                    covered.extend(f..=l + 6);
+                }
+                covered.extend(p.tail.map(|(f, l)| f..=l).into_iter().flatten());
+                assert_eq!(covered, (first..=last).collect::<Vec<_>>(), "{first}..={last}");
+            }
+        }
+    }
+
+    #[test]
+    fn week_cells_sum_the_days_and_hours_of_each_week() {
+        let tz = TimeZone::UTC;
+        // Monday 2026-12-07 10:00 and 15:00, Sunday the 13th, Monday the 14th.
+        let monday = 1_796_637_600_000;
+        let rows = [
+            row(Measure::Created, monday, 0, None),
+            row(Measure::Created, monday + 5 * HOUR, 0, None),
+            row(Measure::Created, monday + 6 * DAY, 0, None),
+            row(Measure::Created, monday + 7 * DAY, 0, None),
+        ];
+        let t = Tally::of(TicketSubjects::default(), &rows, &tz);
+        let weeks = t.week_cells();
+        let all = |day: i64| {
+            weeks.get(&CellKey {
+                view: CellView::All,
+                a: String::new(),
+                b: String::new(),
+                measure: Measure::Created,
+                day,
+                hour: 0,
+            })
+        };
+        let first = day_number(Date::constant(2026, 12, 7));
+        assert_eq!(all(first).map(|s| s.n), Some(3));
+        assert_eq!(all(first + 7).map(|s| s.n), Some(1));
+        assert!(weeks.keys().all(|k| k.hour == 0 && week_start(k.day) == k.day));
+        assert_eq!(weeks.values().map(|s| s.n).sum::<i64>(), t.cells.values().map(|s| s.n).sum::<i64>());
     }
 
     fn row(measure: Measure, at: i64, value: i64, agent: Option<i64>) -> MeasureRow {

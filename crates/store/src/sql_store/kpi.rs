@@ -432,6 +432,8 @@ impl KpiStore for SqlStore {
             "kpi_buckets",
             "kpi_bucket_days",
             "kpi_histograms",
+            "kpi_week_cells",
+            "kpi_week_histograms",
             "kpi_cells_zone",
         ] {
             tx.execute(&format!("DELETE FROM {table}"), vec![]).await?;

@@ -5,7 +5,8 @@ use domain::kpi::Measure;
 use std::collections::BTreeMap;
 
 use domain::kpi::cells::{
-    BucketKey, CellKey, CellQuery, CellSums, CellView, Clock, Tally, decode_counts, encode_counts, is_duration,
+    BucketKey, CellKey, CellQuery, CellSums, CellView, Clock, PeriodParts, Tally, decode_counts, encode_counts,
+    is_duration, week_start,
 };
 
 use super::Params;
@@ -26,45 +27,11 @@ pub(super) async fn zone(tx: &mut dyn Transaction) -> Result<Option<jiff::tz::Ti
 
 /// Adds a tally's changes to the stored cells and buckets.
 pub(super) async fn add(tx: &mut dyn Transaction, delta: &Tally) -> Result<()> {
-    // In one order for every writer, so two writers touching the same
-    // cells lock them in the same order (no deadlock on PostgreSQL): by the
-    // numbers first, the subjects' names only on a tie (comparing names
-    // first was a tenth of a rebuild's time).
-    let mut cells: Vec<(&CellKey, &CellSums)> = delta.cells.iter().collect();
-    cells.sort_unstable_by(|(x, _), (y, _)| {
-        (x.view, x.measure, x.day, x.hour, &x.a, &x.b).cmp(&(y.view, y.measure, y.day, y.hour, &y.a, &y.b))
-    });
-    for chunk in cells.chunks(CHUNK) {
-        let mut p = Params::default();
-        let values: Vec<String> = chunk
-            .iter()
-            .map(|(k, s)| {
-                format!(
-                    "({}, {}, {}, {}, {}, {}, {}, {}, {})",
-                    p.push(k.view.as_str()),
-                    p.push(k.measure.as_str()),
-                    p.push(k.day),
-                    p.push(k.hour),
-                    p.push(k.a.clone()),
-                    p.push(k.b.clone()),
-                    p.push(s.n),
-                    p.push(s.value),
-                    p.push(s.business),
-                )
-            })
-            .collect();
-        tx.execute(
-            &format!(
-                "INSERT INTO kpi_cells (kind, measure, day, hour, a, b, n, sum_value, sum_business) VALUES {} \
-                 ON CONFLICT (kind, measure, day, hour, a, b) DO UPDATE SET n = kpi_cells.n + excluded.n, \
-                 sum_value = kpi_cells.sum_value + excluded.sum_value, \
-                 sum_business = kpi_cells.sum_business + excluded.sum_business",
-                values.join(", ")
-            ),
-            p.values,
-        )
-        .await?;
-    }
+    add_cells(tx, "kpi_cells", delta.cells.iter().collect()).await?;
+    // The weeks with their days, in the same transaction, so a read that
+    // takes whole weeks from them sums what the days would.
+    let weeks = delta.week_cells();
+    add_cells(tx, "kpi_week_cells", weeks.iter().collect()).await?;
     let mut buckets: Vec<(&BucketKey, &i64)> = delta.buckets.iter().collect();
     buckets.sort_unstable_by(|(x, _), (y, _)| {
         (x.view, x.measure, x.day, x.clock, x.lower, &x.a, &x.b)
@@ -113,6 +80,49 @@ pub(super) async fn add(tx: &mut dyn Transaction, delta: &Tally) -> Result<()> {
     Ok(())
 }
 
+/// Adds cell deltas to `table` (the days' cells or the weeks').
+async fn add_cells(tx: &mut dyn Transaction, table: &str, mut cells: Vec<(&CellKey, &CellSums)>) -> Result<()> {
+    // In one order for every writer, so two writers touching the same
+    // cells lock them in the same order (no deadlock on PostgreSQL): by the
+    // numbers first, the subjects' names only on a tie (comparing names
+    // first was a tenth of a rebuild's time).
+    cells.sort_unstable_by(|(x, _), (y, _)| {
+        (x.view, x.measure, x.day, x.hour, &x.a, &x.b).cmp(&(y.view, y.measure, y.day, y.hour, &y.a, &y.b))
+    });
+    for chunk in cells.chunks(CHUNK) {
+        let mut p = Params::default();
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|(k, s)| {
+                format!(
+                    "({}, {}, {}, {}, {}, {}, {}, {}, {})",
+                    p.push(k.view.as_str()),
+                    p.push(k.measure.as_str()),
+                    p.push(k.day),
+                    p.push(k.hour),
+                    p.push(k.a.clone()),
+                    p.push(k.b.clone()),
+                    p.push(s.n),
+                    p.push(s.value),
+                    p.push(s.business),
+                )
+            })
+            .collect();
+        tx.execute(
+            &format!(
+                "INSERT INTO {table} (kind, measure, day, hour, a, b, n, sum_value, sum_business) VALUES {} \
+                 ON CONFLICT (kind, measure, day, hour, a, b) DO UPDATE SET n = {table}.n + excluded.n, \
+                 sum_value = {table}.sum_value + excluded.sum_value, \
+                 sum_business = {table}.sum_business + excluded.sum_business",
+                values.join(", ")
+            ),
+            p.values,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// What follows the day in a table's key: the hour in the cells (only
 /// arrivals have hours other than 0), the clock in buckets and histograms.
 #[derive(Clone, Copy, PartialEq)]
@@ -121,25 +131,81 @@ enum KeyAfterDay {
     Clock,
 }
 
-/// Periods up to this many days are listed day by day when one subject is
-/// read (see `filter`).
+/// Which tables a part of a period is read from: the days' or the weeks'.
+#[derive(Clone, Copy, PartialEq)]
+enum Grain {
+    Day,
+    Week,
+}
+
+/// A part of a period: its grain and its inclusive range of day numbers
+/// (for weeks, their Mondays).
+#[derive(Clone, Copy)]
+struct Part {
+    grain: Grain,
+    first: i64,
+    last: i64,
+}
+
+impl Part {
+    fn cells(self) -> &'static str {
+        match self.grain {
+            Grain::Day => "kpi_cells",
+            Grain::Week => "kpi_week_cells",
+        }
+    }
+
+    fn histograms(self) -> &'static str {
+        match self.grain {
+            Grain::Day => "kpi_histograms",
+            Grain::Week => "kpi_week_histograms",
+        }
+    }
+
+    fn step(self) -> usize {
+        match self.grain {
+            Grain::Day => 1,
+            Grain::Week => 7,
+        }
+    }
+}
+
+/// Where a query's period is read: its whole weeks from the week tables
+/// when its days are summed, every day from the day tables when they are
+/// kept apart.
+fn parts(q: &CellQuery) -> Vec<Part> {
+    let day = |(first, last)| Part { grain: Grain::Day, first, last };
+    let periods = PeriodParts::of(q.first_day, q.last_day);
+    if q.by_day || periods.weeks.is_none() {
+        return vec![day((q.first_day, q.last_day))];
+    }
+    let mut parts: Vec<Part> = periods.head.map(day).into_iter().collect();
+    parts.extend(periods.weeks.map(|(first, last)| Part { grain: Grain::Week, first, last }));
+    parts.extend(periods.tail.map(day));
+    parts
+}
+
+/// Periods up to this many days (or weeks) are listed one by one when one
+/// subject is read (see `filter`).
 const LISTED_DAYS: i64 = 800;
 
-/// `WHERE …` shared by the reads. For one subject (`a`: an organization
-/// among hundreds, a tag, a team) every key column before `a` is fixed —
-/// the days and hours (or clocks) listed — so the database seeks that
-/// subject's cells instead of reading every subject's cells of the period.
-fn filter(q: &CellQuery, measures: &[Measure], after_day: KeyAfterDay, p: &mut Params) -> String {
+/// `WHERE …` shared by the reads of one part of a period. For one subject
+/// (`a`: an organization among hundreds, a tag, a team) every key column
+/// before `a` is fixed — the days and hours (or clocks) listed — so the
+/// database seeks that subject's cells instead of reading every subject's
+/// cells of the period.
+fn filter(q: &CellQuery, measures: &[Measure], after_day: KeyAfterDay, part: Part, p: &mut Params) -> String {
     let names: Vec<&str> = measures.iter().map(|m| m.as_str()).collect();
     let mut sql = format!(" WHERE kind = {} AND measure IN ({})", p.push(q.view.as_str()), p.list(&names));
-    let seek = q.a.is_some() && q.first_day <= q.last_day && q.last_day - q.first_day < LISTED_DAYS;
+    let seek = q.a.is_some() && part.first <= part.last && part.last - part.first < LISTED_DAYS * part.step() as i64;
     if seek {
         // Whole numbers the store made, written inline: a list of
         // parameters this long costs more to bind than to parse.
-        let days: Vec<String> = (q.first_day..=q.last_day).map(|d| d.to_string()).collect();
+        let days: Vec<String> = (part.first..=part.last).step_by(part.step()).map(|d| d.to_string()).collect();
         sql += &format!(" AND day IN ({})", days.join(", "));
         match after_day {
-            KeyAfterDay::Hour if measures == [Measure::Created] => {
+            // Week cells keep every hour in hour 0.
+            KeyAfterDay::Hour if measures == [Measure::Created] && part.grain == Grain::Day => {
                 let hours: Vec<String> = (0..24).map(|h| h.to_string()).collect();
                 sql += &format!(" AND hour IN ({})", hours.join(", "));
             }
@@ -147,7 +213,7 @@ fn filter(q: &CellQuery, measures: &[Measure], after_day: KeyAfterDay, p: &mut P
             KeyAfterDay::Clock => {}
         }
     } else {
-        sql += &format!(" AND day >= {} AND day <= {}", p.push(q.first_day), p.push(q.last_day));
+        sql += &format!(" AND day >= {} AND day <= {}", p.push(part.first), p.push(part.last));
     }
     if after_day == KeyAfterDay::Clock {
         match q.clock {
@@ -171,16 +237,24 @@ fn view(r: &SqlRow, q: &CellQuery, i: usize) -> Result<(CellView, Measure)> {
 
 pub(super) fn cells_sql(q: &CellQuery, p: &mut Params) -> String {
     let (cols, group) = if q.by_day { ("day, hour", ", day, hour") } else { ("0, 0", "") };
-    // Arrivals (keyed by hour) apart from the other measures (hour 0),
-    // so each part lists only the hours it has.
+    // Arrivals (keyed by hour) apart from the other measures (hour 0) in
+    // the days, so each part lists only the hours it has.
     let (arrivals, others): (Vec<Measure>, Vec<Measure>) = q.measures.iter().partition(|m| **m == Measure::Created);
-    let from = match (arrivals.is_empty(), others.is_empty()) {
-        (false, false) => format!(
-            "(SELECT * FROM kpi_cells{} UNION ALL SELECT * FROM kpi_cells{}) c",
-            filter(q, &arrivals, KeyAfterDay::Hour, p),
-            filter(q, &others, KeyAfterDay::Hour, p)
-        ),
-        _ => format!("kpi_cells{}", filter(q, &q.measures, KeyAfterDay::Hour, p)),
+    let mut selects: Vec<String> = Vec::new();
+    for part in parts(q) {
+        if part.grain == Grain::Day && !arrivals.is_empty() && !others.is_empty() {
+            selects.push(format!("{}{}", part.cells(), filter(q, &arrivals, KeyAfterDay::Hour, part, p)));
+            selects.push(format!("{}{}", part.cells(), filter(q, &others, KeyAfterDay::Hour, part, p)));
+        } else {
+            selects.push(format!("{}{}", part.cells(), filter(q, &q.measures, KeyAfterDay::Hour, part, p)));
+        }
+    }
+    let from = match selects.as_slice() {
+        [one] => one.clone(),
+        _ => {
+            let all: Vec<String> = selects.iter().map(|s| format!("SELECT * FROM {s}")).collect();
+            format!("({}) c", all.join(" UNION ALL "))
+        }
     };
     format!(
         "SELECT a, b, measure, {cols}, CAST(SUM(n) AS BIGINT), CAST(SUM(sum_value) AS BIGINT), \
@@ -196,19 +270,28 @@ pub(super) fn cell(r: &SqlRow, q: &CellQuery) -> Result<(CellKey, CellSums)> {
     ))
 }
 
+/// The buckets not folded yet, of every day of the period.
 pub(super) fn buckets_sql(q: &CellQuery, p: &mut Params) -> String {
     let (cols, group) = if q.by_day { ("day", ", day") } else { ("0", "") };
-    let where_ = filter(q, &q.measures, KeyAfterDay::Clock, p);
+    let every_day = Part { grain: Grain::Day, first: q.first_day, last: q.last_day };
+    let where_ = filter(q, &q.measures, KeyAfterDay::Clock, every_day, p);
     format!(
         "SELECT a, b, measure, {cols}, clock, lower_ms, CAST(SUM(n) AS BIGINT) FROM kpi_buckets{where_} \
          GROUP BY a, b, measure, clock, lower_ms{group} HAVING SUM(n) <> 0"
     )
 }
 
-/// The folded histograms a bucket query reads (`histogram` parses a row).
+/// The folded histograms a bucket query reads (`histogram` parses a row):
+/// the whole weeks' and the other days'.
 pub(super) fn histograms_sql(q: &CellQuery, p: &mut Params) -> String {
-    let where_ = filter(q, &q.measures, KeyAfterDay::Clock, p);
-    format!("SELECT a, b, measure, day, clock, counts FROM kpi_histograms{where_}")
+    let selects: Vec<String> = parts(q)
+        .into_iter()
+        .map(|part| {
+            let where_ = filter(q, &q.measures, KeyAfterDay::Clock, part, p);
+            format!("SELECT a, b, measure, day, clock, counts FROM {}{where_}", part.histograms())
+        })
+        .collect();
+    selects.join(" UNION ALL ")
 }
 
 /// Where a bucket count is summed: subject, measure, day (0 unless by
@@ -224,37 +307,80 @@ pub(super) fn histogram(r: &SqlRow, q: &CellQuery) -> Result<(BucketGroup, Vec<(
     Ok(((r.text(0)?, r.text(1)?, measure, day, clock), decode_counts(&r.text(5)?)))
 }
 
-/// Folds one day's buckets into its histograms, within `tx`.
+/// A folded histogram's key but the day: kind, measure, clock, a, b.
+type FoldKey = (String, String, String, String, String);
+
+/// Folds one day's buckets into its histograms and its week's, within `tx`.
 pub(super) async fn fold_day(tx: &mut dyn Transaction, day: i64) -> Result<()> {
-    type Key = (String, String, String, String, String);
     // Every view and duration listed, so each read and delete seeks the
     // day in the key (kind, measure, day, …) rather than scanning.
-    let of_day = |p: &mut Params| {
+    let on = |day: i64, p: &mut Params| {
         let kinds: Vec<&str> = CellView::ALL.iter().map(|v| v.as_str()).collect();
         let measures: Vec<&str> = Measure::ALL.iter().filter(|m| is_duration(**m)).map(|m| m.as_str()).collect();
         format!("kind IN ({}) AND measure IN ({}) AND day = {}", p.list(&kinds), p.list(&measures), p.push(day))
     };
-    let mut folded: BTreeMap<Key, BTreeMap<i64, i64>> = BTreeMap::new();
+    let key = |r: &SqlRow| -> Result<FoldKey> { Ok((r.text(0)?, r.text(1)?, r.text(2)?, r.text(3)?, r.text(4)?)) };
     let mut p = Params::default();
-    let sql = format!("SELECT kind, measure, clock, a, b, counts FROM kpi_histograms WHERE {}", of_day(&mut p));
+    let sql = format!("SELECT kind, measure, clock, a, b, lower_ms, n FROM kpi_buckets WHERE {}", on(day, &mut p));
+    let mut buckets: Vec<(FoldKey, i64, i64)> = Vec::new();
     for r in tx.fetch(&sql, p.values).await? {
-        let counts = folded.entry((r.text(0)?, r.text(1)?, r.text(2)?, r.text(3)?, r.text(4)?)).or_default();
+        buckets.push((key(&r)?, r.int(5)?, r.int(6)?));
+    }
+    let mut p = Params::default();
+    let sql = format!("SELECT kind, measure, clock, a, b, counts FROM kpi_histograms WHERE {}", on(day, &mut p));
+    let mut folded = read_histograms(tx, &sql, p.values).await?;
+    // The week's histograms these buckets touch (only those: a late
+    // change to an old day touches a few).
+    let week = week_start(day);
+    let touched = |p: &mut Params| {
+        let week = on(week, p);
+        format!(
+            "{week} AND (kind, measure, clock, a, b) IN (SELECT kind, measure, clock, a, b FROM kpi_buckets WHERE {})",
+            on(day, p)
+        )
+    };
+    let mut p = Params::default();
+    let sql = format!("SELECT kind, measure, clock, a, b, counts FROM kpi_week_histograms WHERE {}", touched(&mut p));
+    let mut weekly = read_histograms(tx, &sql, p.values).await?;
+    for (key, lower, n) in buckets {
+        *weekly.entry(key.clone()).or_default().entry(lower).or_default() += n;
+        *folded.entry(key).or_default().entry(lower).or_default() += n;
+    }
+    let mut p = Params::default();
+    tx.execute(&format!("DELETE FROM kpi_week_histograms WHERE {}", touched(&mut p)), p.values).await?;
+    for table in ["kpi_histograms", "kpi_buckets"] {
+        let mut p = Params::default();
+        tx.execute(&format!("DELETE FROM {table} WHERE {}", on(day, &mut p)), p.values).await?;
+    }
+    tx.execute("DELETE FROM kpi_bucket_days WHERE day = $1", vec![day.into()]).await?;
+    insert_histograms(tx, "kpi_histograms", day, folded).await?;
+    insert_histograms(tx, "kpi_week_histograms", week, weekly).await
+}
+
+/// Stored histograms by key, their counts summed.
+async fn read_histograms(
+    tx: &mut dyn Transaction,
+    sql: &str,
+    params: Vec<crate::SqlValue>,
+) -> Result<BTreeMap<FoldKey, BTreeMap<i64, i64>>> {
+    let mut out: BTreeMap<FoldKey, BTreeMap<i64, i64>> = BTreeMap::new();
+    for r in tx.fetch(sql, params).await? {
+        let counts = out.entry((r.text(0)?, r.text(1)?, r.text(2)?, r.text(3)?, r.text(4)?)).or_default();
         for (lower, n) in decode_counts(&r.text(5)?) {
             *counts.entry(lower).or_default() += n;
         }
     }
-    let mut p = Params::default();
-    let sql = format!("SELECT kind, measure, clock, a, b, lower_ms, n FROM kpi_buckets WHERE {}", of_day(&mut p));
-    for r in tx.fetch(&sql, p.values).await? {
-        let key = (r.text(0)?, r.text(1)?, r.text(2)?, r.text(3)?, r.text(4)?);
-        *folded.entry(key).or_default().entry(r.int(5)?).or_default() += r.int(6)?;
-    }
-    for table in ["kpi_histograms", "kpi_buckets"] {
-        let mut p = Params::default();
-        tx.execute(&format!("DELETE FROM {table} WHERE {}", of_day(&mut p)), p.values).await?;
-    }
-    tx.execute("DELETE FROM kpi_bucket_days WHERE day = $1", vec![day.into()]).await?;
-    let rows: Vec<(Key, String)> = folded
+    Ok(out)
+}
+
+/// Writes the histograms of one day (or week) that are not empty.
+async fn insert_histograms(
+    tx: &mut dyn Transaction,
+    table: &str,
+    day: i64,
+    histograms: BTreeMap<FoldKey, BTreeMap<i64, i64>>,
+) -> Result<()> {
+    let rows: Vec<(FoldKey, String)> = histograms
         .into_iter()
         .map(|(k, counts)| (k, encode_counts(&counts)))
         .filter(|(_, text)| !text.is_empty())
@@ -277,10 +403,7 @@ pub(super) async fn fold_day(tx: &mut dyn Transaction, day: i64) -> Result<()> {
             })
             .collect();
         tx.execute(
-            &format!(
-                "INSERT INTO kpi_histograms (kind, measure, day, clock, a, b, counts) VALUES {}",
-                values.join(", ")
-            ),
+            &format!("INSERT INTO {table} (kind, measure, day, clock, a, b, counts) VALUES {}", values.join(", ")),
             p.values,
         )
         .await?;
