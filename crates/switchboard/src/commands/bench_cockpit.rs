@@ -327,6 +327,12 @@ async fn time_synthetic(store: &std::sync::Arc<dyn store::Store>, now: i64, runs
             7,
             Slice { team_id: Some(1), agent_id: Some(101), ..Slice::default() },
         ),
+        // A combination the cells do not hold: read from the rows.
+        (
+            "cockpit, an organization's team (rows), 30 days",
+            30,
+            Slice { organization_id: Some(1), team_id: Some(1), ..Slice::default() },
+        ),
     ];
     time_slices(store, now, runs, &slices).await
 }
