@@ -352,6 +352,24 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
             }
         }
     }
+    // The resource request from the cells: the same weeks and load, the
+    // medians within their bucket.
+    let exact = jobs::resources::resource_request_within(store, now, i64::MAX).await.unwrap();
+    let cells = jobs::resources::resource_request_within(store, now, -1).await.unwrap();
+    let weeks = |r: &jobs::resources::ResourceRequest| {
+        r.weeks.iter().map(|w| (w.from, w.created, w.solved, w.sla_first_reply.clone())).collect::<Vec<_>>()
+    };
+    assert_eq!(weeks(&cells), weeks(&exact));
+    assert_eq!(
+        (cells.arrivals_per_hour, cells.backlog, cells.agents),
+        (exact.arrivals_per_hour, exact.backlog, exact.agents)
+    );
+    for (c, e) in cells.weeks.iter().zip(&exact.weeks) {
+        match (c.first_reply_median_minutes, e.first_reply_median_minutes) {
+            (Some(c), Some(e)) => assert!((c - e).abs() <= 0.05 * e + 0.01, "median {c} vs {e}"),
+            (c, e) => assert_eq!(c, e),
+        }
+    }
 }
 
 /// On PostgreSQL when `pg` (skipped without `SWITCHBOARD_TEST_PG`), else SQLite;

@@ -51,6 +51,31 @@ async fn time_slices(
     Ok(())
 }
 
+/// The reports for senior management: the weekly and monthly report and
+/// the resource request, as their pages and mails build them.
+async fn time_reports(store: &std::sync::Arc<dyn store::Store>, now: i64, runs: usize) -> Result<(), String> {
+    for (what, cadence) in
+        [("weekly report", jobs::report::Cadence::Weekly), ("monthly report", jobs::report::Cadence::Monthly)]
+    {
+        let h = timed(runs, || {
+            let store = store.clone();
+            async move { jobs::report::build(store.as_ref(), now, cadence).await.map(|_| ()).map_err(|e| e.to_string()) }
+        })
+        .await?;
+        line(what, &h);
+    }
+    let h =
+        timed(runs, || {
+            let store = store.clone();
+            async move {
+                jobs::resources::resource_request(store.as_ref(), now).await.map(|_| ()).map_err(|e| e.to_string())
+            }
+        })
+        .await?;
+    line("resource request", &h);
+    Ok(())
+}
+
 pub async fn cockpit(config: Config, tickets: usize, runs: usize) -> Result<(), String> {
     let err = |e: store::StoreError| e.to_string();
     let now = web::Clock::now(&web::SystemClock);
@@ -120,17 +145,7 @@ pub async fn cockpit(config: Config, tickets: usize, runs: usize) -> Result<(), 
         ("cockpit, department, 90 days", 90, Slice::default()),
     ];
     time_slices(&store, now, runs, &slices).await?;
-    let h = timed(runs, || {
-        let store = store.clone();
-        async move {
-            jobs::report::build(store.as_ref(), now, jobs::report::Cadence::Weekly)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        }
-    })
-    .await?;
-    line("weekly report", &h);
+    time_reports(&store, now, runs).await?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
@@ -334,5 +349,6 @@ async fn time_synthetic(store: &std::sync::Arc<dyn store::Store>, now: i64, runs
             Slice { organization_id: Some(1), team_id: Some(1), ..Slice::default() },
         ),
     ];
-    time_slices(store, now, runs, &slices).await
+    time_slices(store, now, runs, &slices).await?;
+    time_reports(store, now, runs).await
 }

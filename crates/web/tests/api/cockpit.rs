@@ -276,12 +276,16 @@ async fn cockpit_shows_exact_kpis_slices_and_targets(app: TestApp) {
     let (_, team_view) = kpis(&app, &format!("days=7&team_id={}", billing.0), &manager_auth).await;
     assert_eq!(team_view["targets"][0]["rag"], "amber", "the team's own target, 58 + 10%: {}", team_view["targets"]);
 
-    // The resource request: no calendar, so 3 arrivals over 28 × 24 open hours.
+    // The resource request: no calendar, so 3 arrivals over every hour of
+    // the last 28 local days (UTC) up to now.
     let res = app.get("/reports/resources", &manager_auth).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!((res.body["agents"].as_i64(), res.body["weeks"].as_array().map(Vec::len)), (Some(2), Some(8)));
     assert_eq!(res.body["weeks"][7]["created"], 3, "{}", res.body["weeks"]);
-    assert!((res.body["arrivals_per_hour"].as_f64().unwrap() - 3.0 / 672.0).abs() < 1e-12);
+    assert_eq!(res.body["weeks"][7]["from"], (now() / DAY - 6) * DAY, "the week ending today");
+    assert_eq!(res.body["weeks"][7]["first_reply_median_minutes"], 60.0, "{}", res.body["weeks"]);
+    let open_hours = (27 * DAY + now() % DAY) as f64 / (60 * MIN) as f64;
+    assert!((res.body["arrivals_per_hour"].as_f64().unwrap() - 3.0 / open_hours).abs() < 1e-9);
     let agents: Vec<i64> =
         res.body["staffing"].as_array().unwrap().iter().map(|r| r["agents"].as_i64().unwrap()).collect();
     assert_eq!(agents, vec![1, 2, 3, 4, 5, 6, 7], "two fewer (at least one) to five more");
