@@ -268,7 +268,7 @@ pub(super) async fn figures(
 /// Per local day of the window, how many rows of each measure the
 /// department has, from the cells; `None` when the cells count another
 /// zone's days.
-pub(super) async fn daily_counts(
+pub(crate) async fn daily_counts(
     store: &dyn Store,
     window: &Window,
     measures: &[Measure],

@@ -20,6 +20,8 @@ use store::{Store, StoreError};
 
 mod cells;
 
+pub(crate) use cells::daily_counts;
+
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
 

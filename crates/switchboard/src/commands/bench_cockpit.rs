@@ -51,8 +51,8 @@ async fn time_slices(
     Ok(())
 }
 
-/// The reports for senior management: the weekly and monthly report and
-/// the resource request, as their pages and mails build them.
+/// The reports for senior management: the weekly and monthly report, the
+/// resource request and the ROI report, as their pages and mails build them.
 async fn time_reports(store: &std::sync::Arc<dyn store::Store>, now: i64, runs: usize) -> Result<(), String> {
     for (what, cadence) in
         [("weekly report", jobs::report::Cadence::Weekly), ("monthly report", jobs::report::Cadence::Monthly)]
@@ -73,6 +73,12 @@ async fn time_reports(store: &std::sync::Arc<dyn store::Store>, now: i64, runs: 
         })
         .await?;
     line("resource request", &h);
+    let h = timed(runs, || {
+        let store = store.clone();
+        async move { jobs::roi::roi(store.as_ref(), now, 90).await.map(|_| ()).map_err(|e| e.to_string()) }
+    })
+    .await?;
+    line("ROI report, 90 days", &h);
     Ok(())
 }
 
