@@ -54,16 +54,17 @@ pub async fn roi(store: &dyn Store, now: Millis, days: i64) -> Result<RoiReport,
     // The last `days` local days, today up to now (as the cockpit counts).
     let window = crate::cockpit::Window::days_to(now, days, crate::cockpit::time_zone(store).await);
     let (from, to) = (window.start(), now);
-    let supported_ids: HashSet<i64> = store.requesters_between(from, to).await?.into_iter().map(|c| c.0).collect();
     let mut groups = [(0i64, 0i64, 0i64), (0, 0, 0)];
     let mut after = None;
     loop {
         let page = store.customers(store::PageRequest { after, limit: 1000 }, None).await?;
-        for c in &page.items {
-            if c.created_at >= from || c.churned_at.is_some_and(|at| at < from) {
-                continue;
-            }
-            let g = &mut groups[usize::from(!supported_ids.contains(&c.id.0))];
+        let at_start: Vec<&domain::Customer> =
+            page.items.iter().filter(|c| c.created_at < from && c.churned_at.is_none_or(|at| at >= from)).collect();
+        let ids: Vec<domain::CustomerId> = at_start.iter().map(|c| c.id).collect();
+        let supported: HashSet<domain::CustomerId> =
+            store.requesters_among(&ids, from, to).await?.into_iter().collect();
+        for c in at_start {
+            let g = &mut groups[usize::from(!supported.contains(&c.id))];
             g.0 += 1;
             g.1 += i64::from(c.churned_at.is_some_and(|at| at < to));
             g.2 += c.annual_value_cents.unwrap_or(0);

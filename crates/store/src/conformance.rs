@@ -1857,6 +1857,11 @@ pub async fn kpi_rollup_replaces_and_slices(store: SqlStore) {
     let c = customer(&store, "kpi@example.com").await;
     let a = create(&store, spec("Refund", "x", c, T0)).await;
     let b = create(&store, spec("Export", "x", c, T0)).await;
+    // Of the customers asked about, those with a ticket created in the range.
+    let quiet = customer(&store, "quiet@example.com").await;
+    assert_eq!(store.requesters_among(&[quiet, c], T0, T0 + 1).await.unwrap(), vec![c]);
+    assert!(store.requesters_among(&[quiet, c], T0 + 1, T0 + 100).await.unwrap().is_empty());
+    assert!(store.requesters_among(&[], T0, T0 + 1).await.unwrap().is_empty());
     let f = |id: TicketId, status: Status, tags: &[&str], org: Option<i64>| TicketFacts {
         ticket_id: id.0,
         created_at: T0,

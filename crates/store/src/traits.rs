@@ -593,8 +593,11 @@ pub trait KpiStore: Send + Sync {
     async fn ticket_ids_after(&self, after: TicketId, limit: u32) -> Result<Vec<TicketId>>;
     /// Tickets not measured, or measured from fewer events than they have.
     async fn unmeasured_tickets(&self, limit: u32) -> Result<Vec<TicketId>>;
-    /// The requesters of the tickets created in `[from, to)` (each once).
-    async fn requesters_between(&self, from: Millis, to: Millis) -> Result<Vec<CustomerId>>;
+    /// Those of `customers` who requested a ticket created in `[from, to)`
+    /// (each once): a page of customers at a time, by the tickets'
+    /// requester index, so the cost follows the customers asked about, not
+    /// the period's tickets.
+    async fn requesters_among(&self, customers: &[CustomerId], from: Millis, to: Millis) -> Result<Vec<CustomerId>>;
     /// The tickets whose tier a customer's or an organization's tier is
     /// part of (requested by the customer, or of the organization), by number.
     async fn tickets_of_tier_holder(&self, holder: TierHolder) -> Result<Vec<TicketId>>;

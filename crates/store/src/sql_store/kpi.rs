@@ -531,16 +531,23 @@ impl KpiStore for SqlStore {
         .collect()
     }
 
-    async fn requesters_between(&self, from: Millis, to: Millis) -> Result<Vec<CustomerId>> {
-        self.fetch(
-            "SELECT DISTINCT requester_id FROM kpi_tickets WHERE created_at >= $1 AND created_at < $2 \
-             AND requester_id IS NOT NULL ORDER BY requester_id",
-            vec![from.into(), to.into()],
-        )
-        .await?
-        .iter()
-        .map(|r| Ok(CustomerId(r.int(0)?)))
-        .collect()
+    async fn requesters_among(&self, customers: &[CustomerId], from: Millis, to: Millis) -> Result<Vec<CustomerId>> {
+        let mut out = Vec::new();
+        for chunk in customers.chunks(IDS) {
+            let mut p = Params::default();
+            let ids: Vec<i64> = chunk.iter().map(|c| c.0).collect();
+            let sql = format!(
+                "SELECT DISTINCT requester_id FROM tickets WHERE requester_id IN ({}) \
+                 AND created_at >= {} AND created_at < {} ORDER BY requester_id",
+                p.list(&ids),
+                p.push(from),
+                p.push(to)
+            );
+            for r in self.fetch(&sql, p.values).await? {
+                out.push(CustomerId(r.int(0)?));
+            }
+        }
+        Ok(out)
     }
 
     async fn tickets_of_tier_holder(&self, holder: crate::TierHolder) -> Result<Vec<TicketId>> {
