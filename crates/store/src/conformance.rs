@@ -1818,10 +1818,7 @@ async fn periods_sum_their_days(store: &dyn crate::Store, expected: &domain::kpi
                 };
                 let mut want: BTreeMap<(String, String, Measure), CellSums> = BTreeMap::new();
                 for (k, s) in expected.cells.iter().filter(|(k, _)| holds(k.view, &k.a, k.day)) {
-                    let e = want.entry((k.a.clone(), k.b.clone(), k.measure)).or_default();
-                    e.n += s.n;
-                    e.value += s.value;
-                    e.business += s.business;
+                    *want.entry((k.a.clone(), k.b.clone(), k.measure)).or_default() += *s;
                 }
                 want.retain(|_, s| s.n != 0);
                 let got: BTreeMap<(String, String, Measure), CellSums> = store

@@ -83,6 +83,14 @@ pub struct CellSums {
     pub business: i64,
 }
 
+impl std::ops::AddAssign for CellSums {
+    fn add_assign(&mut self, s: CellSums) {
+        self.n += s.n;
+        self.value += s.value;
+        self.business += s.business;
+    }
+}
+
 /// A bucket of durations: the cell it belongs to (hour 0), its clock and
 /// its lower bound in milliseconds (see `bucket`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -431,10 +439,7 @@ impl Tally {
         let mut weeks: HashMap<CellKey, CellSums, foldhash::fast::RandomState> = HashMap::default();
         for (k, s) in &self.cells {
             let key = CellKey { day: week_start(k.day), hour: 0, ..k.clone() };
-            let e = weeks.entry(key).or_default();
-            e.n += s.n;
-            e.value += s.value;
-            e.business += s.business;
+            *weeks.entry(key).or_default() += *s;
         }
         weeks.retain(|_, s| *s != CellSums::default());
         weeks
@@ -443,10 +448,7 @@ impl Tally {
     /// Adds another tally (a batch of tickets' changes written at once).
     pub fn merge(&mut self, other: Tally) {
         for (k, s) in other.cells {
-            let e = self.cells.entry(k).or_default();
-            e.n += s.n;
-            e.value += s.value;
-            e.business += s.business;
+            *self.cells.entry(k).or_default() += s;
         }
         for (k, n) in other.buckets {
             *self.buckets.entry(k).or_default() += n;

@@ -291,9 +291,7 @@ fn handle(s: Option<&CellSums>) -> Handle {
 }
 
 fn add(to: &mut CellSums, s: &CellSums) {
-    to.n += s.n;
-    to.value += s.value;
-    to.business += s.business;
+    *to += *s;
 }
 
 fn grouped(buckets: Vec<(domain::kpi::cells::BucketKey, i64)>) -> BTreeMap<(Measure, Clock), Vec<(i64, i64)>> {

@@ -310,6 +310,11 @@ pub(super) fn histogram(r: &SqlRow, q: &CellQuery) -> Result<(BucketGroup, Vec<(
 /// A folded histogram's key but the day: kind, measure, clock, a, b.
 type FoldKey = (String, String, String, String, String);
 
+/// The key of a row that starts with kind, measure, clock, a, b.
+fn fold_key(r: &SqlRow) -> Result<FoldKey> {
+    Ok((r.text(0)?, r.text(1)?, r.text(2)?, r.text(3)?, r.text(4)?))
+}
+
 /// Folds one day's buckets into its histograms and its week's, within `tx`.
 pub(super) async fn fold_day(tx: &mut dyn Transaction, day: i64) -> Result<()> {
     // Every view and duration listed, so each read and delete seeks the
@@ -319,12 +324,11 @@ pub(super) async fn fold_day(tx: &mut dyn Transaction, day: i64) -> Result<()> {
         let measures: Vec<&str> = Measure::ALL.iter().filter(|m| is_duration(**m)).map(|m| m.as_str()).collect();
         format!("kind IN ({}) AND measure IN ({}) AND day = {}", p.list(&kinds), p.list(&measures), p.push(day))
     };
-    let key = |r: &SqlRow| -> Result<FoldKey> { Ok((r.text(0)?, r.text(1)?, r.text(2)?, r.text(3)?, r.text(4)?)) };
     let mut p = Params::default();
     let sql = format!("SELECT kind, measure, clock, a, b, lower_ms, n FROM kpi_buckets WHERE {}", on(day, &mut p));
     let mut buckets: Vec<(FoldKey, i64, i64)> = Vec::new();
     for r in tx.fetch(&sql, p.values).await? {
-        buckets.push((key(&r)?, r.int(5)?, r.int(6)?));
+        buckets.push((fold_key(&r)?, r.int(5)?, r.int(6)?));
     }
     let mut p = Params::default();
     let sql = format!("SELECT kind, measure, clock, a, b, counts FROM kpi_histograms WHERE {}", on(day, &mut p));
@@ -365,7 +369,7 @@ async fn read_histograms(
 ) -> Result<BTreeMap<FoldKey, BTreeMap<i64, i64>>> {
     let mut out: BTreeMap<FoldKey, BTreeMap<i64, i64>> = BTreeMap::new();
     for r in tx.fetch(sql, params).await? {
-        let counts = out.entry((r.text(0)?, r.text(1)?, r.text(2)?, r.text(3)?, r.text(4)?)).or_default();
+        let counts = out.entry(fold_key(&r)?).or_default();
         for (lower, n) in decode_counts(&r.text(5)?) {
             *counts.entry(lower).or_default() += n;
         }
