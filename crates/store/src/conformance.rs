@@ -30,7 +30,8 @@ macro_rules! conformance_tests {
         mod $backend {
             $crate::conformance_tests!(@each $fresh;
                 ticket_round_trip, events_record_every_change, stale_write_is_refused, list_filters,
-                keyset_pages_cover_everything_once, search_words_phrases_exclusions, customers_never_match_notes,
+                keyset_pages_cover_everything_once, imports_store_what_creates_store, search_words_phrases_exclusions,
+                customers_never_match_notes,
                 hostile_search_text_is_text, scope_limits_lists, idempotent_create_replays, merge_moves_messages,
                 follow_up_links_back, failed_write_leaves_nothing, emails_are_unique,
                 staff_principal_follows_reporting_line, sessions_tokens_throttle_audit,
@@ -394,6 +395,65 @@ pub async fn keyset_pages_cover_everything_once(store: SqlStore) {
             c
         });
     }
+}
+
+/// An import (made into rows first, then stored) stores what a creation
+/// stores: the same ticket, messages and events, its `message_added`
+/// events naming its own stored messages, searchable at once. A page
+/// that needs the database (a requester to create) goes the creation's
+/// way, and numbers follow on.
+pub async fn imports_store_what_creates_store(store: SqlStore) {
+    let c = customer(&store, "a@example.com").await;
+    let mut first = new_ticket(&spec("Export fails", "the export button gives an error", c, T0));
+    first.messages.push(message(staff(UserId(1)), Visibility::Internal, "a known fraudster", T0 + 5));
+    first.messages.push(message(staff(UserId(1)), Visibility::Public, "Try again now", T0 + 5));
+    let created = store.create_ticket(first.clone(), None).await.unwrap().id;
+    let page = store.prepare_import(vec![first, new_ticket(&spec("Invoice", "where is my invoice", c, T0 + 10))]);
+    assert_eq!(page.len(), 2);
+    let imported = store.import_prepared(page).await.unwrap();
+    assert_eq!(imported.len(), 2);
+    assert!(created < imported[0] && imported[0] < imported[1]);
+
+    let ticket = |id| {
+        let store = &store;
+        async move { store.ticket(id).await.unwrap().unwrap() }
+    };
+    assert_eq!(domain::Ticket { id: created, ..ticket(imported[0]).await }, ticket(created).await);
+    let (made, messages) =
+        (store.messages(created, true).await.unwrap(), store.messages(imported[0], true).await.unwrap());
+    assert_eq!(messages.len(), 3);
+    for (m, k) in made.iter().zip(&messages) {
+        assert_eq!(k.ticket_id, imported[0]);
+        assert_eq!(domain::Message { id: m.id, ticket_id: created, ..k.clone() }, *m);
+    }
+    let (made, copied) = (store.events(created).await.unwrap(), store.events(imported[0]).await.unwrap());
+    assert_eq!(made.len(), copied.len());
+    let mut named = Vec::new();
+    for (e, k) in made.iter().zip(&copied) {
+        assert_eq!(
+            (k.ticket_id, k.seq, k.at, k.actor, k.kind, &k.field, &k.from),
+            (imported[0], e.seq, e.at, e.actor, e.kind, &e.field, &e.from)
+        );
+        if e.kind == EventKind::MessageAdded {
+            named.push(k.to["message_id"].as_i64().unwrap());
+            let mut to = k.to.clone();
+            to["message_id"] = e.to["message_id"].clone();
+            assert_eq!(to, e.to);
+        } else {
+            assert_eq!(k.to, e.to);
+        }
+    }
+    assert_eq!(named, messages.iter().map(|m| m.id.0).collect::<Vec<_>>());
+    assert_eq!(ids(&store, &query(TicketScope::All, "fraudster")).await, vec![created.0, imported[0].0]);
+    assert_eq!(ids(&store, &query(TicketScope::All, "invoice")).await, vec![imported[1].0]);
+
+    let mut newcomer = new_ticket(&spec("Hello", "first time here", c, T0 + 20));
+    let email = domain::EmailAddress::parse("b@example.com").unwrap();
+    newcomer.new_requester = Some(Customer::new(&email, "b", T0));
+    let later = store.import_tickets(vec![newcomer]).await.unwrap();
+    let b = store.customer_by_email("b@example.com").await.unwrap().unwrap();
+    assert_eq!(ticket(later[0]).await.requester_id, b.id);
+    assert!(later[0] > imported[1]);
 }
 
 pub async fn search_words_phrases_exclusions(store: SqlStore) {

@@ -85,7 +85,16 @@ pub trait TicketStore: Send + Sync {
     /// Numbers and stores a new ticket with its events and first messages.
     async fn create_ticket(&self, new: TicketCreate, idem: Option<IdempotencyKey>) -> Result<CreatedTicket>;
     /// Stores many tickets in one transaction (imports, demo data, benchmarks).
-    async fn import_tickets(&self, batch: Vec<TicketCreate>) -> Result<Vec<TicketId>>;
+    async fn import_tickets(&self, batch: Vec<TicketCreate>) -> Result<Vec<TicketId>> {
+        self.import_prepared(self.prepare_import(batch)).await
+    }
+    /// Makes tickets into rows for `import_prepared` without the
+    /// database, so an importer can prepare its next page on its own
+    /// thread while the store writes the last one.
+    fn prepare_import(&self, batch: Vec<TicketCreate>) -> crate::PreparedImport;
+    /// Stores a prepared page in one transaction; returns the tickets'
+    /// numbers in the order given.
+    async fn import_prepared(&self, page: crate::PreparedImport) -> Result<Vec<TicketId>>;
     /// Refreshes statistics and compacts indexes; run after an import.
     async fn optimize(&self) -> Result<()>;
     async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>>;

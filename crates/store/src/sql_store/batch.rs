@@ -7,15 +7,10 @@ use domain::event::NewEvent;
 use domain::{Actor, EventId, EventKind, Message, MessageId, TicketEvent, TicketId, Visibility};
 use serde_json::{Value, json};
 
+use super::SqlStore;
 use super::tickets::{INSERT_TICKET_COLUMNS, search_text, ticket_values};
-use super::{Params, SqlStore};
 use crate::rows::to_json;
 use crate::{NewMessage, Result, SqlValue, StoreError, StoredTicket, TicketChange, TicketCreate, Transaction};
-
-/// Rows per statement. A batch of up to this many is one statement per
-/// table: on SQLite every statement costs two thread hand-offs, which cost
-/// more than preparing a new shape (the writer keeps 400 prepared).
-const MAX_ROWS: usize = 64;
 
 /// The `message_added` event storage records for each stored message.
 pub(crate) fn message_event(m: &NewMessage, message_id: i64) -> NewEvent {
@@ -32,46 +27,16 @@ pub(crate) fn message_event(m: &NewMessage, message_id: i64) -> NewEvent {
 /// Events in the order storage numbers them: by time; within one
 /// instant, created → messages → changes.
 pub(crate) fn chronological(events: &mut [NewEvent]) {
-    events.sort_by_key(|e| (e.at, e.kind != EventKind::Created, e.kind != EventKind::MessageAdded));
+    events.sort_by_key(chronological_key);
 }
 
-/// A multi-row INSERT of `rows` (each a list of values), in statements of
-/// at most 64 rows. Returns the RETURNING rows'
-/// first column, if `returning` is given.
-async fn insert_rows(
-    tx: &mut dyn Transaction,
-    prefix: &str,
-    rows: Vec<Vec<SqlValue>>,
-    returning: Option<&str>,
-) -> Result<Vec<i64>> {
-    let mut ids = Vec::new();
-    let mut rest = rows.as_slice();
-    while !rest.is_empty() {
-        let n = rest.len().min(MAX_ROWS);
-        let (chunk, tail) = rest.split_at(n);
-        rest = tail;
-        let mut p = Params::default();
-        let groups: Vec<String> = chunk
-            .iter()
-            .map(|row| format!("({})", row.iter().map(|v| p.push(v.clone())).collect::<Vec<_>>().join(", ")))
-            .collect();
-        let mut sql = format!("{prefix} VALUES {}", groups.join(", "));
-        match returning {
-            Some(r) => {
-                sql.push_str(" RETURNING ");
-                sql.push_str(r);
-                for row in tx.fetch(&sql, p.values).await? {
-                    ids.push(row.int(0)?);
-                }
-            }
-            None => {
-                tx.execute(&sql, p.values).await?;
-            }
-        }
-    }
-    // Ids come from a sequence, in the order the rows were given.
-    ids.sort_unstable();
-    Ok(ids)
+pub(crate) fn chronological_key(e: &NewEvent) -> (domain::Millis, bool, bool) {
+    (e.at, e.kind != EventKind::Created, e.kind != EventKind::MessageAdded)
+}
+
+/// An event as a change announces it (kind, time and actor only).
+pub(crate) fn announced(at: domain::Millis, actor: Actor, kind: EventKind) -> NewEvent {
+    NewEvent { at, actor, kind, field: None, from: Value::Null, to: Value::Null }
 }
 
 impl SqlStore {
@@ -104,13 +69,13 @@ impl SqlStore {
             tickets.push((ticket, events));
         }
 
-        let ids = insert_rows(
-            tx,
-            &format!("INSERT INTO tickets ({INSERT_TICKET_COLUMNS})"),
-            tickets.iter().map(|(t, _)| ticket_values(t)).collect(),
-            Some("id"),
-        )
-        .await?;
+        let ids = tx
+            .insert_rows(
+                &format!("INSERT INTO tickets ({INSERT_TICKET_COLUMNS})"),
+                tickets.iter().map(|(t, _)| ticket_values(t)).collect(),
+                true,
+            )
+            .await?;
         if ids.len() != tickets.len() {
             return Err(StoreError::Backend("ticket insert returned the wrong number of ids".into()));
         }
@@ -140,21 +105,14 @@ impl SqlStore {
             })
             .collect();
         let key = self.search_key();
-        insert_rows(tx, &format!("INSERT INTO ticket_search ({key}, subject, body, notes)"), search_rows, None).await?;
+        tx.insert_rows(&format!("INSERT INTO ticket_search ({key}, subject, body, notes)"), search_rows, false).await?;
 
         let message_rows: Vec<Vec<SqlValue>> = tickets
             .iter()
             .zip(news)
             .flat_map(|((t, _), new)| new.messages.iter().map(move |m| super::tickets::message_values(t.id, m)))
             .collect();
-        let message_ids = insert_rows(
-            tx,
-            "INSERT INTO messages (ticket_id, visibility, author_kind, author_id, channel, body_text, body_html, metadata, \
-             created_at)",
-            message_rows,
-            Some("id"),
-        )
-        .await?;
+        let message_ids = tx.insert_rows(INSERT_MESSAGE, message_rows, true).await?;
         let mut message_ids = message_ids.into_iter();
 
         let mut event_rows = Vec::new();
@@ -188,7 +146,7 @@ impl SqlStore {
             }
             stored.push(StoredTicket { ticket: ticket.clone(), messages, events: kept });
         }
-        let event_ids = insert_rows(tx, INSERT_EVENT, event_rows, Some("id")).await?;
+        let event_ids = tx.insert_rows(INSERT_EVENT, event_rows, true).await?;
         for (e, id) in stored.iter_mut().flat_map(|s| s.events.iter_mut()).zip(event_ids) {
             e.id = EventId(id);
         }
@@ -198,18 +156,7 @@ impl SqlStore {
             super::mail::apply_events(tx, s.ticket.id, &side).await?;
         }
         for s in &stored {
-            let news: Vec<NewEvent> = s
-                .events
-                .iter()
-                .map(|e| NewEvent {
-                    at: e.at,
-                    actor: e.actor,
-                    kind: e.kind,
-                    field: None,
-                    from: Value::Null,
-                    to: Value::Null,
-                })
-                .collect();
+            let news: Vec<NewEvent> = s.events.iter().map(|e| announced(e.at, e.actor, e.kind)).collect();
             tx.notify(&TicketChange::of(&s.ticket, &news)).await?;
         }
         Ok(stored)
@@ -232,6 +179,9 @@ fn stored_message(ticket: TicketId, id: i64, m: &NewMessage) -> Message {
         created_at: m.created_at,
     }
 }
+
+pub(crate) const INSERT_MESSAGE: &str = "INSERT INTO messages (ticket_id, visibility, author_kind, author_id, channel, \
+    body_text, body_html, metadata, created_at)";
 
 pub(crate) const INSERT_EVENT: &str =
     "INSERT INTO ticket_events (ticket_id, seq, at, actor_kind, actor_id, kind, field, from_value, to_value)";

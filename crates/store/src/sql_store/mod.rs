@@ -7,6 +7,8 @@ mod directory;
 mod feedback;
 mod fields;
 mod idempotency;
+mod import;
+pub use import::PreparedImport;
 mod integrations;
 mod jobs;
 mod kpi;

@@ -320,21 +320,22 @@ impl TicketStore for SqlStore {
         answer.await.map_err(|_| StoreError::Backend("the ticket writer stopped".into()))?
     }
 
-    async fn import_tickets(&self, batch: Vec<TicketCreate>) -> Result<Vec<TicketId>> {
+    fn prepare_import(&self, batch: Vec<TicketCreate>) -> crate::PreparedImport {
+        self.prepare(batch)
+    }
+
+    async fn import_prepared(&self, page: crate::PreparedImport) -> Result<Vec<TicketId>> {
         if let Some(writer) = &self.writer {
             // On the writer's own connection: no hand-off between threads per statement.
             let (reply, answer) = tokio::sync::oneshot::channel();
             writer
-                .send(super::writer::Work::Import { batch, reply })
+                .send(super::writer::Work::Import { page, reply })
                 .await
                 .map_err(|_| StoreError::Backend("the ticket writer stopped".into()))?;
             return answer.await.map_err(|_| StoreError::Backend("the ticket writer stopped".into()))?;
         }
         let mut tx = self.begin().await?;
-        let mut ids = Vec::with_capacity(batch.len());
-        for chunk in batch.chunks(500) {
-            ids.extend(self.insert_tickets(tx.as_mut(), chunk).await?.into_iter().map(|s| s.ticket.id));
-        }
+        let ids = self.store_prepared(tx.as_mut(), page).await?;
         tx.commit().await?;
         Ok(ids)
     }

@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::SqlStore;
 use super::idempotency;
-use crate::{CreatedTicket, IdempotencyKey, OwnedWriter, Result, StoredTicket, TicketCreate};
+use crate::{CreatedTicket, IdempotencyKey, OwnedWriter, PreparedImport, Result, StoredTicket, TicketCreate};
 
 /// Most creations written in one transaction.
 const BATCH: usize = 64;
@@ -29,7 +29,7 @@ pub(crate) struct Job {
 /// measured rows for the KPI rollup (`KpiStore::save_measures_many`).
 pub(crate) enum Work {
     Create(Box<Job>),
-    Import { batch: Vec<TicketCreate>, reply: oneshot::Sender<Result<Vec<TicketId>>> },
+    Import { page: PreparedImport, reply: oneshot::Sender<Result<Vec<TicketId>>> },
     Measures { items: Vec<MeasuredTicket>, reply: oneshot::Sender<Result<usize>> },
 }
 
@@ -46,8 +46,8 @@ pub(crate) fn spawn(store: SqlStore, mut own: Box<dyn OwnedWriter>) -> Option<mp
         while let Some(work) = next.take().or_else(|| rx.blocking_recv()) {
             let first = match work {
                 Work::Create(job) => *job,
-                Work::Import { batch, reply } => {
-                    let _ = reply.send(handle.block_on(store.import_batch(own.as_mut(), &batch)));
+                Work::Import { page, reply } => {
+                    let _ = reply.send(handle.block_on(store.import_batch(own.as_mut(), page)));
                     continue;
                 }
                 Work::Measures { items, reply } => {
@@ -96,12 +96,9 @@ fn single(mut created: Vec<CreatedTicket>) -> Result<CreatedTicket> {
 
 impl SqlStore {
     /// Stores an import in one transaction on the writer's connection.
-    async fn import_batch(&self, own: &mut dyn OwnedWriter, batch: &[TicketCreate]) -> Result<Vec<TicketId>> {
+    async fn import_batch(&self, own: &mut dyn OwnedWriter, page: PreparedImport) -> Result<Vec<TicketId>> {
         let mut tx = own.begin()?;
-        let mut ids = Vec::with_capacity(batch.len());
-        for chunk in batch.chunks(500) {
-            ids.extend(self.insert_tickets(tx.as_mut(), chunk).await?.into_iter().map(|s| s.ticket.id));
-        }
+        let ids = self.store_prepared(tx.as_mut(), page).await?;
         tx.commit().await?;
         Ok(ids)
     }

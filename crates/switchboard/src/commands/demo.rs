@@ -9,6 +9,8 @@
 
 use std::sync::Arc;
 
+use futures::{StreamExt, TryStreamExt};
+
 use domain::{
     CustomFieldDef, Customer, CustomerId, FieldId, FieldKind, Organization, OrganizationId, Priority, Role, Status,
     Team, TeamId, Tier, User, UserId,
@@ -409,9 +411,15 @@ pub async fn seed(
     // (the storing is the slower half, so it never waits for long).
     let (pages, mut told) = tokio::sync::mpsc::channel(2);
     let scripts = simulated.scripts;
+    let preparer = store.clone();
     let teller = tokio::task::spawn_blocking(move || {
         for (page, scripts) in scripts.chunks(PAGE).enumerate() {
-            let batch = tell_page(&department, &policies, &business, &keys, &tiers, now, page * PAGE, scripts);
+            // Made into rows here too, so the writer only stores them.
+            let batch =
+                tell_page(&department, &policies, &business, &keys, &tiers, now, page * PAGE, scripts).map(|told| {
+                    let (batch, kept): (Vec<_>, Vec<_>) = told.into_iter().unzip();
+                    (preparer.prepare_import(batch), kept)
+                });
             let failed = batch.is_err();
             if pages.blocking_send(batch).is_err() || failed {
                 break;
@@ -423,8 +431,8 @@ pub async fn seed(
     let mut solved = Vec::new();
     let mut open = Vec::new();
     while let Some(page) = told.recv().await {
-        let (batch, kept): (Vec<_>, Vec<_>) = page?.into_iter().unzip();
-        let ids = store.import_tickets(batch).await.map_err(err)?;
+        let (batch, kept) = page?;
+        let ids = store.import_prepared(batch).await.map_err(err)?;
         made += ids.len();
         bar.set_position(made as u64);
         for (id, (unsolved, answered)) in ids.into_iter().zip(kept) {
@@ -438,10 +446,14 @@ pub async fn seed(
     }
     let tiers = teller.await.map_err(|e| e.to_string())?;
     bar.finish_and_clear();
-    // The open tickets' running clocks saved, and their next checks queued.
-    for id in open {
-        jobs::sla::evaluate_ticket(store.as_ref(), id, now).await.map_err(err)?;
-    }
+    // The open tickets' running clocks saved, and their next checks
+    // queued; a few at a time, since each waits on a handful of reads.
+    futures::stream::iter(open)
+        .map(|id| jobs::sla::evaluate_ticket(store.as_ref(), id, now))
+        .buffer_unordered(8)
+        .try_collect::<Vec<_>>()
+        .await
+        .map_err(err)?;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "Stored {made} tickets in {secs:.1} s ({:.0} tickets/s, simulation included).",
