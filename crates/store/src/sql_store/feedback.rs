@@ -255,13 +255,17 @@ impl FeedbackStore for SqlStore {
     }
 
     async fn import_answers(&self, answers: Vec<ImportedAnswer>) -> Result<usize> {
-        let mut tx = self.begin().await?;
-        let mut stored = 0;
-        for a in answers {
-            let Some(id) = insert_invitation(tx.as_mut(), &a.invitation, a.sent_event).await? else { continue };
-            write_feedback(tx.as_mut(), &Feedback { invitation_id: id, ..a.feedback }, a.answer_event).await?;
-            stored += 1;
+        if let Some(writer) = &self.writer {
+            // On the writer's own connection: no hand-off between threads per statement.
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            writer
+                .send(super::writer::Work::Answers { answers, reply })
+                .await
+                .map_err(|_| StoreError::Backend("the ticket writer stopped".into()))?;
+            return answer.await.map_err(|_| StoreError::Backend("the ticket writer stopped".into()))?;
         }
+        let mut tx = self.begin().await?;
+        let stored = import_answers_in(tx.as_mut(), answers).await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -540,4 +544,15 @@ impl SqlStore {
             })
             .collect()
     }
+}
+
+/// Stores imported answers in `tx`; how many were new.
+pub(crate) async fn import_answers_in(tx: &mut dyn Transaction, answers: Vec<ImportedAnswer>) -> Result<usize> {
+    let mut stored = 0;
+    for a in answers {
+        let Some(id) = insert_invitation(tx, &a.invitation, a.sent_event).await? else { continue };
+        write_feedback(tx, &Feedback { invitation_id: id, ..a.feedback }, a.answer_event).await?;
+        stored += 1;
+    }
+    Ok(stored)
 }

@@ -25,12 +25,14 @@ pub(crate) struct Job {
 }
 
 /// What the writer is asked to do: a creation (grouped with others), an
-/// import of many tickets in one transaction of its own, or tickets'
-/// measured rows for the KPI rollup (`KpiStore::save_measures_many`).
+/// import of many tickets or of survey answers in one transaction of its
+/// own, or tickets' measured rows for the KPI rollup
+/// (`KpiStore::save_measures_many`).
 pub(crate) enum Work {
     Create(Box<Job>),
     Import { page: PreparedImport, reply: oneshot::Sender<Result<Vec<TicketId>>> },
     Measures { items: Vec<MeasuredTicket>, reply: oneshot::Sender<Result<usize>> },
+    Answers { answers: Vec<crate::ImportedAnswer>, reply: oneshot::Sender<Result<usize>> },
 }
 
 /// A ticket's facts, measured rows and the events they were measured from.
@@ -48,6 +50,10 @@ pub(crate) fn spawn(store: SqlStore, mut own: Box<dyn OwnedWriter>) -> Option<mp
                 Work::Create(job) => *job,
                 Work::Import { page, reply } => {
                     let _ = reply.send(handle.block_on(store.import_batch(own.as_mut(), page)));
+                    continue;
+                }
+                Work::Answers { answers, reply } => {
+                    let _ = reply.send(handle.block_on(store.import_answers_here(own.as_mut(), answers)));
                     continue;
                 }
                 Work::Measures { items, reply } => {
@@ -101,6 +107,18 @@ impl SqlStore {
         let ids = self.store_prepared(tx.as_mut(), page).await?;
         tx.commit().await?;
         Ok(ids)
+    }
+
+    /// Stores imported survey answers in one transaction on the writer's connection.
+    async fn import_answers_here(
+        &self,
+        own: &mut dyn OwnedWriter,
+        answers: Vec<crate::ImportedAnswer>,
+    ) -> Result<usize> {
+        let mut tx = own.begin()?;
+        let stored = super::feedback::import_answers_in(tx.as_mut(), answers).await?;
+        tx.commit().await?;
+        Ok(stored)
     }
 
     /// Writes all jobs in one transaction; on error writes none.
