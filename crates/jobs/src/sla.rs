@@ -104,19 +104,35 @@ pub fn history_events(
     ticket: &store::TicketCreate,
     now: Millis,
 ) -> Vec<NewEvent> {
-    let t = &ticket.ticket;
-    let Some(policy) = sla::choose(policies, t, tier, field_keys) else { return vec![] };
-    let stored = ticket.recorded_events();
-    let always = BusinessClock::always();
-    let state = sla::evaluate(policy, &Clocks { business, calendar: &always }, t, &stored, now);
-    let mut out = new_events(&state, &stored, now);
+    let (_, mut out) = imported_state(policies, business, field_keys, tier, ticket, now);
     for e in &mut out {
         if e.kind == EventKind::SlaTargetApplied {
-            e.at = t.created_at;
+            e.at = ticket.ticket.created_at;
         }
     }
     out.sort_by_key(|e| e.at);
     out
+}
+
+/// A ticket about to be imported, as `evaluate_ticket` would find it once
+/// stored: its SLA at `now` (`None`: no policy applies) and the events a
+/// check would add. With its `history_events` added to it first, an
+/// importer can `record` this without reading the ticket back.
+pub fn imported_state(
+    policies: &[sla::SlaPolicy],
+    business: &BusinessClock,
+    field_keys: &HashMap<domain::FieldId, String>,
+    tier: Tier,
+    ticket: &store::TicketCreate,
+    now: Millis,
+) -> (Option<SlaState>, Vec<NewEvent>) {
+    let t = &ticket.ticket;
+    let Some(policy) = sla::choose(policies, t, tier, field_keys) else { return (None, vec![]) };
+    let stored = ticket.recorded_events();
+    let always = BusinessClock::always();
+    let state = sla::evaluate(policy, &Clocks { business, calendar: &always }, t, &stored, now);
+    let add = new_events(&state, &stored, now);
+    (Some(state), add)
 }
 
 /// A ticket's SLA at `now`, computed from its events (nothing saved), and
@@ -162,20 +178,32 @@ pub async fn state_of(
 /// state; the time of its next check, if any.
 pub async fn evaluate_ticket(store: &dyn Store, id: TicketId, now: Millis) -> Result<Option<Millis>, StoreError> {
     let Some((sla, events)) = current(store, id, now).await? else { return Ok(None) };
-    let Some(state) = sla.state.clone() else {
-        store.save_ticket_sla(&sla, &[]).await?;
+    let add = sla.state.as_ref().map(|state| new_events(state, &events, now)).unwrap_or_default();
+    record(store, &sla, &add, now).await
+}
+
+/// Saves a ticket's evaluated SLA with the events it adds, and if they
+/// are new, enqueues its next check and escalates; its next check time.
+pub async fn record(
+    store: &dyn Store,
+    sla: &TicketSla,
+    add: &[NewEvent],
+    now: Millis,
+) -> Result<Option<Millis>, StoreError> {
+    let Some(state) = &sla.state else {
+        store.save_ticket_sla(sla, &[]).await?;
         return Ok(None);
     };
-    let add = new_events(&state, &events, now);
     let next = state.next_check_at;
-    if !store.save_ticket_sla(&sla, &add).await? {
+    if !store.save_ticket_sla(sla, add).await? {
         return Ok(next);
     }
+    let id = sla.ticket_id;
     if let Some(at) = next {
         let job = NewJob::new(SLA_CHECK, json!({ "ticket_id": id.0 }), at, now).key(format!("sla:{id}:at{at}"));
         store.enqueue_job(job).await?;
     }
-    escalate_sla(store, id, &add, now).await?;
+    escalate_sla(store, id, add, now).await?;
     Ok(next)
 }
 

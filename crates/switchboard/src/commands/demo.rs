@@ -435,9 +435,9 @@ pub async fn seed(
         let ids = store.import_prepared(batch).await.map_err(err)?;
         made += ids.len();
         bar.set_position(made as u64);
-        for (id, (unsolved, answered)) in ids.into_iter().zip(kept) {
-            if unsolved {
-                open.push(id);
+        for (id, (clocks, answered)) in ids.into_iter().zip(kept) {
+            if let Some((sla, add)) = clocks {
+                open.push((domain::sla::TicketSla { ticket_id: id, ..sla }, add));
             }
             if let Some(s) = answered {
                 solved.push(super::demo_voice::Solved { id, ..s });
@@ -446,10 +446,13 @@ pub async fn seed(
     }
     let tiers = teller.await.map_err(|e| e.to_string())?;
     bar.finish_and_clear();
-    // The open tickets' running clocks saved, and their next checks
-    // queued; a few at a time, since each waits on a handful of reads.
+    // The open tickets' running clocks saved and their next checks queued,
+    // as the checks would (computed while telling; a few at a time).
     futures::stream::iter(open)
-        .map(|id| jobs::sla::evaluate_ticket(store.as_ref(), id, now))
+        .map(|(sla, add)| {
+            let store = store.as_ref();
+            async move { jobs::sla::record(store, &sla, &add, now).await }
+        })
         .buffer_unordered(8)
         .try_collect::<Vec<_>>()
         .await
@@ -467,12 +470,12 @@ pub async fn seed(
 }
 
 /// Tickets stored a transaction when seeding.
-const PAGE: usize = 2_000;
+const PAGE: usize = 1_000;
 
-/// What storing a told ticket leaves to do: whether it is unsolved (its
-/// SLA clocks are saved afterwards) and its survey answer, if it has one
+/// What storing a told ticket leaves to do: if it is unsolved, its SLA
+/// clocks to save and what they add, and its survey answer, if it has one
 /// (the ticket's id is filled in once stored).
-type Kept = (bool, Option<super::demo_voice::Solved>);
+type Kept = (Option<(domain::sla::TicketSla, Vec<domain::event::NewEvent>)>, Option<super::demo_voice::Solved>);
 
 /// One page of scripts told as tickets, with the SLA history the checks
 /// would have recorded.
@@ -510,7 +513,22 @@ fn tell_page(
             }),
             _ => None,
         };
-        let kept = (t.status.is_unsolved(), answered);
+        // An unsolved ticket's running clocks, as its check will find them.
+        let clocks =
+            t.status.is_unsolved().then(|| jobs::sla::imported_state(policies, business, keys, tier, &c, now)).map(
+                |(state, add)| {
+                    (
+                        domain::sla::TicketSla {
+                            ticket_id: domain::TicketId(0),
+                            ticket_version: t.version,
+                            state,
+                            evaluated_at: now,
+                        },
+                        add,
+                    )
+                },
+            );
+        let kept = (clocks, answered);
         batch.push((c, kept));
     }
     Ok(batch)
