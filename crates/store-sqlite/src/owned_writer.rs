@@ -199,7 +199,7 @@ impl Transaction for WriterTx {
         }
         // Freeing an import's values costs this one writer a quarter of
         // its time; another thread can do it while it writes on.
-        if rows.len() > 1_000 {
+        if rows.len() >= 100 {
             let _ = std::thread::Builder::new().name("import-free".into()).spawn(move || drop(rows));
         }
         Ok(ids)
