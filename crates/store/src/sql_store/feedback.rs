@@ -257,12 +257,7 @@ impl FeedbackStore for SqlStore {
     async fn import_answers(&self, answers: Vec<ImportedAnswer>) -> Result<usize> {
         if let Some(writer) = &self.writer {
             // On the writer's own connection: no hand-off between threads per statement.
-            let (reply, answer) = tokio::sync::oneshot::channel();
-            writer
-                .send(super::writer::Work::Answers { answers, reply })
-                .await
-                .map_err(|_| StoreError::Backend("the ticket writer stopped".into()))?;
-            return answer.await.map_err(|_| StoreError::Backend("the ticket writer stopped".into()))?;
+            return super::writer::ask(writer, |reply| super::writer::Work::Answers { answers, reply }).await;
         }
         let mut tx = self.begin().await?;
         let stored = import_answers_in(tx.as_mut(), answers).await?;

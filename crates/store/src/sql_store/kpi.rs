@@ -330,11 +330,8 @@ impl KpiStore for SqlStore {
         if let Some(writer) = &self.writer {
             // On the writer's own connection (SQLite): its statements run
             // one after the other without a hand-off between threads each.
-            let stopped = || StoreError::Backend("the ticket writer stopped".into());
-            let (reply, answer) = tokio::sync::oneshot::channel();
-            let work = super::writer::Work::Measures { items: items.to_vec(), reply };
-            writer.send(work).await.map_err(|_| stopped())?;
-            return answer.await.map_err(|_| stopped())?;
+            let items = items.to_vec();
+            return super::writer::ask(writer, |reply| super::writer::Work::Measures { items, reply }).await;
         }
         self.save_measures_in(self.begin().await?, items).await
     }

@@ -312,12 +312,10 @@ pub(crate) const WORK_QUEUE_KEY: &str = "(COALESCE((SELECT s.due_at FROM ticket_
 impl TicketStore for SqlStore {
     async fn create_ticket(&self, new: TicketCreate, idem: Option<IdempotencyKey>) -> Result<CreatedTicket> {
         let Some(writer) = &self.writer else { return self.create_alone(new, idem).await };
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        writer
-            .send(super::writer::Work::Create(Box::new(super::writer::Job { new, idem, reply })))
-            .await
-            .map_err(|_| StoreError::Backend("the ticket writer stopped".into()))?;
-        answer.await.map_err(|_| StoreError::Backend("the ticket writer stopped".into()))?
+        super::writer::ask(writer, |reply| {
+            super::writer::Work::Create(Box::new(super::writer::Job { new, idem, reply }))
+        })
+        .await
     }
 
     fn prepare_import(&self, batch: Vec<TicketCreate>) -> crate::PreparedImport {
@@ -327,12 +325,7 @@ impl TicketStore for SqlStore {
     async fn import_prepared(&self, page: crate::PreparedImport) -> Result<Vec<TicketId>> {
         if let Some(writer) = &self.writer {
             // On the writer's own connection: no hand-off between threads per statement.
-            let (reply, answer) = tokio::sync::oneshot::channel();
-            writer
-                .send(super::writer::Work::Import { page, reply })
-                .await
-                .map_err(|_| StoreError::Backend("the ticket writer stopped".into()))?;
-            return answer.await.map_err(|_| StoreError::Backend("the ticket writer stopped".into()))?;
+            return super::writer::ask(writer, |reply| super::writer::Work::Import { page, reply }).await;
         }
         let mut tx = self.begin().await?;
         let ids = self.store_prepared(tx.as_mut(), page).await?;

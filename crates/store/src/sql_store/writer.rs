@@ -100,6 +100,17 @@ fn single(mut created: Vec<CreatedTicket>) -> Result<CreatedTicket> {
     created.pop().ok_or_else(|| crate::StoreError::Backend("batch lost a ticket".into()))
 }
 
+/// Hands `work` to the writer thread and waits for its answer.
+pub(crate) async fn ask<T>(
+    writer: &mpsc::Sender<Work>,
+    work: impl FnOnce(oneshot::Sender<Result<T>>) -> Work,
+) -> Result<T> {
+    let stopped = || crate::StoreError::Backend("the ticket writer stopped".into());
+    let (reply, answer) = oneshot::channel();
+    writer.send(work(reply)).await.map_err(|_| stopped())?;
+    answer.await.map_err(|_| stopped())?
+}
+
 impl SqlStore {
     /// Stores an import in one transaction on the writer's connection.
     async fn import_batch(&self, own: &mut dyn OwnedWriter, page: PreparedImport) -> Result<Vec<TicketId>> {
