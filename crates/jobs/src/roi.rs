@@ -4,8 +4,6 @@
 //! the annual value of the customers it served, is the revenue retained.
 //! Definitions: docs/METRICS.md.
 
-use std::collections::HashSet;
-
 use domain::Millis;
 use domain::kpi::{Measure, Slice};
 use insight::kpi::Rate;
@@ -54,29 +52,13 @@ pub async fn roi(store: &dyn Store, now: Millis, days: i64) -> Result<RoiReport,
     // The last `days` local days, today up to now (as the cockpit counts).
     let window = crate::cockpit::Window::days_to(now, days, crate::cockpit::time_zone(store).await);
     let (from, to) = (window.start(), now);
-    let mut groups = [(0i64, 0i64, 0i64), (0, 0, 0)];
-    let mut after = None;
-    loop {
-        let page = store.customers(store::PageRequest { after, limit: 1000 }, None).await?;
-        let at_start: Vec<&domain::Customer> =
-            page.items.iter().filter(|c| c.created_at < from && c.churned_at.is_none_or(|at| at >= from)).collect();
-        let ids: Vec<domain::CustomerId> = at_start.iter().map(|c| c.id).collect();
-        let supported: HashSet<domain::CustomerId> =
-            store.requesters_among(&ids, from, to).await?.into_iter().collect();
-        for c in at_start {
-            let g = &mut groups[usize::from(!supported.contains(&c.id))];
-            g.0 += 1;
-            g.1 += i64::from(c.churned_at.is_some_and(|at| at < to));
-            g.2 += c.annual_value_cents.unwrap_or(0);
-        }
-        match page.next {
-            Some(cursor) => after = Some(cursor.id),
-            None => break,
-        }
-    }
-    let group =
-        |g: (i64, i64, i64)| CustomerGroup { customers: g.0, churn: Rate::new(g.1, g.0), annual_value_cents: g.2 };
-    let (supported, unsupported) = (group(groups[0]), group(groups[1]));
+    let retention = store.retention(from, to).await?;
+    let group = |g: store::CustomerCohort| CustomerGroup {
+        customers: g.customers,
+        churn: Rate::new(g.churned, g.customers),
+        annual_value_cents: g.annual_value_cents,
+    };
+    let (supported, unsupported) = (group(retention.supported), group(retention.unsupported));
     let cost = support_cost_cents(store, days as f64).await?;
     let support_cost_cents = cost.round() as i64;
     // Counted from the rollup's daily cells: at 10M tickets a year, 90

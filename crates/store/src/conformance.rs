@@ -42,7 +42,7 @@ macro_rules! conformance_tests {
                 counts_are_capped_and_texts_joined, jobs_are_claimed_once_retried_and_dead_lettered,
                 schedules_run_once_per_occurrence, service_rules_and_ticket_sla, routing_rules_profiles_and_loads,
                 triggers_escalations_approvals_incidents, surveys_feedback_and_sentiment,
-                kpi_rollup_replaces_and_slices);
+                kpi_rollup_replaces_and_slices, retention_splits_customers_by_support);
         }
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {$(
@@ -1908,17 +1908,50 @@ async fn periods_sum_their_days(store: &dyn crate::Store, expected: &domain::kpi
     }
 }
 
+/// The customers at a period's start (created before, not churned before),
+/// split by whether they requested a ticket created in it, with their
+/// churn in it and their annual value (the ROI report's groups).
+pub async fn retention_splits_customers_by_support(store: SqlStore) {
+    use crate::KpiStore;
+    let c = customer(&store, "kpi@example.com").await;
+    create(&store, spec("Refund", "x", c, T0)).await;
+    let with = |email: &str, value: Option<i64>, churned: Option<i64>, at: i64| {
+        let email = domain::EmailAddress::parse(email).unwrap();
+        let mut k = Customer::new(&email, "k", at);
+        k.annual_value_cents = value;
+        k.churned_at = churned;
+        k
+    };
+    for k in [
+        with("quiet@example.com", Some(500), Some(T0 + 50), T0),
+        with("loyal@example.com", Some(700), None, T0),
+        with("gone@example.com", Some(900), Some(T0), T0),
+        with("later@example.com", Some(300), None, T0 + 10),
+    ] {
+        store.create_customer(k, None, None).await.unwrap();
+    }
+    let cohort =
+        |customers, churned, annual_value_cents| crate::CustomerCohort { customers, churned, annual_value_cents };
+    // `c` asked at T0 (in [T0, T0 + 1)); quiet churned in the period, gone
+    // before it, later joined after its start.
+    let r = store.retention(T0 + 1, T0 + 100).await.unwrap();
+    assert_eq!(r.supported, cohort(0, 0, 0));
+    assert_eq!(r.unsupported, cohort(3, 1, 1200));
+    let r = store.retention(T0, T0 + 1).await.unwrap();
+    assert_eq!((r.supported, r.unsupported), (cohort(0, 0, 0), cohort(0, 0, 0)), "nobody was created before T0");
+    create(&store, spec("Question", "x", c, T0 + 20)).await;
+    let r = store.retention(T0 + 1, T0 + 100).await.unwrap();
+    assert_eq!((r.supported, r.unsupported), (cohort(1, 0, 0), cohort(2, 1, 1200)));
+    let r = store.retention(T0 + 1, T0 + 40).await.unwrap();
+    assert_eq!(r.unsupported, cohort(2, 0, 1200), "quiet churned after the end");
+}
+
 pub async fn kpi_rollup_replaces_and_slices(store: SqlStore) {
     use crate::KpiStore;
     use domain::kpi::{Measure, MeasureRow, Slice, TicketFacts};
     let c = customer(&store, "kpi@example.com").await;
     let a = create(&store, spec("Refund", "x", c, T0)).await;
     let b = create(&store, spec("Export", "x", c, T0)).await;
-    // Of the customers asked about, those with a ticket created in the range.
-    let quiet = customer(&store, "quiet@example.com").await;
-    assert_eq!(store.requesters_among(&[quiet, c], T0, T0 + 1).await.unwrap(), vec![c]);
-    assert!(store.requesters_among(&[quiet, c], T0 + 1, T0 + 100).await.unwrap().is_empty());
-    assert!(store.requesters_among(&[], T0, T0 + 1).await.unwrap().is_empty());
     let f = |id: TicketId, status: Status, tags: &[&str], org: Option<i64>| TicketFacts {
         ticket_id: id.0,
         created_at: T0,

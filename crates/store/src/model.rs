@@ -355,3 +355,22 @@ pub struct TicketSubject {
     /// The requester's value per year, in cents.
     pub customer_value_cents: Option<i64>,
 }
+
+/// Customers at the start of a period (created before it, not churned
+/// before it) who did or did not request a ticket created in it
+/// (`KpiStore::retention`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CustomerCohort {
+    pub customers: i64,
+    /// Of those, churned before the period's end.
+    pub churned: i64,
+    /// Their annual value, cents.
+    pub annual_value_cents: i64,
+}
+
+/// `KpiStore::retention`'s answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Retention {
+    pub supported: CustomerCohort,
+    pub unsupported: CustomerCohort,
+}

@@ -602,11 +602,12 @@ pub trait KpiStore: Send + Sync {
     async fn ticket_ids_after(&self, after: TicketId, limit: u32) -> Result<Vec<TicketId>>;
     /// Tickets not measured, or measured from fewer events than they have.
     async fn unmeasured_tickets(&self, limit: u32) -> Result<Vec<TicketId>>;
-    /// Those of `customers` who requested a ticket created in `[from, to)`
-    /// (each once): a page of customers at a time, by the tickets'
-    /// requester index, so the cost follows the customers asked about, not
-    /// the period's tickets.
-    async fn requesters_among(&self, customers: &[CustomerId], from: Millis, to: Millis) -> Result<Vec<CustomerId>>;
+    /// The customers at `from` (created before, not churned before), as
+    /// those who requested a ticket created in `[from, to)` and those who
+    /// did not: how many, how many churned before `to`, their annual
+    /// value. One statement: each customer probes the tickets' requester
+    /// index once.
+    async fn retention(&self, from: Millis, to: Millis) -> Result<crate::Retention>;
     /// The tickets whose tier a customer's or an organization's tier is
     /// part of (requested by the customer, or of the organization), by number.
     async fn tickets_of_tier_holder(&self, holder: TierHolder) -> Result<Vec<TicketId>>;

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use domain::kpi::cells::{BucketKey, CellKey, CellQuery, CellSums, Tally, TicketSubjects};
 use domain::kpi::{Measure, MeasureRow, OpenCount, Slice, TicketFacts};
-use domain::{Channel, CustomerId, Millis, Priority, Status, TicketId, Tier};
+use domain::{Channel, Millis, Priority, Status, TicketId, Tier};
 
 use super::kpi_cells;
 use super::{Params, SqlStore};
@@ -528,20 +528,23 @@ impl KpiStore for SqlStore {
         .collect()
     }
 
-    async fn requesters_among(&self, customers: &[CustomerId], from: Millis, to: Millis) -> Result<Vec<CustomerId>> {
-        let mut out = Vec::new();
-        for chunk in customers.chunks(IDS) {
-            let mut p = Params::default();
-            let ids: Vec<i64> = chunk.iter().map(|c| c.0).collect();
-            let sql = format!(
-                "SELECT DISTINCT requester_id FROM tickets WHERE requester_id IN ({}) \
-                 AND created_at >= {} AND created_at < {} ORDER BY requester_id",
-                p.list(&ids),
-                p.push(from),
-                p.push(to)
-            );
-            for r in self.fetch(&sql, p.values).await? {
-                out.push(CustomerId(r.int(0)?));
+    async fn retention(&self, from: Millis, to: Millis) -> Result<crate::Retention> {
+        // Both backends: CASE and SUM widened to 64 bits (PostgreSQL's SUM
+        // of a bigint is a numeric).
+        let sql = "SELECT CAST(CASE WHEN EXISTS (SELECT 1 FROM tickets t WHERE t.requester_id = c.id \
+                   AND t.created_at >= $1 AND t.created_at < $2) THEN 1 ELSE 0 END AS BIGINT), COUNT(*), \
+                   CAST(COALESCE(SUM(CASE WHEN c.churned_at < $2 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                   CAST(COALESCE(SUM(c.annual_value_cents), 0) AS BIGINT) \
+                   FROM customers c WHERE c.created_at < $1 AND (c.churned_at IS NULL OR c.churned_at >= $1) \
+                   GROUP BY 1";
+        let mut out = crate::Retention::default();
+        for r in self.fetch(sql, vec![from.into(), to.into()]).await? {
+            let cohort =
+                crate::CustomerCohort { customers: r.int(1)?, churned: r.int(2)?, annual_value_cents: r.int(3)? };
+            if r.int(0)? == 1 {
+                out.supported = cohort;
+            } else {
+                out.unsupported = cohort;
             }
         }
         Ok(out)
