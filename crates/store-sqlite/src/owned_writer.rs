@@ -168,12 +168,13 @@ impl Transaction for WriterTx {
         &mut self,
         prefix: &str,
         rows: Vec<Vec<SqlValue>>,
+        tail: &str,
         returning_id: bool,
     ) -> Result<Vec<i64>, StoreError> {
         let Some(width) = rows.first().map(Vec::len) else { return Ok(Vec::new()) };
         let conn = self.conn.lock().map_err(|_| StoreError::Backend("the writer connection is poisoned".into()))?;
-        let mut stmt =
-            conn.prepare_cached(&format!("{prefix} VALUES ({})", vec!["?"; width].join(", "))).map_err(backend)?;
+        let sql = format!("{prefix} VALUES ({}) {tail}", vec!["?"; width].join(", "));
+        let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
         let mut ids = Vec::with_capacity(if returning_id { rows.len() } else { 0 });
         for row in &rows {
             if row.len() != width {

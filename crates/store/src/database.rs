@@ -194,12 +194,19 @@ pub trait Transaction: Send {
     async fn commit(self: Box<Self>) -> Result<()>;
 
     /// Inserts `rows` (each a value for every column of `prefix`,
-    /// `INSERT INTO t (a, b)`) and returns their `id`s in the order given
-    /// if `returning_id`, else nothing. Here as multi-row statements of at
-    /// most 64 rows, one round trip each; a backend whose statements cost
-    /// no round trip (the SQLite writer's own connection) binds one
-    /// prepared row statement instead.
-    async fn insert_rows(&mut self, prefix: &str, rows: Vec<Vec<SqlValue>>, returning_id: bool) -> Result<Vec<i64>> {
+    /// `INSERT INTO t (a, b)`), with `tail` after the values (an `ON
+    /// CONFLICT` clause, or nothing), and returns their `id`s in the order
+    /// given if `returning_id`, else nothing. Here as multi-row statements
+    /// of at most 200 rows, one round trip each; a backend whose
+    /// statements cost no round trip (the SQLite writer's own connection)
+    /// binds one prepared row statement instead.
+    async fn insert_rows(
+        &mut self,
+        prefix: &str,
+        rows: Vec<Vec<SqlValue>>,
+        tail: &str,
+        returning_id: bool,
+    ) -> Result<Vec<i64>> {
         let mut ids = Vec::with_capacity(if returning_id { rows.len() } else { 0 });
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
@@ -211,7 +218,7 @@ pub trait Transaction: Send {
                 groups.push(format!("({})", marks.join(", ")));
                 values.extend(row);
             }
-            let sql = format!("{prefix} VALUES {}", groups.join(", "));
+            let sql = format!("{prefix} VALUES {} {tail}", groups.join(", "));
             if returning_id {
                 let mut chunk = Vec::with_capacity(groups.len());
                 for row in self.fetch(&format!("{sql} RETURNING id"), values).await? {
@@ -229,9 +236,9 @@ pub trait Transaction: Send {
 }
 
 /// Rows per multi-row INSERT (`Transaction::insert_rows`): one statement
-/// per table for a batch of creations, and a shape the statement caches
-/// keep.
-const MAX_ROWS: usize = 64;
+/// per table for a batch of creations (at most 64), few round trips for
+/// imports and the rollup's cells.
+const MAX_ROWS: usize = 200;
 
 /// A write connection used from one thread (see `Database::own_writer`).
 pub trait OwnedWriter: Send + 'static {

@@ -73,6 +73,7 @@ impl SqlStore {
             .insert_rows(
                 &format!("INSERT INTO tickets ({INSERT_TICKET_COLUMNS})"),
                 tickets.iter().map(|(t, _)| ticket_values(t)).collect(),
+                "",
                 true,
             )
             .await?;
@@ -105,14 +106,15 @@ impl SqlStore {
             })
             .collect();
         let key = self.search_key();
-        tx.insert_rows(&format!("INSERT INTO ticket_search ({key}, subject, body, notes)"), search_rows, false).await?;
+        tx.insert_rows(&format!("INSERT INTO ticket_search ({key}, subject, body, notes)"), search_rows, "", false)
+            .await?;
 
         let message_rows: Vec<Vec<SqlValue>> = tickets
             .iter()
             .zip(news)
             .flat_map(|((t, _), new)| new.messages.iter().map(move |m| super::tickets::message_values(t.id, m)))
             .collect();
-        let message_ids = tx.insert_rows(INSERT_MESSAGE, message_rows, true).await?;
+        let message_ids = tx.insert_rows(INSERT_MESSAGE, message_rows, "", true).await?;
         let mut message_ids = message_ids.into_iter();
 
         let mut event_rows = Vec::new();
@@ -146,7 +148,7 @@ impl SqlStore {
             }
             stored.push(StoredTicket { ticket: ticket.clone(), messages, events: kept });
         }
-        let event_ids = tx.insert_rows(INSERT_EVENT, event_rows, true).await?;
+        let event_ids = tx.insert_rows(INSERT_EVENT, event_rows, "", true).await?;
         for (e, id) in stored.iter_mut().flat_map(|s| s.events.iter_mut()).zip(event_ids) {
             e.id = EventId(id);
         }

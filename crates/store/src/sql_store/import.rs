@@ -127,7 +127,7 @@ impl SqlStore {
         };
         let ImportRows { tickets, mut search, mut messages, mut events, message_events, mut changes } = rows;
         let count = tickets.len();
-        let ids = tx.insert_rows(&format!("INSERT INTO tickets ({INSERT_TICKET_COLUMNS})"), tickets, true).await?;
+        let ids = tx.insert_rows(&format!("INSERT INTO tickets ({INSERT_TICKET_COLUMNS})"), tickets, "", true).await?;
         if ids.len() != count {
             return Err(StoreError::Backend("ticket insert returned the wrong number of ids".into()));
         }
@@ -135,8 +135,8 @@ impl SqlStore {
             numbered(row, &ids)?;
         }
         let key = self.search_key();
-        tx.insert_rows(&format!("INSERT INTO ticket_search ({key}, subject, body, notes)"), search, false).await?;
-        let message_ids = tx.insert_rows(INSERT_MESSAGE, messages, true).await?;
+        tx.insert_rows(&format!("INSERT INTO ticket_search ({key}, subject, body, notes)"), search, "", false).await?;
+        let message_ids = tx.insert_rows(INSERT_MESSAGE, messages, "", true).await?;
         for (event, message, mut to) in message_events {
             let id = message_ids.get(message).ok_or_else(|| StoreError::Backend("message ids missing".into()))?;
             to["message_id"] = json!(id);
@@ -144,7 +144,7 @@ impl SqlStore {
                 row[EVENT_TO] = to_json(&to).into();
             }
         }
-        tx.insert_rows(INSERT_EVENT, events, false).await?;
+        tx.insert_rows(INSERT_EVENT, events, "", false).await?;
         for (change, id) in changes.iter_mut().zip(&ids) {
             change.ticket_id = TicketId(*id);
             tx.notify(change).await?;

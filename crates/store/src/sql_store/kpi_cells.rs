@@ -37,46 +37,32 @@ pub(super) async fn add(tx: &mut dyn Transaction, delta: &Tally) -> Result<()> {
         (x.view, x.measure, x.day, x.clock, x.lower, &x.a, &x.b)
             .cmp(&(y.view, y.measure, y.day, y.clock, y.lower, &y.a, &y.b))
     });
-    for chunk in buckets.chunks(CHUNK) {
-        let mut p = Params::default();
-        let values: Vec<String> = chunk
-            .iter()
-            .map(|(k, n)| {
-                format!(
-                    "({}, {}, {}, {}, {}, {}, {}, {})",
-                    p.push(k.view.as_str()),
-                    p.push(k.measure.as_str()),
-                    p.push(k.day),
-                    p.push(k.clock.as_str()),
-                    p.push(k.a.clone()),
-                    p.push(k.b.clone()),
-                    p.push(k.lower),
-                    p.push(**n),
-                )
-            })
-            .collect();
-        tx.execute(
-            &format!(
-                "INSERT INTO kpi_buckets (kind, measure, day, clock, a, b, lower_ms, n) VALUES {} \
-                 ON CONFLICT (kind, measure, day, clock, a, b, lower_ms) DO UPDATE SET n = kpi_buckets.n + excluded.n",
-                values.join(", ")
-            ),
-            p.values,
-        )
-        .await?;
-    }
+    let rows = buckets
+        .iter()
+        .map(|(k, n)| {
+            vec![
+                k.view.as_str().into(),
+                k.measure.as_str().into(),
+                k.day.into(),
+                k.clock.as_str().into(),
+                k.a.clone().into(),
+                k.b.clone().into(),
+                k.lower.into(),
+                (**n).into(),
+            ]
+        })
+        .collect();
+    tx.insert_rows(
+        "INSERT INTO kpi_buckets (kind, measure, day, clock, a, b, lower_ms, n)",
+        rows,
+        "ON CONFLICT (kind, measure, day, clock, a, b, lower_ms) DO UPDATE SET n = kpi_buckets.n + excluded.n",
+        false,
+    )
+    .await?;
     // The days the fold will find buckets on.
     let days: std::collections::BTreeSet<i64> = delta.buckets.keys().map(|k| k.day).collect();
-    let days: Vec<i64> = days.into_iter().collect();
-    for chunk in days.chunks(CHUNK) {
-        let mut p = Params::default();
-        let values: Vec<String> = chunk.iter().map(|d| format!("({})", p.push(*d))).collect();
-        tx.execute(
-            &format!("INSERT INTO kpi_bucket_days (day) VALUES {} ON CONFLICT (day) DO NOTHING", values.join(", ")),
-            p.values,
-        )
-        .await?;
-    }
+    let rows = days.into_iter().map(|d| vec![d.into()]).collect();
+    tx.insert_rows("INSERT INTO kpi_bucket_days (day)", rows, "ON CONFLICT (day) DO NOTHING", false).await?;
     Ok(())
 }
 
@@ -89,37 +75,33 @@ async fn add_cells(tx: &mut dyn Transaction, table: &str, mut cells: Vec<(&CellK
     cells.sort_unstable_by(|(x, _), (y, _)| {
         (x.view, x.measure, x.day, x.hour, &x.a, &x.b).cmp(&(y.view, y.measure, y.day, y.hour, &y.a, &y.b))
     });
-    for chunk in cells.chunks(CHUNK) {
-        let mut p = Params::default();
-        let values: Vec<String> = chunk
-            .iter()
-            .map(|(k, s)| {
-                format!(
-                    "({}, {}, {}, {}, {}, {}, {}, {}, {})",
-                    p.push(k.view.as_str()),
-                    p.push(k.measure.as_str()),
-                    p.push(k.day),
-                    p.push(k.hour),
-                    p.push(k.a.clone()),
-                    p.push(k.b.clone()),
-                    p.push(s.n),
-                    p.push(s.value),
-                    p.push(s.business),
-                )
-            })
-            .collect();
-        tx.execute(
-            &format!(
-                "INSERT INTO {table} (kind, measure, day, hour, a, b, n, sum_value, sum_business) VALUES {} \
-                 ON CONFLICT (kind, measure, day, hour, a, b) DO UPDATE SET n = {table}.n + excluded.n, \
-                 sum_value = {table}.sum_value + excluded.sum_value, \
-                 sum_business = {table}.sum_business + excluded.sum_business",
-                values.join(", ")
-            ),
-            p.values,
-        )
-        .await?;
-    }
+    let rows = cells
+        .iter()
+        .map(|(k, s)| {
+            vec![
+                k.view.as_str().into(),
+                k.measure.as_str().into(),
+                k.day.into(),
+                k.hour.into(),
+                k.a.clone().into(),
+                k.b.clone().into(),
+                s.n.into(),
+                s.value.into(),
+                s.business.into(),
+            ]
+        })
+        .collect();
+    tx.insert_rows(
+        &format!("INSERT INTO {table} (kind, measure, day, hour, a, b, n, sum_value, sum_business)"),
+        rows,
+        &format!(
+            "ON CONFLICT (kind, measure, day, hour, a, b) DO UPDATE SET n = {table}.n + excluded.n, \
+             sum_value = {table}.sum_value + excluded.sum_value, \
+             sum_business = {table}.sum_business + excluded.sum_business"
+        ),
+        false,
+    )
+    .await?;
     Ok(())
 }
 
