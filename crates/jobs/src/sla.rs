@@ -92,47 +92,48 @@ fn new_events(state: &SlaState, events: &[TicketEvent], now: Millis) -> Vec<NewE
     out
 }
 
-/// The SLA events a ticket's history records by `now`, for a ticket not
-/// stored yet (the simulated demo, an import of old tickets): what the
-/// checks would have recorded, each at the moment it happened, the
-/// policy applied at creation. Empty when no policy applies.
-pub fn history_events(
-    policies: &[sla::SlaPolicy],
-    business: &BusinessClock,
-    field_keys: &HashMap<domain::FieldId, String>,
-    tier: Tier,
-    ticket: &store::TicketCreate,
-    now: Millis,
-) -> Vec<NewEvent> {
-    let (_, mut out) = imported_state(policies, business, field_keys, tier, ticket, now);
-    for e in &mut out {
-        if e.kind == EventKind::SlaTargetApplied {
-            e.at = ticket.ticket.created_at;
-        }
-    }
-    out.sort_by_key(|e| e.at);
-    out
+/// What tickets not stored yet (the simulated demo, an import of old
+/// tickets) are evaluated against: the SLA policies, the business clock
+/// of their calendar, and the custom fields' keys.
+pub struct ImportSla<'a> {
+    pub policies: &'a [sla::SlaPolicy],
+    pub business: &'a BusinessClock,
+    pub field_keys: &'a HashMap<domain::FieldId, String>,
 }
 
-/// A ticket about to be imported, as `evaluate_ticket` would find it once
-/// stored: its SLA at `now` (`None`: no policy applies) and the events a
-/// check would add. With its `history_events` added to it first, an
-/// importer can `record` this without reading the ticket back.
-pub fn imported_state(
-    policies: &[sla::SlaPolicy],
-    business: &BusinessClock,
-    field_keys: &HashMap<domain::FieldId, String>,
-    tier: Tier,
-    ticket: &store::TicketCreate,
-    now: Millis,
-) -> (Option<SlaState>, Vec<NewEvent>) {
-    let t = &ticket.ticket;
-    let Some(policy) = sla::choose(policies, t, tier, field_keys) else { return (None, vec![]) };
-    let stored = ticket.recorded_events();
-    let always = BusinessClock::always();
-    let state = sla::evaluate(policy, &Clocks { business, calendar: &always }, t, &stored, now);
-    let add = new_events(&state, &stored, now);
-    (Some(state), add)
+impl ImportSla<'_> {
+    /// The SLA events a ticket's history records by `now`: what the
+    /// checks would have recorded, each at the moment it happened, the
+    /// policy applied at creation. Empty when no policy applies.
+    pub fn history_events(&self, tier: Tier, ticket: &store::TicketCreate, now: Millis) -> Vec<NewEvent> {
+        let (_, mut out) = self.imported_state(tier, ticket, now);
+        for e in &mut out {
+            if e.kind == EventKind::SlaTargetApplied {
+                e.at = ticket.ticket.created_at;
+            }
+        }
+        out.sort_by_key(|e| e.at);
+        out
+    }
+
+    /// The ticket as `evaluate_ticket` would find it once stored: its SLA
+    /// at `now` (`None`: no policy applies) and the events a check would
+    /// add. With its `history_events` added to it first, an importer can
+    /// `record` this without reading the ticket back.
+    pub fn imported_state(
+        &self,
+        tier: Tier,
+        ticket: &store::TicketCreate,
+        now: Millis,
+    ) -> (Option<SlaState>, Vec<NewEvent>) {
+        let t = &ticket.ticket;
+        let Some(policy) = sla::choose(self.policies, t, tier, self.field_keys) else { return (None, vec![]) };
+        let stored = ticket.recorded_events();
+        let always = BusinessClock::always();
+        let state = sla::evaluate(policy, &Clocks { business: self.business, calendar: &always }, t, &stored, now);
+        let add = new_events(&state, &stored, now);
+        (Some(state), add)
+    }
 }
 
 /// A ticket's SLA at `now`, computed from its events (nothing saved), and

@@ -89,6 +89,22 @@ struct WriterTx {
     _gate: OwnedMutexGuard<()>,
 }
 
+/// A parameter as SQLite binds it, text without a copy on our side unless
+/// it holds a NUL (stored as U+FFFD, see `store::storable_text`); a
+/// missing one is NULL.
+fn bound(v: Option<&SqlValue>) -> ToSqlOutput<'_> {
+    match v {
+        Some(SqlValue::Null) | None => ToSqlOutput::Borrowed(ValueRef::Null),
+        Some(SqlValue::Int(v)) => ToSqlOutput::Borrowed(ValueRef::Integer(*v)),
+        Some(SqlValue::Real(v)) => ToSqlOutput::Borrowed(ValueRef::Real(*v)),
+        Some(SqlValue::Text(t)) if t.as_bytes().contains(&0) => {
+            ToSqlOutput::Owned(Value::Text(store::storable_text(t.clone())))
+        }
+        Some(SqlValue::Text(t)) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+        Some(SqlValue::Bool(v)) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*v))),
+    }
+}
+
 impl WriterTx {
     /// Runs one statement, binding `$n` parameters by their number, and
     /// returns its rows and the rows it changed.
@@ -107,14 +123,7 @@ impl WriterTx {
                     .and_then(|name| name.trim_start_matches(['$', '?']).parse::<usize>().ok())
                     .unwrap_or(i)
             };
-            let value = match params.get(n.wrapping_sub(1)) {
-                Some(SqlValue::Null) | None => Value::Null,
-                Some(SqlValue::Int(v)) => Value::Integer(*v),
-                Some(SqlValue::Real(v)) => Value::Real(*v),
-                Some(SqlValue::Text(v)) => Value::Text(store::storable_text(v.clone())),
-                Some(SqlValue::Bool(v)) => Value::Integer(i64::from(*v)),
-            };
-            stmt.raw_bind_parameter(i, value).map_err(backend)?;
+            stmt.raw_bind_parameter(i, bound(params.get(n.wrapping_sub(1)))).map_err(backend)?;
         }
         let columns = stmt.column_count();
         let mut out = Vec::new();
@@ -163,7 +172,7 @@ impl Transaction for WriterTx {
     /// One prepared single-row statement, bound and stepped per row: on
     /// this connection a statement costs no round trip, so many small
     /// steps beat building, parsing and binding one statement of many
-    /// rows (and text binds from the row without a copy on our side).
+    /// rows.
     async fn insert_rows(
         &mut self,
         prefix: &str,
@@ -181,17 +190,7 @@ impl Transaction for WriterTx {
                 return Err(StoreError::Backend(format!("a row of {} values for {width} columns", row.len())));
             }
             for (i, v) in row.iter().enumerate() {
-                let value = match v {
-                    SqlValue::Null => ToSqlOutput::Borrowed(ValueRef::Null),
-                    SqlValue::Int(v) => ToSqlOutput::Borrowed(ValueRef::Integer(*v)),
-                    SqlValue::Real(v) => ToSqlOutput::Borrowed(ValueRef::Real(*v)),
-                    SqlValue::Text(t) if t.as_bytes().contains(&0) => {
-                        ToSqlOutput::Owned(Value::Text(store::storable_text(t.clone())))
-                    }
-                    SqlValue::Text(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
-                    SqlValue::Bool(v) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*v))),
-                };
-                stmt.raw_bind_parameter(i + 1, value).map_err(backend)?;
+                stmt.raw_bind_parameter(i + 1, bound(Some(v))).map_err(backend)?;
             }
             stmt.raw_execute().map_err(backend)?;
             if returning_id {

@@ -85,29 +85,8 @@ impl SqlStore {
         }
 
         // The search rows hold the text of the first messages.
-        let text = |new: &TicketCreate, v: Visibility| {
-            new.messages
-                .iter()
-                .filter(|m| m.visibility == v)
-                .map(|m| search_text(&m.body_text))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        let search_rows = tickets
-            .iter()
-            .zip(news)
-            .map(|((t, _), new)| {
-                vec![
-                    t.id.0.into(),
-                    search_text(&t.subject).into(),
-                    text(new, Visibility::Public).into(),
-                    text(new, Visibility::Internal).into(),
-                ]
-            })
-            .collect();
-        let key = self.search_key();
-        tx.insert_rows(&format!("INSERT INTO ticket_search ({key}, subject, body, notes)"), search_rows, "", false)
-            .await?;
+        let search_rows = tickets.iter().zip(news).map(|((t, _), new)| search_row(t, &new.messages)).collect();
+        tx.insert_rows(&self.insert_search(), search_rows, "", false).await?;
 
         let message_rows: Vec<Vec<SqlValue>> = tickets
             .iter()
@@ -162,6 +141,29 @@ impl SqlStore {
             tx.notify(&TicketChange::of(&s.ticket, &news)).await?;
         }
         Ok(stored)
+    }
+}
+
+/// A ticket's search row: its subject and its first messages' text, the
+/// public and the internal apart.
+pub(crate) fn search_row(ticket: &domain::Ticket, messages: &[NewMessage]) -> Vec<SqlValue> {
+    let text = |v: Visibility| {
+        let texts: Vec<String> =
+            messages.iter().filter(|m| m.visibility == v).map(|m| search_text(&m.body_text)).collect();
+        texts.join(" ")
+    };
+    vec![
+        ticket.id.0.into(),
+        search_text(&ticket.subject).into(),
+        text(Visibility::Public).into(),
+        text(Visibility::Internal).into(),
+    ]
+}
+
+impl SqlStore {
+    /// The INSERT of search rows (`search_row`), keyed as the backend keys them.
+    pub(crate) fn insert_search(&self) -> String {
+        format!("INSERT INTO ticket_search ({}, subject, body, notes)", self.search_key())
     }
 }
 

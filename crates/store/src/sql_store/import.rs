@@ -9,11 +9,13 @@ use domain::event::NewEvent;
 use serde_json::{Value, json};
 
 use super::SqlStore;
-use super::batch::{INSERT_EVENT, INSERT_MESSAGE, announced, chronological_key, event_values, message_event};
-use super::tickets::{INSERT_TICKET_COLUMNS, message_values, search_text, ticket_values};
+use super::batch::{
+    INSERT_EVENT, INSERT_MESSAGE, announced, chronological_key, event_values, message_event, search_row,
+};
+use super::tickets::{INSERT_TICKET_COLUMNS, message_values, ticket_values};
 use crate::rows::to_json;
 use crate::{Result, SqlValue, StoreError, TicketChange, TicketCreate, Transaction};
-use domain::{TicketId, Visibility};
+use domain::TicketId;
 
 /// Tickets ready to import (`TicketStore::prepare_import`).
 pub struct PreparedImport(pub(crate) Prepared);
@@ -79,17 +81,7 @@ impl SqlStore {
         for (place, new) in batch.into_iter().enumerate() {
             let mut ticket = new.ticket;
             ticket.id = TicketId(place as i64);
-            let text = |v: Visibility| {
-                let texts: Vec<String> =
-                    new.messages.iter().filter(|m| m.visibility == v).map(|m| search_text(&m.body_text)).collect();
-                texts.join(" ")
-            };
-            rows.search.push(vec![
-                ticket.id.0.into(),
-                search_text(&ticket.subject).into(),
-                text(Visibility::Public).into(),
-                text(Visibility::Internal).into(),
-            ]);
+            rows.search.push(search_row(&ticket, &new.messages));
             let first_message = rows.messages.len();
             let mut all: Vec<(NewEvent, Option<usize>)> = new.events.into_iter().map(|e| (e, None)).collect();
             for (k, m) in new.messages.iter().enumerate() {
@@ -134,8 +126,7 @@ impl SqlStore {
         for row in search.iter_mut().chain(messages.iter_mut()).chain(events.iter_mut()) {
             numbered(row, &ids)?;
         }
-        let key = self.search_key();
-        tx.insert_rows(&format!("INSERT INTO ticket_search ({key}, subject, body, notes)"), search, "", false).await?;
+        tx.insert_rows(&self.insert_search(), search, "", false).await?;
         let message_ids = tx.insert_rows(INSERT_MESSAGE, messages, "", true).await?;
         for (event, message, mut to) in message_events {
             let id = message_ids.get(message).ok_or_else(|| StoreError::Backend("message ids missing".into()))?;
@@ -155,16 +146,13 @@ impl SqlStore {
 
 /// A row's first column, a ticket's place in the page, made its number.
 fn numbered(row: &mut [SqlValue], ids: &[i64]) -> Result<()> {
-    let place = match row.first() {
-        Some(SqlValue::Int(place)) => *place,
-        _ => return Err(StoreError::Backend("an import row without its ticket".into())),
+    let id = match row.first() {
+        Some(SqlValue::Int(place)) => usize::try_from(*place).ok().and_then(|p| ids.get(p)).copied(),
+        _ => None,
     };
-    let id = usize::try_from(place).ok().and_then(|p| ids.get(p));
-    match (id, row.first_mut()) {
-        (Some(id), Some(first)) => {
-            *first = SqlValue::Int(*id);
-            Ok(())
-        }
-        _ => Err(StoreError::Backend("an import row without its ticket".into())),
-    }
+    let (Some(id), Some(first)) = (id, row.first_mut()) else {
+        return Err(StoreError::Backend("an import row without its ticket".into()));
+    };
+    *first = SqlValue::Int(id);
+    Ok(())
 }

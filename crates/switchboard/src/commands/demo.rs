@@ -413,13 +413,13 @@ pub async fn seed(
     let scripts = simulated.scripts;
     let preparer = store.clone();
     let teller = tokio::task::spawn_blocking(move || {
+        let sla_rules = jobs::sla::ImportSla { policies: &policies, business: &business, field_keys: &keys };
         for (page, scripts) in scripts.chunks(PAGE).enumerate() {
             // Made into rows here too, so the writer only stores them.
-            let batch =
-                tell_page(&department, &policies, &business, &keys, &tiers, now, page * PAGE, scripts).map(|told| {
-                    let (batch, kept): (Vec<_>, Vec<_>) = told.into_iter().unzip();
-                    (preparer.prepare_import(batch), kept)
-                });
+            let batch = tell_page(&department, &sla_rules, &tiers, now, page * PAGE, scripts).map(|told| {
+                let (batch, kept): (Vec<_>, Vec<_>) = told.into_iter().unzip();
+                (preparer.prepare_import(batch), kept)
+            });
             let failed = batch.is_err();
             if pages.blocking_send(batch).is_err() || failed {
                 break;
@@ -479,12 +479,9 @@ type Kept = (Option<(domain::sla::TicketSla, Vec<domain::event::NewEvent>)>, Opt
 
 /// One page of scripts told as tickets, with the SLA history the checks
 /// would have recorded.
-#[allow(clippy::too_many_arguments)]
 fn tell_page(
     department: &simulation::Department,
-    policies: &[domain::sla::SlaPolicy],
-    business: &domain::BusinessClock,
-    keys: &std::collections::HashMap<FieldId, String>,
+    sla_rules: &jobs::sla::ImportSla<'_>,
     tiers: &std::collections::HashMap<CustomerId, Tier>,
     now: i64,
     first: usize,
@@ -494,7 +491,7 @@ fn tell_page(
     for (i, script) in scripts.iter().enumerate() {
         let mut c = simulation::story::tell(department, first + i, script)?;
         let tier = tiers.get(&c.ticket.requester_id).copied().unwrap_or(Tier::Standard);
-        let sla = jobs::sla::history_events(policies, business, keys, tier, &c, now);
+        let sla = sla_rules.history_events(tier, &c, now);
         if !sla.is_empty() {
             c.events.extend(sla);
             c.events.sort_by_key(|e| e.at);
@@ -514,20 +511,16 @@ fn tell_page(
             _ => None,
         };
         // An unsolved ticket's running clocks, as its check will find them.
-        let clocks =
-            t.status.is_unsolved().then(|| jobs::sla::imported_state(policies, business, keys, tier, &c, now)).map(
-                |(state, add)| {
-                    (
-                        domain::sla::TicketSla {
-                            ticket_id: domain::TicketId(0),
-                            ticket_version: t.version,
-                            state,
-                            evaluated_at: now,
-                        },
-                        add,
-                    )
-                },
-            );
+        let clocks = t.status.is_unsolved().then(|| {
+            let (state, add) = sla_rules.imported_state(tier, &c, now);
+            let sla = domain::sla::TicketSla {
+                ticket_id: domain::TicketId(0),
+                ticket_version: t.version,
+                state,
+                evaluated_at: now,
+            };
+            (sla, add)
+        });
         let kept = (clocks, answered);
         batch.push((c, kept));
     }

@@ -3,7 +3,7 @@
 //! this test from the events `GET /api/v1/events` exports, with none of
 //! the KPI engine's code, and compared with what `GET /api/v1/kpis`
 //! answers, handle time and occupancy included. The SLA events computed before import
-//! (`jobs::sla::history_events`) equal what the SLA check records after,
+//! (`jobs::sla::ImportSla::history_events`) equal what the SLA check records after,
 //! and the clocks computed before import (`imported_state`) what it finds.
 
 use std::collections::BTreeMap;
@@ -256,14 +256,15 @@ async fn kpis_equal_a_recomputation_from_the_exported_events(app: TestApp) {
     let policies = store.sla_policies().await.unwrap();
     let always = domain::BusinessClock::always();
     let keys = Default::default();
+    let rules = jobs::sla::ImportSla { policies: &policies, business: &always, field_keys: &keys };
     let (mut compared, mut running) = (0, 0);
     for c in batch.iter().rev().take(200) {
-        let mut expected: Vec<(EventKind, Option<String>, i64)> =
-            jobs::sla::history_events(&policies, &always, &keys, domain::Tier::Standard, c, end)
-                .into_iter()
-                .filter(|e| e.kind != EventKind::SlaTargetApplied)
-                .map(|e| (e.kind, e.field, e.at))
-                .collect();
+        let mut expected: Vec<(EventKind, Option<String>, i64)> = rules
+            .history_events(domain::Tier::Standard, c, end)
+            .into_iter()
+            .filter(|e| e.kind != EventKind::SlaTargetApplied)
+            .map(|e| (e.kind, e.field, e.at))
+            .collect();
         let id: TicketId = store.import_tickets(vec![c.clone()]).await.unwrap()[0];
         jobs::sla::evaluate_ticket(store.as_ref(), id, end).await.unwrap();
         let mut recorded: Vec<(EventKind, Option<String>, i64)> = store
@@ -282,9 +283,9 @@ async fn kpis_equal_a_recomputation_from_the_exported_events(app: TestApp) {
         // Imported with its history, as the demo does: the clocks computed
         // before import are what the check finds after, with nothing to add.
         let mut told = c.clone();
-        told.events.extend(jobs::sla::history_events(&policies, &always, &keys, domain::Tier::Standard, c, end));
+        told.events.extend(rules.history_events(domain::Tier::Standard, c, end));
         told.events.sort_by_key(|e| e.at);
-        let (state, add) = jobs::sla::imported_state(&policies, &always, &keys, domain::Tier::Standard, &told, end);
+        let (state, add) = rules.imported_state(domain::Tier::Standard, &told, end);
         let id: TicketId = store.import_tickets(vec![told]).await.unwrap()[0];
         let (found, _) = jobs::sla::current(store.as_ref(), id, end).await.unwrap().unwrap();
         assert_eq!(found.state, state, "ticket {id}");
