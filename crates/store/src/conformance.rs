@@ -42,7 +42,7 @@ macro_rules! conformance_tests {
                 counts_are_capped_and_texts_joined, jobs_are_claimed_once_retried_and_dead_lettered,
                 schedules_run_once_per_occurrence, service_rules_and_ticket_sla, routing_rules_profiles_and_loads,
                 triggers_escalations_approvals_incidents, surveys_feedback_and_sentiment,
-                kpi_rollup_replaces_and_slices, retention_splits_customers_by_support);
+                kpi_rollup_replaces_and_slices, rebuild_tallies_in_memory, retention_splits_customers_by_support);
         }
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {$(
@@ -1944,6 +1944,83 @@ pub async fn retention_splits_customers_by_support(store: SqlStore) {
     assert_eq!((r.supported, r.unsupported), (cohort(1, 0, 0), cohort(2, 1, 1200)));
     let r = store.retention(T0 + 1, T0 + 40).await.unwrap();
     assert_eq!(r.unsupported, cohort(2, 0, 1200), "quiet churned after the end");
+}
+
+/// A rebuild that sums its pages' cells in memory (`start_rebuild`,
+/// `save_measures_untallied`, `add_rebuilt`) leaves the cells and
+/// histograms a measurement at a time would: with two additions into the
+/// same days and weeks, and with tickets measured again by the live path
+/// both after their page was added and while it was still in memory.
+pub async fn rebuild_tallies_in_memory(store: SqlStore) {
+    use crate::KpiStore;
+    use domain::kpi::cells::Tally;
+    use domain::kpi::{Measure, MeasureRow, TicketFacts};
+    const DAY: i64 = 86_400_000;
+    let c = customer(&store, "rebuild@example.com").await;
+    let mut ids = Vec::new();
+    for subject in ["One", "Two", "Three", "Four"] {
+        ids.push(create(&store, spec(subject, "x", c, T0)).await.id);
+    }
+    let facts = |id: TicketId, team: i64, tags: &[&str]| TicketFacts {
+        ticket_id: id.0,
+        created_at: T0,
+        status: Status::Solved,
+        channel: Channel::Email,
+        priority: Priority::Normal,
+        team_id: Some(team),
+        agent_id: Some(5),
+        requester_id: Some(c.0),
+        organization_id: Some(7),
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        merged: false,
+        public_replies: 1,
+        reopens: 0,
+        solved_at: Some(T0 + 9 * DAY),
+    };
+    // Durations that fall in the same buckets, days and weeks across tickets.
+    let rows = |team: i64, first_reply: i64, solved_after: i64| {
+        let row = |measure, at, value: i64| MeasureRow {
+            measure,
+            at,
+            value,
+            business: value / 2,
+            team_id: Some(team),
+            agent_id: Some(5),
+            channel: Channel::Email,
+            priority: Priority::Normal,
+        };
+        vec![
+            row(Measure::Created, T0, 0),
+            row(Measure::FirstReply, T0 + first_reply, first_reply),
+            row(Measure::FullResolution, T0 + solved_after, solved_after),
+        ]
+    };
+    let item = |i: usize, team: i64, frt: i64, solved: i64, seen: i64| {
+        (facts(ids[i], team, &["billing"]), rows(team, frt, solved), seen)
+    };
+    store.start_rebuild("Europe/Berlin").await.unwrap();
+    assert_eq!(store.cells_zone().await.unwrap(), None, "the cells do not count while a rebuild runs");
+    let first = vec![item(0, 1, 60_000, 2 * DAY, 3), item(1, 1, 61_000, 8 * DAY, 3)];
+    let saved = store.save_measures_untallied(&first).await.unwrap();
+    assert_eq!(saved.written(), 2);
+    let mut tally = Tally::default();
+    saved.tally_into(&first, &mut tally);
+    store.add_rebuilt(tally, false).await.unwrap();
+    assert_eq!(store.cells_zone().await.unwrap(), None, "not complete yet");
+    let second = vec![item(2, 2, 59_000, 2 * DAY, 3), item(3, 1, 3_600_000, 9 * DAY, 3)];
+    let saved = store.save_measures_untallied(&second).await.unwrap();
+    assert_eq!(store.save_measures_untallied(&second).await.unwrap().written(), 0, "replayed views are refused");
+    let mut tally = Tally::default();
+    saved.tally_into(&second, &mut tally);
+    // Measured again meanwhile: one whose page was added, one whose page
+    // is still summed in memory.
+    let again = vec![item(0, 2, 120_000, 3 * DAY, 5), item(2, 1, 7_200_000, 20 * DAY, 5)];
+    assert_eq!(store.save_measures_many(&again).await.unwrap(), 2);
+    store.add_rebuilt(tally, true).await.unwrap();
+    assert_eq!(store.cells_zone().await.unwrap().as_deref(), Some("Europe/Berlin"));
+    cells_equal_rows(&store).await;
+    store.fold_buckets(i64::MAX).await.unwrap();
+    cells_equal_rows(&store).await;
 }
 
 pub async fn kpi_rollup_replaces_and_slices(store: SqlStore) {

@@ -18,7 +18,7 @@ pub use cursor::Cursor;
 pub use database::{Database, OwnedWriter, SqlRow, SqlValue, Transaction, storable_text};
 pub use error::StoreError;
 pub use model::*;
-pub use sql_store::{PreparedImport, SqlStore};
+pub use sql_store::{PreparedImport, SqlStore, UntalliedMeasures};
 pub use traits::*;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

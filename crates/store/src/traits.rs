@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use domain::event::NewEvent;
 use domain::integration::{Delivery, Webhook};
-use domain::kpi::cells::{BucketKey, CellKey, CellQuery, CellSums};
+use domain::kpi::cells::{BucketKey, CellKey, CellQuery, CellSums, Tally};
 use domain::kpi::{Measure, MeasureRow, OpenCount, Slice, TicketFacts};
 use domain::message::Attachment;
 use domain::notification::{NewNotification, Notification};
@@ -584,8 +584,25 @@ pub trait KpiStore: Send + Sync {
     /// Empties the rollup (before a rebuild); from now on its cells count
     /// the local days of `zone`.
     async fn clear_measures(&self, zone: &str) -> Result<()>;
+    /// `clear_measures` for a rebuild that sums its cells in memory: the
+    /// cells are kept from now on (measurements meanwhile add to them) but
+    /// do not count (`cells_zone` is none) until `add_rebuilt(…, true)`.
+    async fn start_rebuild(&self, zone: &str) -> Result<()>;
+    /// `save_measures_many` for such a rebuild: writes the rows and facts
+    /// but not their cells' change, which the caller tallies
+    /// (`UntalliedMeasures::tally_into`, off the single writer) and adds
+    /// with `add_rebuilt`.
+    async fn save_measures_untallied(
+        &self,
+        items: &[(TicketFacts, Vec<MeasureRow>, i64)],
+    ) -> Result<crate::UntalliedMeasures>;
+    /// Adds a rebuild's summed tally: its cells to the days' and weeks'
+    /// cells, its buckets straight into the days' and weeks' histograms
+    /// (what folding them would give). `complete`: the rebuild is done and
+    /// the cells count again.
+    async fn add_rebuilt(&self, tally: Tally, complete: bool) -> Result<()>;
     /// The zone the cells count local days in; none before the first rebuild
-    /// (the cells are kept only once it is set).
+    /// (the cells are kept only once it is set) and while one is under way.
     async fn cells_zone(&self) -> Result<Option<String>>;
     /// The rollup's cells, summed as the query says.
     async fn kpi_cells(&self, q: &CellQuery) -> Result<Vec<(CellKey, CellSums)>>;

@@ -419,6 +419,14 @@ impl Tally {
 
     /// `self − old`, without the cells and buckets that did not change.
     pub fn minus(mut self, old: &Tally) -> Tally {
+        self.subtract(old);
+        self.drop_unchanged();
+        self
+    }
+
+    /// Takes `old` away (a ticket's rows before it was measured again);
+    /// cells and buckets that come to nothing stay until `drop_unchanged`.
+    pub fn subtract(&mut self, old: &Tally) {
         for (k, s) in &old.cells {
             let e = self.cells.entry(k.clone()).or_default();
             e.n -= s.n;
@@ -428,9 +436,21 @@ impl Tally {
         for (k, n) in &old.buckets {
             *self.buckets.entry(k.clone()).or_default() -= n;
         }
+    }
+
+    /// Leaves out the cells and buckets that add nothing.
+    pub fn drop_unchanged(&mut self) {
         self.cells.retain(|_, s| *s != CellSums::default());
         self.buckets.retain(|_, n| *n != 0);
-        self
+    }
+
+    /// How many cells and buckets it holds (what keeping it costs).
+    pub fn len(&self) -> usize {
+        self.cells.len() + self.buckets.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty() && self.buckets.is_empty()
     }
 
     /// The week cells of these cells: summed per view, subject, measure

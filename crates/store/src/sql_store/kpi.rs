@@ -205,83 +205,100 @@ async fn replace_many(
         tx.execute(&format!("DELETE FROM kpi_measures WHERE ticket_id IN ({list})"), p.values.clone()).await?;
         tx.execute(&format!("DELETE FROM kpi_tickets WHERE ticket_id IN ({list})"), p.values).await?;
     }
-    // 16 parameters a fact row, 10 a measured row: 100 and 200 rows a statement.
-    for chunk in written.chunks(100) {
-        let mut p = Params::default();
-        let values: Vec<String> = chunk
-            .iter()
-            .map(|&i| {
-                let (f, _, seen) = &items[i];
-                let tags = serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into());
-                let cols = [
-                    p.push(f.ticket_id),
-                    p.push(f.created_at),
-                    p.push(f.status.as_str()),
-                    p.push(f.channel.as_str()),
-                    p.push(f.priority.as_str()),
-                    p.push(f.team_id),
-                    p.push(f.agent_id),
-                    p.push(f.requester_id),
-                    p.push(f.organization_id),
-                    p.push(tags),
-                    p.push(f.merged),
-                    p.push(f.public_replies),
-                    p.push(f.reopens),
-                    p.push(f.solved_at),
-                    p.push(*seen),
-                    p.push(tiers[i].as_str()),
-                ];
-                format!("({})", cols.join(", "))
-            })
-            .collect();
-        tx.execute(
-            &format!(
-                "INSERT INTO kpi_tickets (ticket_id, created_at, status, channel, priority, team_id, agent_id, \
-                 requester_id, organization_id, tags, merged, public_replies, reopens, solved_at, events_seen, tier) \
-                 VALUES {}",
-                values.join(", ")
-            ),
-            p.values,
-        )
-        .await?;
-    }
-    let rows: Vec<(&TicketFacts, &MeasureRow)> =
-        written.iter().flat_map(|&i| items[i].1.iter().map(move |r| (&items[i].0, r))).collect();
-    for chunk in rows.chunks(200) {
-        let mut p = Params::default();
-        let values: Vec<String> = chunk
-            .iter()
-            .map(|(f, r)| {
-                format!(
-                    "({}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-                    p.push(f.ticket_id),
-                    p.push(r.measure.as_str()),
-                    p.push(r.at),
-                    p.push(r.value),
-                    p.push(r.business),
-                    p.push(r.team_id),
-                    p.push(r.agent_id),
-                    p.push(r.channel.as_str()),
-                    p.push(r.priority.as_str()),
-                    p.push(f.organization_id),
-                )
-            })
-            .collect();
-        tx.execute(
-            &format!(
-                "INSERT INTO kpi_measures (ticket_id, measure, at, value, business, team_id, agent_id, channel, \
-                 priority, organization_id) VALUES {}",
-                values.join(", ")
-            ),
-            p.values,
-        )
-        .await?;
-    }
+    let facts: Vec<Vec<crate::SqlValue>> = written
+        .iter()
+        .map(|&i| {
+            let (f, _, seen) = &items[i];
+            let tags = serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into());
+            vec![
+                f.ticket_id.into(),
+                f.created_at.into(),
+                f.status.as_str().into(),
+                f.channel.as_str().into(),
+                f.priority.as_str().into(),
+                f.team_id.into(),
+                f.agent_id.into(),
+                f.requester_id.into(),
+                f.organization_id.into(),
+                tags.into(),
+                f.merged.into(),
+                f.public_replies.into(),
+                f.reopens.into(),
+                f.solved_at.into(),
+                (*seen).into(),
+                tiers[i].as_str().into(),
+            ]
+        })
+        .collect();
+    tx.insert_rows(
+        "INSERT INTO kpi_tickets (ticket_id, created_at, status, channel, priority, team_id, agent_id, \
+         requester_id, organization_id, tags, merged, public_replies, reopens, solved_at, events_seen, tier)",
+        facts,
+        "",
+        false,
+    )
+    .await?;
+    let rows: Vec<Vec<crate::SqlValue>> = written
+        .iter()
+        .flat_map(|&i| items[i].1.iter().map(move |r| (&items[i].0, r)))
+        .map(|(f, r)| {
+            vec![
+                f.ticket_id.into(),
+                r.measure.as_str().into(),
+                r.at.into(),
+                r.value.into(),
+                r.business.into(),
+                r.team_id.into(),
+                r.agent_id.into(),
+                r.channel.as_str().into(),
+                r.priority.as_str().into(),
+                f.organization_id.into(),
+            ]
+        })
+        .collect();
+    tx.insert_rows(
+        "INSERT INTO kpi_measures (ticket_id, measure, at, value, business, team_id, agent_id, channel, \
+         priority, organization_id)",
+        rows,
+        "",
+        false,
+    )
+    .await?;
     let mut out: Vec<Option<Replaced>> = (0..items.len()).map(|_| None).collect();
     for i in written {
         out[i] = Some(old.remove(&items[i].0.ticket_id).unwrap_or_default());
     }
     Ok(out)
+}
+
+/// What saving measured tickets wrote (`KpiStore::save_measures_untallied`):
+/// the zone the cells count days in (none: no cells kept), and for each
+/// ticket written, its item, its tier now and what it replaced.
+pub struct UntalliedMeasures {
+    zone: Option<jiff::tz::TimeZone>,
+    changes: Vec<(usize, Tier, Replaced)>,
+}
+
+impl UntalliedMeasures {
+    /// How many tickets were written.
+    pub fn written(&self) -> usize {
+        self.changes.len()
+    }
+
+    /// Adds the written tickets' change of cells to `delta`: each one's
+    /// rows now in, its replaced rows out. `items` are those saved.
+    pub fn tally_into(&self, items: &[(TicketFacts, Vec<MeasureRow>, i64)], delta: &mut Tally) {
+        let Some(tz) = &self.zone else { return };
+        for (i, tier, old) in &self.changes {
+            let (f, rows, _) = &items[*i];
+            let now = TicketSubjects { organization_id: f.organization_id, tags: &f.tags, tier: Some(*tier) };
+            delta.add_ticket(now, rows, tz);
+            if !old.rows.is_empty() {
+                let then = TicketSubjects { organization_id: old.organization_id, tags: &old.tags, tier: old.tier };
+                delta.subtract(&Tally::of(then, &old.rows, tz));
+            }
+        }
+    }
 }
 
 impl SqlStore {
@@ -292,31 +309,98 @@ impl SqlStore {
         mut tx: Box<dyn Transaction>,
         items: &[(TicketFacts, Vec<MeasureRow>, i64)],
     ) -> Result<usize> {
-        if let Some(lock) = self.db.lock_table("kpi_cells_zone", true) {
-            tx.execute(&lock, vec![]).await?;
+        let written =
+            write_measures(tx.as_mut(), self.db.lock_table("kpi_cells_zone", true), self.db.lock_rows(), items).await?;
+        if written.changes.is_empty() {
+            return Ok(0);
         }
-        let zone = kpi_cells::zone(tx.as_mut()).await?;
         let mut delta = Tally::default();
-        let mut written = 0;
-        let pairs: Vec<_> = items.iter().map(|(f, _, _)| (f.requester_id, f.organization_id)).collect();
-        let tiers = tiers_now(tx.as_mut(), &pairs).await?;
-        let replaced = replace_many(tx.as_mut(), self.db.lock_rows(), items, &tiers).await?;
-        for (((f, rows, _), old), tier) in items.iter().zip(replaced).zip(&tiers) {
-            if let Some(old) = old {
-                written += 1;
-                if let Some(tz) = &zone {
-                    let now = TicketSubjects { organization_id: f.organization_id, tags: &f.tags, tier: Some(*tier) };
-                    let then = TicketSubjects { organization_id: old.organization_id, tags: &old.tags, tier: old.tier };
-                    delta.merge(Tally::of(now, rows, tz).minus(&Tally::of(then, &old.rows, tz)));
-                }
-            }
-        }
-        if written > 0 {
-            kpi_cells::add(tx.as_mut(), &delta).await?;
+        written.tally_into(items, &mut delta);
+        delta.drop_unchanged();
+        kpi_cells::add(tx.as_mut(), &delta).await?;
+        tx.commit().await?;
+        Ok(written.changes.len())
+    }
+
+    /// `save_measures_untallied` within `tx`.
+    pub(super) async fn save_untallied_in(
+        &self,
+        mut tx: Box<dyn Transaction>,
+        items: &[(TicketFacts, Vec<MeasureRow>, i64)],
+    ) -> Result<UntalliedMeasures> {
+        let written =
+            write_measures(tx.as_mut(), self.db.lock_table("kpi_cells_zone", true), self.db.lock_rows(), items).await?;
+        if !written.changes.is_empty() {
             tx.commit().await?;
         }
         Ok(written)
     }
+
+    /// `add_rebuilt` within `tx`.
+    pub(super) async fn add_rebuilt_in(
+        &self,
+        mut tx: Box<dyn Transaction>,
+        tally: &Tally,
+        complete: bool,
+    ) -> Result<()> {
+        if let Some(lock) = self.db.lock_table("kpi_cells_zone", true) {
+            tx.execute(&lock, vec![]).await?;
+        }
+        kpi_cells::add_rebuilt(tx.as_mut(), tally).await?;
+        if complete {
+            tx.execute("UPDATE kpi_cells_zone SET complete = TRUE", vec![]).await?;
+        }
+        tx.commit().await
+    }
+
+    async fn clear_rollup(&self, zone: &str, complete: bool) -> Result<()> {
+        let mut tx = self.begin().await?;
+        // Waits for measurements in flight and holds off new ones, so none
+        // adds to the cells a delta computed from rows this deletes.
+        if let Some(lock) = self.db.lock_table("kpi_cells_zone", false) {
+            tx.execute(&lock, vec![]).await?;
+        }
+        for table in [
+            "kpi_measures",
+            "kpi_tickets",
+            "kpi_cells",
+            "kpi_buckets",
+            "kpi_bucket_days",
+            "kpi_histograms",
+            "kpi_week_cells",
+            "kpi_week_histograms",
+            "kpi_cells_zone",
+        ] {
+            tx.execute(&format!("DELETE FROM {table}"), vec![]).await?;
+        }
+        tx.execute("INSERT INTO kpi_cells_zone (zone, complete) VALUES ($1, $2)", vec![zone.into(), complete.into()])
+            .await?;
+        tx.commit().await
+    }
+}
+
+/// Replaces the tickets' rows and facts within `tx` (holding off other
+/// measurements with `lock`, then the tickets with `lock_rows`).
+async fn write_measures(
+    tx: &mut dyn Transaction,
+    lock: Option<String>,
+    lock_rows: &str,
+    items: &[(TicketFacts, Vec<MeasureRow>, i64)],
+) -> Result<UntalliedMeasures> {
+    if let Some(lock) = lock {
+        tx.execute(&lock, vec![]).await?;
+    }
+    let zone = kpi_cells::zone(tx).await?;
+    let pairs: Vec<_> = items.iter().map(|(f, _, _)| (f.requester_id, f.organization_id)).collect();
+    let tiers = tiers_now(tx, &pairs).await?;
+    let replaced = replace_many(tx, lock_rows, items, &tiers).await?;
+    let changes = replaced
+        .into_iter()
+        .zip(tiers)
+        .enumerate()
+        .filter_map(|(i, (old, tier))| old.map(|old| (i, tier, old)))
+        .collect();
+    Ok(UntalliedMeasures { zone, changes })
 }
 
 #[async_trait]
@@ -416,31 +500,36 @@ impl KpiStore for SqlStore {
     }
 
     async fn clear_measures(&self, zone: &str) -> Result<()> {
-        let mut tx = self.begin().await?;
-        // Waits for measurements in flight and holds off new ones, so none
-        // adds to the cells a delta computed from rows this deletes.
-        if let Some(lock) = self.db.lock_table("kpi_cells_zone", false) {
-            tx.execute(&lock, vec![]).await?;
+        self.clear_rollup(zone, true).await
+    }
+
+    async fn start_rebuild(&self, zone: &str) -> Result<()> {
+        self.clear_rollup(zone, false).await
+    }
+
+    async fn save_measures_untallied(
+        &self,
+        items: &[(TicketFacts, Vec<MeasureRow>, i64)],
+    ) -> Result<UntalliedMeasures> {
+        match &self.writer {
+            Some(writer) => {
+                let items = items.to_vec();
+                super::writer::ask(writer, |reply| super::writer::Work::MeasuresUntallied { items, reply }).await
+            }
+            None => self.save_untallied_in(self.begin().await?, items).await,
         }
-        for table in [
-            "kpi_measures",
-            "kpi_tickets",
-            "kpi_cells",
-            "kpi_buckets",
-            "kpi_bucket_days",
-            "kpi_histograms",
-            "kpi_week_cells",
-            "kpi_week_histograms",
-            "kpi_cells_zone",
-        ] {
-            tx.execute(&format!("DELETE FROM {table}"), vec![]).await?;
+    }
+
+    async fn add_rebuilt(&self, tally: Tally, complete: bool) -> Result<()> {
+        if let Some(writer) = &self.writer {
+            let tally = Box::new(tally);
+            return super::writer::ask(writer, |reply| super::writer::Work::Rebuilt { tally, complete, reply }).await;
         }
-        tx.execute("INSERT INTO kpi_cells_zone (zone) VALUES ($1)", vec![zone.into()]).await?;
-        tx.commit().await
+        self.add_rebuilt_in(self.begin().await?, &tally, complete).await
     }
 
     async fn cells_zone(&self) -> Result<Option<String>> {
-        self.fetch_one("SELECT zone FROM kpi_cells_zone", vec![]).await?.map(|r| r.text(0)).transpose()
+        self.fetch_one("SELECT zone FROM kpi_cells_zone WHERE complete", vec![]).await?.map(|r| r.text(0)).transpose()
     }
 
     async fn kpi_cells(&self, q: &CellQuery) -> Result<Vec<(CellKey, CellSums)>> {

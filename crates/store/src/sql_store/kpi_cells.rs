@@ -297,15 +297,91 @@ fn fold_key(r: &SqlRow) -> Result<FoldKey> {
     Ok((r.text(0)?, r.text(1)?, r.text(2)?, r.text(3)?, r.text(4)?))
 }
 
+/// The rows of one day (or week) of histograms or buckets. Every view and
+/// duration listed, so each read and delete seeks the day in the key
+/// (kind, measure, day, …) rather than scanning.
+fn on(day: i64, p: &mut Params) -> String {
+    let kinds: Vec<&str> = CellView::ALL.iter().map(|v| v.as_str()).collect();
+    let measures: Vec<&str> = Measure::ALL.iter().filter(|m| is_duration(**m)).map(|m| m.as_str()).collect();
+    format!("kind IN ({}) AND measure IN ({}) AND day = {}", p.list(&kinds), p.list(&measures), p.push(day))
+}
+
+/// Adds a rebuild's summed tally (see `KpiStore::add_rebuilt`) within `tx`.
+pub(super) async fn add_rebuilt(tx: &mut dyn Transaction, tally: &Tally) -> Result<()> {
+    let changed = |s: &&CellSums| **s != CellSums::default();
+    add_cells(tx, "kpi_cells", tally.cells.iter().filter(|(_, s)| changed(s)).collect()).await?;
+    let weeks = tally.week_cells();
+    add_cells(tx, "kpi_week_cells", weeks.iter().collect()).await?;
+    // The buckets as histograms, by day and by week: a few per view,
+    // subject and measure instead of one row per bucket. Grouped by hash,
+    // then the groups (far fewer) put in order.
+    let mut days: foldhash::HashMap<Group, Vec<(i64, i64)>> = foldhash::HashMap::default();
+    let mut weeks: foldhash::HashMap<Group, Vec<(i64, i64)>> = foldhash::HashMap::default();
+    for (k, n) in tally.buckets.iter().filter(|(_, n)| **n != 0) {
+        let (view, measure, clock, a, b) = (k.view, k.measure, k.clock, k.a.as_str(), k.b.as_str());
+        days.entry((k.day, view, measure, clock, a, b)).or_default().push((k.lower, *n));
+        weeks.entry((week_start(k.day), view, measure, clock, a, b)).or_default().push((k.lower, *n));
+    }
+    add_histograms(tx, "kpi_histograms", days).await?;
+    add_histograms(tx, "kpi_week_histograms", weeks).await
+}
+
+/// A histogram's day (or week), view, measure, clock and subjects.
+type Group<'a> = (i64, CellView, Measure, Clock, &'a str, &'a str);
+
+/// Adds counts to the stored histograms of `table`, one day (or week) at
+/// a time: the day's stored ones read, the counts summed, the changed
+/// ones written back.
+async fn add_histograms(
+    tx: &mut dyn Transaction,
+    table: &str,
+    adds: foldhash::HashMap<Group<'_>, Vec<(i64, i64)>>,
+) -> Result<()> {
+    let mut adds: Vec<_> = adds.into_iter().collect();
+    adds.sort_unstable_by_key(|(group, _)| *group);
+    let mut adds = adds.into_iter().peekable();
+    while let Some(((day, ..), _)) = adds.peek() {
+        let day = *day;
+        let mut p = Params::default();
+        let sql = format!("SELECT kind, measure, clock, a, b, counts FROM {table} WHERE {}", on(day, &mut p));
+        let mut stored = read_histograms(tx, &sql, p.values).await?;
+        let mut rows = Vec::new();
+        while let Some(((_, view, measure, clock, a, b), counts)) = adds.next_if(|((d, ..), _)| *d == day) {
+            let key = (
+                view.as_str().to_string(),
+                measure.as_str().to_string(),
+                clock.as_str().to_string(),
+                a.to_string(),
+                b.to_string(),
+            );
+            let mut sum = stored.remove(&key).unwrap_or_default();
+            for (lower, n) in counts {
+                *sum.entry(lower).or_default() += n;
+            }
+            let (kind, measure, clock, a, b) = key;
+            rows.push(vec![
+                kind.into(),
+                measure.into(),
+                day.into(),
+                clock.into(),
+                a.into(),
+                b.into(),
+                encode_counts(&sum).into(),
+            ]);
+        }
+        tx.insert_rows(
+            &format!("INSERT INTO {table} (kind, measure, day, clock, a, b, counts)"),
+            rows,
+            "ON CONFLICT (kind, measure, day, clock, a, b) DO UPDATE SET counts = excluded.counts",
+            false,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Folds one day's buckets into its histograms and its week's, within `tx`.
 pub(super) async fn fold_day(tx: &mut dyn Transaction, day: i64) -> Result<()> {
-    // Every view and duration listed, so each read and delete seeks the
-    // day in the key (kind, measure, day, …) rather than scanning.
-    let on = |day: i64, p: &mut Params| {
-        let kinds: Vec<&str> = CellView::ALL.iter().map(|v| v.as_str()).collect();
-        let measures: Vec<&str> = Measure::ALL.iter().filter(|m| is_duration(**m)).map(|m| m.as_str()).collect();
-        format!("kind IN ({}) AND measure IN ({}) AND day = {}", p.list(&kinds), p.list(&measures), p.push(day))
-    };
     let mut p = Params::default();
     let sql = format!("SELECT kind, measure, clock, a, b, lower_ms, n FROM kpi_buckets WHERE {}", on(day, &mut p));
     let mut buckets: Vec<(FoldKey, i64, i64)> = Vec::new();

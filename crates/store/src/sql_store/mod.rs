@@ -9,6 +9,7 @@ mod fields;
 mod idempotency;
 mod import;
 pub use import::PreparedImport;
+pub use kpi::UntalliedMeasures;
 mod integrations;
 mod jobs;
 mod kpi;

@@ -32,6 +32,8 @@ pub(crate) enum Work {
     Create(Box<Job>),
     Import { page: PreparedImport, reply: oneshot::Sender<Result<Vec<TicketId>>> },
     Measures { items: Vec<MeasuredTicket>, reply: oneshot::Sender<Result<usize>> },
+    MeasuresUntallied { items: Vec<MeasuredTicket>, reply: oneshot::Sender<Result<super::kpi::UntalliedMeasures>> },
+    Rebuilt { tally: Box<domain::kpi::cells::Tally>, complete: bool, reply: oneshot::Sender<Result<()>> },
     Answers { answers: Vec<crate::ImportedAnswer>, reply: oneshot::Sender<Result<usize>> },
 }
 
@@ -59,6 +61,16 @@ pub(crate) fn spawn(store: SqlStore, mut own: Box<dyn OwnedWriter>) -> Option<mp
                 Work::Measures { items, reply } => {
                     let saved = own.begin().map(|tx| handle.block_on(store.save_measures_in(tx, &items)));
                     let _ = reply.send(saved.and_then(|r| r));
+                    continue;
+                }
+                Work::MeasuresUntallied { items, reply } => {
+                    let saved = own.begin().map(|tx| handle.block_on(store.save_untallied_in(tx, &items)));
+                    let _ = reply.send(saved.and_then(|r| r));
+                    continue;
+                }
+                Work::Rebuilt { tally, complete, reply } => {
+                    let added = own.begin().map(|tx| handle.block_on(store.add_rebuilt_in(tx, &tally, complete)));
+                    let _ = reply.send(added.and_then(|r| r));
                     continue;
                 }
             };

@@ -101,8 +101,8 @@ fn init_logging(filter: &str) {
 }
 
 /// Measures every ticket again, with a progress bar; prints the rate.
-/// `fold`: then folds every day's buckets into histograms at once (for a
-/// big store; otherwise the hourly job folds them).
+/// `fold`: then folds the buckets of changes measured meanwhile (else the
+/// hourly job folds them).
 pub(crate) async fn rebuild_rollup(store: &dyn store::Store, fold: bool) -> Result<(), String> {
     let total = store.ticket_ids_after(domain::TicketId(0), u32::MAX).await.map_err(|e| e.to_string())?.len() as u64;
     let bar = indicatif::ProgressBar::new(total);
@@ -116,9 +116,13 @@ pub(crate) async fn rebuild_rollup(store: &dyn store::Store, fold: bool) -> Resu
     let secs = started.elapsed().as_secs_f64();
     println!("Measured {done} tickets for the KPIs in {secs:.1} s ({:.0} tickets/s).", done as f64 / secs.max(1e-9));
     if fold {
+        // The rebuild writes histograms itself; what is left are the
+        // buckets of changes measured while it ran.
         let started = std::time::Instant::now();
         let days = store.fold_buckets(i64::MAX).await.map_err(|e| e.to_string())?;
-        println!("Folded {days} days' buckets into histograms in {:.1} s.", started.elapsed().as_secs_f64());
+        if days > 0 {
+            println!("Folded {days} days' buckets into histograms in {:.1} s.", started.elapsed().as_secs_f64());
+        }
     }
     // The rollup's tables were emptied and filled: the planner needs their
     // statistics anew.
