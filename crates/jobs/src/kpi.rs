@@ -95,25 +95,38 @@ const REBUILD_TALLY: usize = 300_000;
 pub async fn rebuild(store: &dyn Store, mut progress: impl FnMut(u64)) -> Result<u64, StoreError> {
     let business = business_clock(store).await?;
     let mut pages = RebuildPages::start(store, &zone_name(store).await).await?;
-    let mut after = TicketId(0);
     let mut done = 0;
-    loop {
-        let ids = store.ticket_ids_after(after, 1000).await?;
-        let Some(last) = ids.last().copied() else { break };
-        let events = store.events_of_tickets(after, last).await?;
-        let mut batch = Vec::with_capacity(ids.len());
-        for one in events.chunk_by(|a, b| a.ticket_id == b.ticket_id) {
-            let seen = one.iter().map(|e| e.seq).max().unwrap_or(0);
-            if let Some((facts, rows)) = insight::kpi::measure(one, &business) {
-                batch.push((facts, rows, seen));
-            }
-        }
-        done += pages.save(store, batch).await? as u64;
+    let mut next = measured_page(store, TicketId(0), &business).await?;
+    while let Some((last, page)) = next {
+        // The next page is read (a reader connection) while this one is
+        // written (the writer): reading the events is as much work.
+        let (saved, following) = tokio::join!(pages.save(store, page), measured_page(store, last, &business));
+        done += saved? as u64;
         progress(done);
-        after = last;
+        next = following?;
     }
     pages.finish(store).await?;
     Ok(done)
+}
+
+/// The next 1,000 tickets after `after`, measured from their events (read
+/// with one query); the last one's number, or none when there are no more.
+async fn measured_page(
+    store: &dyn Store,
+    after: TicketId,
+    business: &BusinessClock,
+) -> Result<Option<(TicketId, Vec<MeasuredTicket>)>, StoreError> {
+    let ids = store.ticket_ids_after(after, 1000).await?;
+    let Some(last) = ids.last().copied() else { return Ok(None) };
+    let events = store.events_of_tickets(after, last).await?;
+    let mut page = Vec::with_capacity(ids.len());
+    for one in events.chunk_by(|a, b| a.ticket_id == b.ticket_id) {
+        let seen = one.iter().map(|e| e.seq).max().unwrap_or(0);
+        if let Some((facts, rows)) = insight::kpi::measure(one, business) {
+            page.push((facts, rows, seen));
+        }
+    }
+    Ok(Some((last, page)))
 }
 
 /// A rollup written anew, page by page: each page's measured rows stored

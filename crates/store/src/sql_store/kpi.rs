@@ -340,13 +340,13 @@ impl SqlStore {
     pub(super) async fn add_rebuilt_in(
         &self,
         mut tx: Box<dyn Transaction>,
-        tally: &Tally,
+        prepared: kpi_cells::PreparedTally,
         complete: bool,
     ) -> Result<()> {
         if let Some(lock) = self.db.lock_table("kpi_cells_zone", true) {
             tx.execute(&lock, vec![]).await?;
         }
-        kpi_cells::add_rebuilt(tx.as_mut(), tally).await?;
+        kpi_cells::add_rebuilt(tx.as_mut(), prepared).await?;
         if complete {
             tx.execute("UPDATE kpi_cells_zone SET complete = TRUE", vec![]).await?;
         }
@@ -521,11 +521,17 @@ impl KpiStore for SqlStore {
     }
 
     async fn add_rebuilt(&self, tally: Tally, complete: bool) -> Result<()> {
+        // Made into rows (and the tally freed) on a blocking thread, not
+        // on the writer nor on the caller's task.
+        let prepared = tokio::task::spawn_blocking(move || kpi_cells::prepare_rebuilt(&tally))
+            .await
+            .map_err(|e| StoreError::Backend(format!("preparing a rebuild's cells: {e}")))?;
         if let Some(writer) = &self.writer {
-            let tally = Box::new(tally);
-            return super::writer::ask(writer, |reply| super::writer::Work::Rebuilt { tally, complete, reply }).await;
+            let prepared = Box::new(prepared);
+            return super::writer::ask(writer, |reply| super::writer::Work::Rebuilt { prepared, complete, reply })
+                .await;
         }
-        self.add_rebuilt_in(self.begin().await?, &tally, complete).await
+        self.add_rebuilt_in(self.begin().await?, prepared, complete).await
     }
 
     async fn cells_zone(&self) -> Result<Option<String>> {

@@ -11,7 +11,7 @@ use domain::kpi::cells::{
 
 use super::Params;
 use crate::rows::word;
-use crate::{Result, SqlRow, Transaction};
+use crate::{Result, SqlRow, SqlValue, Transaction};
 
 /// Rows a statement: 9 (8) parameters each. Their placeholders appear once
 /// each in order, so SQLite binds them anonymously (named ones are looked
@@ -67,7 +67,12 @@ pub(super) async fn add(tx: &mut dyn Transaction, delta: &Tally) -> Result<()> {
 }
 
 /// Adds cell deltas to `table` (the days' cells or the weeks').
-async fn add_cells(tx: &mut dyn Transaction, table: &str, mut cells: Vec<(&CellKey, &CellSums)>) -> Result<()> {
+async fn add_cells(tx: &mut dyn Transaction, table: &str, cells: Vec<(&CellKey, &CellSums)>) -> Result<()> {
+    insert_cells(tx, table, cell_rows(cells)).await
+}
+
+/// Cell deltas as rows, in the order every writer writes them.
+fn cell_rows(mut cells: Vec<(&CellKey, &CellSums)>) -> Vec<Vec<SqlValue>> {
     // In one order for every writer, so two writers touching the same
     // cells lock them in the same order (no deadlock on PostgreSQL): by the
     // numbers first, the subjects' names only on a tie (comparing names
@@ -75,7 +80,7 @@ async fn add_cells(tx: &mut dyn Transaction, table: &str, mut cells: Vec<(&CellK
     cells.sort_unstable_by(|(x, _), (y, _)| {
         (x.view, x.measure, x.day, x.hour, &x.a, &x.b).cmp(&(y.view, y.measure, y.day, y.hour, &y.a, &y.b))
     });
-    let rows = cells
+    cells
         .iter()
         .map(|(k, s)| {
             vec![
@@ -90,7 +95,11 @@ async fn add_cells(tx: &mut dyn Transaction, table: &str, mut cells: Vec<(&CellK
                 s.business.into(),
             ]
         })
-        .collect();
+        .collect()
+}
+
+/// Adds rows of `cell_rows` to `table`.
+async fn insert_cells(tx: &mut dyn Transaction, table: &str, rows: Vec<Vec<SqlValue>>) -> Result<()> {
     tx.insert_rows(
         &format!("INSERT INTO {table} (kind, measure, day, hour, a, b, n, sum_value, sum_business)"),
         rows,
@@ -306,12 +315,24 @@ fn on(day: i64, p: &mut Params) -> String {
     format!("kind IN ({}) AND measure IN ({}) AND day = {}", p.list(&kinds), p.list(&measures), p.push(day))
 }
 
-/// Adds a rebuild's summed tally (see `KpiStore::add_rebuilt`) within `tx`.
-pub(super) async fn add_rebuilt(tx: &mut dyn Transaction, tally: &Tally) -> Result<()> {
-    let changed = |s: &&CellSums| **s != CellSums::default();
-    add_cells(tx, "kpi_cells", tally.cells.iter().filter(|(_, s)| changed(s)).collect()).await?;
-    let weeks = tally.week_cells();
-    add_cells(tx, "kpi_week_cells", weeks.iter().collect()).await?;
+/// A rebuild's summed tally as rows (`prepare_rebuilt`, away from the
+/// writer): the cells' and week cells' deltas, and the buckets as counts
+/// to add to the histograms of each day and week.
+pub(super) struct PreparedTally {
+    cells: Vec<Vec<SqlValue>>,
+    week_cells: Vec<Vec<SqlValue>>,
+    days: Vec<DayCounts>,
+    weeks: Vec<DayCounts>,
+}
+
+/// Counts to add to one day's (or week's) histograms, by key, in order:
+/// (lower bound, count) pairs.
+type DayCounts = (i64, Vec<(FoldKey, Vec<(i64, i64)>)>);
+
+/// Makes a rebuild's summed tally into rows.
+pub(super) fn prepare_rebuilt(tally: &Tally) -> PreparedTally {
+    let cells = cell_rows(tally.cells.iter().filter(|(_, s)| **s != CellSums::default()).collect());
+    let week_cells = cell_rows(tally.week_cells().iter().collect());
     // The buckets as histograms, by day and by week: a few per view,
     // subject and measure instead of one row per bucket. Grouped by hash,
     // then the groups (far fewer) put in order.
@@ -322,38 +343,51 @@ pub(super) async fn add_rebuilt(tx: &mut dyn Transaction, tally: &Tally) -> Resu
         days.entry((k.day, view, measure, clock, a, b)).or_default().push((k.lower, *n));
         weeks.entry((week_start(k.day), view, measure, clock, a, b)).or_default().push((k.lower, *n));
     }
-    add_histograms(tx, "kpi_histograms", days).await?;
-    add_histograms(tx, "kpi_week_histograms", weeks).await
+    PreparedTally { cells, week_cells, days: by_day(days), weeks: by_day(weeks) }
 }
 
 /// A histogram's day (or week), view, measure, clock and subjects.
 type Group<'a> = (i64, CellView, Measure, Clock, &'a str, &'a str);
 
+/// Grouped counts by day (or week), in order, keyed as stored.
+fn by_day(groups: foldhash::HashMap<Group<'_>, Vec<(i64, i64)>>) -> Vec<DayCounts> {
+    let mut groups: Vec<_> = groups.into_iter().collect();
+    groups.sort_unstable_by_key(|(group, _)| *group);
+    let mut out: Vec<DayCounts> = Vec::new();
+    for ((day, view, measure, clock, a, b), counts) in groups {
+        let key = (
+            view.as_str().to_string(),
+            measure.as_str().to_string(),
+            clock.as_str().to_string(),
+            a.to_string(),
+            b.to_string(),
+        );
+        match out.last_mut() {
+            Some((d, keys)) if *d == day => keys.push((key, counts)),
+            _ => out.push((day, vec![(key, counts)])),
+        }
+    }
+    out
+}
+
+/// Adds a prepared rebuild's tally (see `KpiStore::add_rebuilt`) within `tx`.
+pub(super) async fn add_rebuilt(tx: &mut dyn Transaction, prepared: PreparedTally) -> Result<()> {
+    insert_cells(tx, "kpi_cells", prepared.cells).await?;
+    insert_cells(tx, "kpi_week_cells", prepared.week_cells).await?;
+    add_histograms(tx, "kpi_histograms", prepared.days).await?;
+    add_histograms(tx, "kpi_week_histograms", prepared.weeks).await
+}
+
 /// Adds counts to the stored histograms of `table`, one day (or week) at
 /// a time: the day's stored ones read, the counts summed, the changed
 /// ones written back.
-async fn add_histograms(
-    tx: &mut dyn Transaction,
-    table: &str,
-    adds: foldhash::HashMap<Group<'_>, Vec<(i64, i64)>>,
-) -> Result<()> {
-    let mut adds: Vec<_> = adds.into_iter().collect();
-    adds.sort_unstable_by_key(|(group, _)| *group);
-    let mut adds = adds.into_iter().peekable();
-    while let Some(((day, ..), _)) = adds.peek() {
-        let day = *day;
+async fn add_histograms(tx: &mut dyn Transaction, table: &str, adds: Vec<DayCounts>) -> Result<()> {
+    for (day, keys) in adds {
         let mut p = Params::default();
         let sql = format!("SELECT kind, measure, clock, a, b, counts FROM {table} WHERE {}", on(day, &mut p));
         let mut stored = read_histograms(tx, &sql, p.values).await?;
-        let mut rows = Vec::new();
-        while let Some(((_, view, measure, clock, a, b), counts)) = adds.next_if(|((d, ..), _)| *d == day) {
-            let key = (
-                view.as_str().to_string(),
-                measure.as_str().to_string(),
-                clock.as_str().to_string(),
-                a.to_string(),
-                b.to_string(),
-            );
+        let mut rows = Vec::with_capacity(keys.len());
+        for (key, counts) in keys {
             let mut sum = stored.remove(&key).unwrap_or_default();
             for (lower, n) in counts {
                 *sum.entry(lower).or_default() += n;

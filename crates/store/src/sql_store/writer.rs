@@ -33,7 +33,7 @@ pub(crate) enum Work {
     Import { page: PreparedImport, reply: oneshot::Sender<Result<Vec<TicketId>>> },
     Measures { items: Vec<MeasuredTicket>, reply: oneshot::Sender<Result<usize>> },
     MeasuresUntallied { items: Vec<MeasuredTicket>, reply: oneshot::Sender<Result<super::kpi::UntalliedMeasures>> },
-    Rebuilt { tally: Box<domain::kpi::cells::Tally>, complete: bool, reply: oneshot::Sender<Result<()>> },
+    Rebuilt { prepared: Box<super::kpi_cells::PreparedTally>, complete: bool, reply: oneshot::Sender<Result<()>> },
     Answers { answers: Vec<crate::ImportedAnswer>, reply: oneshot::Sender<Result<usize>> },
 }
 
@@ -68,8 +68,8 @@ pub(crate) fn spawn(store: SqlStore, mut own: Box<dyn OwnedWriter>) -> Option<mp
                     let _ = reply.send(saved.and_then(|r| r));
                     continue;
                 }
-                Work::Rebuilt { tally, complete, reply } => {
-                    let added = own.begin().map(|tx| handle.block_on(store.add_rebuilt_in(tx, &tally, complete)));
+                Work::Rebuilt { prepared, complete, reply } => {
+                    let added = own.begin().map(|tx| handle.block_on(store.add_rebuilt_in(tx, *prepared, complete)));
                     let _ = reply.send(added.and_then(|r| r));
                     continue;
                 }
