@@ -173,8 +173,77 @@ pub const TIER_VIEWS: FactViews = FactViews {
 /// attacker's, and SipHash was a twentieth of a rebuild's time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
-    pub cells: HashMap<CellKey, CellSums, foldhash::fast::RandomState>,
-    pub buckets: HashMap<BucketKey, i64, foldhash::fast::RandomState>,
+    pub cells: hashbrown::HashMap<CellKey, CellSums, foldhash::fast::RandomState>,
+    pub buckets: hashbrown::HashMap<BucketKey, i64, foldhash::fast::RandomState>,
+}
+
+/// A `CellKey` borrowed: a tally looks a cell up without allocating its
+/// subjects, and owns them only for a new one (a rebuild's tally hits
+/// cells it holds already for most rows). Hashes as `CellKey` does (same
+/// fields in the same order; a `String` hashes as its `str`).
+#[derive(Hash)]
+struct CellKeyRef<'a> {
+    view: CellView,
+    a: &'a str,
+    b: &'a str,
+    measure: Measure,
+    day: i64,
+    hour: i64,
+}
+
+impl hashbrown::Equivalent<CellKey> for CellKeyRef<'_> {
+    fn equivalent(&self, k: &CellKey) -> bool {
+        self.view == k.view
+            && self.measure == k.measure
+            && self.day == k.day
+            && self.hour == k.hour
+            && self.a == k.a
+            && self.b == k.b
+    }
+}
+
+impl From<&CellKeyRef<'_>> for CellKey {
+    fn from(k: &CellKeyRef<'_>) -> CellKey {
+        CellKey { view: k.view, a: k.a.to_string(), b: k.b.to_string(), measure: k.measure, day: k.day, hour: k.hour }
+    }
+}
+
+/// A `BucketKey` borrowed (see `CellKeyRef`).
+#[derive(Hash)]
+struct BucketKeyRef<'a> {
+    view: CellView,
+    a: &'a str,
+    b: &'a str,
+    measure: Measure,
+    day: i64,
+    clock: Clock,
+    lower: i64,
+}
+
+impl hashbrown::Equivalent<BucketKey> for BucketKeyRef<'_> {
+    fn equivalent(&self, k: &BucketKey) -> bool {
+        self.view == k.view
+            && self.measure == k.measure
+            && self.day == k.day
+            && self.clock == k.clock
+            && self.lower == k.lower
+            && self.a == k.a
+            && self.b == k.b
+    }
+}
+
+impl From<&BucketKeyRef<'_>> for BucketKey {
+    fn from(k: &BucketKeyRef<'_>) -> BucketKey {
+        BucketKey {
+            view: k.view,
+            a: k.a.to_string(),
+            b: k.b.to_string(),
+            measure: k.measure,
+            day: k.day,
+            clock: k.clock,
+            lower: k.lower,
+        }
+    }
 }
 
 /// Which cells (or buckets) to read, summed by the database: one view,
@@ -342,26 +411,27 @@ impl Tally {
         let local = at.to_zoned(tz.clone());
         let day = day_number(local.date());
         let (team, agent) = (subject(r.team_id), subject(r.agent_id));
-        let mut views = vec![
-            (CellView::All, String::new(), String::new()),
-            (CellView::Team, team.clone(), String::new()),
-            (CellView::Agent, agent.clone(), String::new()),
-            (CellView::TeamAgent, team.clone(), agent.clone()),
+        let (team, agent) = (team.as_str(), agent.as_str());
+        let (channel, priority) = (r.channel.as_str(), r.priority.as_str());
+        let mut views: Vec<(CellView, &str, &str)> = vec![
+            (CellView::All, "", ""),
+            (CellView::Team, team, ""),
+            (CellView::Agent, agent, ""),
+            (CellView::TeamAgent, team, agent),
+            (CellView::Channel, channel, ""),
+            (CellView::TeamChannel, team, channel),
+            (CellView::AgentChannel, agent, channel),
+            (CellView::Priority, priority, ""),
+            (CellView::TeamPriority, team, priority),
+            (CellView::AgentPriority, agent, priority),
         ];
-        let (channel, priority) = (r.channel.as_str().to_string(), r.priority.as_str().to_string());
-        views.push((CellView::Channel, channel.clone(), String::new()));
-        views.push((CellView::TeamChannel, team.clone(), channel.clone()));
-        views.push((CellView::AgentChannel, agent.clone(), channel.clone()));
-        views.push((CellView::Priority, priority.clone(), String::new()));
-        views.push((CellView::TeamPriority, team.clone(), priority.clone()));
-        views.push((CellView::AgentPriority, agent.clone(), priority.clone()));
         let mix = matches!(r.measure, Measure::Created | Measure::HandleTime);
         for (f, name) in subjects {
-            views.push((f.whole, name.clone(), String::new()));
-            views.push((f.teams, name.clone(), team.clone()));
-            views.push((f.agents, name.clone(), agent.clone()));
+            views.push((f.whole, name, ""));
+            views.push((f.teams, name, team));
+            views.push((f.agents, name, agent));
             if mix {
-                views.push((f.channels, name.clone(), channel.clone()));
+                views.push((f.channels, name, channel));
             }
         }
         if mix {
@@ -398,19 +468,12 @@ impl Tally {
                     &[(Clock::Calendar, r.value), (Clock::Business, r.business)]
                 };
                 for (clock, v) in clocks {
-                    let key = BucketKey {
-                        view,
-                        a: a.clone(),
-                        b: b.clone(),
-                        measure: r.measure,
-                        day,
-                        clock: *clock,
-                        lower: bucket(*v).0,
-                    };
-                    *self.buckets.entry(key).or_default() += 1;
+                    let key = BucketKeyRef { view, a, b, measure: r.measure, day, clock: *clock, lower: bucket(*v).0 };
+                    *self.buckets.entry_ref(&key).or_default() += 1;
                 }
             }
-            let sums = self.cells.entry(CellKey { view, a, b, measure: r.measure, day, hour }).or_default();
+            let key = CellKeyRef { view, a, b, measure: r.measure, day, hour };
+            let sums = self.cells.entry_ref(&key).or_default();
             sums.n += 1;
             sums.value += r.value;
             sums.business += r.business;
@@ -622,6 +685,51 @@ mod tests {
         let frt = delta.buckets.iter().find(|(k, _)| k.view == CellView::All && k.clock == Clock::Business);
         assert_eq!(frt.map(|(k, n)| (k.lower, *n)), Some((5 * MINUTE, 1)));
         assert_eq!(day_date(day_number(Date::constant(2026, 3, 3))), Date::constant(2026, 3, 3));
+    }
+
+    #[test]
+    fn borrowed_lookups_find_the_owned_keys() {
+        // A tally looks keys up borrowed (`CellKeyRef`, `BucketKeyRef`): they
+        // must hash and compare as the owned keys, or a cell would be kept
+        // twice. Two tickets' rows added one by one sum into one key each,
+        // equal to the same keys inserted owned.
+        let tz = TimeZone::UTC;
+        let at = 1_772_494_200_000;
+        let rows = [row(Measure::Created, at, 0, Some(4)), row(Measure::FirstReply, at + HOUR, HOUR, Some(4))];
+        let tags = ["refund".to_string()];
+        let ticket = TicketSubjects { organization_id: Some(7), tags: &tags, tier: Some(crate::Tier::Vip) };
+        let once = Tally::of(ticket, &rows, &tz);
+        let mut twice = Tally::default();
+        twice.add_ticket(ticket, &rows, &tz);
+        twice.add_ticket(ticket, &rows, &tz);
+        assert_eq!(twice.cells.len(), once.cells.len());
+        assert_eq!(twice.buckets.len(), once.buckets.len());
+        let mut owned = Tally::default();
+        for (k, s) in &once.cells {
+            *owned.cells.entry(k.clone()).or_default() +=
+                CellSums { n: 2 * s.n, value: 2 * s.value, business: 2 * s.business };
+        }
+        for (k, n) in &once.buckets {
+            owned.buckets.insert(k.clone(), 2 * n);
+        }
+        assert_eq!(twice, owned);
+        // Looked up owned in what was filled borrowed.
+        for (k, s) in &once.cells {
+            assert_eq!(twice.cells.get(k).map(|t| t.n), Some(2 * s.n), "{k:?}");
+        }
+        for (k, n) in &once.buckets {
+            assert_eq!(twice.buckets.get(k), Some(&(2 * n)), "{k:?}");
+        }
+        let all = CellKey {
+            view: CellView::All,
+            a: String::new(),
+            b: String::new(),
+            measure: Measure::FirstReply,
+            // Replied at 00:30 UTC on the 3rd.
+            day: day_number(Date::constant(2026, 3, 3)),
+            hour: 0,
+        };
+        assert_eq!(twice.cells.get(&all).map(|s| s.n), Some(2));
     }
 
     #[test]

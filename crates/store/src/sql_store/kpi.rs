@@ -302,6 +302,29 @@ impl UntalliedMeasures {
 }
 
 impl SqlStore {
+    /// Replaces the tickets' rows and facts within `tx`, holding off
+    /// other measurements (and a rebuild's clearing) meanwhile.
+    async fn write_measures(
+        &self,
+        tx: &mut dyn Transaction,
+        items: &[(TicketFacts, Vec<MeasureRow>, i64)],
+    ) -> Result<UntalliedMeasures> {
+        if let Some(lock) = self.db.lock_table("kpi_cells_zone", true) {
+            tx.execute(&lock, vec![]).await?;
+        }
+        let zone = kpi_cells::zone(tx).await?;
+        let pairs: Vec<_> = items.iter().map(|(f, _, _)| (f.requester_id, f.organization_id)).collect();
+        let tiers = tiers_now(tx, &pairs).await?;
+        let replaced = replace_many(tx, self.db.lock_rows(), items, &tiers).await?;
+        let changes = replaced
+            .into_iter()
+            .zip(tiers)
+            .enumerate()
+            .filter_map(|(i, (old, tier))| old.map(|old| (i, tier, old)))
+            .collect();
+        Ok(UntalliedMeasures { zone, changes })
+    }
+
     /// `save_measures_many` within `tx` (the pool's, or the single
     /// writer's own connection).
     pub(super) async fn save_measures_in(
@@ -309,8 +332,7 @@ impl SqlStore {
         mut tx: Box<dyn Transaction>,
         items: &[(TicketFacts, Vec<MeasureRow>, i64)],
     ) -> Result<usize> {
-        let written =
-            write_measures(tx.as_mut(), self.db.lock_table("kpi_cells_zone", true), self.db.lock_rows(), items).await?;
+        let written = self.write_measures(tx.as_mut(), items).await?;
         if written.changes.is_empty() {
             return Ok(0);
         }
@@ -328,8 +350,7 @@ impl SqlStore {
         mut tx: Box<dyn Transaction>,
         items: &[(TicketFacts, Vec<MeasureRow>, i64)],
     ) -> Result<UntalliedMeasures> {
-        let written =
-            write_measures(tx.as_mut(), self.db.lock_table("kpi_cells_zone", true), self.db.lock_rows(), items).await?;
+        let written = self.write_measures(tx.as_mut(), items).await?;
         if !written.changes.is_empty() {
             tx.commit().await?;
         }
@@ -377,30 +398,6 @@ impl SqlStore {
             .await?;
         tx.commit().await
     }
-}
-
-/// Replaces the tickets' rows and facts within `tx` (holding off other
-/// measurements with `lock`, then the tickets with `lock_rows`).
-async fn write_measures(
-    tx: &mut dyn Transaction,
-    lock: Option<String>,
-    lock_rows: &str,
-    items: &[(TicketFacts, Vec<MeasureRow>, i64)],
-) -> Result<UntalliedMeasures> {
-    if let Some(lock) = lock {
-        tx.execute(&lock, vec![]).await?;
-    }
-    let zone = kpi_cells::zone(tx).await?;
-    let pairs: Vec<_> = items.iter().map(|(f, _, _)| (f.requester_id, f.organization_id)).collect();
-    let tiers = tiers_now(tx, &pairs).await?;
-    let replaced = replace_many(tx, lock_rows, items, &tiers).await?;
-    let changes = replaced
-        .into_iter()
-        .zip(tiers)
-        .enumerate()
-        .filter_map(|(i, (old, tier))| old.map(|old| (i, tier, old)))
-        .collect();
-    Ok(UntalliedMeasures { zone, changes })
 }
 
 #[async_trait]
