@@ -189,8 +189,8 @@ pub async fn zone_name(store: &dyn Store) -> String {
 }
 
 /// Rebuilds the rollup when its cells count another zone's days than the
-/// installation's (a new installation, an upgrade, a changed time zone);
-/// true when it did.
+/// installation's (a new installation, an upgrade, a changed time zone)
+/// or a rebuild did not finish; true when it did.
 pub async fn ensure_cells(store: &dyn Store) -> Result<bool, StoreError> {
     if store.cells_zone().await?.as_deref() == Some(zone_name(store).await.as_str()) {
         return Ok(false);
