@@ -115,7 +115,7 @@ async fn measured_page(
     store: &dyn Store,
     after: TicketId,
     business: &BusinessClock,
-) -> Result<Option<(TicketId, Vec<MeasuredTicket>)>, StoreError> {
+) -> Result<Option<(TicketId, Vec<domain::kpi::MeasuredTicket>)>, StoreError> {
     let ids = store.ticket_ids_after(after, 1000).await?;
     let Some(last) = ids.last().copied() else { return Ok(None) };
     let events = store.events_of_tickets(after, last).await?;
@@ -142,8 +142,6 @@ pub struct RebuildPages {
     tally: Tally,
 }
 
-type MeasuredTicket = (domain::kpi::TicketFacts, Vec<domain::kpi::MeasureRow>, i64);
-
 impl RebuildPages {
     /// Empties the rollup; its cells will count the local days of `zone`.
     pub async fn start(store: &dyn Store, zone: &str) -> Result<RebuildPages, StoreError> {
@@ -152,7 +150,11 @@ impl RebuildPages {
     }
 
     /// Stores a page of measured tickets; how many were written.
-    pub async fn save(&mut self, store: &dyn Store, page: Vec<MeasuredTicket>) -> Result<usize, StoreError> {
+    pub async fn save(
+        &mut self,
+        store: &dyn Store,
+        page: Vec<domain::kpi::MeasuredTicket>,
+    ) -> Result<usize, StoreError> {
         let saved = store.save_measures_untallied(&page).await?;
         let written = saved.written();
         self.wait().await?;

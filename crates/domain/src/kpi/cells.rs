@@ -481,15 +481,31 @@ impl Tally {
     }
 
     /// `self − old`, without the cells and buckets that did not change.
-    pub fn minus(mut self, old: &Tally) -> Tally {
+    #[cfg(test)]
+    fn minus(mut self, old: &Tally) -> Tally {
         self.subtract(old);
         self.drop_unchanged();
         self
     }
 
-    /// Takes `old` away (a ticket's rows before it was measured again);
-    /// cells and buckets that come to nothing stay until `drop_unchanged`.
-    pub fn subtract(&mut self, old: &Tally) {
+    /// Adds one ticket's change: its rows with the subjects it has now
+    /// in, its rows before with the subjects it had then out. Cells and
+    /// buckets that come to nothing stay until `drop_unchanged`.
+    pub fn add_change(
+        &mut self,
+        now: TicketSubjects,
+        rows: &[MeasureRow],
+        then: TicketSubjects,
+        old_rows: &[MeasureRow],
+        tz: &TimeZone,
+    ) {
+        self.add_ticket(now, rows, tz);
+        if !old_rows.is_empty() {
+            self.subtract(&Tally::of(then, old_rows, tz));
+        }
+    }
+
+    fn subtract(&mut self, old: &Tally) {
         for (k, s) in &old.cells {
             let e = self.cells.entry(k.clone()).or_default();
             e.n -= s.n;
@@ -526,16 +542,6 @@ impl Tally {
         }
         weeks.retain(|_, s| *s != CellSums::default());
         weeks
-    }
-
-    /// Adds another tally (a batch of tickets' changes written at once).
-    pub fn merge(&mut self, other: Tally) {
-        for (k, s) in other.cells {
-            *self.cells.entry(k).or_default() += s;
-        }
-        for (k, n) in other.buckets {
-            *self.buckets.entry(k).or_default() += n;
-        }
     }
 }
 

@@ -73,6 +73,10 @@ pub struct MeasureRow {
     pub priority: Priority,
 }
 
+/// A ticket measured: its facts, its rows, and how many of its events
+/// they were measured from (a view from fewer never replaces one from more).
+pub type MeasuredTicket = (TicketFacts, Vec<MeasureRow>, i64);
+
 /// The ticket as its events left it: what the slices other than the
 /// measured instant read (organization, tier come from the directory).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

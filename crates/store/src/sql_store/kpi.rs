@@ -292,11 +292,8 @@ impl UntalliedMeasures {
         for (i, tier, old) in &self.changes {
             let (f, rows, _) = &items[*i];
             let now = TicketSubjects { organization_id: f.organization_id, tags: &f.tags, tier: Some(*tier) };
-            delta.add_ticket(now, rows, tz);
-            if !old.rows.is_empty() {
-                let then = TicketSubjects { organization_id: old.organization_id, tags: &old.tags, tier: old.tier };
-                delta.subtract(&Tally::of(then, &old.rows, tz));
-            }
+            let then = TicketSubjects { organization_id: old.organization_id, tags: &old.tags, tier: old.tier };
+            delta.add_change(now, rows, then, &old.rows, tz);
         }
     }
 }
@@ -707,9 +704,10 @@ impl KpiStore for SqlStore {
                 let rows = rows.get(id).map(Vec::as_slice).unwrap_or_default();
                 let then = TicketSubjects { organization_id: *organization_id, tags, tier: *old };
                 let now = TicketSubjects { tier: Some(*tier), ..then };
-                delta.merge(Tally::of(now, rows, tz).minus(&Tally::of(then, rows, tz)));
+                delta.add_change(now, rows, then, rows, tz);
             }
         }
+        delta.drop_unchanged();
         for tier in Tier::ALL {
             let to: Vec<i64> = moved.iter().filter(|(_, t)| t == tier).map(|(i, _)| stored[*i].0).collect();
             for chunk in to.chunks(IDS) {

@@ -8,6 +8,7 @@
 //! request never fails another.
 
 use domain::TicketId;
+use domain::kpi::MeasuredTicket;
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
 
@@ -36,9 +37,6 @@ pub(crate) enum Work {
     Rebuilt { prepared: Box<super::kpi_cells::PreparedTally>, complete: bool, reply: oneshot::Sender<Result<()>> },
     Answers { answers: Vec<crate::ImportedAnswer>, reply: oneshot::Sender<Result<usize>> },
 }
-
-/// A ticket's facts, measured rows and the events they were measured from.
-pub(crate) type MeasuredTicket = (domain::kpi::TicketFacts, Vec<domain::kpi::MeasureRow>, i64);
 
 /// Starts the writer thread; `None` if there is no runtime to drive it or
 /// the thread cannot start (then creations write on their own).
