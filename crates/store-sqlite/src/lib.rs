@@ -1,10 +1,12 @@
 //! Switchboard storage on an embedded SQLite file: WAL mode, one writer
 //! connection taking `BEGIN IMMEDIATE` (so writers queue instead of failing
-//! with "database is locked") and a pool of readers. Ticket creations are
-//! written by a connection of their own (see `owned_writer`).
+//! with "database is locked") and read-only connections for reads (see
+//! `reader`). Ticket creations are written by a connection of their own
+//! (see `owned_writer`).
 
 mod checkpointer;
 mod owned_writer;
+mod reader;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -27,7 +29,7 @@ pub struct Sqlite {
     gate: owned_writer::WriteGate,
     ticket_writer: std::sync::Mutex<Option<owned_writer::TicketWriter>>,
     _checkpointer: checkpointer::Checkpointer,
-    reader: SqlitePool,
+    readers: reader::Readers,
     changes: broadcast::Sender<TicketChange>,
 }
 
@@ -78,11 +80,7 @@ impl Sqlite {
             .await
             .map_err(backend)?;
         MIGRATOR.run(&writer).await.map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options(path).read_only(true))
-            .await
-            .map_err(backend)?;
+        let readers = reader::Readers::open(path)?;
         let (changes, _) = broadcast::channel(1024);
         let gate = owned_writer::WriteGate::default();
         let ticket_writer = owned_writer::open(path, gate.clone(), changes.clone())?;
@@ -92,7 +90,7 @@ impl Sqlite {
             gate,
             ticket_writer: std::sync::Mutex::new(Some(ticket_writer)),
             _checkpointer,
-            reader,
+            readers,
             changes,
         })
     }
@@ -236,8 +234,7 @@ fn fts_term(t: &Term) -> String {
 #[async_trait]
 impl Database for Sqlite {
     async fn fetch(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<SqlRow>, StoreError> {
-        let q = bind(sqlx::query(AssertSqlSafe(positional(sql, params.len()).into_owned())), params);
-        q.fetch_all(&self.reader).await.map_err(backend)?.iter().map(row).collect()
+        self.readers.fetch(sql, params).await
     }
 
     async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {

@@ -97,7 +97,7 @@ fn bound(v: Option<&SqlValue>) -> ToSqlOutput<'_> {
         Some(SqlValue::Null) | None => ToSqlOutput::Borrowed(ValueRef::Null),
         Some(SqlValue::Int(v)) => ToSqlOutput::Borrowed(ValueRef::Integer(*v)),
         Some(SqlValue::Real(v)) => ToSqlOutput::Borrowed(ValueRef::Real(*v)),
-        Some(SqlValue::Text(t)) if t.as_bytes().contains(&0) => {
+        Some(SqlValue::Text(t)) if memchr::memchr(0, t.as_bytes()).is_some() => {
             ToSqlOutput::Owned(Value::Text(store::storable_text(t.clone())))
         }
         Some(SqlValue::Text(t)) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
@@ -105,43 +105,48 @@ fn bound(v: Option<&SqlValue>) -> ToSqlOutput<'_> {
     }
 }
 
+/// Runs one statement on `conn`, binding `$n` parameters by their
+/// number, and returns its rows (used by the writer and the readers).
+pub(crate) fn statement_rows(conn: &Connection, sql: &str, params: &[SqlValue]) -> Result<Vec<SqlRow>, StoreError> {
+    // In-order placeholders become anonymous: looking a name up scans
+    // the statement's list of names, quadratic over a multi-row INSERT.
+    let sql = crate::positional(sql, params.len());
+    let anonymous = matches!(sql, std::borrow::Cow::Owned(_));
+    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+    for i in 1..=stmt.parameter_count() {
+        let n = if anonymous {
+            i
+        } else {
+            stmt.parameter_name(i)
+                .and_then(|name| name.trim_start_matches(['$', '?']).parse::<usize>().ok())
+                .unwrap_or(i)
+        };
+        stmt.raw_bind_parameter(i, bound(params.get(n.wrapping_sub(1)))).map_err(backend)?;
+    }
+    let columns = stmt.column_count();
+    let mut out = Vec::new();
+    let mut rows = stmt.raw_query();
+    while let Some(r) = rows.next().map_err(backend)? {
+        let mut values = Vec::with_capacity(columns);
+        for i in 0..columns {
+            values.push(match r.get_ref(i).map_err(backend)? {
+                ValueRef::Null => SqlValue::Null,
+                ValueRef::Integer(v) => SqlValue::Int(v),
+                ValueRef::Real(v) => SqlValue::Real(v),
+                ValueRef::Text(t) | ValueRef::Blob(t) => SqlValue::Text(String::from_utf8_lossy(t).into_owned()),
+            });
+        }
+        out.push(SqlRow(values));
+    }
+    Ok(out)
+}
+
 impl WriterTx {
-    /// Runs one statement, binding `$n` parameters by their number, and
-    /// returns its rows and the rows it changed.
+    /// Runs one statement; returns its rows and the rows it changed.
     fn run(&self, sql: &str, params: Vec<SqlValue>) -> Result<(Vec<SqlRow>, u64), StoreError> {
         let conn = self.conn.lock().map_err(|_| StoreError::Backend("the writer connection is poisoned".into()))?;
-        // In-order placeholders become anonymous: looking a name up scans
-        // the statement's list of names, quadratic over a multi-row INSERT.
-        let sql = crate::positional(sql, params.len());
-        let anonymous = matches!(sql, std::borrow::Cow::Owned(_));
-        let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
-        for i in 1..=stmt.parameter_count() {
-            let n = if anonymous {
-                i
-            } else {
-                stmt.parameter_name(i)
-                    .and_then(|name| name.trim_start_matches(['$', '?']).parse::<usize>().ok())
-                    .unwrap_or(i)
-            };
-            stmt.raw_bind_parameter(i, bound(params.get(n.wrapping_sub(1)))).map_err(backend)?;
-        }
-        let columns = stmt.column_count();
-        let mut out = Vec::new();
-        let mut rows = stmt.raw_query();
-        while let Some(r) = rows.next().map_err(backend)? {
-            let mut values = Vec::with_capacity(columns);
-            for i in 0..columns {
-                values.push(match r.get_ref(i).map_err(backend)? {
-                    ValueRef::Null => SqlValue::Null,
-                    ValueRef::Integer(v) => SqlValue::Int(v),
-                    ValueRef::Real(v) => SqlValue::Real(v),
-                    ValueRef::Text(t) | ValueRef::Blob(t) => SqlValue::Text(String::from_utf8_lossy(t).into_owned()),
-                });
-            }
-            out.push(SqlRow(values));
-        }
-        drop(rows);
-        Ok((out, conn.changes()))
+        let rows = statement_rows(&conn, sql, &params)?;
+        Ok((rows, conn.changes()))
     }
 
     fn end(&mut self, sql: &str) -> Result<(), StoreError> {

@@ -44,3 +44,36 @@ async fn checkpoints_run_off_the_write_path() {
     }
     assert!(grown, "the database file did not receive the WAL's pages");
 }
+
+/// Reads run on at most eight read-only connections of the store's own
+/// (`reader`): forty at once all answer, each seeing every write committed
+/// before it, and a read with a NUL in its text finds what was stored with
+/// U+FFFD in its place, as a write stores it.
+#[tokio::test]
+async fn reads_at_once_all_answer() {
+    use store::{DirectoryStore, TicketStore};
+    let dir = std::env::temp_dir().join(format!("switchboard-test-{}", std::process::id()));
+    let path = dir.join(format!("t{}.db", NEXT.fetch_add(1, Ordering::SeqCst)));
+    let store = store_sqlite::open(&path).await.unwrap();
+    let c = store::conformance::customer(&store, "reads@example.com").await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let new = store::conformance::new_ticket(&store::conformance::spec(&format!("read {i}"), "body", c, 0));
+        ids.push(store.create_ticket(new, None).await.unwrap().id);
+    }
+    let reads: Vec<_> = (0..40)
+        .map(|i| {
+            let (store, id) = (store.clone(), ids[i % 5]);
+            tokio::spawn(async move { store.ticket(id).await.unwrap().map(|t| t.subject) })
+        })
+        .collect();
+    for (i, read) in reads.into_iter().enumerate() {
+        assert_eq!(read.await.unwrap(), Some(format!("read {}", i % 5)));
+    }
+    let email = domain::EmailAddress::parse("nul@example.com").unwrap();
+    let mut named = domain::Customer::new(&email, "Ada", 0);
+    named.email = "n\0ul@example.com".into();
+    let stored = store.create_customer(named, None, None).await.unwrap();
+    let found = store.customer_by_email("n\0ul@example.com").await.unwrap();
+    assert_eq!(found.map(|f| (f.id, f.email)), Some((stored.id, "n\u{FFFD}ul@example.com".to_string())));
+}
