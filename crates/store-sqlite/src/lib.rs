@@ -271,6 +271,10 @@ impl Database for Sqlite {
         "rowid"
     }
 
+    fn hashes_groups(&self) -> bool {
+        false
+    }
+
     fn own_writer(&self) -> Option<Box<dyn OwnedWriter>> {
         let taken = self.ticket_writer.lock().ok()?.take()?;
         Some(Box::new(taken))

@@ -42,7 +42,8 @@ macro_rules! conformance_tests {
                 counts_are_capped_and_texts_joined, jobs_are_claimed_once_retried_and_dead_lettered,
                 schedules_run_once_per_occurrence, service_rules_and_ticket_sla, routing_rules_profiles_and_loads,
                 triggers_escalations_approvals_incidents, surveys_feedback_and_sentiment,
-                kpi_rollup_replaces_and_slices, rebuild_tallies_in_memory, retention_splits_customers_by_support);
+                kpi_rollup_replaces_and_slices, open_counts_by_status_team_agent_and_age, rebuild_tallies_in_memory,
+                retention_splits_customers_by_support);
         }
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {$(
@@ -2021,6 +2022,81 @@ pub async fn rebuild_tallies_in_memory(store: SqlStore) {
     cells_equal_rows(&store).await;
     store.fold_buckets(i64::MAX).await.unwrap();
     cells_equal_rows(&store).await;
+}
+
+/// The backlog's counts (`open_counts`), which SQLite counts in Rust and
+/// PostgreSQL groups in SQL: unsolved tickets only, per status, team,
+/// agent and age range, each with its oldest creation, in that order.
+pub async fn open_counts_by_status_team_agent_and_age(store: SqlStore) {
+    use crate::KpiStore;
+    use domain::kpi::{Measure, MeasureRow, OpenCount, Slice, TicketFacts};
+    let c = customer(&store, "backlog@example.com").await;
+    let tickets = [
+        (Status::Open, Some(1), Some(5), T0 - 100),
+        (Status::Open, Some(1), Some(5), T0 - 60),
+        (Status::Open, Some(1), Some(5), T0 - 40),
+        (Status::Open, Some(1), Some(5), T0 - 5),
+        (Status::Pending, Some(2), None, T0 - 70),
+        (Status::New, None, None, T0),
+        (Status::Solved, Some(1), Some(5), T0 - 100),
+    ];
+    for (i, (status, team_id, agent_id, created_at)) in tickets.into_iter().enumerate() {
+        let t = create(&store, spec(&format!("backlog {i}"), "x", c, created_at)).await;
+        let facts = TicketFacts {
+            ticket_id: t.id.0,
+            created_at,
+            status,
+            channel: Channel::Email,
+            priority: Priority::Normal,
+            team_id,
+            agent_id,
+            requester_id: Some(c.0),
+            organization_id: None,
+            tags: vec![],
+            merged: false,
+            public_replies: 0,
+            reopens: 0,
+            solved_at: (status == Status::Solved).then_some(T0),
+        };
+        let created = MeasureRow {
+            measure: Measure::Created,
+            at: created_at,
+            value: 0,
+            business: 0,
+            team_id,
+            agent_id,
+            channel: Channel::Email,
+            priority: Priority::Normal,
+        };
+        assert!(store.save_measures(&facts, &[created], 1).await.unwrap());
+    }
+    let count = |status, team_id, agent_id, range, tickets, first_created| OpenCount {
+        status,
+        team_id,
+        agent_id,
+        range,
+        tickets,
+        first_created,
+    };
+    // Ranges: 0 newer than T0 − 30; 1 after T0 − 60 up to T0 − 30; 2 up
+    // to T0 − 60 (a bound holds what was created at it).
+    let until = [T0, T0 - 30, T0 - 60];
+    assert_eq!(
+        store.open_counts(&Slice::default(), &until).await.unwrap(),
+        vec![
+            count(Status::New, None, None, 0, 1, T0),
+            count(Status::Open, Some(1), Some(5), 0, 1, T0 - 5),
+            count(Status::Open, Some(1), Some(5), 1, 1, T0 - 40),
+            count(Status::Open, Some(1), Some(5), 2, 2, T0 - 100),
+            count(Status::Pending, Some(2), None, 2, 1, T0 - 70),
+        ]
+    );
+    let team = Slice { team_id: Some(1), ..Slice::default() };
+    assert_eq!(
+        store.open_counts(&team, &[]).await.unwrap(),
+        vec![count(Status::Open, Some(1), Some(5), 0, 4, T0 - 100)],
+        "no bounds: one range"
+    );
 }
 
 pub async fn kpi_rollup_replaces_and_slices(store: SqlStore) {

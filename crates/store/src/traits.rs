@@ -575,8 +575,9 @@ pub trait KpiStore: Send + Sync {
     ) -> Result<Vec<MeasureRow>>;
     /// Unsolved tickets in the slice (by their team, agent, channel and
     /// priority now) counted per status, team, agent and creation range
-    /// (`OpenCount`), so the backlog is read as a few hundred counts, not
-    /// as every open ticket.
+    /// (`OpenCount`), in that order, so a report gets a few hundred counts,
+    /// not every open ticket (the store reads their four columns from an
+    /// index and counts them).
     async fn open_counts(&self, slice: &Slice, until: &[Millis]) -> Result<Vec<OpenCount>>;
     async fn ticket_facts(&self, ticket: TicketId) -> Result<Option<TicketFacts>>;
     /// One ticket's rows, by instant.

@@ -87,6 +87,78 @@ fn slice_sql(slice: &Slice, m: Option<&str>, p: &mut Params) -> String {
     sql
 }
 
+/// The last range whose bound `created` is within (0 when none): see `OpenCount`.
+fn open_range(created: Millis, until: &[Millis]) -> usize {
+    (1..until.len()).rev().find(|i| until.get(*i).is_some_and(|u| created <= *u)).unwrap_or(0)
+}
+
+/// Unsolved tickets grouped by the database (PostgreSQL hashes the groups).
+async fn grouped_open(store: &SqlStore, filter: &str, mut p: Params, until: &[Millis]) -> Result<Vec<OpenCount>> {
+    let whens: String = until
+        .iter()
+        .enumerate()
+        .skip(1)
+        .rev()
+        .map(|(i, u)| format!(" WHEN f.created_at <= {} THEN {i}", p.push(*u)))
+        .collect();
+    let range = if whens.is_empty() { "0".to_string() } else { format!("CASE{whens} ELSE 0 END") };
+    let sql = format!(
+        "SELECT f.status, f.team_id, f.agent_id, {range}, COUNT(*), MIN(f.created_at) FROM kpi_tickets f \
+         WHERE f.status IN ('new', 'open', 'pending', 'on_hold'){filter} GROUP BY 1, 2, 3, 4"
+    );
+    store
+        .fetch(&sql, p.values)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(OpenCount {
+                status: word(Status::parse("status", &r.text(0)?))?,
+                team_id: r.opt_int(1)?,
+                agent_id: r.opt_int(2)?,
+                range: usize::try_from(r.int(3)?).unwrap_or(0),
+                tickets: r.int(4)?,
+                first_created: r.int(5)?,
+            })
+        })
+        .collect()
+}
+
+/// Status, team, agent and range of unsolved tickets, counted as (tickets,
+/// first created).
+type OpenGroup = (Status, Option<i64>, Option<i64>, usize);
+
+/// Unsolved tickets read from the status index and counted here. SQLite
+/// groups only by sorting every row, and chose each one's range by a
+/// CASE: 49–74 ms for 46,000 unsolved tickets, against ~20 ms to read
+/// and count them.
+async fn counted_open(store: &SqlStore, filter: &str, p: Params, until: &[Millis]) -> Result<Vec<OpenCount>> {
+    let sql = format!(
+        "SELECT f.status, f.team_id, f.agent_id, f.created_at FROM kpi_tickets f \
+         WHERE f.status IN ('new', 'open', 'pending', 'on_hold'){filter}"
+    );
+    let mut counts: std::collections::HashMap<OpenGroup, (i64, Millis), foldhash::fast::RandomState> =
+        Default::default();
+    for r in store.fetch(&sql, p.values).await? {
+        let created = r.int(3)?;
+        let key =
+            (word(Status::parse("status", &r.text(0)?))?, r.opt_int(1)?, r.opt_int(2)?, open_range(created, until));
+        let count = counts.entry(key).or_insert((0, created));
+        count.0 += 1;
+        count.1 = count.1.min(created);
+    }
+    Ok(counts
+        .into_iter()
+        .map(|((status, team_id, agent_id, range), (tickets, first_created))| OpenCount {
+            status,
+            team_id,
+            agent_id,
+            range,
+            tickets,
+            first_created,
+        })
+        .collect())
+}
+
 fn needs_facts(slice: &Slice) -> bool {
     slice.tag.is_some() || slice.tier.is_some()
 }
@@ -448,33 +520,13 @@ impl KpiStore for SqlStore {
     async fn open_counts(&self, slice: &Slice, until: &[Millis]) -> Result<Vec<OpenCount>> {
         let mut p = Params::default();
         let filter = slice_sql(slice, None, &mut p);
-        // The last range whose bound the ticket's creation is within.
-        let whens: String = until
-            .iter()
-            .enumerate()
-            .skip(1)
-            .rev()
-            .map(|(i, u)| format!(" WHEN f.created_at <= {} THEN {i}", p.push(*u)))
-            .collect();
-        let range = if whens.is_empty() { "0".to_string() } else { format!("CASE{whens} ELSE 0 END") };
-        let sql = format!(
-            "SELECT f.status, f.team_id, f.agent_id, {range}, COUNT(*), MIN(f.created_at) FROM kpi_tickets f \
-             WHERE f.status IN ('new', 'open', 'pending', 'on_hold'){filter} GROUP BY 1, 2, 3, 4"
-        );
-        self.fetch(&sql, p.values)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(OpenCount {
-                    status: word(Status::parse("status", &r.text(0)?))?,
-                    team_id: r.opt_int(1)?,
-                    agent_id: r.opt_int(2)?,
-                    range: usize::try_from(r.int(3)?).unwrap_or(0),
-                    tickets: r.int(4)?,
-                    first_created: r.int(5)?,
-                })
-            })
-            .collect()
+        let mut counts = if self.db.hashes_groups() {
+            grouped_open(self, &filter, p, until).await?
+        } else {
+            counted_open(self, &filter, p, until).await?
+        };
+        counts.sort_by_key(|c| (c.status, c.team_id, c.agent_id, c.range));
+        Ok(counts)
     }
 
     async fn ticket_facts(&self, ticket: TicketId) -> Result<Option<TicketFacts>> {
