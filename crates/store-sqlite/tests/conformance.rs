@@ -5,11 +5,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
-async fn fresh() -> Option<store::SqlStore> {
+/// A database file of its own for each test.
+fn new_path() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("switchboard-test-{}", std::process::id()));
     let path = dir.join(format!("t{}.db", NEXT.fetch_add(1, Ordering::SeqCst)));
     let _ = std::fs::remove_file(&path);
-    Some(store_sqlite::open(&path).await.expect("open sqlite"))
+    path
+}
+
+async fn fresh() -> Option<store::SqlStore> {
+    Some(store_sqlite::open(&new_path()).await.expect("open sqlite"))
 }
 
 store::conformance_tests!(sqlite, super::fresh);
@@ -19,8 +24,7 @@ store::conformance_tests!(sqlite, super::fresh);
 #[tokio::test]
 async fn checkpoints_run_off_the_write_path() {
     use store::TicketStore;
-    let dir = std::env::temp_dir().join(format!("switchboard-test-{}", std::process::id()));
-    let path = dir.join(format!("t{}.db", NEXT.fetch_add(1, Ordering::SeqCst)));
+    let path = new_path();
     let store = store_sqlite::open(&path).await.unwrap();
     let c = store::conformance::customer(&store, "wal@example.com").await;
     let before = std::fs::metadata(&path).unwrap().len();
@@ -52,9 +56,7 @@ async fn checkpoints_run_off_the_write_path() {
 #[tokio::test]
 async fn reads_at_once_all_answer() {
     use store::{DirectoryStore, TicketStore};
-    let dir = std::env::temp_dir().join(format!("switchboard-test-{}", std::process::id()));
-    let path = dir.join(format!("t{}.db", NEXT.fetch_add(1, Ordering::SeqCst)));
-    let store = store_sqlite::open(&path).await.unwrap();
+    let store = store_sqlite::open(&new_path()).await.unwrap();
     let c = store::conformance::customer(&store, "reads@example.com").await;
     let mut ids = Vec::new();
     for i in 0..5 {
