@@ -119,6 +119,7 @@ fn bind(mut q: PgQuery<'_>, params: Vec<SqlValue>) -> PgQuery<'_> {
             SqlValue::Int(v) => q.bind(v),
             SqlValue::Real(v) => q.bind(v),
             SqlValue::Text(v) => q.bind(store::storable_text(v)),
+            SqlValue::Name(v) => q.bind(v),
             SqlValue::Bool(v) => q.bind(v),
         };
     }

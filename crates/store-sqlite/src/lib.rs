@@ -162,6 +162,7 @@ fn bind<'q>(
             SqlValue::Int(v) => q.bind(v),
             SqlValue::Real(v) => q.bind(v),
             SqlValue::Text(v) => q.bind(store::storable_text(v)),
+            SqlValue::Name(v) => q.bind(v),
             SqlValue::Bool(v) => q.bind(v),
         };
     }

@@ -101,6 +101,7 @@ fn bound(v: Option<&SqlValue>) -> ToSqlOutput<'_> {
             ToSqlOutput::Owned(Value::Text(store::storable_text(t.clone())))
         }
         Some(SqlValue::Text(t)) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+        Some(SqlValue::Name(t)) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
         Some(SqlValue::Bool(v)) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*v))),
     }
 }

@@ -15,6 +15,10 @@ pub enum SqlValue {
     Int(i64),
     Real(f64),
     Text(String),
+    /// Text fixed in the program (a status, a kind, a channel): bound
+    /// without allocating, which an import of millions of values notices.
+    /// Never read back: a row's text is `Text`.
+    Name(&'static str),
     Bool(bool),
 }
 
@@ -83,6 +87,7 @@ impl SqlRow {
     pub fn text(&self, i: usize) -> Result<String> {
         match self.at(i)? {
             SqlValue::Text(v) => Ok(v.clone()),
+            SqlValue::Name(v) => Ok((*v).to_string()),
             other => Err(StoreError::Corrupt(format!("column {i}: expected text, got {other:?}"))),
         }
     }

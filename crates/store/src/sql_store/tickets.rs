@@ -19,10 +19,10 @@ use crate::{
 pub(crate) fn ticket_values(t: &Ticket) -> Vec<crate::SqlValue> {
     vec![
         t.subject.clone().into(),
-        t.status.as_str().into(),
+        crate::SqlValue::Name(t.status.as_str()),
         t.priority.rank().into(),
-        t.ticket_type.as_str().into(),
-        t.channel.as_str().into(),
+        crate::SqlValue::Name(t.ticket_type.as_str()),
+        crate::SqlValue::Name(t.channel.as_str()),
         t.requester_id.0.into(),
         t.organization_id.map(|v| v.0).into(),
         t.assignee_id.map(|v| v.0).into(),
@@ -254,10 +254,10 @@ impl SqlStore {
 pub(crate) fn message_values(ticket: TicketId, m: &NewMessage) -> Vec<crate::SqlValue> {
     vec![
         ticket.0.into(),
-        m.visibility.as_str().into(),
-        m.author_kind.as_str().into(),
+        crate::SqlValue::Name(m.visibility.as_str()),
+        crate::SqlValue::Name(m.author_kind.as_str()),
         m.author_id.into(),
-        m.channel.as_str().into(),
+        crate::SqlValue::Name(m.channel.as_str()),
         m.body_text.clone().into(),
         m.body_html.clone().into(),
         to_json(&m.metadata).into(),
