@@ -25,7 +25,7 @@ pub(crate) struct TicketWriter {
     changes: broadcast::Sender<TicketChange>,
 }
 
-/// Opens the writer's connection with the same settings as sqlx's.
+/// Opens the writer's connection with sqlx's settings but a larger cache.
 pub(crate) fn open(
     path: &Path,
     gate: WriteGate,
@@ -34,10 +34,14 @@ pub(crate) fn open(
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .map_err(backend)?;
     conn.busy_timeout(Duration::from_secs(10)).map_err(backend)?;
-    // Checkpoints run on a thread of their own (see `checkpointer`).
+    // Checkpoints run on a thread of their own (see `checkpointer`). A
+    // cache of 64 MiB (sqlx's writer keeps 16): the rollup's rows go into
+    // five indexes each at scattered places, and a cache that holds more
+    // of them wrote 300,000 tickets' rows 30% faster. It grows only as
+    // pages are used.
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-         PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY; \
+         PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; \
          PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;",
     )
     .map_err(backend)?;
