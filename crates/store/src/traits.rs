@@ -576,7 +576,8 @@ pub trait KpiStore: Send + Sync {
     /// Unsolved tickets in the slice (by their team, agent, channel and
     /// priority now) counted per status, team, agent and creation range
     /// (`OpenCount`), in that order, so a report gets a few hundred counts,
-    /// not every open ticket (the store reads their four columns from an
+    /// not every open ticket (PostgreSQL groups them; on SQLite, which
+    /// groups only by sorting, the store reads their four columns from an
     /// index and counts them).
     async fn open_counts(&self, slice: &Slice, until: &[Millis]) -> Result<Vec<OpenCount>>;
     async fn ticket_facts(&self, ticket: TicketId) -> Result<Option<TicketFacts>>;

@@ -89,7 +89,7 @@ fn slice_sql(slice: &Slice, m: Option<&str>, p: &mut Params) -> String {
 
 /// The last range whose bound `created` is within (0 when none): see `OpenCount`.
 fn open_range(created: Millis, until: &[Millis]) -> usize {
-    (1..until.len()).rev().find(|i| until.get(*i).is_some_and(|u| created <= *u)).unwrap_or(0)
+    until.iter().skip(1).rposition(|u| created <= *u).map_or(0, |i| i + 1)
 }
 
 /// Unsolved tickets grouped by the database (PostgreSQL hashes the groups).
