@@ -2168,6 +2168,25 @@ pub async fn kpi_rollup_replaces_and_slices(store: SqlStore) {
     let org_team = |team| Slice { organization_id: Some(9), team_id: Some(team), ..Slice::default() };
     assert_eq!(store.measure_rows(&[Measure::Created], T0, T0 + 100, &org_team(1)).await.unwrap().len(), 1);
     assert!(store.measure_rows(&[Measure::Created], T0, T0 + 100, &org_team(2)).await.unwrap().is_empty());
+    // Combinations with a team read its index alone (it carries every
+    // column a slice reads or filters on): the values come back whole.
+    let team_channel = |channel| Slice { team_id: Some(2), channel: Some(channel), ..Slice::default() };
+    let chat_rows =
+        store.measure_rows(&[Measure::FirstReply], T0, T0 + 100, &team_channel(Channel::Chat)).await.unwrap();
+    assert_eq!(chat_rows, vec![b_rows[1].clone()]);
+    assert!(
+        store
+            .measure_rows(&[Measure::FirstReply], T0, T0 + 100, &team_channel(Channel::Email))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let tag_team = |team| Slice { tag: Some("refund".into()), team_id: Some(team), ..Slice::default() };
+    assert_eq!(
+        store.measure_rows(&[Measure::FirstReply], T0, T0 + 100, &tag_team(1)).await.unwrap(),
+        vec![a_rows[1].clone()]
+    );
+    assert!(store.measure_rows(&[Measure::FirstReply], T0, T0 + 100, &tag_team(2)).await.unwrap().is_empty());
     // Only the unsolved, counted by creation range: created at T0, so
     // within `until[i]` for the bounds at or after T0 (the last such wins).
     let open = domain::kpi::OpenCount {

@@ -359,6 +359,21 @@ async fn time_synthetic(store: &std::sync::Arc<dyn store::Store>, now: i64, runs
             30,
             Slice { organization_id: Some(1), team_id: Some(1), ..Slice::default() },
         ),
+        (
+            "cockpit, an organization's email (rows), 30 days",
+            30,
+            Slice { organization_id: Some(1), channel: Some(domain::Channel::Email), ..Slice::default() },
+        ),
+        (
+            "cockpit, a team's email (rows), 7 days",
+            7,
+            Slice { team_id: Some(1), channel: Some(domain::Channel::Email), ..Slice::default() },
+        ),
+        (
+            "cockpit, a tag's team (rows), 7 days",
+            7,
+            Slice { tag: Some("topic1".into()), team_id: Some(1), ..Slice::default() },
+        ),
     ];
     time_slices(store, now, runs, &slices).await?;
     time_reports(store, now, runs).await
