@@ -79,7 +79,11 @@ impl Sqlite {
             )
             .await
             .map_err(backend)?;
+        // A migration that builds an index sorts every row of its table; with
+        // temporary data in memory, 30M measured rows held 3.4 GB.
+        sqlx::query("PRAGMA temp_store = FILE").execute(&writer).await.map_err(backend)?;
         MIGRATOR.run(&writer).await.map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
+        sqlx::query("PRAGMA temp_store = MEMORY").execute(&writer).await.map_err(backend)?;
         let readers = reader::Readers::open(path)?;
         let (changes, _) = broadcast::channel(1024);
         let gate = owned_writer::WriteGate::default();

@@ -85,9 +85,15 @@ impl SqlRow {
     }
 
     pub fn text(&self, i: usize) -> Result<String> {
+        self.str(i).map(str::to_string)
+    }
+
+    /// A text column borrowed: for words parsed at once (a measure, a
+    /// channel), which need no copy of their own.
+    pub fn str(&self, i: usize) -> Result<&str> {
         match self.at(i)? {
-            SqlValue::Text(v) => Ok(v.clone()),
-            SqlValue::Name(v) => Ok((*v).to_string()),
+            SqlValue::Text(v) => Ok(v),
+            SqlValue::Name(v) => Ok(v),
             other => Err(StoreError::Corrupt(format!("column {i}: expected text, got {other:?}"))),
         }
     }

@@ -42,14 +42,14 @@ fn measured(r: &SqlRow) -> Result<MeasureRow> {
 /// A measured row from `MEASURE_COLS` starting at column `c`.
 fn measured_from(r: &SqlRow, c: usize) -> Result<MeasureRow> {
     Ok(MeasureRow {
-        measure: word(Measure::parse("measure", &r.text(c)?))?,
+        measure: word(Measure::parse("measure", r.str(c)?))?,
         at: r.int(c + 1)?,
         value: r.int(c + 2)?,
         business: r.int(c + 3)?,
         team_id: r.opt_int(c + 4)?,
         agent_id: r.opt_int(c + 5)?,
-        channel: word(Channel::parse("channel", &r.text(c + 6)?))?,
-        priority: word(Priority::parse("priority", &r.text(c + 7)?))?,
+        channel: word(Channel::parse("channel", r.str(c + 6)?))?,
+        priority: word(Priority::parse("priority", r.str(c + 7)?))?,
     })
 }
 
