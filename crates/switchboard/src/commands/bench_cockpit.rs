@@ -177,7 +177,15 @@ fn synthetic(
     use domain::{Channel, Priority, Status};
     const MIN: i64 = 60_000;
     let span = days * 24 * 60 * MIN;
-    let mix = |k: u64| (i as u64).wrapping_mul(6_364_136_223_846_793_005).wrapping_add(k).rotate_left(17) % 1_000_003;
+    // splitmix64's finisher over (ticket, field), so fields are independent:
+    // a multiply and rotate left team, tag and organization correlated (an
+    // organization's tickets mostly one team's, a tag in two teams only).
+    let mix = |k: u64| {
+        let mut z = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ k.wrapping_mul(0xD6E8_FEB8_6659_FD93);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % 1_000_003
+    };
     let created = now - span + (i as i64 * span / tickets.max(1) as i64);
     let team = (mix(1) % 5) as i64 + 1;
     let agent = team * 100 + (mix(2) % 10) as i64;
