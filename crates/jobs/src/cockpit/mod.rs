@@ -400,10 +400,10 @@ fn backlog(open: &[OpenCount], now: Millis) -> Backlog {
     }
 }
 
-fn scorecards(rows: &[&MeasureRow], key: impl Fn(&MeasureRow) -> Option<i64>) -> Vec<Scorecard> {
+fn scorecards(rows: &[MeasureRow], key: impl Fn(&MeasureRow) -> Option<i64>) -> Vec<Scorecard> {
     let mut groups: BTreeMap<Option<i64>, Vec<MeasureRow>> = BTreeMap::new();
     for r in rows {
-        groups.entry(key(r)).or_default().push((*r).clone());
+        groups.entry(key(r)).or_default().push(r.clone());
     }
     groups
         .into_iter()
@@ -508,10 +508,9 @@ async fn from_rows(store: &dyn Store, window: &Window, slice: &Slice) -> Result<
     let before = window.previous();
     let from = window.start();
     let rows = store.measure_rows(Measure::ALL, before.start(), window.end(), slice).await?;
-    let (current, earlier): (Vec<&MeasureRow>, Vec<&MeasureRow>) = rows.iter().partition(|r| r.at >= from);
-    let owned = |rs: &[&MeasureRow]| rs.iter().map(|r| (*r).clone()).collect::<Vec<_>>();
-    let kpis = TicketKpis::of(&owned(&current));
-    let previous = TicketKpis::of(&owned(&earlier));
+    let (current, earlier): (Vec<MeasureRow>, Vec<MeasureRow>) = rows.into_iter().partition(|r| r.at >= from);
+    let kpis = TicketKpis::of(&current);
+    let previous = TicketKpis::of(&earlier);
 
     let tz = &window.tz;
     let mut by_day: BTreeMap<Date, DayTally> = BTreeMap::new();
