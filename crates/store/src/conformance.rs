@@ -2181,6 +2181,9 @@ pub async fn kpi_rollup_replaces_and_slices(store: SqlStore) {
             .unwrap()
             .is_empty()
     );
+    let agent_channel = |agent| Slice { agent_id: Some(agent), channel: Some(Channel::Chat), ..Slice::default() };
+    assert_eq!(store.measure_rows(&[Measure::FirstReply], T0, T0 + 100, &agent_channel(5)).await.unwrap(), chat_rows);
+    assert!(store.measure_rows(&[Measure::FirstReply], T0, T0 + 100, &agent_channel(6)).await.unwrap().is_empty());
     let tag_team = |team| Slice { tag: Some("refund".into()), team_id: Some(team), ..Slice::default() };
     assert_eq!(
         store.measure_rows(&[Measure::FirstReply], T0, T0 + 100, &tag_team(1)).await.unwrap(),
