@@ -19,10 +19,12 @@ str_enum!(
     /// every measure but `priority_channel` (a = priority, b = channel:
     /// arrivals and handle time, a priority's channel mix) and the cards'
     /// views (no arrivals, see `is_card`); `all`, `team`, `agent`,
-    /// `channel` and `priority` the spreads of every duration in both
-    /// clocks; `team_agent`, `team_channel` (a = team, b = channel),
-    /// `agent_channel`, `team_priority` and `agent_priority` the calendar
-    /// spread of first reply and resolution (their cards).
+    /// `channel`, `priority` and `team_channel` (a = team, b = channel) the
+    /// spreads of every duration in both clocks; `team_agent`,
+    /// `agent_channel`, `team_priority`, `agent_priority` and
+    /// `team_channel_agent` (a = team and channel as `3/email`, b = agent:
+    /// a team's channel's agents) the calendar spread of first reply and
+    /// resolution (their cards).
     ///
     /// A ticket's organization, tags and tier are its facts now, not the
     /// measured instant's: `organization` (a = organization id), `tag`
@@ -38,6 +40,7 @@ str_enum!(
         TeamAgent = "team_agent",
         Channel = "channel",
         TeamChannel = "team_channel",
+        TeamChannelAgent = "team_channel_agent",
         AgentChannel = "agent_channel",
         Priority = "priority",
         TeamPriority = "team_priority",
@@ -118,12 +121,13 @@ pub struct TicketSubjects<'a> {
 /// Whether a view only serves scorecards (a team's agents, a priority's,
 /// an organization's or a tag's teams and agents): every measure but
 /// arrivals, and the calendar spread of first reply and resolution.
-/// (A team's and an agent's channels are cards too, and also their
-/// channel mix, so they keep arrivals.)
+/// (An agent's channels are cards too, and also its channel mix, so
+/// they keep arrivals; a team's channels are a slice of their own.)
 fn is_card(view: CellView) -> bool {
     matches!(
         view,
         CellView::TeamAgent
+            | CellView::TeamChannelAgent
             | CellView::TeamPriority
             | CellView::AgentPriority
             | CellView::OrganizationTeam
@@ -133,6 +137,12 @@ fn is_card(view: CellView) -> bool {
             | CellView::TierTeam
             | CellView::TierAgent
     )
+}
+
+/// The subject `a` of a team's channel's agents' cells
+/// (`CellView::TeamChannelAgent`): the team (`-` for none) and the channel.
+pub fn team_channel(team: &str, channel: &str) -> String {
+    format!("{team}/{channel}")
 }
 
 /// The views a ticket's fact subject (its organization, a tag, its tier) is kept
@@ -413,6 +423,7 @@ impl Tally {
         let (team, agent) = (subject(r.team_id), subject(r.agent_id));
         let (team, agent) = (team.as_str(), agent.as_str());
         let (channel, priority) = (r.channel.as_str(), r.priority.as_str());
+        let team_channel = team_channel(team, channel);
         let mut views: Vec<(CellView, &str, &str)> = vec![
             (CellView::All, "", ""),
             (CellView::Team, team, ""),
@@ -420,6 +431,7 @@ impl Tally {
             (CellView::TeamAgent, team, agent),
             (CellView::Channel, channel, ""),
             (CellView::TeamChannel, team, channel),
+            (CellView::TeamChannelAgent, &team_channel, agent),
             (CellView::AgentChannel, agent, channel),
             (CellView::Priority, priority, ""),
             (CellView::TeamPriority, team, priority),
@@ -445,10 +457,10 @@ impl Tally {
         let hour = if r.measure == Measure::Created { i64::from(local.hour()) } else { 0 };
         for (view, a, b) in views {
             if is_duration(r.measure) {
-                // The cards of a team's agents, or of a channel's teams and
-                // agents, need only the calendar spread of first reply and
+                // The cards of a team's agents, or of a channel's agents,
+                // need only the calendar spread of first reply and
                 // resolution.
-                let card = is_card(view) || matches!(view, CellView::TeamChannel | CellView::AgentChannel);
+                let card = is_card(view) || view == CellView::AgentChannel;
                 let mix_only = matches!(
                     view,
                     CellView::PriorityChannel
@@ -684,10 +696,17 @@ mod tests {
         );
         let delta = new.minus(&old);
         assert!(delta.cells.keys().all(|k| k.measure == Measure::FirstReply));
-        assert_eq!(delta.cells.len(), 10, "every view but the priority's channels");
-        // all, team, agent, channel and priority in both clocks; the team's
-        // agent, the channel's and the priority's team and agent in calendar time.
-        assert_eq!(delta.buckets.len(), 15);
+        assert_eq!(delta.cells.len(), 11, "every view but the priority's channels");
+        // all, team, agent, channel, priority and the team's channel in both
+        // clocks; the team's agent, the agent's channel, the priority's team
+        // and agent and the team's channel's agent in calendar time.
+        assert_eq!(delta.buckets.len(), 17);
+        let card =
+            |view| delta.buckets.iter().filter(|(k, _)| k.view == view).map(|(k, _)| k.clock).collect::<Vec<_>>();
+        assert_eq!(card(CellView::TeamChannel).len(), 2);
+        assert_eq!(card(CellView::TeamChannelAgent), vec![Clock::Calendar]);
+        let agent = delta.cells.keys().find(|k| k.view == CellView::TeamChannelAgent);
+        assert_eq!(agent.map(|k| (k.a.as_str(), k.b.as_str())), Some(("1/email", "4")));
         let frt = delta.buckets.iter().find(|(k, _)| k.view == CellView::All && k.clock == Clock::Business);
         assert_eq!(frt.map(|(k, n)| (k.lower, *n)), Some((5 * MINUTE, 1)));
         assert_eq!(day_date(day_number(Date::constant(2026, 3, 3))), Date::constant(2026, 3, 3));

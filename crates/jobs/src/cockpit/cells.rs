@@ -1,6 +1,6 @@
 //! The cockpit from the rollup's cells, for the slices they hold (the
 //! department, one team, one agent, one channel, one priority, one
-//! organization, one tag, one tier): a few thousand summed
+//! organization, one tag, one tier, one team's channel): a few thousand summed
 //! cells instead of every measured row, so a big department's dashboards
 //! stay fast.
 
@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use domain::Channel;
 use domain::kpi::cells::{
     CellKey, CellQuery, CellSums, CellView, Clock, ORGANIZATION_VIEWS, TAG_VIEWS, TIER_VIEWS, day_date, day_number,
-    is_duration,
+    is_duration, team_channel,
 };
 use domain::kpi::{Measure, Slice};
 use insight::kpi::{CellFigures, Distribution, Rate, TicketKpis, histogram_of_buckets};
@@ -40,6 +40,7 @@ struct Source {
 struct Plan {
     view: CellView,
     a: Option<String>,
+    b: Option<String>,
     agents: Source,
     teams: Source,
     channels: Source,
@@ -54,6 +55,7 @@ fn plan(slice: &Slice) -> Option<Plan> {
         return Some(Plan {
             view: CellView::Channel,
             a: c.clone(),
+            b: None,
             agents: src(CellView::AgentChannel, None, c.clone(), Side::A),
             teams: src(CellView::TeamChannel, None, c.clone(), Side::A),
             channels: src(CellView::Channel, c, None, Side::A),
@@ -66,6 +68,7 @@ fn plan(slice: &Slice) -> Option<Plan> {
         return Some(Plan {
             view: CellView::Priority,
             a: p.clone(),
+            b: None,
             agents: src(CellView::AgentPriority, None, p.clone(), Side::A),
             teams: src(CellView::TeamPriority, None, p.clone(), Side::A),
             channels: src(CellView::PriorityChannel, p, None, Side::B),
@@ -90,9 +93,25 @@ fn plan(slice: &Slice) -> Option<Plan> {
         return Some(Plan {
             view: views.whole,
             a: a.clone(),
+            b: None,
             agents: src(views.agents, a.clone(), None, Side::B),
             teams: src(views.teams, a.clone(), None, Side::B),
             channels: src(views.channels, a, None, Side::B),
+        });
+    }
+    // A team's channel: its own view, its agents' cards keyed by both.
+    if let (Some(team), Some(channel)) = (slice.team_id, slice.channel)
+        && *slice == (Slice { team_id: Some(team), channel: Some(channel), ..Slice::default() })
+    {
+        let (t, c) = (Some(team.to_string()), Some(channel.as_str().to_string()));
+        let both = Some(team_channel(&team.to_string(), channel.as_str()));
+        return Some(Plan {
+            view: CellView::TeamChannel,
+            a: t.clone(),
+            b: c.clone(),
+            agents: src(CellView::TeamChannelAgent, both, None, Side::B),
+            teams: src(CellView::TeamChannel, t.clone(), c.clone(), Side::A),
+            channels: src(CellView::TeamChannel, t, c, Side::B),
         });
     }
     let only = |s: &Slice| Slice { team_id: s.team_id, agent_id: s.agent_id, ..Slice::default() } == *s;
@@ -103,6 +122,7 @@ fn plan(slice: &Slice) -> Option<Plan> {
         (None, None) => Some(Plan {
             view: CellView::All,
             a: None,
+            b: None,
             agents: src(CellView::Agent, None, None, Side::A),
             teams: src(CellView::Team, None, None, Side::A),
             channels: src(CellView::Channel, None, None, Side::A),
@@ -112,6 +132,7 @@ fn plan(slice: &Slice) -> Option<Plan> {
             Some(Plan {
                 view: CellView::Team,
                 a: t.clone(),
+                b: None,
                 agents: src(CellView::TeamAgent, t.clone(), None, Side::B),
                 teams: src(CellView::Team, t.clone(), None, Side::A),
                 channels: src(CellView::TeamChannel, t, None, Side::B),
@@ -122,6 +143,7 @@ fn plan(slice: &Slice) -> Option<Plan> {
             Some(Plan {
                 view: CellView::Agent,
                 a: x.clone(),
+                b: None,
                 agents: src(CellView::Agent, x.clone(), None, Side::A),
                 teams: src(CellView::TeamAgent, None, x.clone(), Side::A),
                 channels: src(CellView::AgentChannel, x, None, Side::B),
@@ -159,12 +181,12 @@ pub(super) async fn figures(
     let before = window.previous();
     let current = (day_number(window.first), day_number(window.last));
     let earlier = (day_number(before.first), day_number(before.last));
-    let mut daily = query(plan.view, plan.a.clone(), None, Measure::ALL.to_vec(), (earlier.0, current.1));
+    let mut daily = query(plan.view, plan.a.clone(), plan.b.clone(), Measure::ALL.to_vec(), (earlier.0, current.1));
     daily.by_day = true;
-    let spread = |days: (i64, i64)| query(plan.view, plan.a.clone(), None, durations(), days);
+    let spread = |days: (i64, i64)| query(plan.view, plan.a.clone(), plan.b.clone(), durations(), days);
     // The days: arrivals and solves from the cells, each day's median first
     // reply from its buckets.
-    let mut per_day = query(plan.view, plan.a.clone(), None, vec![Measure::FirstReply], current);
+    let mut per_day = query(plan.view, plan.a.clone(), plan.b.clone(), vec![Measure::FirstReply], current);
     per_day.by_day = true;
     per_day.clock = Some(Clock::Calendar);
     let mix = &plan.channels;

@@ -27,6 +27,8 @@ enum Step {
     Tag(usize, &'static str),
     /// The ticket moved to organization 1 or 2, or to none.
     Organization(usize, Option<i64>),
+    /// The ticket moved to team 1 or 2.
+    Team(usize, i64),
     /// The requester (0) or organization 1 or 2 gets a new tier; the
     /// `kpi.retier` job moves their tickets.
     Tier(i64, domain::Tier),
@@ -49,6 +51,7 @@ fn step() -> impl Strategy<Value = (Step, i64)> {
         (t.clone(), prop_oneof![Just("refund"), Just("vip")]).prop_map(|(i, g)| Step::Tag(i, g)),
         (t.clone(), prop_oneof![Just(None), Just(Some(1i64)), Just(Some(2i64))])
             .prop_map(|(i, o)| Step::Organization(i, o)),
+        (t.clone(), 1..3i64).prop_map(|(i, team)| Step::Team(i, team)),
         (0..3i64, prop_oneof![Just(domain::Tier::Standard), Just(domain::Tier::Priority), Just(domain::Tier::Vip)])
             .prop_map(|(h, t)| Step::Tier(h, t)),
         t.prop_map(Step::Refresh),
@@ -90,7 +93,8 @@ async fn apply(store: &dyn Store, ids: &[TicketId], s: &Step, at: i64, business:
         | Step::Status(i, _)
         | Step::Assign(i, _)
         | Step::Tag(i, _)
-        | Step::Organization(i, _) => ids[*i],
+        | Step::Organization(i, _)
+        | Step::Team(i, _) => ids[*i],
         Step::Refresh(i) => {
             jobs::kpi::refresh(store, ids[*i], business).await.unwrap();
             return;
@@ -152,7 +156,7 @@ async fn apply(store: &dyn Store, ids: &[TicketId], s: &Step, at: i64, business:
             }
             return;
         }
-        Step::Tag(..) | Step::Organization(..) => {
+        Step::Tag(..) | Step::Organization(..) | Step::Team(..) => {
             let p = match s {
                 Step::Tag(_, tag) if t.tags.iter().any(|g| g == tag) => {
                     TicketPatch { remove_tags: vec![tag.to_string()], ..TicketPatch::default() }
@@ -160,6 +164,9 @@ async fn apply(store: &dyn Store, ids: &[TicketId], s: &Step, at: i64, business:
                 Step::Tag(_, tag) => TicketPatch { add_tags: vec![tag.to_string()], ..TicketPatch::default() },
                 Step::Organization(_, o) => {
                     TicketPatch { organization_id: Some(o.map(domain::OrganizationId)), ..TicketPatch::default() }
+                }
+                Step::Team(_, team) => {
+                    TicketPatch { team_id: Some(Some(domain::TeamId(*team))), ..TicketPatch::default() }
                 }
                 _ => return,
             };
@@ -173,6 +180,29 @@ async fn apply(store: &dyn Store, ids: &[TicketId], s: &Step, at: i64, business:
     if let Ok(MessageOutcome::Added { ticket, events }) = lifecycle::add_message(&t, visibility, actor, at) {
         write(store, &t, ticket, events, vec![message(actor, visibility, at)]).await;
     }
+}
+
+/// A customer's ticket for `team` that came in by `channel`.
+fn new_ticket(requester: domain::CustomerId, team: i64, channel: Channel, at: i64) -> store::TicketCreate {
+    let actor = Actor { kind: AuthorKind::Customer, id: Some(requester.0) };
+    let new = lifecycle::NewTicket {
+        subject: "Ticket".into(),
+        status: None,
+        priority: domain::Priority::Normal,
+        ticket_type: domain::TicketType::Question,
+        channel,
+        requester_id: requester,
+        organization_id: None,
+        assignee_id: None,
+        team_id: Some(domain::TeamId(team)),
+        tags: vec![],
+        custom_fields: Default::default(),
+        problem_id: None,
+        follow_up_of: None,
+    };
+    let (ticket, events) = lifecycle::open_ticket(new, actor, at).unwrap();
+    let messages = vec![NewMessage { channel, ..message(actor, Visibility::Public, at) }];
+    store::TicketCreate { ticket, events, messages, new_requester: None }
 }
 
 async fn check(store: Arc<dyn Store>, steps: Vec<(Step, i64)>) {
@@ -213,10 +243,24 @@ async fn check(store: Arc<dyn Store>, steps: Vec<(Step, i64)>) {
         agents.push(store.create_user(u, None, None).await.unwrap().id);
     }
     assert_eq!(agents, vec![domain::UserId(1), domain::UserId(2)]);
+    // Teams 1 and 2, which tickets move between.
+    for name in ["Billing", "Tech"] {
+        let team = domain::Team {
+            id: domain::TeamId(0),
+            name: name.into(),
+            description: String::new(),
+            lead_id: None,
+            member_ids: vec![],
+            created_at: T0,
+            updated_at: T0,
+        };
+        store.create_team(team, None).await.unwrap();
+    }
+    // Team 1's email and chat, team 2's email: the team's channel slices.
     let mut ids = Vec::new();
-    for i in 0..3 {
-        let s = store::conformance::spec("Ticket", "help", c, T0 + i);
-        ids.push(store.create_ticket(store::conformance::new_ticket(&s), None).await.unwrap().id);
+    for (i, (team, channel)) in [(1, Channel::Email), (1, Channel::Chat), (2, Channel::Email)].into_iter().enumerate() {
+        let new = new_ticket(c, team, channel, T0 + i as i64);
+        ids.push(store.create_ticket(new, None).await.unwrap().id);
     }
     let mut at = T0 + 10;
     for (s, minutes) in &steps {
@@ -279,13 +323,21 @@ async fn check(store: Arc<dyn Store>, steps: Vec<(Step, i64)>) {
 async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
     let tz = jobs::cockpit::time_zone(store).await;
     let window = jobs::cockpit::Window::days_to(now, 10, tz);
+    // The three tickets, each in team 1 or 2 and by email or chat, all
+    // created in the window (40 steps of at most 4 hours).
+    let mut team_channels_created = 0;
     for slice in [
         Slice::default(),
         Slice { team_id: Some(1), ..Slice::default() },
+        Slice { team_id: Some(2), ..Slice::default() },
         Slice { agent_id: Some(1), ..Slice::default() },
         Slice { agent_id: Some(2), ..Slice::default() },
         Slice { channel: Some(Channel::Email), ..Slice::default() },
         Slice { channel: Some(Channel::Chat), ..Slice::default() },
+        Slice { team_id: Some(1), channel: Some(Channel::Email), ..Slice::default() },
+        Slice { team_id: Some(1), channel: Some(Channel::Chat), ..Slice::default() },
+        Slice { team_id: Some(2), channel: Some(Channel::Email), ..Slice::default() },
+        Slice { team_id: Some(2), channel: Some(Channel::Chat), ..Slice::default() },
         Slice { priority: Some(domain::Priority::Normal), ..Slice::default() },
         Slice { priority: Some(domain::Priority::Urgent), ..Slice::default() },
         Slice { organization_id: Some(1), ..Slice::default() },
@@ -298,6 +350,9 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
         let exact = jobs::cockpit::report_within(store, now, &window, &slice, i64::MAX).await.unwrap();
         let cells = jobs::cockpit::report_within(store, now, &window, &slice, -1).await.unwrap();
         assert!(exact.exact && !cells.exact);
+        if slice.team_id.is_some() && slice.channel.is_some() {
+            team_channels_created += exact.kpis.created;
+        }
         let near =
             |a: &Option<insight::kpi::Distribution>, b: &Option<insight::kpi::Distribution>, what: &str| match (a, b) {
                 (None, None) => {}
@@ -359,6 +414,7 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
             }
         }
     }
+    assert_eq!(team_channels_created, 3, "the team's channel slices hold every ticket");
     // The resource request from the cells: the same weeks and load, the
     // medians within their bucket.
     let exact = jobs::resources::resource_request_within(store, now, i64::MAX).await.unwrap();

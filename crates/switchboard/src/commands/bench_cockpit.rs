@@ -357,6 +357,16 @@ async fn time_synthetic(store: &std::sync::Arc<dyn store::Store>, now: i64, runs
         ("cockpit, one tag, 30 days", 30, Slice { tag: Some("topic1".into()), ..Slice::default() }),
         ("cockpit, VIP tier, 30 days", 30, Slice { tier: Some(domain::Tier::Vip), ..Slice::default() }),
         (
+            "cockpit, a team's email, 7 days",
+            7,
+            Slice { team_id: Some(1), channel: Some(domain::Channel::Email), ..Slice::default() },
+        ),
+        (
+            "cockpit, a team's email, 30 days",
+            30,
+            Slice { team_id: Some(1), channel: Some(domain::Channel::Email), ..Slice::default() },
+        ),
+        (
             "cockpit, a team's agent (rows), 7 days",
             7,
             Slice { team_id: Some(1), agent_id: Some(101), ..Slice::default() },
@@ -371,11 +381,6 @@ async fn time_synthetic(store: &std::sync::Arc<dyn store::Store>, now: i64, runs
             "cockpit, an organization's email (rows), 30 days",
             30,
             Slice { organization_id: Some(1), channel: Some(domain::Channel::Email), ..Slice::default() },
-        ),
-        (
-            "cockpit, a team's email (rows), 7 days",
-            7,
-            Slice { team_id: Some(1), channel: Some(domain::Channel::Email), ..Slice::default() },
         ),
         (
             "cockpit, a tag's team (rows), 7 days",
