@@ -75,14 +75,16 @@ fn slice_sql(slice: &Slice, m: Option<&str>, p: &mut Params) -> String {
         sql += &format!(" AND {dims}.organization_id = {}", p.push(o));
     }
     if let Some(tag) = &slice.tag {
-        // Tags are stored as a JSON array of plain words.
+        // Tags are stored as a JSON array of plain words, on the ticket's
+        // facts and on each of its measured rows (rewritten with them).
         let quoted = serde_json::to_string(tag).unwrap_or_default();
-        sql += &format!(" AND f.tags LIKE {}", p.push(format!("%{quoted}%")));
+        sql += &format!(" AND {dims}.tags LIKE {}", p.push(format!("%{quoted}%")));
     }
     if let Some(tier) = slice.tier {
-        // The tier kept with the ticket's facts (moved by `retier` when a
-        // customer's or organization's tier changes), as the cells have it.
-        sql += &format!(" AND f.tier = {}", p.push(tier.as_str()));
+        // The tier kept with the ticket's facts and its measured rows
+        // (moved by `retier` when a customer's or organization's tier
+        // changes), as the cells have it.
+        sql += &format!(" AND {dims}.tier = {}", p.push(tier.as_str()));
     }
     sql
 }
@@ -157,10 +159,6 @@ async fn counted_open(store: &SqlStore, filter: &str, p: Params, until: &[Millis
             first_created,
         })
         .collect())
-}
-
-fn needs_facts(slice: &Slice) -> bool {
-    slice.tag.is_some() || slice.tier.is_some()
 }
 
 /// Ids a statement lists at most (see `kpi_cells::CHUNK`).
@@ -277,11 +275,13 @@ async fn replace_many(
         tx.execute(&format!("DELETE FROM kpi_measures WHERE ticket_id IN ({list})"), p.values.clone()).await?;
         tx.execute(&format!("DELETE FROM kpi_tickets WHERE ticket_id IN ({list})"), p.values).await?;
     }
+    // A ticket's tags as stored, on its facts and on each measured row.
+    let tags: Vec<String> =
+        items.iter().map(|(f, _, _)| serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into())).collect();
     let facts: Vec<Vec<crate::SqlValue>> = written
         .iter()
         .map(|&i| {
             let (f, _, seen) = &items[i];
-            let tags = serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into());
             vec![
                 f.ticket_id.into(),
                 f.created_at.into(),
@@ -292,7 +292,7 @@ async fn replace_many(
                 f.agent_id.into(),
                 f.requester_id.into(),
                 f.organization_id.into(),
-                tags.into(),
+                tags[i].clone().into(),
                 f.merged.into(),
                 f.public_replies.into(),
                 f.reopens.into(),
@@ -312,8 +312,9 @@ async fn replace_many(
     .await?;
     let rows: Vec<Vec<crate::SqlValue>> = written
         .iter()
-        .flat_map(|&i| items[i].1.iter().map(move |r| (&items[i].0, r)))
-        .map(|(f, r)| {
+        .flat_map(|&i| items[i].1.iter().map(move |r| (i, r)))
+        .map(|(i, r)| {
+            let f = &items[i].0;
             vec![
                 f.ticket_id.into(),
                 r.measure.as_str().into(),
@@ -325,12 +326,14 @@ async fn replace_many(
                 r.channel.as_str().into(),
                 r.priority.as_str().into(),
                 f.organization_id.into(),
+                tiers[i].as_str().into(),
+                tags[i].clone().into(),
             ]
         })
         .collect();
     tx.insert_rows(
         "INSERT INTO kpi_measures (ticket_id, measure, at, value, business, team_id, agent_id, channel, \
-         priority, organization_id)",
+         priority, organization_id, tier, tags)",
         rows,
         "",
         false,
@@ -508,11 +511,10 @@ impl KpiStore for SqlStore {
         let names: Vec<&str> = measures.iter().map(|m| m.as_str()).collect();
         let list = p.list(&names);
         let (from, to) = (p.push(from), p.push(to));
-        let join = if needs_facts(slice) { " JOIN kpi_tickets f ON f.ticket_id = m.ticket_id" } else { "" };
         let filter = slice_sql(slice, Some("m"), &mut p);
         let sql = format!(
             "SELECT m.measure, m.at, m.value, m.business, m.team_id, m.agent_id, m.channel, m.priority \
-             FROM kpi_measures m{join} WHERE m.measure IN ({list}) AND m.at >= {from} AND m.at < {to}{filter}"
+             FROM kpi_measures m WHERE m.measure IN ({list}) AND m.at >= {from} AND m.at < {to}{filter}"
         );
         self.fetch(&sql, p.values).await?.iter().map(measured).collect()
     }
@@ -766,7 +768,12 @@ impl KpiStore for SqlStore {
                 let mut p = Params::default();
                 let word = p.push(tier.as_str());
                 let list = p.list(chunk);
-                tx.execute(&format!("UPDATE kpi_tickets SET tier = {word} WHERE ticket_id IN ({list})"), p.values)
+                tx.execute(
+                    &format!("UPDATE kpi_tickets SET tier = {word} WHERE ticket_id IN ({list})"),
+                    p.values.clone(),
+                )
+                .await?;
+                tx.execute(&format!("UPDATE kpi_measures SET tier = {word} WHERE ticket_id IN ({list})"), p.values)
                     .await?;
             }
         }

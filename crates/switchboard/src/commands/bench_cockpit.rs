@@ -387,6 +387,16 @@ async fn time_synthetic(store: &std::sync::Arc<dyn store::Store>, now: i64, runs
             7,
             Slice { tag: Some("topic1".into()), team_id: Some(1), ..Slice::default() },
         ),
+        (
+            "cockpit, a tier's team (rows), 7 days",
+            7,
+            Slice { tier: Some(domain::Tier::Vip), team_id: Some(1), ..Slice::default() },
+        ),
+        (
+            "cockpit, an agent's email (rows), 30 days",
+            30,
+            Slice { agent_id: Some(101), channel: Some(domain::Channel::Email), ..Slice::default() },
+        ),
     ];
     time_slices(store, now, runs, &slices).await?;
     time_reports(store, now, runs).await
