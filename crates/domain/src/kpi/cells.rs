@@ -118,8 +118,9 @@ pub struct TicketSubjects<'a> {
     pub tier: Option<crate::Tier>,
 }
 
-/// Whether a view only serves scorecards (a team's agents, a priority's,
-/// an organization's or a tag's teams and agents): every measure but
+/// Whether a view only serves scorecards (a team's agents, a team's
+/// channel's agents, a priority's, an organization's, a tag's or a tier's
+/// teams and agents): every measure but
 /// arrivals, and the calendar spread of first reply and resolution.
 /// (An agent's channels are cards too, and also its channel mix, so
 /// they keep arrivals; a team's channels are a slice of their own.)
