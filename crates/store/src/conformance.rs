@@ -121,11 +121,23 @@ pub struct Spec<'a> {
     pub team: Option<TeamId>,
     pub assignee: Option<UserId>,
     pub tags: &'a [&'a str],
+    /// How the ticket came in (its first message too).
+    pub channel: Channel,
     pub at: i64,
 }
 
 pub fn spec<'a>(subject: &'a str, body: &'a str, requester: CustomerId, at: i64) -> Spec<'a> {
-    Spec { subject, body, requester, priority: Priority::Normal, team: None, assignee: None, tags: &[], at }
+    Spec {
+        subject,
+        body,
+        requester,
+        priority: Priority::Normal,
+        team: None,
+        assignee: None,
+        tags: &[],
+        channel: Channel::Email,
+        at,
+    }
 }
 
 pub fn new_ticket(s: &Spec<'_>) -> TicketCreate {
@@ -136,7 +148,7 @@ pub fn new_ticket(s: &Spec<'_>) -> TicketCreate {
             status: None,
             priority: s.priority,
             ticket_type: TicketType::Question,
-            channel: Channel::Email,
+            channel: s.channel,
             requester_id: s.requester,
             organization_id: None,
             assignee_id: s.assignee,
@@ -153,7 +165,7 @@ pub fn new_ticket(s: &Spec<'_>) -> TicketCreate {
     TicketCreate {
         ticket,
         events,
-        messages: vec![message(actor, Visibility::Public, s.body, s.at)],
+        messages: vec![NewMessage { channel: s.channel, ..message(actor, Visibility::Public, s.body, s.at) }],
         new_requester: None,
     }
 }

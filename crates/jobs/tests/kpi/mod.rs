@@ -182,29 +182,6 @@ async fn apply(store: &dyn Store, ids: &[TicketId], s: &Step, at: i64, business:
     }
 }
 
-/// A customer's ticket for `team` that came in by `channel`.
-fn new_ticket(requester: domain::CustomerId, team: i64, channel: Channel, at: i64) -> store::TicketCreate {
-    let actor = Actor { kind: AuthorKind::Customer, id: Some(requester.0) };
-    let new = lifecycle::NewTicket {
-        subject: "Ticket".into(),
-        status: None,
-        priority: domain::Priority::Normal,
-        ticket_type: domain::TicketType::Question,
-        channel,
-        requester_id: requester,
-        organization_id: None,
-        assignee_id: None,
-        team_id: Some(domain::TeamId(team)),
-        tags: vec![],
-        custom_fields: Default::default(),
-        problem_id: None,
-        follow_up_of: None,
-    };
-    let (ticket, events) = lifecycle::open_ticket(new, actor, at).unwrap();
-    let messages = vec![NewMessage { channel, ..message(actor, Visibility::Public, at) }];
-    store::TicketCreate { ticket, events, messages, new_requester: None }
-}
-
 async fn check(store: Arc<dyn Store>, steps: Vec<(Step, i64)>) {
     let business = BusinessClock::always();
     // The cells are kept from the start, in the installation's zone.
@@ -259,8 +236,12 @@ async fn check(store: Arc<dyn Store>, steps: Vec<(Step, i64)>) {
     // Team 1's email and chat, team 2's email: the team's channel slices.
     let mut ids = Vec::new();
     for (i, (team, channel)) in [(1, Channel::Email), (1, Channel::Chat), (2, Channel::Email)].into_iter().enumerate() {
-        let new = new_ticket(c, team, channel, T0 + i as i64);
-        ids.push(store.create_ticket(new, None).await.unwrap().id);
+        let s = store::conformance::Spec {
+            team: Some(domain::TeamId(team)),
+            channel,
+            ..store::conformance::spec("Ticket", "help", c, T0 + i as i64)
+        };
+        ids.push(store.create_ticket(store::conformance::new_ticket(&s), None).await.unwrap().id);
     }
     let mut at = T0 + 10;
     for (s, minutes) in &steps {
