@@ -28,11 +28,14 @@ str_enum!(
     ///
     /// A ticket's organization, tags and tier are its facts now, not the
     /// measured instant's: `organization` (a = organization id), `tag`
-    /// (a = tag) and `tier` (a = tier) hold every measure and both
-    /// spreads; their teams and agents (b = team or agent id) are cards;
-    /// their channels (b = channel) hold arrivals and handle time (their
-    /// mix). The slice is always `a`, so reading one organization seeks
-    /// its cells only.
+    /// (a = tag) and `tier` (a = tier), and their teams (b = team id), hold
+    /// every measure and both spreads; their agents (b = agent id) are
+    /// cards; their channels (b = channel) hold arrivals and handle time
+    /// (their mix). A fact's team is a slice of its own: its agents'
+    /// cards (`organization_team_agent`, … with a = fact and team as
+    /// `vip/3`, b = agent) and its channel mix (`…_team_channel`, a the
+    /// same, b = channel). The slice is always `a`, so reading one
+    /// organization seeks its cells only.
     CellView {
         All = "all",
         Team = "team",
@@ -50,14 +53,20 @@ str_enum!(
         OrganizationTeam = "organization_team",
         OrganizationAgent = "organization_agent",
         OrganizationChannel = "organization_channel",
+        OrganizationTeamAgent = "organization_team_agent",
+        OrganizationTeamChannel = "organization_team_channel",
         Tag = "tag",
         TagTeam = "tag_team",
         TagAgent = "tag_agent",
         TagChannel = "tag_channel",
+        TagTeamAgent = "tag_team_agent",
+        TagTeamChannel = "tag_team_channel",
         Tier = "tier",
         TierTeam = "tier_team",
         TierAgent = "tier_agent",
         TierChannel = "tier_channel",
+        TierTeamAgent = "tier_team_agent",
+        TierTeamChannel = "tier_team_channel",
     }
 );
 
@@ -119,11 +128,12 @@ pub struct TicketSubjects<'a> {
 }
 
 /// Whether a view only serves scorecards (a team's agents, a team's
-/// channel's agents, a priority's, an organization's, a tag's or a tier's
-/// teams and agents): every measure but
-/// arrivals, and the calendar spread of first reply and resolution.
+/// channel's agents, a priority's teams and agents, an organization's, a
+/// tag's or a tier's agents, and a fact's team's agents): every measure
+/// but arrivals, and the calendar spread of first reply and resolution.
 /// (An agent's channels are cards too, and also its channel mix, so
-/// they keep arrivals; a team's channels are a slice of their own.)
+/// they keep arrivals; a team's channels and a fact's teams are slices
+/// of their own.)
 fn is_card(view: CellView) -> bool {
     matches!(
         view,
@@ -131,30 +141,51 @@ fn is_card(view: CellView) -> bool {
             | CellView::TeamChannelAgent
             | CellView::TeamPriority
             | CellView::AgentPriority
-            | CellView::OrganizationTeam
             | CellView::OrganizationAgent
-            | CellView::TagTeam
+            | CellView::OrganizationTeamAgent
             | CellView::TagAgent
-            | CellView::TierTeam
+            | CellView::TagTeamAgent
             | CellView::TierAgent
+            | CellView::TierTeamAgent
     )
 }
 
-/// The subject `a` of a team's channel's agents' cells
-/// (`CellView::TeamChannelAgent`): the team (`-` for none) and the channel.
-pub fn team_channel(team: &str, channel: &str) -> String {
-    format!("{team}/{channel}")
+/// Whether a view is only a slice's channel mix: arrivals and handle
+/// time, no spreads.
+fn is_mix(view: CellView) -> bool {
+    matches!(
+        view,
+        CellView::PriorityChannel
+            | CellView::OrganizationChannel
+            | CellView::OrganizationTeamChannel
+            | CellView::TagChannel
+            | CellView::TagTeamChannel
+            | CellView::TierChannel
+            | CellView::TierTeamChannel
+    )
+}
+
+/// The subject `a` of a view within a view: a team's channel's or a
+/// team's priority's agents and channels (the team, `-` for none, and the
+/// channel or priority: `3/email`), or a fact's team's (the organization,
+/// tag or tier and the team: `vip/3`). The second part (a channel, a
+/// priority, a team) never holds `/`, so each pair is one subject only.
+pub fn pair(first: &str, second: &str) -> String {
+    format!("{first}/{second}")
 }
 
 /// The views a ticket's fact subject (its organization, a tag, its tier) is kept
 /// in: the subject itself, and its teams', agents' and channels' (the
-/// subject is `a` in each).
+/// subject is `a` in each); and its teams' agents and channels (the
+/// subject and team are `a`, see `pair`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FactViews {
     pub whole: CellView,
     pub teams: CellView,
     pub agents: CellView,
     pub channels: CellView,
+    pub team_agents: CellView,
+    pub team_channels: CellView,
 }
 
 pub const ORGANIZATION_VIEWS: FactViews = FactViews {
@@ -162,6 +193,8 @@ pub const ORGANIZATION_VIEWS: FactViews = FactViews {
     teams: CellView::OrganizationTeam,
     agents: CellView::OrganizationAgent,
     channels: CellView::OrganizationChannel,
+    team_agents: CellView::OrganizationTeamAgent,
+    team_channels: CellView::OrganizationTeamChannel,
 };
 
 pub const TAG_VIEWS: FactViews = FactViews {
@@ -169,6 +202,8 @@ pub const TAG_VIEWS: FactViews = FactViews {
     teams: CellView::TagTeam,
     agents: CellView::TagAgent,
     channels: CellView::TagChannel,
+    team_agents: CellView::TagTeamAgent,
+    team_channels: CellView::TagTeamChannel,
 };
 
 pub const TIER_VIEWS: FactViews = FactViews {
@@ -176,6 +211,8 @@ pub const TIER_VIEWS: FactViews = FactViews {
     teams: CellView::TierTeam,
     agents: CellView::TierAgent,
     channels: CellView::TierChannel,
+    team_agents: CellView::TierTeamAgent,
+    team_channels: CellView::TierTeamChannel,
 };
 
 /// The cells and buckets of a set of rows. Hashed: a rebuild merges
@@ -424,7 +461,8 @@ impl Tally {
         let (team, agent) = (subject(r.team_id), subject(r.agent_id));
         let (team, agent) = (team.as_str(), agent.as_str());
         let (channel, priority) = (r.channel.as_str(), r.priority.as_str());
-        let team_channel = team_channel(team, channel);
+        let team_channel = pair(team, channel);
+        let fact_teams: Vec<String> = subjects.iter().map(|(_, name)| pair(name, team)).collect();
         let mut views: Vec<(CellView, &str, &str)> = vec![
             (CellView::All, "", ""),
             (CellView::Team, team, ""),
@@ -439,12 +477,14 @@ impl Tally {
             (CellView::AgentPriority, agent, priority),
         ];
         let mix = matches!(r.measure, Measure::Created | Measure::HandleTime);
-        for (f, name) in subjects {
+        for ((f, name), fact_team) in subjects.iter().zip(&fact_teams) {
             views.push((f.whole, name, ""));
             views.push((f.teams, name, team));
             views.push((f.agents, name, agent));
+            views.push((f.team_agents, fact_team, agent));
             if mix {
                 views.push((f.channels, name, channel));
+                views.push((f.team_channels, fact_team, channel));
             }
         }
         if mix {
@@ -462,14 +502,7 @@ impl Tally {
                 // need only the calendar spread of first reply and
                 // resolution.
                 let card = is_card(view) || view == CellView::AgentChannel;
-                let mix_only = matches!(
-                    view,
-                    CellView::PriorityChannel
-                        | CellView::OrganizationChannel
-                        | CellView::TagChannel
-                        | CellView::TierChannel
-                );
-                let clocks: &[(Clock, i64)] = if mix_only {
+                let clocks: &[(Clock, i64)] = if is_mix(view) {
                     &[]
                 } else if card {
                     if matches!(r.measure, Measure::FirstReply | Measure::FullResolution) {
@@ -789,12 +822,24 @@ mod tests {
         assert_eq!(n(CellView::TierTeam, "vip", "1", Measure::FirstReply), 1);
         assert_eq!(n(CellView::TierAgent, "vip", "4", Measure::Created), 0, "cards count work, not arrivals");
         assert_eq!(n(CellView::TierChannel, "vip", "email", Measure::Created), 1);
+        // A fact's team is a slice: its arrivals, its agents' cards and its channel mix.
+        assert_eq!(n(CellView::TierTeam, "vip", "1", Measure::Created), 1, "a fact's team keeps arrivals");
+        assert_eq!(n(CellView::TierTeamAgent, "vip/1", "4", Measure::FirstReply), 1);
+        assert_eq!(n(CellView::TierTeamAgent, "vip/1", "4", Measure::Created), 0, "cards count work, not arrivals");
+        assert_eq!(n(CellView::TierTeamChannel, "vip/1", "email", Measure::Created), 1);
+        assert_eq!(n(CellView::TierTeamChannel, "vip/1", "email", Measure::FirstReply), 0);
+        assert_eq!(n(CellView::OrganizationTeamAgent, "7/1", "4", Measure::FirstReply), 1);
+        assert_eq!(n(CellView::TagTeamChannel, "refund/1", "email", Measure::Created), 1);
         // Both spreads for the organization and a tag; the calendar spread for their cards.
         let spreads = |view: CellView| t.buckets.keys().filter(|k| k.view == view).count();
         assert_eq!((spreads(CellView::Organization), spreads(CellView::Tag)), (2, 4));
-        assert_eq!((spreads(CellView::OrganizationAgent), spreads(CellView::TagTeam)), (1, 2));
+        assert_eq!((spreads(CellView::OrganizationAgent), spreads(CellView::TagTeam)), (1, 4));
         assert_eq!(spreads(CellView::TagChannel), 0);
         assert_eq!((spreads(CellView::Tier), spreads(CellView::TierAgent), spreads(CellView::TierChannel)), (2, 1, 0));
+        assert_eq!(
+            (spreads(CellView::TierTeam), spreads(CellView::TierTeamAgent), spreads(CellView::TierTeamChannel)),
+            (2, 1, 0)
+        );
         // Without facts, none of these views.
         let plain = Tally::of(TicketSubjects::default(), &rows, &tz);
         assert!(
@@ -805,7 +850,10 @@ mod tests {
         );
         // Moving the ticket to another organization moves its cells.
         let moved = Tally::of(TicketSubjects { organization_id: Some(8), ..ticket }, &rows, &tz).minus(&t);
-        assert!(moved.cells.keys().all(|k| k.a == "7" || k.a == "8"), "only the organizations' cells change");
+        assert!(
+            moved.cells.keys().all(|k| matches!(k.a.split('/').next(), Some("7" | "8"))),
+            "only the organizations' cells change (their teams' as `7/1`)"
+        );
         assert_eq!(
             moved.cells.iter().filter(|(k, s)| k.view == CellView::Organization && k.a == "7" && s.n == -1).count(),
             2
@@ -814,7 +862,12 @@ mod tests {
         let retiered = Tally::of(TicketSubjects { tier: Some(crate::Tier::Standard), ..ticket }, &rows, &tz).minus(&t);
         assert!(retiered.cells.keys().all(|k| matches!(
             k.view,
-            CellView::Tier | CellView::TierTeam | CellView::TierAgent | CellView::TierChannel
+            CellView::Tier
+                | CellView::TierTeam
+                | CellView::TierAgent
+                | CellView::TierChannel
+                | CellView::TierTeamAgent
+                | CellView::TierTeamChannel
         )));
         assert!(retiered.cells.iter().any(|(k, s)| k.view == CellView::Tier && k.a == "standard" && s.n == 1));
     }

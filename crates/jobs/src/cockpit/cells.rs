@@ -1,6 +1,7 @@
 //! The cockpit from the rollup's cells, for the slices they hold (the
 //! department, one team, one agent, one channel, one priority, one
-//! organization, one tag, one tier, one team's channel): a few thousand summed
+//! organization, one tag, one tier, a team's channel, an organization's,
+//! a tag's or a tier's team): a few thousand summed
 //! cells instead of every measured row, so a big department's dashboards
 //! stay fast.
 
@@ -9,7 +10,7 @@ use std::collections::BTreeMap;
 use domain::Channel;
 use domain::kpi::cells::{
     CellKey, CellQuery, CellSums, CellView, Clock, ORGANIZATION_VIEWS, TAG_VIEWS, TIER_VIEWS, day_date, day_number,
-    is_duration, team_channel,
+    is_duration, pair,
 };
 use domain::kpi::{Measure, Slice};
 use insight::kpi::{CellFigures, Distribution, Rate, TicketKpis, histogram_of_buckets};
@@ -74,29 +75,38 @@ fn plan(slice: &Slice) -> Option<Plan> {
             channels: src(CellView::PriorityChannel, p, None, Side::B),
         });
     }
-    // An organization or a tag: facts of the ticket, kept as the slice's
-    // own views (a = the organization or tag; cards and mix by b).
+    // An organization, a tag or a tier: facts of the ticket, kept as the
+    // slice's own views (a = the organization, tag or tier; cards and mix
+    // by b), and so are each fact's teams (a = the fact and team for
+    // their cards and mix).
     let fact = match (slice.organization_id, &slice.tag, slice.tier) {
-        (Some(o), None, None) if *slice == (Slice { organization_id: Some(o), ..Slice::default() }) => {
-            Some((o.to_string(), ORGANIZATION_VIEWS))
-        }
-        (None, Some(t), None) if *slice == (Slice { tag: Some(t.clone()), ..Slice::default() }) => {
-            Some((t.clone(), TAG_VIEWS))
-        }
-        (None, None, Some(t)) if *slice == (Slice { tier: Some(t), ..Slice::default() }) => {
-            Some((t.as_str().to_string(), TIER_VIEWS))
-        }
+        (Some(o), None, None) => Some((o.to_string(), ORGANIZATION_VIEWS)),
+        (None, Some(t), None) => Some((t.clone(), TAG_VIEWS)),
+        (None, None, Some(t)) => Some((t.as_str().to_string(), TIER_VIEWS)),
         _ => None,
     };
     if let Some((name, views)) = fact {
-        let a = Some(name);
+        let rest = Slice { organization_id: None, tag: None, tier: None, ..slice.clone() };
+        let a = Some(name.clone());
+        if rest == Slice::default() {
+            return Some(Plan {
+                view: views.whole,
+                a: a.clone(),
+                b: None,
+                agents: src(views.agents, a.clone(), None, Side::B),
+                teams: src(views.teams, a.clone(), None, Side::B),
+                channels: src(views.channels, a, None, Side::B),
+            });
+        }
+        let team = rest.team_id.filter(|t| rest == Slice { team_id: Some(*t), ..Slice::default() })?;
+        let (t, both) = (Some(team.to_string()), Some(pair(&name, &team.to_string())));
         return Some(Plan {
-            view: views.whole,
+            view: views.teams,
             a: a.clone(),
-            b: None,
-            agents: src(views.agents, a.clone(), None, Side::B),
-            teams: src(views.teams, a.clone(), None, Side::B),
-            channels: src(views.channels, a, None, Side::B),
+            b: t.clone(),
+            agents: src(views.team_agents, both.clone(), None, Side::B),
+            teams: src(views.teams, a, t, Side::B),
+            channels: src(views.team_channels, both, None, Side::B),
         });
     }
     // A team's channel: its own view, its agents' cards keyed by both.
@@ -104,7 +114,7 @@ fn plan(slice: &Slice) -> Option<Plan> {
         && *slice == (Slice { team_id: Some(team), channel: Some(channel), ..Slice::default() })
     {
         let (t, c) = (Some(team.to_string()), Some(channel.as_str().to_string()));
-        let both = Some(team_channel(&team.to_string(), channel.as_str()));
+        let both = Some(pair(&team.to_string(), channel.as_str()));
         return Some(Plan {
             view: CellView::TeamChannel,
             a: t.clone(),

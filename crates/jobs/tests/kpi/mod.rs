@@ -307,6 +307,17 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
     // The three tickets, each in team 1 or 2 and by email or chat, all
     // created in the window (40 steps of at most 4 hours).
     let mut team_channels_created = 0;
+    let mut tier_teams_created = 0;
+    // Each organization's, tag's and tier's teams: slices of the cells too.
+    let mut fact_teams = Vec::new();
+    for team in [1, 2] {
+        let team_id = Some(team);
+        fact_teams.push(Slice { organization_id: Some(team), team_id, ..Slice::default() });
+        fact_teams.push(Slice { tag: Some(["refund", "vip"][team as usize - 1].into()), team_id, ..Slice::default() });
+        for tier in domain::Tier::ALL {
+            fact_teams.push(Slice { tier: Some(*tier), team_id, ..Slice::default() });
+        }
+    }
     for slice in [
         Slice::default(),
         Slice { team_id: Some(1), ..Slice::default() },
@@ -327,12 +338,18 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
         Slice { tag: Some("vip".into()), ..Slice::default() },
         Slice { tier: Some(domain::Tier::Standard), ..Slice::default() },
         Slice { tier: Some(domain::Tier::Vip), ..Slice::default() },
-    ] {
+    ]
+    .into_iter()
+    .chain(fact_teams)
+    {
         let exact = jobs::cockpit::report_within(store, now, &window, &slice, i64::MAX).await.unwrap();
         let cells = jobs::cockpit::report_within(store, now, &window, &slice, -1).await.unwrap();
-        assert!(exact.exact && !cells.exact);
+        assert!(exact.exact && !cells.exact, "{slice:?} from the rows, then from the cells");
         if slice.team_id.is_some() && slice.channel.is_some() {
             team_channels_created += exact.kpis.created;
+        }
+        if slice.team_id.is_some() && slice.tier.is_some() {
+            tier_teams_created += exact.kpis.created;
         }
         let near =
             |a: &Option<insight::kpi::Distribution>, b: &Option<insight::kpi::Distribution>, what: &str| match (a, b) {
@@ -396,6 +413,7 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
         }
     }
     assert_eq!(team_channels_created, 3, "the team's channel slices hold every ticket");
+    assert_eq!(tier_teams_created, 3, "the tiers' team slices hold every ticket");
     // The resource request from the cells: the same weeks and load, the
     // medians within their bucket.
     let exact = jobs::resources::resource_request_within(store, now, i64::MAX).await.unwrap();
