@@ -19,12 +19,15 @@ str_enum!(
     /// every measure but `priority_channel` (a = priority, b = channel:
     /// arrivals and handle time, a priority's channel mix) and the cards'
     /// views (no arrivals, see `is_card`); `all`, `team`, `agent`,
-    /// `channel`, `priority` and `team_channel` (a = team, b = channel) the
-    /// spreads of every duration in both clocks; `team_agent`,
-    /// `agent_channel`, `team_priority`, `agent_priority` and
-    /// `team_channel_agent` (a = team and channel as `3/email`, b = agent:
-    /// a team's channel's agents) the calendar spread of first reply and
-    /// resolution (their cards).
+    /// `channel`, `priority`, `team_channel` (a = team, b = channel) and
+    /// `team_priority` (a = team, b = priority) the spreads of every
+    /// duration in both clocks; `team_agent`, `agent_channel`,
+    /// `agent_priority`, `team_channel_agent` (a = team and channel as
+    /// `3/email`, b = agent: a team's channel's agents) and
+    /// `team_priority_agent` (a = team and priority as `3/urgent`) the
+    /// calendar spread of first reply and resolution (their cards);
+    /// `team_priority_channel` (a = team and priority, b = channel) a
+    /// team's priority's channel mix.
     ///
     /// A ticket's organization, tags and tier are its facts now, not the
     /// measured instant's: `organization` (a = organization id), `tag`
@@ -47,6 +50,8 @@ str_enum!(
         AgentChannel = "agent_channel",
         Priority = "priority",
         TeamPriority = "team_priority",
+        TeamPriorityAgent = "team_priority_agent",
+        TeamPriorityChannel = "team_priority_channel",
         AgentPriority = "agent_priority",
         PriorityChannel = "priority_channel",
         Organization = "organization",
@@ -128,18 +133,18 @@ pub struct TicketSubjects<'a> {
 }
 
 /// Whether a view only serves scorecards (a team's agents, a team's
-/// channel's agents, a priority's teams and agents, an organization's, a
-/// tag's or a tier's agents, and a fact's team's agents): every measure
-/// but arrivals, and the calendar spread of first reply and resolution.
-/// (An agent's channels are cards too, and also its channel mix, so
-/// they keep arrivals; a team's channels and a fact's teams are slices
-/// of their own.)
+/// channel's or priority's agents, a priority's agents, an
+/// organization's, a tag's or a tier's agents, and a fact's team's
+/// agents): every measure but arrivals, and the calendar spread of first
+/// reply and resolution. (An agent's channels are cards too, and also its
+/// channel mix, so they keep arrivals; a team's channels and priorities
+/// and a fact's teams are slices of their own.)
 fn is_card(view: CellView) -> bool {
     matches!(
         view,
         CellView::TeamAgent
             | CellView::TeamChannelAgent
-            | CellView::TeamPriority
+            | CellView::TeamPriorityAgent
             | CellView::AgentPriority
             | CellView::OrganizationAgent
             | CellView::OrganizationTeamAgent
@@ -156,6 +161,7 @@ fn is_mix(view: CellView) -> bool {
     matches!(
         view,
         CellView::PriorityChannel
+            | CellView::TeamPriorityChannel
             | CellView::OrganizationChannel
             | CellView::OrganizationTeamChannel
             | CellView::TagChannel
@@ -461,7 +467,7 @@ impl Tally {
         let (team, agent) = (subject(r.team_id), subject(r.agent_id));
         let (team, agent) = (team.as_str(), agent.as_str());
         let (channel, priority) = (r.channel.as_str(), r.priority.as_str());
-        let team_channel = pair(team, channel);
+        let (team_channel, team_priority) = (pair(team, channel), pair(team, priority));
         let fact_teams: Vec<String> = subjects.iter().map(|(_, name)| pair(name, team)).collect();
         let mut views: Vec<(CellView, &str, &str)> = vec![
             (CellView::All, "", ""),
@@ -475,6 +481,7 @@ impl Tally {
             (CellView::Priority, priority, ""),
             (CellView::TeamPriority, team, priority),
             (CellView::AgentPriority, agent, priority),
+            (CellView::TeamPriorityAgent, &team_priority, agent),
         ];
         let mix = matches!(r.measure, Measure::Created | Measure::HandleTime);
         for ((f, name), fact_team) in subjects.iter().zip(&fact_teams) {
@@ -489,6 +496,7 @@ impl Tally {
         }
         if mix {
             views.push((CellView::PriorityChannel, priority, channel));
+            views.push((CellView::TeamPriorityChannel, &team_priority, channel));
         }
         if r.measure == Measure::Created {
             // Cards count work, not arrivals: only the views that are a
@@ -721,7 +729,8 @@ mod tests {
         assert_eq!(old.cells[&key(CellView::All, "", "")], CellSums { n: 1, value: 0, business: 0 });
         assert_eq!(old.cells[&key(CellView::TeamChannel, "1", "email")].n, 1);
         assert_eq!(old.cells[&key(CellView::AgentChannel, "-", "email")].n, 1);
-        assert_eq!(old.cells.len(), 8, "every view but the cards', the priority's channel too");
+        assert_eq!(old.cells.len(), 10, "every view but the cards', the priority's channels too");
+        assert_eq!(old.cells[&key(CellView::TeamPriorityChannel, "1/normal", "email")].n, 1);
 
         let new = Tally::of(
             TicketSubjects::default(),
@@ -730,15 +739,18 @@ mod tests {
         );
         let delta = new.minus(&old);
         assert!(delta.cells.keys().all(|k| k.measure == Measure::FirstReply));
-        assert_eq!(delta.cells.len(), 11, "every view but the priority's channels");
-        // all, team, agent, channel, priority and the team's channel in both
-        // clocks; the team's agent, the agent's channel, the priority's team
-        // and agent and the team's channel's agent in calendar time.
-        assert_eq!(delta.buckets.len(), 17);
+        assert_eq!(delta.cells.len(), 12, "every view but the priority's channels");
+        // all, team, agent, channel, priority, the team's channel and the
+        // team's priority in both clocks; the team's agent, the agent's
+        // channel, the agent's priority and the team's channel's and
+        // priority's agent in calendar time.
+        assert_eq!(delta.buckets.len(), 19);
         let card =
             |view| delta.buckets.iter().filter(|(k, _)| k.view == view).map(|(k, _)| k.clock).collect::<Vec<_>>();
         assert_eq!(card(CellView::TeamChannel).len(), 2);
         assert_eq!(card(CellView::TeamChannelAgent), vec![Clock::Calendar]);
+        assert_eq!(card(CellView::TeamPriority).len(), 2);
+        assert_eq!(card(CellView::TeamPriorityAgent), vec![Clock::Calendar]);
         let agent = delta.cells.keys().find(|k| k.view == CellView::TeamChannelAgent);
         assert_eq!(agent.map(|k| (k.a.as_str(), k.b.as_str())), Some(("1/email", "4")));
         let frt = delta.buckets.iter().find(|(k, _)| k.view == CellView::All && k.clock == Clock::Business);

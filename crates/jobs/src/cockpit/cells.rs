@@ -1,7 +1,7 @@
 //! The cockpit from the rollup's cells, for the slices they hold (the
 //! department, one team, one agent, one channel, one priority, one
-//! organization, one tag, one tier, a team's channel, an organization's,
-//! a tag's or a tier's team): a few thousand summed
+//! organization, one tag, one tier, a team's channel or priority, an
+//! organization's, a tag's or a tier's team): a few thousand summed
 //! cells instead of every measured row, so a big department's dashboards
 //! stay fast.
 
@@ -122,6 +122,21 @@ fn plan(slice: &Slice) -> Option<Plan> {
             agents: src(CellView::TeamChannelAgent, both, None, Side::B),
             teams: src(CellView::TeamChannel, t.clone(), c.clone(), Side::A),
             channels: src(CellView::TeamChannel, t, c, Side::B),
+        });
+    }
+    // A team's priority: likewise, its channel mix keyed by both too.
+    if let (Some(team), Some(priority)) = (slice.team_id, slice.priority)
+        && *slice == (Slice { team_id: Some(team), priority: Some(priority), ..Slice::default() })
+    {
+        let (t, p) = (Some(team.to_string()), Some(priority.as_str().to_string()));
+        let both = Some(pair(&team.to_string(), priority.as_str()));
+        return Some(Plan {
+            view: CellView::TeamPriority,
+            a: t.clone(),
+            b: p.clone(),
+            agents: src(CellView::TeamPriorityAgent, both.clone(), None, Side::B),
+            teams: src(CellView::TeamPriority, t, p, Side::A),
+            channels: src(CellView::TeamPriorityChannel, both, None, Side::B),
         });
     }
     let only = |s: &Slice| Slice { team_id: s.team_id, agent_id: s.agent_id, ..Slice::default() } == *s;

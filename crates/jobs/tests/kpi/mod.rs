@@ -307,11 +307,15 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
     // The three tickets, each in team 1 or 2 and by email or chat, all
     // created in the window (40 steps of at most 4 hours).
     let mut team_channels_created = 0;
-    let mut tier_teams_created = 0;
-    // Each organization's, tag's and tier's teams: slices of the cells too.
+    let (mut tier_teams_created, mut team_priorities_created) = (0, 0);
+    // Each organization's, tag's and tier's teams, and each team's
+    // priorities: slices of the cells too.
     let mut fact_teams = Vec::new();
     for team in [1, 2] {
         let team_id = Some(team);
+        for priority in [domain::Priority::Normal, domain::Priority::Urgent] {
+            fact_teams.push(Slice { priority: Some(priority), team_id, ..Slice::default() });
+        }
         fact_teams.push(Slice { organization_id: Some(team), team_id, ..Slice::default() });
         fact_teams.push(Slice { tag: Some(["refund", "vip"][team as usize - 1].into()), team_id, ..Slice::default() });
         for tier in domain::Tier::ALL {
@@ -350,6 +354,9 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
         }
         if slice.team_id.is_some() && slice.tier.is_some() {
             tier_teams_created += exact.kpis.created;
+        }
+        if slice.team_id.is_some() && slice.priority.is_some() {
+            team_priorities_created += exact.kpis.created;
         }
         let near =
             |a: &Option<insight::kpi::Distribution>, b: &Option<insight::kpi::Distribution>, what: &str| match (a, b) {
@@ -414,6 +421,7 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
     }
     assert_eq!(team_channels_created, 3, "the team's channel slices hold every ticket");
     assert_eq!(tier_teams_created, 3, "the tiers' team slices hold every ticket");
+    assert_eq!(team_priorities_created, 3, "the teams' priority slices hold every ticket");
     // The resource request from the cells: the same weeks and load, the
     // medians within their bucket.
     let exact = jobs::resources::resource_request_within(store, now, i64::MAX).await.unwrap();

@@ -369,6 +369,11 @@ async fn time_synthetic(store: &std::sync::Arc<dyn store::Store>, now: i64, runs
             30,
             Slice { team_id: Some(1), channel: Some(domain::Channel::Email), ..Slice::default() },
         ),
+        (
+            "cockpit, a team's high priority, 30 days",
+            30,
+            Slice { team_id: Some(1), priority: Some(domain::Priority::High), ..Slice::default() },
+        ),
         ("cockpit, a team's agent, 7 days", 7, Slice { team_id: Some(1), agent_id: Some(101), ..Slice::default() }),
         // Combinations the cells do not hold (an agent's with anything, an
         // organization's channel) are read from the rows.
