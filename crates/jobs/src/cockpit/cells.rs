@@ -1,7 +1,7 @@
 //! The cockpit from the rollup's cells, for the slices they hold (the
 //! department, one team, one agent, one channel, one priority, one
-//! organization, one tag, one tier, a team's channel or priority, an
-//! organization's, a tag's or a tier's team): a few thousand summed
+//! organization, one tag, one tier, a team's channel or priority, a
+//! tag's or a tier's team): a few thousand summed
 //! cells instead of every measured row, so a big department's dashboards
 //! stay fast.
 
@@ -77,8 +77,9 @@ fn plan(slice: &Slice) -> Option<Plan> {
     }
     // An organization, a tag or a tier: facts of the ticket, kept as the
     // slice's own views (a = the organization, tag or tier; cards and mix
-    // by b), and so are each fact's teams (a = the fact and team for
-    // their cards and mix).
+    // by b), and so are a tag's or a tier's teams (a = the fact and team
+    // for their cards and mix; an organization's team is read from its
+    // rows).
     let fact = match (slice.organization_id, &slice.tag, slice.tier) {
         (Some(o), None, None) => Some((o.to_string(), ORGANIZATION_VIEWS)),
         (None, Some(t), None) => Some((t.clone(), TAG_VIEWS)),
@@ -99,14 +100,15 @@ fn plan(slice: &Slice) -> Option<Plan> {
             });
         }
         let team = rest.team_id.filter(|t| rest == Slice { team_id: Some(*t), ..Slice::default() })?;
+        let team_slice = views.team_slice?;
         let (t, both) = (Some(team.to_string()), Some(pair(&name, &team.to_string())));
         return Some(Plan {
             view: views.teams,
             a: a.clone(),
             b: t.clone(),
-            agents: src(views.team_agents, both.clone(), None, Side::B),
+            agents: src(team_slice.agents, both.clone(), None, Side::B),
             teams: src(views.teams, a, t, Side::B),
-            channels: src(views.team_channels, both, None, Side::B),
+            channels: src(team_slice.channels, both, None, Side::B),
         });
     }
     // A team's channel: its own view, its agents' cards keyed by both.
