@@ -1,10 +1,13 @@
--- A tag's and a tier's team, and a team's priority, are slices of the
--- cells now: `tag_team`, `tier_team` and `team_priority` hold arrivals and
--- the spread of every duration in both clocks (they were cards), and the
--- new views `tag_team_agent`, `tier_team_agent` and `team_priority_agent`
--- (a = the pair, as `vip/3` or `3/urgent`, b = agent) and
--- `tag_team_channel`, `tier_team_channel` and `team_priority_channel` (a
--- the same, b = channel) their agents' cards and channel mix. Forgetting
+-- A tag's and a tier's team and channel, and a team's priority, are
+-- slices of the cells now: `tag_team`, `tier_team`, `team_priority`,
+-- `tag_channel` and `tier_channel` hold every measure and the spread of
+-- every duration in both clocks (they were cards or channel mixes), and
+-- new views keep their agents' and teams' cards and their channel mix:
+-- `tag_team_agent`, `tier_team_agent`, `team_priority_agent`,
+-- `tag_channel_agent`, `tier_channel_agent` (a = the pair, as `vip/3`,
+-- `3/urgent` or `vip/email`, b = agent), `tag_channel_team`,
+-- `tier_channel_team` (b = team), `tag_team_channel`,
+-- `tier_team_channel`, `team_priority_channel` (b = channel). Forgetting
 -- the zone makes the hourly `kpi.bottlenecks` job rebuild the rollup;
 -- until then the cockpit reads the measured rows.
 DELETE FROM kpi_cells_zone;

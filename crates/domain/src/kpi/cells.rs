@@ -32,13 +32,15 @@ str_enum!(
     /// A ticket's organization, tags and tier are its facts now, not the
     /// measured instant's: `organization` (a = organization id), `tag`
     /// (a = tag) and `tier` (a = tier) hold every measure and both
-    /// spreads; their agents (b = agent id) are cards; their channels (b =
-    /// channel) hold arrivals and handle time (their mix). A tag's or a
-    /// tier's team (b = team id) is a slice of its own (every measure,
-    /// both spreads), with its agents' cards (`tag_team_agent`,
+    /// spreads; their agents (b = agent id) are cards; an organization's
+    /// channels (b = channel) hold arrivals and handle time (its mix). A
+    /// tag's or a tier's team (b = team id) is a slice of its own (every
+    /// measure, both spreads), with its agents' cards (`tag_team_agent`,
     /// `tier_team_agent`: a = fact and team as `vip/3`, b = agent) and its
-    /// channel mix (`…_team_channel`, a the same, b = channel); an
-    /// organization's teams are cards. The slice is always `a`, so reading
+    /// channel mix (`…_team_channel`, a the same, b = channel); so is a
+    /// tag's or a tier's channel (b = channel), with its agents' and
+    /// teams' cards (`…_channel_agent`, `…_channel_team`, a = fact and
+    /// channel as `vip/email`); an organization's teams are cards. The slice is always `a`, so reading
     /// one organization seeks its cells only.
     CellView {
         All = "all",
@@ -65,12 +67,16 @@ str_enum!(
         TagChannel = "tag_channel",
         TagTeamAgent = "tag_team_agent",
         TagTeamChannel = "tag_team_channel",
+        TagChannelAgent = "tag_channel_agent",
+        TagChannelTeam = "tag_channel_team",
         Tier = "tier",
         TierTeam = "tier_team",
         TierAgent = "tier_agent",
         TierChannel = "tier_channel",
         TierTeamAgent = "tier_team_agent",
         TierTeamChannel = "tier_team_channel",
+        TierChannelAgent = "tier_channel_agent",
+        TierChannelTeam = "tier_channel_team",
     }
 );
 
@@ -150,8 +156,12 @@ fn is_card(view: CellView) -> bool {
             | CellView::OrganizationAgent
             | CellView::TagAgent
             | CellView::TagTeamAgent
+            | CellView::TagChannelAgent
+            | CellView::TagChannelTeam
             | CellView::TierAgent
             | CellView::TierTeamAgent
+            | CellView::TierChannelAgent
+            | CellView::TierChannelTeam
     )
 }
 
@@ -163,9 +173,7 @@ fn is_mix(view: CellView) -> bool {
         CellView::PriorityChannel
             | CellView::TeamPriorityChannel
             | CellView::OrganizationChannel
-            | CellView::TagChannel
             | CellView::TagTeamChannel
-            | CellView::TierChannel
             | CellView::TierTeamChannel
     )
 }
@@ -190,6 +198,16 @@ pub struct FactViews {
     pub agents: CellView,
     pub channels: CellView,
     pub team_slice: Option<TeamSliceViews>,
+    pub channel_slice: Option<ChannelSliceViews>,
+}
+
+/// What makes a fact's channel a slice of its own (its channels' view
+/// then holds every measure, not only the mix): its agents' and teams'
+/// cards, the fact and channel as `a` (see `pair`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelSliceViews {
+    pub agents: CellView,
+    pub teams: CellView,
 }
 
 /// What makes a fact's team a slice of its own: its agents' cards and its
@@ -209,6 +227,7 @@ pub const ORGANIZATION_VIEWS: FactViews = FactViews {
     // an index of their own: its team is read from them, not kept here
     // (it would double the organizations' cells).
     team_slice: None,
+    channel_slice: None,
 };
 
 pub const TAG_VIEWS: FactViews = FactViews {
@@ -217,6 +236,7 @@ pub const TAG_VIEWS: FactViews = FactViews {
     agents: CellView::TagAgent,
     channels: CellView::TagChannel,
     team_slice: Some(TeamSliceViews { agents: CellView::TagTeamAgent, channels: CellView::TagTeamChannel }),
+    channel_slice: Some(ChannelSliceViews { agents: CellView::TagChannelAgent, teams: CellView::TagChannelTeam }),
 };
 
 pub const TIER_VIEWS: FactViews = FactViews {
@@ -225,6 +245,7 @@ pub const TIER_VIEWS: FactViews = FactViews {
     agents: CellView::TierAgent,
     channels: CellView::TierChannel,
     team_slice: Some(TeamSliceViews { agents: CellView::TierTeamAgent, channels: CellView::TierTeamChannel }),
+    channel_slice: Some(ChannelSliceViews { agents: CellView::TierChannelAgent, teams: CellView::TierChannelTeam }),
 };
 
 /// The cells and buckets of a set of rows. Hashed: a rebuild merges
@@ -476,6 +497,8 @@ impl Tally {
         let (team_channel, team_priority) = (pair(team, channel), pair(team, priority));
         let fact_teams: Vec<Option<String>> =
             subjects.iter().map(|(f, name)| f.team_slice.map(|_| pair(name, team))).collect();
+        let fact_channels: Vec<Option<String>> =
+            subjects.iter().map(|(f, name)| f.channel_slice.map(|_| pair(name, channel))).collect();
         let mut views: Vec<(CellView, &str, &str)> = vec![
             (CellView::All, "", ""),
             (CellView::Team, team, ""),
@@ -491,11 +514,16 @@ impl Tally {
             (CellView::TeamPriorityAgent, &team_priority, agent),
         ];
         let mix = matches!(r.measure, Measure::Created | Measure::HandleTime);
-        for ((f, name), fact_team) in subjects.iter().zip(&fact_teams) {
+        for (((f, name), fact_team), fact_channel) in subjects.iter().zip(&fact_teams).zip(&fact_channels) {
             views.push((f.whole, name, ""));
             views.push((f.teams, name, team));
             views.push((f.agents, name, agent));
-            if mix {
+            // A fact's channels are its channel mix, or a slice of their own.
+            if let (Some(slice), Some(fact_channel)) = (f.channel_slice, fact_channel) {
+                views.push((f.channels, name, channel));
+                views.push((slice.agents, fact_channel, agent));
+                views.push((slice.teams, fact_channel, team));
+            } else if mix {
                 views.push((f.channels, name, channel));
             }
             if let (Some(slice), Some(fact_team)) = (f.team_slice, fact_team) {
@@ -858,8 +886,12 @@ mod tests {
         let spreads = |view: CellView| t.buckets.keys().filter(|k| k.view == view).count();
         assert_eq!((spreads(CellView::Organization), spreads(CellView::Tag)), (2, 4));
         assert_eq!((spreads(CellView::OrganizationAgent), spreads(CellView::TagTeam)), (1, 4));
-        assert_eq!(spreads(CellView::TagChannel), 0);
-        assert_eq!((spreads(CellView::Tier), spreads(CellView::TierAgent), spreads(CellView::TierChannel)), (2, 1, 0));
+        assert_eq!(spreads(CellView::TagChannel), 4, "a tag's channel is a slice");
+        assert_eq!((spreads(CellView::Tier), spreads(CellView::TierAgent), spreads(CellView::TierChannel)), (2, 1, 2));
+        assert_eq!((spreads(CellView::TierChannelAgent), spreads(CellView::TierChannelTeam)), (1, 1));
+        assert_eq!(n(CellView::TierChannel, "vip", "email", Measure::FirstReply), 1);
+        assert_eq!(n(CellView::TierChannelTeam, "vip/email", "1", Measure::FirstReply), 1);
+        assert_eq!(n(CellView::TagChannelAgent, "refund/email", "4", Measure::Created), 0, "cards count work");
         assert_eq!(
             (spreads(CellView::TierTeam), spreads(CellView::TierTeamAgent), spreads(CellView::TierTeamChannel)),
             (2, 1, 0)
@@ -889,6 +921,8 @@ mod tests {
                 | CellView::TierChannel
                 | CellView::TierTeamAgent
                 | CellView::TierTeamChannel
+                | CellView::TierChannelAgent
+                | CellView::TierChannelTeam
         )));
         assert!(retiered.cells.iter().any(|(k, s)| k.view == CellView::Tier && k.a == "standard" && s.n == 1));
     }

@@ -1,7 +1,7 @@
 //! The cockpit from the rollup's cells, for the slices they hold (the
 //! department, one team, one agent, one channel, one priority, one
 //! organization, one tag, one tier, a team's channel or priority, a
-//! tag's or a tier's team): a few thousand summed
+//! tag's or a tier's team or channel): a few thousand summed
 //! cells instead of every measured row, so a big department's dashboards
 //! stay fast.
 
@@ -99,17 +99,35 @@ fn plan(slice: &Slice) -> Option<Plan> {
                 channels: src(views.channels, a, None, Side::B),
             });
         }
-        let team = rest.team_id.filter(|t| rest == Slice { team_id: Some(*t), ..Slice::default() })?;
-        let team_slice = views.team_slice?;
-        let (t, both) = (Some(team.to_string()), Some(pair(&name, &team.to_string())));
-        return Some(Plan {
-            view: views.teams,
-            a: a.clone(),
-            b: t.clone(),
-            agents: src(team_slice.agents, both.clone(), None, Side::B),
-            teams: src(views.teams, a, t, Side::B),
-            channels: src(team_slice.channels, both, None, Side::B),
-        });
+        if let (Some(team), Some(team_slice)) = (rest.team_id, views.team_slice)
+            && rest == (Slice { team_id: Some(team), ..Slice::default() })
+        {
+            let (t, both) = (Some(team.to_string()), Some(pair(&name, &team.to_string())));
+            return Some(Plan {
+                view: views.teams,
+                a: a.clone(),
+                b: t.clone(),
+                agents: src(team_slice.agents, both.clone(), None, Side::B),
+                teams: src(views.teams, a, t, Side::B),
+                channels: src(team_slice.channels, both, None, Side::B),
+            });
+        }
+        // A tag's or a tier's channel: the fact's channel view, its agents'
+        // and teams' cards keyed by both.
+        if let (Some(channel), Some(channel_slice)) = (rest.channel, views.channel_slice)
+            && rest == (Slice { channel: Some(channel), ..Slice::default() })
+        {
+            let (c, both) = (Some(channel.as_str().to_string()), Some(pair(&name, channel.as_str())));
+            return Some(Plan {
+                view: views.channels,
+                a: a.clone(),
+                b: c.clone(),
+                agents: src(channel_slice.agents, both.clone(), None, Side::B),
+                teams: src(channel_slice.teams, both, None, Side::B),
+                channels: src(views.channels, a, c, Side::B),
+            });
+        }
+        return None;
     }
     // A team's channel: its own view, its agents' cards keyed by both.
     if let (Some(team), Some(channel)) = (slice.team_id, slice.channel)

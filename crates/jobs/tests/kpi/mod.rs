@@ -308,8 +308,9 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
     // created in the window (40 steps of at most 4 hours).
     let mut team_channels_created = 0;
     let (mut tier_teams_created, mut team_priorities_created) = (0, 0);
-    // Each tag's and tier's teams, and each team's priorities: slices of
-    // the cells too (an organization's team is read from its rows).
+    // Each tag's and tier's teams and channels, and each team's
+    // priorities: slices of the cells too (an organization's team is read
+    // from its rows).
     let mut fact_teams = Vec::new();
     for team in [1, 2] {
         let team_id = Some(team);
@@ -320,6 +321,10 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
         for tier in domain::Tier::ALL {
             fact_teams.push(Slice { tier: Some(*tier), team_id, ..Slice::default() });
         }
+        let channel = Some([Channel::Email, Channel::Chat][team as usize - 1]);
+        fact_teams.push(Slice { tag: Some("refund".into()), channel, ..Slice::default() });
+        fact_teams.push(Slice { tier: Some(domain::Tier::Standard), channel, ..Slice::default() });
+        fact_teams.push(Slice { tier: Some(domain::Tier::Vip), channel, ..Slice::default() });
     }
     for slice in [
         Slice::default(),

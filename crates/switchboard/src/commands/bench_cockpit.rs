@@ -407,12 +407,12 @@ async fn time_synthetic(store: &std::sync::Arc<dyn store::Store>, now: i64, runs
             30,
             Slice { tier: Some(domain::Tier::Vip), team_id: Some(1), ..Slice::default() },
         ),
-        // Two large fields without a team: rows, in proportion to them.
         (
             "cockpit, a tier's email, 30 days",
             30,
             Slice { tier: Some(domain::Tier::Vip), channel: Some(domain::Channel::Email), ..Slice::default() },
         ),
+        // Two large fields without a team: rows, in proportion to them.
         (
             "cockpit, a tag's high priority, 30 days",
             30,
