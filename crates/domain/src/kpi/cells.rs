@@ -16,17 +16,19 @@ use crate::str_enum::str_enum;
 str_enum!(
     /// Which rows a cell sums. `a` and `b` name the subject: a team or
     /// agent id (`-` for none), a channel or a priority. Every view holds
-    /// every measure but `priority_channel` (a = priority, b = channel:
-    /// arrivals and handle time, a priority's channel mix) and the cards'
-    /// views (no arrivals, see `is_card`); `all`, `team`, `agent`,
-    /// `channel`, `priority`, `team_channel` (a = team, b = channel) and
-    /// `team_priority` (a = team, b = priority) the spreads of every
-    /// duration in both clocks; `team_agent`, `agent_channel`,
-    /// `agent_priority`, `team_channel_agent` (a = team and channel as
-    /// `3/email`, b = agent: a team's channel's agents) and
-    /// `team_priority_agent` (a = team and priority as `3/urgent`) the
-    /// calendar spread of first reply and resolution (their cards);
-    /// `team_priority_channel` (a = team and priority, b = channel) a
+    /// every measure but the channel mixes (arrivals and handle time, see
+    /// `is_mix`) and the cards' views (no arrivals, see `is_card`).
+    /// `all`, `team`, `agent`, `channel`, `priority`, `team_channel`
+    /// (a = team, b = channel), `team_priority` (a = team, b = priority)
+    /// and `priority_channel` (a = priority, b = channel) are slices: the
+    /// spreads of every duration in both clocks. `team_agent`,
+    /// `agent_channel`, `agent_priority`, `team_channel_agent` (a = team
+    /// and channel as `3/email`, b = agent: a team's channel's agents),
+    /// `team_priority_agent` (a = team and priority as `3/urgent`) and
+    /// `priority_channel_agent`, `priority_channel_team` (a = priority
+    /// and channel as `high/email`, b = agent or team) keep the calendar
+    /// spread of first reply and resolution (their cards);
+    /// `team_priority_channel` (a = team and priority, b = channel) is a
     /// team's priority's channel mix.
     ///
     /// A ticket's organization, tags and tier are its facts now, not the
@@ -40,8 +42,13 @@ str_enum!(
     /// channel mix (`…_team_channel`, a the same, b = channel); so is a
     /// tag's or a tier's channel (b = channel), with its agents' and
     /// teams' cards (`…_channel_agent`, `…_channel_team`, a = fact and
-    /// channel as `vip/email`); an organization's teams are cards. The slice is always `a`, so reading
-    /// one organization seeks its cells only.
+    /// channel as `vip/email`), and a tag's or a tier's priority
+    /// (`tag_priority`, `tier_priority`, b = priority), with its agents'
+    /// and teams' cards (`…_priority_agent`, `…_priority_team`, a = fact
+    /// and priority as `vip/high`) and its channel mix
+    /// (`…_priority_channel`); an organization's teams are cards. The
+    /// slice is always `a`, so reading one organization seeks its cells
+    /// only.
     CellView {
         All = "all",
         Team = "team",
@@ -57,6 +64,8 @@ str_enum!(
         TeamPriorityChannel = "team_priority_channel",
         AgentPriority = "agent_priority",
         PriorityChannel = "priority_channel",
+        PriorityChannelAgent = "priority_channel_agent",
+        PriorityChannelTeam = "priority_channel_team",
         Organization = "organization",
         OrganizationTeam = "organization_team",
         OrganizationAgent = "organization_agent",
@@ -69,6 +78,10 @@ str_enum!(
         TagTeamChannel = "tag_team_channel",
         TagChannelAgent = "tag_channel_agent",
         TagChannelTeam = "tag_channel_team",
+        TagPriority = "tag_priority",
+        TagPriorityAgent = "tag_priority_agent",
+        TagPriorityTeam = "tag_priority_team",
+        TagPriorityChannel = "tag_priority_channel",
         Tier = "tier",
         TierTeam = "tier_team",
         TierAgent = "tier_agent",
@@ -77,6 +90,10 @@ str_enum!(
         TierTeamChannel = "tier_team_channel",
         TierChannelAgent = "tier_channel_agent",
         TierChannelTeam = "tier_channel_team",
+        TierPriority = "tier_priority",
+        TierPriorityAgent = "tier_priority_agent",
+        TierPriorityTeam = "tier_priority_team",
+        TierPriorityChannel = "tier_priority_channel",
     }
 );
 
@@ -138,13 +155,15 @@ pub struct TicketSubjects<'a> {
 }
 
 /// Whether a view only serves scorecards (a team's agents, a team's
-/// channel's or priority's agents, an agent's priorities, an
-/// organization's teams, an organization's, a tag's or a tier's agents,
-/// and a tag's or a tier's team's agents): every measure but arrivals,
-/// and the calendar spread of first reply and resolution. (An agent's
-/// channels are cards too, and also its channel mix, so they keep
-/// arrivals; a team's channels and priorities and a tag's or a tier's
-/// teams are slices of their own.)
+/// channel's or priority's agents, an agent's priorities, a priority's
+/// channel's agents and teams, an organization's teams, an
+/// organization's, a tag's or a tier's agents, and the agents and teams
+/// of a tag's or a tier's team, channel or priority): every measure but
+/// arrivals, and the calendar spread of first reply and resolution. (An
+/// agent's channels are cards too, and also its channel mix, so they
+/// keep arrivals; a team's channels and priorities, a priority's
+/// channels and a tag's or a tier's teams, channels and priorities are
+/// slices of their own.)
 fn is_card(view: CellView) -> bool {
     matches!(
         view,
@@ -152,16 +171,22 @@ fn is_card(view: CellView) -> bool {
             | CellView::TeamChannelAgent
             | CellView::TeamPriorityAgent
             | CellView::AgentPriority
+            | CellView::PriorityChannelAgent
+            | CellView::PriorityChannelTeam
             | CellView::OrganizationTeam
             | CellView::OrganizationAgent
             | CellView::TagAgent
             | CellView::TagTeamAgent
             | CellView::TagChannelAgent
             | CellView::TagChannelTeam
+            | CellView::TagPriorityAgent
+            | CellView::TagPriorityTeam
             | CellView::TierAgent
             | CellView::TierTeamAgent
             | CellView::TierChannelAgent
             | CellView::TierChannelTeam
+            | CellView::TierPriorityAgent
+            | CellView::TierPriorityTeam
     )
 }
 
@@ -170,11 +195,12 @@ fn is_card(view: CellView) -> bool {
 fn is_mix(view: CellView) -> bool {
     matches!(
         view,
-        CellView::PriorityChannel
-            | CellView::TeamPriorityChannel
+        CellView::TeamPriorityChannel
             | CellView::OrganizationChannel
             | CellView::TagTeamChannel
+            | CellView::TagPriorityChannel
             | CellView::TierTeamChannel
+            | CellView::TierPriorityChannel
     )
 }
 
@@ -199,6 +225,19 @@ pub struct FactViews {
     pub channels: CellView,
     pub team_slice: Option<TeamSliceViews>,
     pub channel_slice: Option<ChannelSliceViews>,
+    pub priority_slice: Option<PrioritySliceViews>,
+}
+
+/// A fact's priorities as slices of their own: the fact's priority
+/// (a = the fact, b = priority: every measure and spread), and its
+/// agents' and teams' cards and channel mix, the fact and priority as
+/// `a` (see `pair`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrioritySliceViews {
+    pub whole: CellView,
+    pub agents: CellView,
+    pub teams: CellView,
+    pub channels: CellView,
 }
 
 /// What makes a fact's channel a slice of its own (its channels' view
@@ -228,6 +267,7 @@ pub const ORGANIZATION_VIEWS: FactViews = FactViews {
     // (it would double the organizations' cells).
     team_slice: None,
     channel_slice: None,
+    priority_slice: None,
 };
 
 pub const TAG_VIEWS: FactViews = FactViews {
@@ -237,6 +277,12 @@ pub const TAG_VIEWS: FactViews = FactViews {
     channels: CellView::TagChannel,
     team_slice: Some(TeamSliceViews { agents: CellView::TagTeamAgent, channels: CellView::TagTeamChannel }),
     channel_slice: Some(ChannelSliceViews { agents: CellView::TagChannelAgent, teams: CellView::TagChannelTeam }),
+    priority_slice: Some(PrioritySliceViews {
+        whole: CellView::TagPriority,
+        agents: CellView::TagPriorityAgent,
+        teams: CellView::TagPriorityTeam,
+        channels: CellView::TagPriorityChannel,
+    }),
 };
 
 pub const TIER_VIEWS: FactViews = FactViews {
@@ -246,6 +292,12 @@ pub const TIER_VIEWS: FactViews = FactViews {
     channels: CellView::TierChannel,
     team_slice: Some(TeamSliceViews { agents: CellView::TierTeamAgent, channels: CellView::TierTeamChannel }),
     channel_slice: Some(ChannelSliceViews { agents: CellView::TierChannelAgent, teams: CellView::TierChannelTeam }),
+    priority_slice: Some(PrioritySliceViews {
+        whole: CellView::TierPriority,
+        agents: CellView::TierPriorityAgent,
+        teams: CellView::TierPriorityTeam,
+        channels: CellView::TierPriorityChannel,
+    }),
 };
 
 /// The cells and buckets of a set of rows. Hashed: a rebuild merges
@@ -495,10 +547,13 @@ impl Tally {
         let (team, agent) = (team.as_str(), agent.as_str());
         let (channel, priority) = (r.channel.as_str(), r.priority.as_str());
         let (team_channel, team_priority) = (pair(team, channel), pair(team, priority));
+        let priority_channel = pair(priority, channel);
         let fact_teams: Vec<Option<String>> =
             subjects.iter().map(|(f, name)| f.team_slice.map(|_| pair(name, team))).collect();
         let fact_channels: Vec<Option<String>> =
             subjects.iter().map(|(f, name)| f.channel_slice.map(|_| pair(name, channel))).collect();
+        let fact_priorities: Vec<Option<String>> =
+            subjects.iter().map(|(f, name)| f.priority_slice.map(|_| pair(name, priority))).collect();
         let mut views: Vec<(CellView, &str, &str)> = vec![
             (CellView::All, "", ""),
             (CellView::Team, team, ""),
@@ -512,9 +567,13 @@ impl Tally {
             (CellView::TeamPriority, team, priority),
             (CellView::AgentPriority, agent, priority),
             (CellView::TeamPriorityAgent, &team_priority, agent),
+            (CellView::PriorityChannel, priority, channel),
+            (CellView::PriorityChannelAgent, &priority_channel, agent),
+            (CellView::PriorityChannelTeam, &priority_channel, team),
         ];
         let mix = matches!(r.measure, Measure::Created | Measure::HandleTime);
-        for (((f, name), fact_team), fact_channel) in subjects.iter().zip(&fact_teams).zip(&fact_channels) {
+        let facts = subjects.iter().zip(&fact_teams).zip(&fact_channels).zip(&fact_priorities);
+        for ((((f, name), fact_team), fact_channel), fact_priority) in facts {
             views.push((f.whole, name, ""));
             views.push((f.teams, name, team));
             views.push((f.agents, name, agent));
@@ -532,9 +591,16 @@ impl Tally {
                     views.push((slice.channels, fact_team, channel));
                 }
             }
+            if let (Some(slice), Some(fact_priority)) = (f.priority_slice, fact_priority) {
+                views.push((slice.whole, name, priority));
+                views.push((slice.agents, fact_priority, agent));
+                views.push((slice.teams, fact_priority, team));
+                if mix {
+                    views.push((slice.channels, fact_priority, channel));
+                }
+            }
         }
         if mix {
-            views.push((CellView::PriorityChannel, priority, channel));
             views.push((CellView::TeamPriorityChannel, &team_priority, channel));
         }
         if r.measure == Measure::Created {
@@ -778,18 +844,23 @@ mod tests {
         );
         let delta = new.minus(&old);
         assert!(delta.cells.keys().all(|k| k.measure == Measure::FirstReply));
-        assert_eq!(delta.cells.len(), 12, "every view but the priority's channels");
-        // all, team, agent, channel, priority, the team's channel and the
-        // team's priority in both clocks; the team's agent, the agent's
-        // channel, the agent's priority and the team's channel's and
-        // priority's agent in calendar time.
-        assert_eq!(delta.buckets.len(), 19);
+        assert_eq!(delta.cells.len(), 15, "every view but the team's priority's channel mix");
+        // all, team, agent, channel, priority, the team's channel, the
+        // team's priority and the priority's channel in both clocks; the
+        // team's agent, the agent's channel, the agent's priority, the
+        // team's channel's and priority's agent and the priority's
+        // channel's agent and team in calendar time.
+        assert_eq!(delta.buckets.len(), 23);
         let card =
             |view| delta.buckets.iter().filter(|(k, _)| k.view == view).map(|(k, _)| k.clock).collect::<Vec<_>>();
         assert_eq!(card(CellView::TeamChannel).len(), 2);
         assert_eq!(card(CellView::TeamChannelAgent), vec![Clock::Calendar]);
         assert_eq!(card(CellView::TeamPriority).len(), 2);
         assert_eq!(card(CellView::TeamPriorityAgent), vec![Clock::Calendar]);
+        assert_eq!(card(CellView::PriorityChannel).len(), 2, "a priority's channel is a slice");
+        assert_eq!(card(CellView::PriorityChannelTeam), vec![Clock::Calendar]);
+        let team = delta.cells.keys().find(|k| k.view == CellView::PriorityChannelTeam);
+        assert_eq!(team.map(|k| (k.a.as_str(), k.b.as_str())), Some(("normal/email", "1")));
         let agent = delta.cells.keys().find(|k| k.view == CellView::TeamChannelAgent);
         assert_eq!(agent.map(|k| (k.a.as_str(), k.b.as_str())), Some(("1/email", "4")));
         let frt = delta.buckets.iter().find(|(k, _)| k.view == CellView::All && k.clock == Clock::Business);
@@ -896,6 +967,17 @@ mod tests {
             (spreads(CellView::TierTeam), spreads(CellView::TierTeamAgent), spreads(CellView::TierTeamChannel)),
             (2, 1, 0)
         );
+        // So is a fact's priority: every measure and spread, its agents'
+        // and teams' cards, its channel mix.
+        assert_eq!(n(CellView::TagPriority, "refund", "normal", Measure::Created), 1);
+        assert_eq!(n(CellView::TierPriority, "vip", "normal", Measure::FirstReply), 1);
+        assert_eq!((spreads(CellView::TagPriority), spreads(CellView::TierPriority)), (4, 2));
+        assert_eq!(n(CellView::TagPriorityAgent, "vip/normal", "4", Measure::FirstReply), 1);
+        assert_eq!(n(CellView::TierPriorityTeam, "vip/normal", "1", Measure::FirstReply), 1);
+        assert_eq!(n(CellView::TierPriorityTeam, "vip/normal", "1", Measure::Created), 0, "cards count work");
+        assert_eq!((spreads(CellView::TierPriorityAgent), spreads(CellView::TierPriorityTeam)), (1, 1));
+        assert_eq!(n(CellView::TagPriorityChannel, "refund/normal", "email", Measure::Created), 1);
+        assert_eq!(spreads(CellView::TierPriorityChannel), 0, "a mix");
         // Without facts, none of these views.
         let plain = Tally::of(TicketSubjects::default(), &rows, &tz);
         assert!(
@@ -923,6 +1005,10 @@ mod tests {
                 | CellView::TierTeamChannel
                 | CellView::TierChannelAgent
                 | CellView::TierChannelTeam
+                | CellView::TierPriority
+                | CellView::TierPriorityAgent
+                | CellView::TierPriorityTeam
+                | CellView::TierPriorityChannel
         )));
         assert!(retiered.cells.iter().any(|(k, s)| k.view == CellView::Tier && k.a == "standard" && s.n == 1));
     }

@@ -1,9 +1,9 @@
 //! The cockpit from the rollup's cells, for the slices they hold (the
 //! department, one team, one agent, one channel, one priority, one
 //! organization, one tag, one tier, a team's channel or priority, a
-//! tag's or a tier's team or channel): a few thousand summed
-//! cells instead of every measured row, so a big department's dashboards
-//! stay fast.
+//! priority's channel, a tag's or a tier's team, channel or priority): a
+//! few thousand summed cells instead of every measured row, so a big
+//! department's dashboards stay fast.
 
 use std::collections::BTreeMap;
 
@@ -75,6 +75,22 @@ fn plan(slice: &Slice) -> Option<Plan> {
             channels: src(CellView::PriorityChannel, p, None, Side::B),
         });
     }
+    // A priority's channel: its own view, its agents' and teams' cards
+    // keyed by both.
+    if let (Some(channel), Some(priority)) = (slice.channel, slice.priority)
+        && *slice == (Slice { channel: Some(channel), priority: Some(priority), ..Slice::default() })
+    {
+        let (p, c) = (Some(priority.as_str().to_string()), Some(channel.as_str().to_string()));
+        let both = Some(pair(priority.as_str(), channel.as_str()));
+        return Some(Plan {
+            view: CellView::PriorityChannel,
+            a: p.clone(),
+            b: c.clone(),
+            agents: src(CellView::PriorityChannelAgent, both.clone(), None, Side::B),
+            teams: src(CellView::PriorityChannelTeam, both, None, Side::B),
+            channels: src(CellView::PriorityChannel, p, c, Side::B),
+        });
+    }
     // An organization, a tag or a tier: facts of the ticket, kept as the
     // slice's own views (a = the organization, tag or tier; cards and mix
     // by b), and so are a tag's or a tier's teams (a = the fact and team
@@ -125,6 +141,21 @@ fn plan(slice: &Slice) -> Option<Plan> {
                 agents: src(channel_slice.agents, both.clone(), None, Side::B),
                 teams: src(channel_slice.teams, both, None, Side::B),
                 channels: src(views.channels, a, c, Side::B),
+            });
+        }
+        // A tag's or a tier's priority: the fact's priority view, its
+        // agents' and teams' cards and channel mix keyed by both.
+        if let (Some(priority), Some(priority_slice)) = (rest.priority, views.priority_slice)
+            && rest == (Slice { priority: Some(priority), ..Slice::default() })
+        {
+            let (p, both) = (Some(priority.as_str().to_string()), Some(pair(&name, priority.as_str())));
+            return Some(Plan {
+                view: priority_slice.whole,
+                a,
+                b: p,
+                agents: src(priority_slice.agents, both.clone(), None, Side::B),
+                teams: src(priority_slice.teams, both.clone(), None, Side::B),
+                channels: src(priority_slice.channels, both, None, Side::B),
             });
         }
         return None;

@@ -308,10 +308,20 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
     // created in the window (40 steps of at most 4 hours).
     let mut team_channels_created = 0;
     let (mut tier_teams_created, mut team_priorities_created) = (0, 0);
-    // Each tag's and tier's teams and channels, and each team's
-    // priorities: slices of the cells too (an organization's team is read
-    // from its rows).
+    let (mut tier_priorities_created, mut priority_channels_created) = (0, 0);
+    // Each tag's and tier's teams, channels and priorities, each team's
+    // priorities and each priority's channels: slices of the cells too
+    // (an organization's team is read from its rows).
     let mut fact_teams = Vec::new();
+    for priority in [domain::Priority::Normal, domain::Priority::Urgent] {
+        for tier in domain::Tier::ALL {
+            fact_teams.push(Slice { tier: Some(*tier), priority: Some(priority), ..Slice::default() });
+        }
+        fact_teams.push(Slice { tag: Some("refund".into()), priority: Some(priority), ..Slice::default() });
+        for channel in [Channel::Email, Channel::Chat] {
+            fact_teams.push(Slice { channel: Some(channel), priority: Some(priority), ..Slice::default() });
+        }
+    }
     for team in [1, 2] {
         let team_id = Some(team);
         for priority in [domain::Priority::Normal, domain::Priority::Urgent] {
@@ -361,6 +371,12 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
         }
         if slice.team_id.is_some() && slice.priority.is_some() {
             team_priorities_created += exact.kpis.created;
+        }
+        if slice.tier.is_some() && slice.priority.is_some() {
+            tier_priorities_created += exact.kpis.created;
+        }
+        if slice.channel.is_some() && slice.priority.is_some() {
+            priority_channels_created += exact.kpis.created;
         }
         let near =
             |a: &Option<insight::kpi::Distribution>, b: &Option<insight::kpi::Distribution>, what: &str| match (a, b) {
@@ -426,6 +442,8 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
     assert_eq!(team_channels_created, 3, "the team's channel slices hold every ticket");
     assert_eq!(tier_teams_created, 3, "the tiers' team slices hold every ticket");
     assert_eq!(team_priorities_created, 3, "the teams' priority slices hold every ticket");
+    assert_eq!(tier_priorities_created, 3, "the tiers' priority slices hold every ticket");
+    assert_eq!(priority_channels_created, 3, "the priorities' channel slices hold every ticket");
     let organization_team = Slice { organization_id: Some(1), team_id: Some(1), ..Slice::default() };
     let report = jobs::cockpit::report_within(store, now, &window, &organization_team, -1).await.unwrap();
     assert!(report.exact, "an organization's team is read from its rows");

@@ -412,11 +412,26 @@ async fn time_synthetic(store: &std::sync::Arc<dyn store::Store>, now: i64, runs
             30,
             Slice { tier: Some(domain::Tier::Vip), channel: Some(domain::Channel::Email), ..Slice::default() },
         ),
-        // Two large fields without a team: rows, in proportion to them.
         (
             "cockpit, a tag's high priority, 30 days",
             30,
             Slice { tag: Some("topic1".into()), priority: Some(domain::Priority::High), ..Slice::default() },
+        ),
+        (
+            "cockpit, a tier's high priority, 30 days",
+            30,
+            Slice { tier: Some(domain::Tier::Vip), priority: Some(domain::Priority::High), ..Slice::default() },
+        ),
+        (
+            "cockpit, high priority's email, 30 days",
+            30,
+            Slice { priority: Some(domain::Priority::High), channel: Some(domain::Channel::Email), ..Slice::default() },
+        ),
+        // Two facts: rows, in proportion to them.
+        (
+            "cockpit, a tag's VIP tier, 30 days",
+            30,
+            Slice { tag: Some("topic1".into()), tier: Some(domain::Tier::Vip), ..Slice::default() },
         ),
         (
             "cockpit, an agent's email, 30 days",
