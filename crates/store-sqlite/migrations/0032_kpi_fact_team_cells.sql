@@ -1,18 +1,20 @@
--- A tag's and a tier's team, channel and priority, a team's priority and
--- a priority's channel are slices of the cells now: `tag_team`,
+-- A tag's and a tier's team, channel and priority, a team's priority, a
+-- priority's channel and a tag's tier are slices of the cells now: `tag_team`,
 -- `tier_team`, `team_priority`, `tag_channel`, `tier_channel`,
--- `priority_channel` and the new `tag_priority` and `tier_priority` hold
+-- `priority_channel` and the new `tag_priority`, `tier_priority` and
+-- `tag_tier` (a = tag, b = tier) hold
 -- every measure and the spread of every duration in both clocks (they
 -- were cards or channel mixes, or not kept), and new views keep their
 -- agents' and teams' cards and their channel mix: `tag_team_agent`,
 -- `tier_team_agent`, `team_priority_agent`, `tag_channel_agent`,
 -- `tier_channel_agent`, `tag_priority_agent`, `tier_priority_agent`,
--- `priority_channel_agent` (a = the pair, as `vip/3`, `3/urgent`,
--- `vip/email`, `vip/high` or `high/email`, b = agent),
--- `tag_channel_team`, `tier_channel_team`, `tag_priority_team`,
--- `tier_priority_team`, `priority_channel_team` (b = team),
--- `tag_team_channel`, `tier_team_channel`, `team_priority_channel`,
--- `tag_priority_channel`, `tier_priority_channel` (b = channel).
+-- `priority_channel_agent`, `tag_tier_agent` (a = the pair, as
+-- `vip/3`, `3/urgent`, `vip/email`, `vip/high`, `high/email` or
+-- `refund/vip`, b = agent), `tag_channel_team`, `tier_channel_team`,
+-- `tag_priority_team`, `tier_priority_team`, `priority_channel_team`,
+-- `tag_tier_team` (b = team), `tag_team_channel`, `tier_team_channel`,
+-- `team_priority_channel`, `tag_priority_channel`,
+-- `tier_priority_channel`, `tag_tier_channel` (b = channel).
 -- Forgetting the zone makes the hourly `kpi.bottlenecks` job rebuild the
 -- rollup; until then the cockpit reads the measured rows.
 DELETE FROM kpi_cells_zone;

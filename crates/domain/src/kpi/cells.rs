@@ -46,7 +46,10 @@ str_enum!(
     /// (`tag_priority`, `tier_priority`, b = priority), with its agents'
     /// and teams' cards (`…_priority_agent`, `…_priority_team`, a = fact
     /// and priority as `vip/high`) and its channel mix
-    /// (`…_priority_channel`); an organization's teams are cards. The
+    /// (`…_priority_channel`); and so is a tag's tier (`tag_tier`, a =
+    /// tag, b = tier), with its agents' and teams' cards (`tag_tier_agent`,
+    /// `tag_tier_team`, a = tag and tier as `refund/vip`) and its channel
+    /// mix (`tag_tier_channel`). An organization's teams are cards. The
     /// slice is always `a`, so reading one organization seeks its cells
     /// only.
     CellView {
@@ -94,6 +97,10 @@ str_enum!(
         TierPriorityAgent = "tier_priority_agent",
         TierPriorityTeam = "tier_priority_team",
         TierPriorityChannel = "tier_priority_channel",
+        TagTier = "tag_tier",
+        TagTierAgent = "tag_tier_agent",
+        TagTierTeam = "tag_tier_team",
+        TagTierChannel = "tag_tier_channel",
     }
 );
 
@@ -187,6 +194,8 @@ fn is_card(view: CellView) -> bool {
             | CellView::TierChannelTeam
             | CellView::TierPriorityAgent
             | CellView::TierPriorityTeam
+            | CellView::TagTierAgent
+            | CellView::TagTierTeam
     )
 }
 
@@ -201,6 +210,7 @@ fn is_mix(view: CellView) -> bool {
             | CellView::TagPriorityChannel
             | CellView::TierTeamChannel
             | CellView::TierPriorityChannel
+            | CellView::TagTierChannel
     )
 }
 
@@ -530,16 +540,28 @@ impl Tally {
         if let Some(o) = ticket.organization_id {
             subjects.push((ORGANIZATION_VIEWS, o.to_string()));
         }
+        // A tag's tier: the tag and the ticket's tier as one subject.
+        let tag_tiers: Vec<(String, String)> = match ticket.tier {
+            Some(tier) => tags.iter().map(|tag| ((*tag).clone(), pair(tag, tier.as_str()))).collect(),
+            None => Vec::new(),
+        };
         subjects.extend(tags.into_iter().map(|tag| (TAG_VIEWS, tag.clone())));
         if let Some(tier) = ticket.tier {
             subjects.push((TIER_VIEWS, tier.as_str().to_string()));
         }
         for r in rows {
-            self.add(r, &subjects, tz);
+            self.add(r, &subjects, ticket.tier, &tag_tiers, tz);
         }
     }
 
-    fn add(&mut self, r: &MeasureRow, subjects: &[(FactViews, String)], tz: &TimeZone) {
+    fn add(
+        &mut self,
+        r: &MeasureRow,
+        subjects: &[(FactViews, String)],
+        tier: Option<crate::Tier>,
+        tag_tiers: &[(String, String)],
+        tz: &TimeZone,
+    ) {
         let Ok(at) = jiff::Timestamp::from_millisecond(r.at) else { return };
         let local = at.to_zoned(tz.clone());
         let day = day_number(local.date());
@@ -597,6 +619,16 @@ impl Tally {
                 views.push((slice.teams, fact_priority, team));
                 if mix {
                     views.push((slice.channels, fact_priority, channel));
+                }
+            }
+        }
+        if let Some(tier) = tier {
+            for (tag, tag_tier) in tag_tiers {
+                views.push((CellView::TagTier, tag, tier.as_str()));
+                views.push((CellView::TagTierAgent, tag_tier, agent));
+                views.push((CellView::TagTierTeam, tag_tier, team));
+                if mix {
+                    views.push((CellView::TagTierChannel, tag_tier, channel));
                 }
             }
         }
@@ -978,6 +1010,13 @@ mod tests {
         assert_eq!((spreads(CellView::TierPriorityAgent), spreads(CellView::TierPriorityTeam)), (1, 1));
         assert_eq!(n(CellView::TagPriorityChannel, "refund/normal", "email", Measure::Created), 1);
         assert_eq!(spreads(CellView::TierPriorityChannel), 0, "a mix");
+        // And a tag's tier, once per tag.
+        assert_eq!(n(CellView::TagTier, "refund", "vip", Measure::Created), 1, "a tag listed twice counts once");
+        assert_eq!(n(CellView::TagTier, "vip", "vip", Measure::FirstReply), 1);
+        assert_eq!((spreads(CellView::TagTier), spreads(CellView::TagTierAgent)), (4, 2));
+        assert_eq!(n(CellView::TagTierTeam, "refund/vip", "1", Measure::FirstReply), 1);
+        assert_eq!(n(CellView::TagTierTeam, "refund/vip", "1", Measure::Created), 0, "cards count work");
+        assert_eq!(n(CellView::TagTierChannel, "vip/vip", "email", Measure::Created), 1);
         // Without facts, none of these views.
         let plain = Tally::of(TicketSubjects::default(), &rows, &tz);
         assert!(
@@ -1009,6 +1048,10 @@ mod tests {
                 | CellView::TierPriorityAgent
                 | CellView::TierPriorityTeam
                 | CellView::TierPriorityChannel
+                | CellView::TagTier
+                | CellView::TagTierAgent
+                | CellView::TagTierTeam
+                | CellView::TagTierChannel
         )));
         assert!(retiered.cells.iter().any(|(k, s)| k.view == CellView::Tier && k.a == "standard" && s.n == 1));
     }

@@ -1,8 +1,8 @@
 //! The cockpit from the rollup's cells, for the slices they hold (the
 //! department, one team, one agent, one channel, one priority, one
 //! organization, one tag, one tier, a team's channel or priority, a
-//! priority's channel, a tag's or a tier's team, channel or priority): a
-//! few thousand summed cells instead of every measured row, so a big
+//! priority's channel, a tag's or a tier's team, channel or priority, a
+//! tag's tier): a few thousand summed cells instead of every measured row, so a big
 //! department's dashboards stay fast.
 
 use std::collections::BTreeMap;
@@ -89,6 +89,21 @@ fn plan(slice: &Slice) -> Option<Plan> {
             agents: src(CellView::PriorityChannelAgent, both.clone(), None, Side::B),
             teams: src(CellView::PriorityChannelTeam, both, None, Side::B),
             channels: src(CellView::PriorityChannel, p, c, Side::B),
+        });
+    }
+    // A tag's tier: its own view, its agents' and teams' cards and channel
+    // mix keyed by both.
+    if let (Some(tag), Some(tier)) = (&slice.tag, slice.tier)
+        && *slice == (Slice { tag: Some(tag.clone()), tier: Some(tier), ..Slice::default() })
+    {
+        let (t, both) = (Some(tier.as_str().to_string()), Some(pair(tag, tier.as_str())));
+        return Some(Plan {
+            view: CellView::TagTier,
+            a: Some(tag.clone()),
+            b: t,
+            agents: src(CellView::TagTierAgent, both.clone(), None, Side::B),
+            teams: src(CellView::TagTierTeam, both.clone(), None, Side::B),
+            channels: src(CellView::TagTierChannel, both, None, Side::B),
         });
     }
     // An organization, a tag or a tier: facts of the ticket, kept as the

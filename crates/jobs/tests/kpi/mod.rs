@@ -318,6 +318,13 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
             fact_teams.push(Slice { tier: Some(*tier), priority: Some(priority), ..Slice::default() });
         }
         fact_teams.push(Slice { tag: Some("refund".into()), priority: Some(priority), ..Slice::default() });
+    }
+    let (mut tag_tiers_created, mut tag_created) = (0, 0);
+    for tier in domain::Tier::ALL {
+        fact_teams.push(Slice { tag: Some("refund".into()), tier: Some(*tier), ..Slice::default() });
+        fact_teams.push(Slice { tag: Some("vip".into()), tier: Some(*tier), ..Slice::default() });
+    }
+    for priority in [domain::Priority::Normal, domain::Priority::Urgent] {
         for channel in [Channel::Email, Channel::Chat] {
             fact_teams.push(Slice { channel: Some(channel), priority: Some(priority), ..Slice::default() });
         }
@@ -374,6 +381,12 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
         }
         if slice.tier.is_some() && slice.priority.is_some() {
             tier_priorities_created += exact.kpis.created;
+        }
+        if slice.tag.as_deref() == Some("refund") && slice.tier.is_some() {
+            tag_tiers_created += exact.kpis.created;
+        }
+        if slice == (Slice { tag: Some("refund".into()), ..Slice::default() }) {
+            tag_created = exact.kpis.created;
         }
         if slice.channel.is_some() && slice.priority.is_some() {
             priority_channels_created += exact.kpis.created;
@@ -444,6 +457,7 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
     assert_eq!(team_priorities_created, 3, "the teams' priority slices hold every ticket");
     assert_eq!(tier_priorities_created, 3, "the tiers' priority slices hold every ticket");
     assert_eq!(priority_channels_created, 3, "the priorities' channel slices hold every ticket");
+    assert_eq!(tag_tiers_created, tag_created, "a tag's tiers hold each of its tickets once");
     let organization_team = Slice { organization_id: Some(1), team_id: Some(1), ..Slice::default() };
     let report = jobs::cockpit::report_within(store, now, &window, &organization_team, -1).await.unwrap();
     assert!(report.exact, "an organization's team is read from its rows");

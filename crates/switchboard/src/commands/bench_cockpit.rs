@@ -427,11 +427,21 @@ async fn time_synthetic(store: &std::sync::Arc<dyn store::Store>, now: i64, runs
             30,
             Slice { priority: Some(domain::Priority::High), channel: Some(domain::Channel::Email), ..Slice::default() },
         ),
-        // Two facts: rows, in proportion to them.
         (
             "cockpit, a tag's VIP tier, 30 days",
             30,
             Slice { tag: Some("topic1".into()), tier: Some(domain::Tier::Vip), ..Slice::default() },
+        ),
+        // Three large fields: rows, in proportion to them.
+        (
+            "cockpit, a tag's VIP tier's high priority, 30 days",
+            30,
+            Slice {
+                tag: Some("topic1".into()),
+                tier: Some(domain::Tier::Vip),
+                priority: Some(domain::Priority::High),
+                ..Slice::default()
+            },
         ),
         (
             "cockpit, an agent's email, 30 days",
