@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use domain::kpi::cells::{CellQuery, CellView, day_number};
 use domain::kpi::{Measure, Slice};
 use domain::lifecycle::{self, MessageOutcome, TicketPatch};
 use domain::{Actor, AuthorKind, BusinessClock, Channel, Status, Ticket, TicketId, Visibility};
@@ -458,6 +459,40 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
     assert_eq!(tier_priorities_created, 3, "the tiers' priority slices hold every ticket");
     assert_eq!(priority_channels_created, 3, "the priorities' channel slices hold every ticket");
     assert_eq!(tag_tiers_created, tag_created, "a tag's tiers hold each of its tickets once");
+    // Whether the rows are read depends on the rows a read would visit:
+    // a channel's rows have no index of their own, so with the limit
+    // between its rows and the department's it is read from the cells; a
+    // team's rows are its own index, so at its own count it is exact.
+    let count = |view: CellView, a: Option<String>| {
+        let q = CellQuery {
+            view,
+            a,
+            b: None,
+            measures: Measure::ALL.to_vec(),
+            first_day: day_number(window.previous().first),
+            last_day: day_number(window.last),
+            by_day: false,
+            clock: None,
+        };
+        async move { store.kpi_cells(&q).await.unwrap().iter().map(|(_, s)| s.n).sum::<i64>() }
+    };
+    let (all, chat, team) = (
+        count(CellView::All, None).await,
+        count(CellView::Channel, Some("chat".into())).await,
+        count(CellView::Team, Some("1".into())).await,
+    );
+    let chat_slice = Slice { channel: Some(Channel::Chat), ..Slice::default() };
+    let team_slice = Slice { team_id: Some(1), ..Slice::default() };
+    if chat > 0 && chat < all {
+        let report = jobs::cockpit::report_within(store, now, &window, &chat_slice, chat).await.unwrap();
+        assert!(!report.exact, "a channel of a larger department is read from the cells");
+        let report = jobs::cockpit::report_within(store, now, &window, &chat_slice, all).await.unwrap();
+        assert!(report.exact, "a department of {all} rows is read from the rows");
+    }
+    if team > 0 {
+        let report = jobs::cockpit::report_within(store, now, &window, &team_slice, team).await.unwrap();
+        assert!(report.exact, "a team's rows are read through its index");
+    }
     let organization_team = Slice { organization_id: Some(1), team_id: Some(1), ..Slice::default() };
     let report = jobs::cockpit::report_within(store, now, &window, &organization_team, -1).await.unwrap();
     assert!(report.exact, "an organization's team is read from its rows");
