@@ -310,6 +310,13 @@ pub const TIER_VIEWS: FactViews = FactViews {
     }),
 };
 
+/// One of a ticket's tags with its tier (see `CellView::TagTier`).
+struct TagTier {
+    tag: String,
+    tier: &'static str,
+    both: String,
+}
+
 /// The cells and buckets of a set of rows. Hashed: a rebuild merges
 /// hundreds of thousands of keys; storage sorts them before writing.
 /// foldhash, not the standard SipHash: the keys are ours, not an
@@ -540,9 +547,12 @@ impl Tally {
         if let Some(o) = ticket.organization_id {
             subjects.push((ORGANIZATION_VIEWS, o.to_string()));
         }
-        // A tag's tier: the tag and the ticket's tier as one subject.
-        let tag_tiers: Vec<(String, String)> = match ticket.tier {
-            Some(tier) => tags.iter().map(|tag| ((*tag).clone(), pair(tag, tier.as_str()))).collect(),
+        // A tag's tier: the tag, the ticket's tier, and both as one subject.
+        let tag_tiers: Vec<TagTier> = match ticket.tier {
+            Some(tier) => tags
+                .iter()
+                .map(|tag| TagTier { tag: (*tag).clone(), tier: tier.as_str(), both: pair(tag, tier.as_str()) })
+                .collect(),
             None => Vec::new(),
         };
         subjects.extend(tags.into_iter().map(|tag| (TAG_VIEWS, tag.clone())));
@@ -550,18 +560,11 @@ impl Tally {
             subjects.push((TIER_VIEWS, tier.as_str().to_string()));
         }
         for r in rows {
-            self.add(r, &subjects, ticket.tier, &tag_tiers, tz);
+            self.add(r, &subjects, &tag_tiers, tz);
         }
     }
 
-    fn add(
-        &mut self,
-        r: &MeasureRow,
-        subjects: &[(FactViews, String)],
-        tier: Option<crate::Tier>,
-        tag_tiers: &[(String, String)],
-        tz: &TimeZone,
-    ) {
+    fn add(&mut self, r: &MeasureRow, subjects: &[(FactViews, String)], tag_tiers: &[TagTier], tz: &TimeZone) {
         let Ok(at) = jiff::Timestamp::from_millisecond(r.at) else { return };
         let local = at.to_zoned(tz.clone());
         let day = day_number(local.date());
@@ -570,12 +573,18 @@ impl Tally {
         let (channel, priority) = (r.channel.as_str(), r.priority.as_str());
         let (team_channel, team_priority) = (pair(team, channel), pair(team, priority));
         let priority_channel = pair(priority, channel);
-        let fact_teams: Vec<Option<String>> =
-            subjects.iter().map(|(f, name)| f.team_slice.map(|_| pair(name, team))).collect();
-        let fact_channels: Vec<Option<String>> =
-            subjects.iter().map(|(f, name)| f.channel_slice.map(|_| pair(name, channel))).collect();
-        let fact_priorities: Vec<Option<String>> =
-            subjects.iter().map(|(f, name)| f.priority_slice.map(|_| pair(name, priority))).collect();
+        // Each fact's team, channel and priority as one subject, where
+        // they are slices of their own.
+        let fact_pairs: Vec<[Option<String>; 3]> = subjects
+            .iter()
+            .map(|(f, name)| {
+                [
+                    f.team_slice.map(|_| pair(name, team)),
+                    f.channel_slice.map(|_| pair(name, channel)),
+                    f.priority_slice.map(|_| pair(name, priority)),
+                ]
+            })
+            .collect();
         let mut views: Vec<(CellView, &str, &str)> = vec![
             (CellView::All, "", ""),
             (CellView::Team, team, ""),
@@ -594,8 +603,7 @@ impl Tally {
             (CellView::PriorityChannelTeam, &priority_channel, team),
         ];
         let mix = matches!(r.measure, Measure::Created | Measure::HandleTime);
-        let facts = subjects.iter().zip(&fact_teams).zip(&fact_channels).zip(&fact_priorities);
-        for ((((f, name), fact_team), fact_channel), fact_priority) in facts {
+        for ((f, name), [fact_team, fact_channel, fact_priority]) in subjects.iter().zip(&fact_pairs) {
             views.push((f.whole, name, ""));
             views.push((f.teams, name, team));
             views.push((f.agents, name, agent));
@@ -622,14 +630,12 @@ impl Tally {
                 }
             }
         }
-        if let Some(tier) = tier {
-            for (tag, tag_tier) in tag_tiers {
-                views.push((CellView::TagTier, tag, tier.as_str()));
-                views.push((CellView::TagTierAgent, tag_tier, agent));
-                views.push((CellView::TagTierTeam, tag_tier, team));
-                if mix {
-                    views.push((CellView::TagTierChannel, tag_tier, channel));
-                }
+        for t in tag_tiers {
+            views.push((CellView::TagTier, &t.tag, t.tier));
+            views.push((CellView::TagTierAgent, &t.both, agent));
+            views.push((CellView::TagTierTeam, &t.both, team));
+            if mix {
+                views.push((CellView::TagTierChannel, &t.both, channel));
             }
         }
         if mix {

@@ -47,6 +47,28 @@ struct Plan {
     channels: Source,
 }
 
+/// Where a pair slice's agents, teams or channels are read: a view of
+/// their own keyed by the pair (`pair(a, b)`), or, when the group is one
+/// of the pair's own subjects (a team's channel's teams), the slice's
+/// view itself, by that side.
+enum Group {
+    Pair(CellView),
+    Own(Side),
+}
+
+/// A slice of two subjects kept as a view of its own (a = `first`,
+/// b = `second`).
+fn pair_plan(view: CellView, first: &str, second: &str, agents: Group, teams: Group, channels: Group) -> Plan {
+    let both = pair(first, second);
+    let (a, b) = (Some(first.to_string()), Some(second.to_string()));
+    let source = |group| match group {
+        Group::Pair(cards) => Source { view: cards, a: Some(both.clone()), b: None, by: Side::B },
+        Group::Own(by) => Source { view, a: a.clone(), b: b.clone(), by },
+    };
+    let (agents, teams, channels) = (source(agents), source(teams), source(channels));
+    Plan { view, a, b, agents, teams, channels }
+}
+
 fn plan(slice: &Slice) -> Option<Plan> {
     let src = |view, a: Option<String>, b: Option<String>, by| Source { view, a, b, by };
     if let Some(channel) = slice.channel
@@ -75,36 +97,31 @@ fn plan(slice: &Slice) -> Option<Plan> {
             channels: src(CellView::PriorityChannel, p, None, Side::B),
         });
     }
-    // A priority's channel: its own view, its agents' and teams' cards
-    // keyed by both.
+    // A priority's channel, a tag's tier: their own views, their agents'
+    // and teams' cards (and a tag's tier's channel mix) keyed by both.
     if let (Some(channel), Some(priority)) = (slice.channel, slice.priority)
         && *slice == (Slice { channel: Some(channel), priority: Some(priority), ..Slice::default() })
     {
-        let (p, c) = (Some(priority.as_str().to_string()), Some(channel.as_str().to_string()));
-        let both = Some(pair(priority.as_str(), channel.as_str()));
-        return Some(Plan {
-            view: CellView::PriorityChannel,
-            a: p.clone(),
-            b: c.clone(),
-            agents: src(CellView::PriorityChannelAgent, both.clone(), None, Side::B),
-            teams: src(CellView::PriorityChannelTeam, both, None, Side::B),
-            channels: src(CellView::PriorityChannel, p, c, Side::B),
-        });
+        return Some(pair_plan(
+            CellView::PriorityChannel,
+            priority.as_str(),
+            channel.as_str(),
+            Group::Pair(CellView::PriorityChannelAgent),
+            Group::Pair(CellView::PriorityChannelTeam),
+            Group::Own(Side::B),
+        ));
     }
-    // A tag's tier: its own view, its agents' and teams' cards and channel
-    // mix keyed by both.
     if let (Some(tag), Some(tier)) = (&slice.tag, slice.tier)
         && *slice == (Slice { tag: Some(tag.clone()), tier: Some(tier), ..Slice::default() })
     {
-        let (t, both) = (Some(tier.as_str().to_string()), Some(pair(tag, tier.as_str())));
-        return Some(Plan {
-            view: CellView::TagTier,
-            a: Some(tag.clone()),
-            b: t,
-            agents: src(CellView::TagTierAgent, both.clone(), None, Side::B),
-            teams: src(CellView::TagTierTeam, both.clone(), None, Side::B),
-            channels: src(CellView::TagTierChannel, both, None, Side::B),
-        });
+        return Some(pair_plan(
+            CellView::TagTier,
+            tag,
+            tier.as_str(),
+            Group::Pair(CellView::TagTierAgent),
+            Group::Pair(CellView::TagTierTeam),
+            Group::Pair(CellView::TagTierChannel),
+        ));
     }
     // An organization, a tag or a tier: facts of the ticket, kept as the
     // slice's own views (a = the organization, tag or tier; cards and mix
@@ -130,80 +147,71 @@ fn plan(slice: &Slice) -> Option<Plan> {
                 channels: src(views.channels, a, None, Side::B),
             });
         }
+        // A tag's or a tier's team, channel or priority: the fact's view of
+        // them, their agents', teams' or channels' keyed by both.
         if let (Some(team), Some(team_slice)) = (rest.team_id, views.team_slice)
             && rest == (Slice { team_id: Some(team), ..Slice::default() })
         {
-            let (t, both) = (Some(team.to_string()), Some(pair(&name, &team.to_string())));
-            return Some(Plan {
-                view: views.teams,
-                a: a.clone(),
-                b: t.clone(),
-                agents: src(team_slice.agents, both.clone(), None, Side::B),
-                teams: src(views.teams, a, t, Side::B),
-                channels: src(team_slice.channels, both, None, Side::B),
-            });
+            return Some(pair_plan(
+                views.teams,
+                &name,
+                &team.to_string(),
+                Group::Pair(team_slice.agents),
+                Group::Own(Side::B),
+                Group::Pair(team_slice.channels),
+            ));
         }
-        // A tag's or a tier's channel: the fact's channel view, its agents'
-        // and teams' cards keyed by both.
         if let (Some(channel), Some(channel_slice)) = (rest.channel, views.channel_slice)
             && rest == (Slice { channel: Some(channel), ..Slice::default() })
         {
-            let (c, both) = (Some(channel.as_str().to_string()), Some(pair(&name, channel.as_str())));
-            return Some(Plan {
-                view: views.channels,
-                a: a.clone(),
-                b: c.clone(),
-                agents: src(channel_slice.agents, both.clone(), None, Side::B),
-                teams: src(channel_slice.teams, both, None, Side::B),
-                channels: src(views.channels, a, c, Side::B),
-            });
+            return Some(pair_plan(
+                views.channels,
+                &name,
+                channel.as_str(),
+                Group::Pair(channel_slice.agents),
+                Group::Pair(channel_slice.teams),
+                Group::Own(Side::B),
+            ));
         }
-        // A tag's or a tier's priority: the fact's priority view, its
-        // agents' and teams' cards and channel mix keyed by both.
         if let (Some(priority), Some(priority_slice)) = (rest.priority, views.priority_slice)
             && rest == (Slice { priority: Some(priority), ..Slice::default() })
         {
-            let (p, both) = (Some(priority.as_str().to_string()), Some(pair(&name, priority.as_str())));
-            return Some(Plan {
-                view: priority_slice.whole,
-                a,
-                b: p,
-                agents: src(priority_slice.agents, both.clone(), None, Side::B),
-                teams: src(priority_slice.teams, both.clone(), None, Side::B),
-                channels: src(priority_slice.channels, both, None, Side::B),
-            });
+            return Some(pair_plan(
+                priority_slice.whole,
+                &name,
+                priority.as_str(),
+                Group::Pair(priority_slice.agents),
+                Group::Pair(priority_slice.teams),
+                Group::Pair(priority_slice.channels),
+            ));
         }
         return None;
     }
-    // A team's channel: its own view, its agents' cards keyed by both.
+    // A team's channel or priority: its own view, its agents' cards (and
+    // a priority's channel mix) keyed by both.
     if let (Some(team), Some(channel)) = (slice.team_id, slice.channel)
         && *slice == (Slice { team_id: Some(team), channel: Some(channel), ..Slice::default() })
     {
-        let (t, c) = (Some(team.to_string()), Some(channel.as_str().to_string()));
-        let both = Some(pair(&team.to_string(), channel.as_str()));
-        return Some(Plan {
-            view: CellView::TeamChannel,
-            a: t.clone(),
-            b: c.clone(),
-            agents: src(CellView::TeamChannelAgent, both, None, Side::B),
-            teams: src(CellView::TeamChannel, t.clone(), c.clone(), Side::A),
-            channels: src(CellView::TeamChannel, t, c, Side::B),
-        });
+        return Some(pair_plan(
+            CellView::TeamChannel,
+            &team.to_string(),
+            channel.as_str(),
+            Group::Pair(CellView::TeamChannelAgent),
+            Group::Own(Side::A),
+            Group::Own(Side::B),
+        ));
     }
-    // A team's priority: likewise, its channel mix keyed by both too.
     if let (Some(team), Some(priority)) = (slice.team_id, slice.priority)
         && *slice == (Slice { team_id: Some(team), priority: Some(priority), ..Slice::default() })
     {
-        let (t, p) = (Some(team.to_string()), Some(priority.as_str().to_string()));
-        let both = Some(pair(&team.to_string(), priority.as_str()));
-        return Some(Plan {
-            view: CellView::TeamPriority,
-            a: t.clone(),
-            b: p.clone(),
-            agents: src(CellView::TeamPriorityAgent, both.clone(), None, Side::B),
-            teams: src(CellView::TeamPriority, t, p, Side::A),
-            channels: src(CellView::TeamPriorityChannel, both, None, Side::B),
-        });
+        return Some(pair_plan(
+            CellView::TeamPriority,
+            &team.to_string(),
+            priority.as_str(),
+            Group::Pair(CellView::TeamPriorityAgent),
+            Group::Own(Side::A),
+            Group::Pair(CellView::TeamPriorityChannel),
+        ));
     }
     let only = |s: &Slice| Slice { team_id: s.team_id, agent_id: s.agent_id, ..Slice::default() } == *s;
     if !only(slice) {
