@@ -247,7 +247,7 @@ impl Database for Pg {
         // 483 ms by the team's index, 0.1 ms by the agent's).
         sqlx::query(
             "VACUUM (ANALYZE) tickets, ticket_search, messages, ticket_events, kpi_tickets, kpi_measures, \
-             kpi_cells, kpi_buckets, kpi_bucket_days, kpi_histograms, kpi_week_cells, kpi_week_histograms",
+             kpi_measure_tags, kpi_cells, kpi_buckets, kpi_bucket_days, kpi_histograms, kpi_week_cells, kpi_week_histograms",
         )
         .execute(&self.pool)
         .await

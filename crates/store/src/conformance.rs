@@ -1822,6 +1822,9 @@ pub async fn cells_equal_rows(store: &dyn crate::Store) {
     // Each ticket's rows with the organization, tags and tier it has now
     // (the tier from the directory: every change of it was moved).
     let mut expected = Tally::default();
+    // And each tag's rows, by tier: what a tag's slice reads from the rows.
+    let mut tagged: std::collections::BTreeMap<(String, Option<domain::Tier>), Vec<domain::kpi::MeasureRow>> =
+        ["refund", "vip", "export"].iter().map(|t| ((t.to_string(), None), Vec::new())).collect();
     let mut after = domain::TicketId(0);
     loop {
         let ids = store.ticket_ids_after(after, 100).await.unwrap();
@@ -1841,6 +1844,14 @@ pub async fn cells_equal_rows(store: &dyn crate::Store) {
             let tier = domain::Tier::of_ticket(requester.unwrap_or(domain::Tier::Standard), organization);
             let subjects = TicketSubjects { organization_id: f.organization_id, tags: &f.tags, tier: Some(tier) };
             expected.add_ticket(subjects, &rows, &tz);
+            let mut tags = f.tags.clone();
+            tags.sort();
+            tags.dedup();
+            for tag in tags {
+                for key in [(tag.clone(), None), (tag.clone(), Some(tier))] {
+                    tagged.entry(key).or_default().extend(rows.iter().cloned());
+                }
+            }
         }
     }
     let mut actual = Tally::default();
@@ -1861,6 +1872,16 @@ pub async fn cells_equal_rows(store: &dyn crate::Store) {
     assert_eq!(actual.cells, expected.cells, "cells");
     assert_eq!(actual.buckets, expected.buckets, "buckets");
     periods_sum_their_days(store, &expected).await;
+    let key = |r: &domain::kpi::MeasureRow| {
+        (r.at, r.measure.as_str(), r.value, r.business, r.team_id, r.agent_id, r.channel.as_str(), r.priority.as_str())
+    };
+    for ((tag, tier), mut rows) in tagged {
+        let slice = domain::kpi::Slice { tag: Some(tag.clone()), tier, ..Default::default() };
+        let mut read = store.measure_rows(Measure::ALL, i64::MIN / 2, i64::MAX / 2, &slice).await.unwrap();
+        rows.sort_by_key(key);
+        read.sort_by_key(key);
+        assert_eq!(read, rows, "the rows of tag {tag:?} (tier {tier:?})");
+    }
 }
 
 /// Summed over periods (their whole weeks read from the week tables, the
@@ -2202,6 +2223,19 @@ pub async fn kpi_rollup_replaces_and_slices(store: SqlStore) {
         vec![a_rows[1].clone()]
     );
     assert!(store.measure_rows(&[Measure::FirstReply], T0, T0 + 100, &tag_team(2)).await.unwrap().is_empty());
+    // A tag is matched whole, read from the tag's rows or with an
+    // organization's: `_` and `%` are no patterns.
+    for tag in ["ref_nd", "%", "refun", "efund"] {
+        for organization_id in [None, Some(9)] {
+            let slice = Slice { tag: Some(tag.into()), organization_id, ..Slice::default() };
+            assert!(store.measure_rows(Measure::ALL, T0, T0 + 100, &slice).await.unwrap().is_empty(), "{tag}");
+        }
+    }
+    let org_tag = Slice { tag: Some("refund".into()), organization_id: Some(9), ..Slice::default() };
+    assert_eq!(
+        store.measure_rows(&[Measure::FirstReply], T0, T0 + 100, &org_tag).await.unwrap(),
+        vec![a_rows[1].clone()]
+    );
     // Only the unsolved, counted by creation range: created at T0, so
     // within `until[i]` for the bounds at or after T0 (the last such wins).
     let open = domain::kpi::OpenCount {

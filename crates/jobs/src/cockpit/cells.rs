@@ -266,12 +266,17 @@ fn durations() -> Vec<Measure> {
 
 /// The rows that reading the slice from the rows visits, when they are
 /// more than the slice's own: the measured rows have an index by team,
-/// by agent and by organization, so a team's channel reads the team's
-/// rows, and a slice with none of the three (a channel, a tag's tier)
-/// the department's.
+/// by agent and by organization and a copy keyed by tag
+/// (`KpiStore::measure_rows`), so a team's channel reads the team's rows,
+/// a tag's tier the tag's, and a slice with none of the four (a
+/// channel's priority) the department's.
 fn visited(slice: &Slice) -> Option<(CellView, Option<String>)> {
     if slice.agent_id.is_some() || slice.organization_id.is_some() {
         return None;
+    }
+    if let Some(tag) = &slice.tag {
+        return (*slice != Slice { tag: Some(tag.clone()), ..Slice::default() })
+            .then(|| (CellView::Tag, Some(tag.clone())));
     }
     match slice.team_id {
         Some(t) if *slice == (Slice { team_id: Some(t), ..Slice::default() }) => None,

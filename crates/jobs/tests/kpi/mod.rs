@@ -493,6 +493,19 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
         let report = jobs::cockpit::report_within(store, now, &window, &team_slice, team).await.unwrap();
         assert!(report.exact, "a team's rows are read through its index");
     }
+    // A tag's tier reads the tag's rows (kept by tag): exact at the tag's
+    // count, from the cells below it.
+    let refund = count(CellView::Tag, Some("refund".into())).await;
+    let refund_tier = |tier| Slice { tag: Some("refund".into()), tier: Some(tier), ..Slice::default() };
+    if refund > 0 && refund < all {
+        for tier in domain::Tier::ALL {
+            let report = jobs::cockpit::report_within(store, now, &window, &refund_tier(*tier), refund).await.unwrap();
+            assert!(report.exact, "a tag's tier is read through the tag's rows");
+            let report =
+                jobs::cockpit::report_within(store, now, &window, &refund_tier(*tier), refund - 1).await.unwrap();
+            assert!(!report.exact, "a tag's tier is read from the cells when the tag's rows are too many");
+        }
+    }
     let organization_team = Slice { organization_id: Some(1), team_id: Some(1), ..Slice::default() };
     let report = jobs::cockpit::report_within(store, now, &window, &organization_team, -1).await.unwrap();
     assert!(report.exact, "an organization's team is read from its rows");

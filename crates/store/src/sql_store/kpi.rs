@@ -77,8 +77,10 @@ fn slice_sql(slice: &Slice, m: Option<&str>, p: &mut Params) -> String {
     if let Some(tag) = &slice.tag {
         // Tags are stored as a JSON array of plain words, on the ticket's
         // facts and on each of its measured rows (rewritten with them).
-        let quoted = serde_json::to_string(tag).unwrap_or_default();
-        sql += &format!(" AND {dims}.tags LIKE {}", p.push(format!("%{quoted}%")));
+        // A tag holds no quote or backslash (`parse_tags`), but may hold
+        // `_` or `%`, which match as themselves.
+        let quoted = serde_json::to_string(tag).unwrap_or_default().replace('_', "\\_").replace('%', "\\%");
+        sql += &format!(" AND {dims}.tags LIKE {} ESCAPE '\\'", p.push(format!("%{quoted}%")));
     }
     if let Some(tier) = slice.tier {
         // The tier kept with the ticket's facts and its measured rows
@@ -273,6 +275,7 @@ async fn replace_many(
             old.entry(r.int(0)?).or_default().rows.push(measured_from(&r, 1)?);
         }
         tx.execute(&format!("DELETE FROM kpi_measures WHERE ticket_id IN ({list})"), p.values.clone()).await?;
+        tx.execute(&format!("DELETE FROM kpi_measure_tags WHERE ticket_id IN ({list})"), p.values.clone()).await?;
         tx.execute(&format!("DELETE FROM kpi_tickets WHERE ticket_id IN ({list})"), p.values).await?;
     }
     // A ticket's tags as stored, on its facts and on each measured row.
@@ -339,11 +342,56 @@ async fn replace_many(
         false,
     )
     .await?;
+    tx.insert_rows(
+        "INSERT INTO kpi_measure_tags (tag, measure, at, ticket_id, seq, value, business, team_id, agent_id, \
+         channel, priority, organization_id, tier)",
+        tag_rows(items, &written, tiers),
+        "",
+        false,
+    )
+    .await?;
     let mut out: Vec<Option<Replaced>> = (0..items.len()).map(|_| None).collect();
     for i in written {
         out[i] = Some(old.remove(&items[i].0.ticket_id).unwrap_or_default());
     }
     Ok(out)
+}
+
+/// `kpi_measure_tags`' rows for the written items: each measured row once
+/// for each of its ticket's tags (a tag listed twice counts once), `seq`
+/// its place among the ticket's rows.
+fn tag_rows(
+    items: &[(TicketFacts, Vec<MeasureRow>, i64)],
+    written: &[usize],
+    tiers: &[Tier],
+) -> Vec<Vec<crate::SqlValue>> {
+    let mut out = Vec::new();
+    for &i in written {
+        let (f, rows, _) = &items[i];
+        let mut tags: Vec<&String> = f.tags.iter().collect();
+        tags.sort_unstable();
+        tags.dedup();
+        for tag in tags {
+            for (seq, r) in rows.iter().enumerate() {
+                out.push(vec![
+                    tag.as_str().into(),
+                    r.measure.as_str().into(),
+                    r.at.into(),
+                    f.ticket_id.into(),
+                    (seq as i64).into(),
+                    r.value.into(),
+                    r.business.into(),
+                    r.team_id.into(),
+                    r.agent_id.into(),
+                    r.channel.as_str().into(),
+                    r.priority.as_str().into(),
+                    f.organization_id.into(),
+                    tiers[i].as_str().into(),
+                ]);
+            }
+        }
+    }
+    out
 }
 
 /// What saving measured tickets wrote (`KpiStore::save_measures_untallied`):
@@ -455,6 +503,7 @@ impl SqlStore {
         }
         for table in [
             "kpi_measures",
+            "kpi_measure_tags",
             "kpi_tickets",
             "kpi_cells",
             "kpi_buckets",
@@ -508,13 +557,23 @@ impl KpiStore for SqlStore {
             return Ok(vec![]);
         }
         let mut p = Params::default();
+        // A tag's rows have their own table, keyed by tag: fewer than a
+        // team's (read from its index otherwise), more than an agent's or
+        // an organization's. (Parameters pushed in the order they appear.)
+        let (table, rest) = match &slice.tag {
+            Some(tag) if slice.agent_id.is_none() && slice.organization_id.is_none() => (
+                format!("kpi_measure_tags m WHERE m.tag = {} AND", p.push(tag.as_str())),
+                Slice { tag: None, ..slice.clone() },
+            ),
+            _ => ("kpi_measures m WHERE".to_string(), slice.clone()),
+        };
         let names: Vec<&str> = measures.iter().map(|m| m.as_str()).collect();
         let list = p.list(&names);
         let (from, to) = (p.push(from), p.push(to));
-        let filter = slice_sql(slice, Some("m"), &mut p);
+        let filter = slice_sql(&rest, Some("m"), &mut p);
         let sql = format!(
             "SELECT m.measure, m.at, m.value, m.business, m.team_id, m.agent_id, m.channel, m.priority \
-             FROM kpi_measures m WHERE m.measure IN ({list}) AND m.at >= {from} AND m.at < {to}{filter}"
+             FROM {table} m.measure IN ({list}) AND m.at >= {from} AND m.at < {to}{filter}"
         );
         self.fetch(&sql, p.values).await?.iter().map(measured).collect()
     }
@@ -773,7 +832,12 @@ impl KpiStore for SqlStore {
                     p.values.clone(),
                 )
                 .await?;
-                tx.execute(&format!("UPDATE kpi_measures SET tier = {word} WHERE ticket_id IN ({list})"), p.values)
+                tx.execute(
+                    &format!("UPDATE kpi_measures SET tier = {word} WHERE ticket_id IN ({list})"),
+                    p.values.clone(),
+                )
+                .await?;
+                tx.execute(&format!("UPDATE kpi_measure_tags SET tier = {word} WHERE ticket_id IN ({list})"), p.values)
                     .await?;
             }
         }
