@@ -432,7 +432,8 @@ async fn time_synthetic(store: &std::sync::Arc<dyn store::Store>, now: i64, runs
             30,
             Slice { tag: Some("topic1".into()), tier: Some(domain::Tier::Vip), ..Slice::default() },
         ),
-        // Three large fields: rows, in proportion to them.
+        // Three large fields: with a tag, the tag's rows; without, the
+        // department's.
         (
             "cockpit, a tag's VIP tier's high priority, 30 days",
             30,
@@ -440,6 +441,16 @@ async fn time_synthetic(store: &std::sync::Arc<dyn store::Store>, now: i64, runs
                 tag: Some("topic1".into()),
                 tier: Some(domain::Tier::Vip),
                 priority: Some(domain::Priority::High),
+                ..Slice::default()
+            },
+        ),
+        (
+            "cockpit, a VIP tier's high priority's email, 30 days",
+            30,
+            Slice {
+                tier: Some(domain::Tier::Vip),
+                priority: Some(domain::Priority::High),
+                channel: Some(domain::Channel::Email),
                 ..Slice::default()
             },
         ),
