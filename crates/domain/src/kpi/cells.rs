@@ -49,7 +49,13 @@ str_enum!(
     /// (`…_priority_channel`); and so is a tag's tier (`tag_tier`, a =
     /// tag, b = tier), with its agents' and teams' cards (`tag_tier_agent`,
     /// `tag_tier_team`, a = tag and tier as `refund/vip`) and its channel
-    /// mix (`tag_tier_channel`). An organization's teams are cards. The
+    /// mix (`tag_tier_channel`). A tier's priority's channel
+    /// (`tier_priority_channel`, a = tier and priority as `vip/high`,
+    /// b = channel) is a slice too (tier, priority and channel are each a
+    /// large part of every team; 60 combinations), with its agents' and
+    /// teams' cards (`tier_priority_channel_agent`,
+    /// `tier_priority_channel_team`, a = `vip/high/email`); a tag's
+    /// priority's channel stays a mix. An organization's teams are cards. The
     /// slice is always `a`, so reading one organization seeks its cells
     /// only.
     CellView {
@@ -97,6 +103,8 @@ str_enum!(
         TierPriorityAgent = "tier_priority_agent",
         TierPriorityTeam = "tier_priority_team",
         TierPriorityChannel = "tier_priority_channel",
+        TierPriorityChannelAgent = "tier_priority_channel_agent",
+        TierPriorityChannelTeam = "tier_priority_channel_team",
         TagTier = "tag_tier",
         TagTierAgent = "tag_tier_agent",
         TagTierTeam = "tag_tier_team",
@@ -194,6 +202,8 @@ fn is_card(view: CellView) -> bool {
             | CellView::TierChannelTeam
             | CellView::TierPriorityAgent
             | CellView::TierPriorityTeam
+            | CellView::TierPriorityChannelAgent
+            | CellView::TierPriorityChannelTeam
             | CellView::TagTierAgent
             | CellView::TagTierTeam
     )
@@ -209,7 +219,6 @@ fn is_mix(view: CellView) -> bool {
             | CellView::TagTeamChannel
             | CellView::TagPriorityChannel
             | CellView::TierTeamChannel
-            | CellView::TierPriorityChannel
             | CellView::TagTierChannel
     )
 }
@@ -241,13 +250,16 @@ pub struct FactViews {
 /// A fact's priorities as slices of their own: the fact's priority
 /// (a = the fact, b = priority: every measure and spread), and its
 /// agents' and teams' cards and channel mix, the fact and priority as
-/// `a` (see `pair`).
+/// `a` (see `pair`). With `channel_slice`, the channels are slices too
+/// (every measure and spread), with their agents' and teams' cards keyed
+/// by fact, priority and channel (`vip/high/email`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PrioritySliceViews {
     pub whole: CellView,
     pub agents: CellView,
     pub teams: CellView,
     pub channels: CellView,
+    pub channel_slice: Option<ChannelSliceViews>,
 }
 
 /// What makes a fact's channel a slice of its own (its channels' view
@@ -292,6 +304,8 @@ pub const TAG_VIEWS: FactViews = FactViews {
         agents: CellView::TagPriorityAgent,
         teams: CellView::TagPriorityTeam,
         channels: CellView::TagPriorityChannel,
+        // A tag's priority's channels are 20 times a tier's: a mix only.
+        channel_slice: None,
     }),
 };
 
@@ -307,6 +321,10 @@ pub const TIER_VIEWS: FactViews = FactViews {
         agents: CellView::TierPriorityAgent,
         teams: CellView::TierPriorityTeam,
         channels: CellView::TierPriorityChannel,
+        channel_slice: Some(ChannelSliceViews {
+            agents: CellView::TierPriorityChannelAgent,
+            teams: CellView::TierPriorityChannelTeam,
+        }),
     }),
 };
 
@@ -575,13 +593,15 @@ impl Tally {
         let priority_channel = pair(priority, channel);
         // Each fact's team, channel and priority as one subject, where
         // they are slices of their own.
-        let fact_pairs: Vec<[Option<String>; 3]> = subjects
+        // (And a fact's priority's channel, where that is a slice.)
+        let fact_pairs: Vec<[Option<String>; 4]> = subjects
             .iter()
             .map(|(f, name)| {
                 [
                     f.team_slice.map(|_| pair(name, team)),
                     f.channel_slice.map(|_| pair(name, channel)),
                     f.priority_slice.map(|_| pair(name, priority)),
+                    f.priority_slice.and_then(|s| s.channel_slice).map(|_| pair(&pair(name, priority), channel)),
                 ]
             })
             .collect();
@@ -603,7 +623,9 @@ impl Tally {
             (CellView::PriorityChannelTeam, &priority_channel, team),
         ];
         let mix = matches!(r.measure, Measure::Created | Measure::HandleTime);
-        for ((f, name), [fact_team, fact_channel, fact_priority]) in subjects.iter().zip(&fact_pairs) {
+        for ((f, name), [fact_team, fact_channel, fact_priority, fact_priority_channel]) in
+            subjects.iter().zip(&fact_pairs)
+        {
             views.push((f.whole, name, ""));
             views.push((f.teams, name, team));
             views.push((f.agents, name, agent));
@@ -625,7 +647,11 @@ impl Tally {
                 views.push((slice.whole, name, priority));
                 views.push((slice.agents, fact_priority, agent));
                 views.push((slice.teams, fact_priority, team));
-                if mix {
+                if let (Some(cards), Some(triple)) = (slice.channel_slice, fact_priority_channel) {
+                    views.push((slice.channels, fact_priority, channel));
+                    views.push((cards.agents, triple, agent));
+                    views.push((cards.teams, triple, team));
+                } else if mix {
                     views.push((slice.channels, fact_priority, channel));
                 }
             }
@@ -1015,7 +1041,14 @@ mod tests {
         assert_eq!(n(CellView::TierPriorityTeam, "vip/normal", "1", Measure::Created), 0, "cards count work");
         assert_eq!((spreads(CellView::TierPriorityAgent), spreads(CellView::TierPriorityTeam)), (1, 1));
         assert_eq!(n(CellView::TagPriorityChannel, "refund/normal", "email", Measure::Created), 1);
-        assert_eq!(spreads(CellView::TierPriorityChannel), 0, "a mix");
+        assert_eq!(spreads(CellView::TagPriorityChannel), 0, "a tag's priority's channel is a mix");
+        // A tier's priority's channel is a slice: every measure and both
+        // spreads, its agents' and teams' cards keyed by all three.
+        assert_eq!(n(CellView::TierPriorityChannel, "vip/normal", "email", Measure::FirstReply), 1);
+        assert_eq!(spreads(CellView::TierPriorityChannel), 2);
+        assert_eq!(n(CellView::TierPriorityChannelAgent, "vip/normal/email", "4", Measure::FirstReply), 1);
+        assert_eq!(n(CellView::TierPriorityChannelTeam, "vip/normal/email", "1", Measure::Created), 0, "cards");
+        assert_eq!((spreads(CellView::TierPriorityChannelAgent), spreads(CellView::TierPriorityChannelTeam)), (1, 1));
         // And a tag's tier, once per tag.
         assert_eq!(n(CellView::TagTier, "refund", "vip", Measure::Created), 1, "a tag listed twice counts once");
         assert_eq!(n(CellView::TagTier, "vip", "vip", Measure::FirstReply), 1);
@@ -1054,6 +1087,8 @@ mod tests {
                 | CellView::TierPriorityAgent
                 | CellView::TierPriorityTeam
                 | CellView::TierPriorityChannel
+                | CellView::TierPriorityChannelAgent
+                | CellView::TierPriorityChannelTeam
                 | CellView::TagTier
                 | CellView::TagTierAgent
                 | CellView::TagTierTeam

@@ -2,7 +2,7 @@
 //! department, one team, one agent, one channel, one priority, one
 //! organization, one tag, one tier, a team's channel or priority, a
 //! priority's channel, a tag's or a tier's team, channel or priority, a
-//! tag's tier): a few thousand summed cells instead of every measured row, so a big
+//! tag's tier, a tier's priority's channel): a few thousand summed cells instead of every measured row, so a big
 //! department's dashboards stay fast.
 
 use std::collections::BTreeMap;
@@ -108,6 +108,20 @@ fn plan(slice: &Slice) -> Option<Plan> {
             channel.as_str(),
             Group::Pair(CellView::PriorityChannelAgent),
             Group::Pair(CellView::PriorityChannelTeam),
+            Group::Own(Side::B),
+        ));
+    }
+    // A tier's priority's channel: three large fields, a = tier and
+    // priority, cards keyed by all three.
+    if let (Some(tier), Some(priority), Some(channel)) = (slice.tier, slice.priority, slice.channel)
+        && *slice == (Slice { tier: Some(tier), priority: Some(priority), channel: Some(channel), ..Slice::default() })
+    {
+        return Some(pair_plan(
+            CellView::TierPriorityChannel,
+            &pair(tier.as_str(), priority.as_str()),
+            channel.as_str(),
+            Group::Pair(CellView::TierPriorityChannelAgent),
+            Group::Pair(CellView::TierPriorityChannelTeam),
             Group::Own(Side::B),
         ));
     }

@@ -325,6 +325,13 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
         fact_teams.push(Slice { tag: Some("refund".into()), tier: Some(*tier), ..Slice::default() });
         fact_teams.push(Slice { tag: Some("vip".into()), tier: Some(*tier), ..Slice::default() });
     }
+    // And a tier's priority's channel (three fields, a slice of its own).
+    for tier in [domain::Tier::Standard, domain::Tier::Vip] {
+        for priority in [domain::Priority::Normal, domain::Priority::Urgent] {
+            let (tier, priority) = (Some(tier), Some(priority));
+            fact_teams.push(Slice { tier, priority, channel: Some(Channel::Email), ..Slice::default() });
+        }
+    }
     for priority in [domain::Priority::Normal, domain::Priority::Urgent] {
         for channel in [Channel::Email, Channel::Chat] {
             fact_teams.push(Slice { channel: Some(channel), priority: Some(priority), ..Slice::default() });
@@ -380,7 +387,7 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
         if slice.team_id.is_some() && slice.priority.is_some() {
             team_priorities_created += exact.kpis.created;
         }
-        if slice.tier.is_some() && slice.priority.is_some() {
+        if slice.tier.is_some() && slice.priority.is_some() && slice.channel.is_none() {
             tier_priorities_created += exact.kpis.created;
         }
         if slice.tag.as_deref() == Some("refund") && slice.tier.is_some() {
@@ -389,7 +396,7 @@ async fn cockpit_from_cells_matches_rows(store: &dyn Store, now: i64) {
         if slice == (Slice { tag: Some("refund".into()), ..Slice::default() }) {
             tag_created = exact.kpis.created;
         }
-        if slice.channel.is_some() && slice.priority.is_some() {
+        if slice.channel.is_some() && slice.priority.is_some() && slice.tier.is_none() {
             priority_channels_created += exact.kpis.created;
         }
         let near =

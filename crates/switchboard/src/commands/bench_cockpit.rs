@@ -432,8 +432,8 @@ async fn time_synthetic(store: &std::sync::Arc<dyn store::Store>, now: i64, runs
             30,
             Slice { tag: Some("topic1".into()), tier: Some(domain::Tier::Vip), ..Slice::default() },
         ),
-        // Three large fields: with a tag, the tag's rows; without, the
-        // department's.
+        // Three large fields: with a tag, the tag's rows; a tier's
+        // priority's channel, its cells.
         (
             "cockpit, a tag's VIP tier's high priority, 30 days",
             30,
