@@ -108,7 +108,9 @@ async fn start_env(
     let mut child = cmd.spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut admin_password = None;
-    let base = tokio::time::timeout(Duration::from_secs(30), async {
+    // A readiness wait, not a speed check: the demo simulates, stores and
+    // measures its department first (~30 s in a debug build on 2 busy cores).
+    let base = tokio::time::timeout(Duration::from_secs(180), async {
         while let Some(line) = lines.next_line().await.unwrap() {
             printed.push(line.clone());
             if let Some(p) = line.trim().strip_prefix("password:") {
