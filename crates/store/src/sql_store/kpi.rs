@@ -317,21 +317,9 @@ async fn replace_many(
         .iter()
         .flat_map(|&i| items[i].1.iter().map(move |r| (i, r)))
         .map(|(i, r)| {
-            let f = &items[i].0;
-            vec![
-                f.ticket_id.into(),
-                r.measure.as_str().into(),
-                r.at.into(),
-                r.value.into(),
-                r.business.into(),
-                r.team_id.into(),
-                r.agent_id.into(),
-                r.channel.as_str().into(),
-                r.priority.as_str().into(),
-                f.organization_id.into(),
-                tiers[i].as_str().into(),
-                tags[i].clone().into(),
-            ]
+            let mut values = measured_values(&items[i].0, r, tiers[i]);
+            values.push(tags[i].clone().into());
+            values
         })
         .collect();
     tx.insert_rows(
@@ -343,8 +331,8 @@ async fn replace_many(
     )
     .await?;
     tx.insert_rows(
-        "INSERT INTO kpi_measure_tags (tag, measure, at, ticket_id, seq, value, business, team_id, agent_id, \
-         channel, priority, organization_id, tier)",
+        "INSERT INTO kpi_measure_tags (ticket_id, measure, at, value, business, team_id, agent_id, channel, \
+         priority, organization_id, tier, tag, seq)",
         tag_rows(items, &written, tiers),
         "",
         false,
@@ -355,6 +343,25 @@ async fn replace_many(
         out[i] = Some(old.remove(&items[i].0.ticket_id).unwrap_or_default());
     }
     Ok(out)
+}
+
+/// A measured row's values as both `kpi_measures` and `kpi_measure_tags`
+/// begin theirs: ticket, measure, instant, values, team, agent, channel,
+/// priority, and the ticket's organization and tier now.
+fn measured_values(f: &TicketFacts, r: &MeasureRow, tier: Tier) -> Vec<crate::SqlValue> {
+    vec![
+        f.ticket_id.into(),
+        r.measure.as_str().into(),
+        r.at.into(),
+        r.value.into(),
+        r.business.into(),
+        r.team_id.into(),
+        r.agent_id.into(),
+        r.channel.as_str().into(),
+        r.priority.as_str().into(),
+        f.organization_id.into(),
+        tier.as_str().into(),
+    ]
 }
 
 /// `kpi_measure_tags`' rows for the written items: each measured row once
@@ -373,21 +380,9 @@ fn tag_rows(
         tags.dedup();
         for tag in tags {
             for (seq, r) in rows.iter().enumerate() {
-                out.push(vec![
-                    tag.as_str().into(),
-                    r.measure.as_str().into(),
-                    r.at.into(),
-                    f.ticket_id.into(),
-                    (seq as i64).into(),
-                    r.value.into(),
-                    r.business.into(),
-                    r.team_id.into(),
-                    r.agent_id.into(),
-                    r.channel.as_str().into(),
-                    r.priority.as_str().into(),
-                    f.organization_id.into(),
-                    tiers[i].as_str().into(),
-                ]);
+                let mut values = measured_values(f, r, tiers[i]);
+                values.extend([tag.as_str().into(), (seq as i64).into()]);
+                out.push(values);
             }
         }
     }
