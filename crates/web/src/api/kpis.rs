@@ -374,8 +374,14 @@ pub async fn set_kpi_settings(
         }
     }
     let c = &s.costs;
-    if c.agent_hourly_cents < 0 || c.tools_monthly_cents < 0 || c.overhead_monthly_cents < 0 {
-        errors.push(DomainError::new("costs", "costs cannot be negative"));
+    for (field, cents) in [
+        ("costs.agent_hourly_cents", c.agent_hourly_cents),
+        ("costs.tools_monthly_cents", c.tools_monthly_cents),
+        ("costs.overhead_monthly_cents", c.overhead_monthly_cents),
+    ] {
+        if cents < 0 {
+            errors.push(DomainError::new(field, "cannot be negative"));
+        }
     }
     if c.agent_hours_per_week.is_some_and(|h| !(0.0..=168.0).contains(&h)) {
         errors.push(DomainError::new("costs.agent_hours_per_week", "must be from 0 to 168"));

@@ -173,7 +173,7 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
                     .map(|t| {
                         let rag = t.rag.map(|g| g.as_str()).unwrap_or("none");
                         vec![
-                            Cell::text(t.target.kpi.as_str().replace('_', " ")),
+                            Cell::text(target_label(t.target.kpi)),
                             Cell::text(format!(
                                 "{}{}",
                                 if t.target.kpi.lower_is_better() { "≤ " } else { "≥ " },
@@ -214,6 +214,7 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
             Cell::link("Monthly report (print)", "/cockpit/report/monthly"),
             Cell::link("Resource request", "/cockpit/resources"),
             Cell::link("ROI and churn", "/cockpit/roi"),
+            Cell::link("Targets, costs and staffing", "/admin/kpis"),
         ],
     });
     let created: Vec<i64> = r.days.iter().map(|d| d.created).collect();
@@ -432,6 +433,23 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
         },
     });
     out
+}
+
+/// A target's KPI as the manager reads it, with its unit.
+pub(crate) fn target_label(kpi: domain::kpi::TargetKpi) -> &'static str {
+    use domain::kpi::TargetKpi as K;
+    match kpi {
+        K::FirstReplyMedianMinutes => "First reply, median (minutes)",
+        K::FirstReplyP90Minutes => "First reply, 90th percentile (minutes)",
+        K::FullResolutionMedianHours => "Full resolution, median (hours)",
+        K::OneTouchPercent => "One-touch resolution (%)",
+        K::ReopenPercent => "Reopen rate (%)",
+        K::SlaFirstReplyPercent => "SLA first reply attained (%)",
+        K::SlaResolutionPercent => "SLA resolution attained (%)",
+        K::CsatPercent => "CSAT (%)",
+        K::Nps => "NPS",
+        K::Backlog => "Backlog (tickets)",
+    }
 }
 
 async fn cockpit(

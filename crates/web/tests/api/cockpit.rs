@@ -15,6 +15,7 @@ use crate::support::{Auth, Browser, TestApp, customer, now, staff, team};
 
 on_both_backends!(cockpit_shows_exact_kpis_slices_and_targets);
 on_both_backends!(handle_time_gives_aht_and_occupancy);
+on_both_backends!(targets_and_costs_set_in_the_page);
 
 const MIN: i64 = 60_000;
 const DAY: i64 = 86_400_000;
@@ -686,4 +687,124 @@ async fn handle_time_gives_aht_and_occupancy(app: TestApp) {
         csv.text().await.unwrap(),
         "channel,handled_contacts,handle_minutes,aht_minutes\r\nchat,2,80.0,40.0\r\nphone,1,120.0,120.0\r\n"
     );
+}
+
+/// A manager sets targets and costs in `/admin/kpis`: bad values come back
+/// next to their fields, good ones are what the API and the cockpit read,
+/// an empty target removes it; agents are refused.
+async fn targets_and_costs_set_in_the_page(app: TestApp) {
+    let (manager, manager_token) = staff(&app.store, "maria@support.test", Role::Manager, None).await;
+    let (ada, _) = staff(&app.store, "ada@support.test", Role::Agent, None).await;
+    let billing = team(&app.store, "Billing", Some(manager), &[ada]).await;
+    let manager_auth = Auth::Token(manager_token);
+    let page = Browser::new(&app, manager).await;
+    let empty = page.get("/admin/kpis").await;
+    assert_eq!(empty.status, StatusCode::OK, "{}", empty.html);
+    assert!(empty.html.contains("No targets yet"), "{}", empty.html);
+    assert!(page.get("/admin").await.html.contains("href=\"/admin/kpis\""), "linked from /admin");
+    assert!(page.get("/cockpit").await.html.contains("href=\"/admin/kpis\""), "linked from the cockpit");
+
+    // Field messages: not a number; a percentage over 100 (the API's own check).
+    let bad = page
+        .post("/admin/kpis/targets", &[("kpi", "csat_percent"), ("team_id", ""), ("target", "lots"), ("amber", "10")])
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.html.contains("&#39;lots&#39; is not a number") && bad.html.contains("value=\"lots\""), "{}", bad.html);
+    let bad = page
+        .post("/admin/kpis/targets", &[("kpi", "csat_percent"), ("team_id", ""), ("target", "140"), ("amber", "10")])
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.html.contains("a percentage is at most 100"), "{}", bad.html);
+    assert!(bad.html.contains("value=\"140\""), "what was typed is kept: {}", bad.html);
+
+    // The department's backlog at most 5 (none open: green), Billing's first reply 45 minutes, amber 20%.
+    let ok =
+        page.post("/admin/kpis/targets", &[("kpi", "backlog"), ("team_id", ""), ("target", "5"), ("amber", "")]).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.html);
+    let billing_id = billing.0.to_string();
+    let ok = page
+        .post(
+            "/admin/kpis/targets",
+            &[("kpi", "first_reply_median_minutes"), ("team_id", &billing_id), ("target", "45"), ("amber", "20")],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.html);
+    // Saving the same KPI and team again replaces it.
+    let ok = page
+        .post("/admin/kpis/targets", &[("kpi", "backlog"), ("team_id", ""), ("target", "8"), ("amber", "10")])
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.html);
+    let settings = app.get("/settings/kpis", &manager_auth).await.body;
+    assert_eq!(
+        settings["targets"],
+        json!([
+            { "kpi": "first_reply_median_minutes", "team_id": billing.0, "target": 45.0, "amber": 0.2 },
+            { "kpi": "backlog", "team_id": null, "target": 8.0, "amber": 0.1 }
+        ]),
+        "{settings}"
+    );
+    let listed = page.get("/admin/kpis").await.html;
+    assert!(listed.contains("Backlog (tickets)") && listed.contains("≤ 8") && listed.contains("8.8 (10%)"), "{listed}");
+    assert!(listed.contains("Billing") && listed.contains("54 (20%)"), "{listed}");
+    let cockpit = page.get("/cockpit").await.html;
+    assert!(cockpit.contains("Backlog (tickets)") && cockpit.contains("rag-green"), "{cockpit}");
+    // An empty target removes it.
+    let ok =
+        page.post("/admin/kpis/targets", &[("kpi", "backlog"), ("team_id", ""), ("target", ""), ("amber", "10")]).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let settings = app.get("/settings/kpis", &manager_auth).await.body;
+    assert_eq!(settings["targets"].as_array().map(Vec::len), Some(1), "{settings}");
+
+    // Costs in major units; shrinkage in percent.
+    let bad = page
+        .post(
+            "/admin/kpis/costs",
+            &[("calendar_id", ""), ("agent_hourly", "12.345"), ("agent_hours_per_week", "200"), ("shrinkage", "30")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.html.contains("is not an amount like 32.50"), "{}", bad.html);
+    let bad = page
+        .post("/admin/kpis/costs", &[("agent_hourly", "30"), ("agent_hours_per_week", "200"), ("shrinkage", "99")])
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.html.contains("must be from 0 to 168") && bad.html.contains("must be from 0 to 95"), "{}", bad.html);
+    let form = [
+        ("calendar_id", ""),
+        ("agent_hourly", "32.50"),
+        ("agent_hours_per_week", "38"),
+        ("tools_monthly", "1,500"),
+        ("overhead_monthly", ""),
+        ("handle_minutes", "12"),
+        ("first_reply_target_minutes", ""),
+        ("shrinkage", "25"),
+    ];
+    let ok = page.post("/admin/kpis/costs", &form).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.html);
+    let settings = app.get("/settings/kpis", &manager_auth).await.body;
+    assert_eq!(
+        (
+            &settings["costs"],
+            &settings["handle_minutes"],
+            &settings["shrinkage"],
+            settings["targets"].as_array().map(Vec::len)
+        ),
+        (
+            &json!({ "agent_hourly_cents": 3250, "agent_hours_per_week": 38.0, "tools_monthly_cents": 150000, "overhead_monthly_cents": 0 }),
+            &json!(12.0),
+            &json!(0.25),
+            Some(1)
+        ),
+        "the targets stay: {settings}"
+    );
+    let shown = page.get("/admin/kpis").await.html;
+    assert!(
+        shown.contains("value=\"32.50\"") && shown.contains("value=\"1500.00\"") && shown.contains("value=\"25\""),
+        "{shown}"
+    );
+
+    let agent = Browser::new(&app, ada).await;
+    assert_eq!(agent.get("/admin/kpis").await.status, StatusCode::FORBIDDEN);
+    let refused = agent.post("/admin/kpis/targets", &[("kpi", "backlog"), ("target", "1")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }

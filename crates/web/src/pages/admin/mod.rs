@@ -5,6 +5,7 @@ mod calendars;
 mod feedback;
 mod fields;
 mod jobs;
+mod kpis;
 mod mailboxes;
 mod routing;
 mod rule_settings;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .merge(fields::router())
         .merge(settings::router())
         .merge(jobs::router())
+        .merge(kpis::router())
         .merge(calendars::router())
         .merge(sla::router())
         .merge(rules::router())
@@ -71,6 +73,7 @@ async fn index(State(state): State<AppState>, Staff(caller): Staff) -> Result<Re
         Cell::link("Automations", "/admin/rules/automations"),
         Cell::link("Priority, escalation, approval and surge settings", "/admin/rule-settings"),
         Cell::link("Surveys, topics, the digest and Slack", "/admin/feedback"),
+        Cell::link("KPI targets, costs and staffing", "/admin/kpis"),
         Cell::link("Escalation queue", "/escalations"),
         Cell::link("Approvals", "/approvals"),
         Cell::link("Major incidents", "/incidents"),
