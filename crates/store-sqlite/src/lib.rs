@@ -17,7 +17,7 @@ use domain::search::{Term, TextQuery};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{AssertSqlSafe, Row, TypeInfo, ValueRef};
+use sqlx::{AssertSqlSafe, ConnectOptions, Row, TypeInfo, ValueRef};
 use store::database::TextAudience;
 use store::{Database, OwnedWriter, SqlRow, SqlStore, SqlValue, StoreError, TicketChange, Transaction};
 use tokio::sync::broadcast;
@@ -73,6 +73,10 @@ impl Sqlite {
             .max_connections(1)
             .connect_with(
                 options(path)
+                    // The writer runs migrations, rebuilds and `optimize`
+                    // (ANALYZE alone takes seconds on a large store): slow to
+                    // it is past 10 s; the readers keep sqlx's 1 s.
+                    .log_slow_statements(log::LevelFilter::Warn, Duration::from_secs(10))
                     .statement_cache_capacity(400)
                     .pragma("wal_autocheckpoint", "0")
                     .pragma("journal_size_limit", "67108864"),

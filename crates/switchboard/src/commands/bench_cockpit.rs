@@ -454,6 +454,28 @@ async fn time_synthetic(store: &std::sync::Arc<dyn store::Store>, now: i64, runs
                 ..Slice::default()
             },
         ),
+        // Three and four fields with a team: the team's rows, through its index.
+        (
+            "cockpit, a team's VIP tier's high priority, 30 days",
+            30,
+            Slice {
+                team_id: Some(1),
+                tier: Some(domain::Tier::Vip),
+                priority: Some(domain::Priority::High),
+                ..Slice::default()
+            },
+        ),
+        (
+            "cockpit, a team's VIP tier's high priority's email, 30 days",
+            30,
+            Slice {
+                team_id: Some(1),
+                tier: Some(domain::Tier::Vip),
+                priority: Some(domain::Priority::High),
+                channel: Some(domain::Channel::Email),
+                ..Slice::default()
+            },
+        ),
         (
             "cockpit, an agent's email, 30 days",
             30,

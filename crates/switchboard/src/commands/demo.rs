@@ -325,6 +325,11 @@ pub async fn seed(
             .await
             .map_err(err)?;
     }
+    // The head of support's targets and costs, so the cockpit opens with
+    // its targets judged and a cost per ticket.
+    let kpi_settings = kpi_settings(calendar, teams[1]);
+    let v = serde_json::to_value(&kpi_settings).map_err(|e| e.to_string())?;
+    store.set_setting(jobs::kpi::SETTINGS_KEY, &v).await.map_err(err)?;
     // What the SLA checks would have recorded, computed as the history is told.
     let policies = store.sla_policies().await.map_err(err)?;
     let business = match store.calendar(calendar).await.map_err(err)? {
@@ -467,6 +472,37 @@ pub async fn seed(
     super::demo_voice::seed_voice(store.as_ref(), &mut rng, now, &solved, &customer_ids, &staff_ids, &tiers).await?;
     store.optimize().await.map_err(err)?;
     Ok((teams.len(), staff, customers.len(), made))
+}
+
+/// Targets a head of support would set (some met, some missed), the
+/// technical team's first reply allowed longer, and what the department
+/// costs.
+fn kpi_settings(calendar: domain::CalendarId, technical: TeamId) -> jobs::kpi::KpiSettings {
+    use domain::kpi::{KpiTarget, TargetKpi as K};
+    let target = |kpi, team_id, target, amber| KpiTarget { kpi, team_id, target, amber };
+    jobs::kpi::KpiSettings {
+        calendar_id: Some(calendar.0),
+        targets: vec![
+            target(K::FirstReplyMedianMinutes, None, 60.0, 0.1),
+            target(K::FirstReplyMedianMinutes, Some(technical.0), 120.0, 0.1),
+            target(K::FirstReplyP90Minutes, None, 1440.0, 0.1),
+            target(K::FullResolutionMedianHours, None, 24.0, 0.1),
+            target(K::OneTouchPercent, None, 35.0, 0.15),
+            target(K::ReopenPercent, None, 5.0, 0.25),
+            target(K::SlaFirstReplyPercent, None, 90.0, 0.1),
+            target(K::SlaResolutionPercent, None, 95.0, 0.05),
+            target(K::CsatPercent, None, 85.0, 0.05),
+            target(K::Nps, None, 30.0, 0.2),
+            target(K::Backlog, None, 350.0, 0.1),
+        ],
+        costs: jobs::kpi::Costs {
+            agent_hourly_cents: 3_200,
+            agent_hours_per_week: Some(40.0),
+            tools_monthly_cents: 150_000,
+            overhead_monthly_cents: 400_000,
+        },
+        ..Default::default()
+    }
 }
 
 /// Tickets stored a transaction when seeding.

@@ -119,10 +119,6 @@ pub async fn seed_voice(
             });
         }
     }
-    while !batch.is_empty() {
-        let rest = batch.split_off(batch.len().min(1_000));
-        answers += store.import_answers(std::mem::replace(&mut batch, rest)).await.map_err(err)?;
-    }
     // NPS: a sample of customers over the last two months.
     for c in customers {
         if !rng.chance(0.4) {
@@ -130,14 +126,15 @@ pub async fn seed_voice(
         }
         let sent = now - rng.between(1, 60) * DAY;
         let inv = invitation(SurveyKind::Nps, None, *c, Channel::Email, sent);
-        let Some(id) = store.create_invitation(inv.clone(), None).await.map_err(err)? else { continue };
         if !rng.chance(0.55) {
+            store.create_invitation(inv, None).await.map_err(err)?;
             continue;
         }
         let score = *rng.pick(&[10, 10, 9, 9, 9, 8, 8, 7, 7, 6, 5, 3, 10, 9]);
+        let answered_at = (sent + rng.between(1, 48) * HOUR).min(now - 1);
         let f = Feedback {
             id: FeedbackId(0),
-            invitation_id: id,
+            invitation_id: inv.id,
             kind: SurveyKind::Nps,
             scale: CsatScale::GoodBad,
             score,
@@ -151,14 +148,26 @@ pub async fn seed_voice(
             team_id: None,
             channel: Some(Channel::Email),
             tier: tiers.get(c).copied().unwrap_or(Tier::Standard),
-            answered_at: (sent + rng.between(1, 48) * HOUR).min(now - 1),
-            updated_at: (sent + rng.between(1, 48) * HOUR).min(now - 1),
+            answered_at,
+            updated_at: answered_at,
             reviewed_at: None,
             reviewed_by: None,
             review_note: None,
         };
-        store.save_feedback(with_sentiment(f), None).await.map_err(err)?;
-        answers += 1;
+        batch.push(store::ImportedAnswer {
+            feedback: with_sentiment(f),
+            invitation: inv,
+            sent_event: None,
+            answer_event: None,
+        });
+    }
+    // Stored in the order they were given, as a live department stores
+    // them: the newest answers are the last (the feedback feed and the
+    // cockpit's latest answers list by arrival).
+    batch.sort_by_key(|a| a.feedback.answered_at);
+    while !batch.is_empty() {
+        let rest = batch.split_off(batch.len().min(1_000));
+        answers += store.import_answers(std::mem::replace(&mut batch, rest)).await.map_err(err)?;
     }
     // The agents' pulse, open for another week.
     if let Some(by) = agents.first() {
