@@ -64,6 +64,10 @@ pub struct Answer {
 pub struct Script {
     pub arrival: Arrival,
     pub steps: Vec<Step>,
+    /// When the satisfaction survey went out (an hour after the solve,
+    /// once that hour has passed); most customers never answer it.
+    pub survey_sent_at: Option<Millis>,
+    /// The customer's answer, if given by the end.
     pub answer: Option<Answer>,
 }
 
@@ -203,7 +207,7 @@ pub fn simulate(d: &Department) -> Simulation {
             reopened: false,
         });
         e.schedule(a.at, Event::Arrive { ticket: i });
-        e.scripts.push(Script { arrival: a, steps: Vec::with_capacity(8), answer: None });
+        e.scripts.push(Script { arrival: a, steps: Vec::with_capacity(8), survey_sent_at: None, answer: None });
     }
     e.schedule_shifts();
     while let Some(Reverse((at, _, event))) = e.events.pop() {
@@ -448,7 +452,11 @@ impl Engine<'_> {
                 script.steps.push(Step { at: solved_at + CLOSE_AFTER, kind: StepKind::Close });
             }
             let sent_at = solved_at + HOUR;
-            if sent_at >= end || !self.draw.chance(0.38) {
+            if sent_at >= end {
+                continue;
+            }
+            script.survey_sent_at = Some(sent_at);
+            if !self.draw.chance(0.38) {
                 continue;
             }
             let waited_hours = t.first_wait.unwrap_or(0) as f64 / HOUR as f64;
@@ -467,7 +475,11 @@ impl Engine<'_> {
                     *self.draw.pick(&["not_resolved", "unhelpful", "not_resolved", "other"])
                 }
             });
-            let answered_at = (sent_at + self.draw.between(5, 600) * MINUTE).min(end - 1);
+            let answered_at = sent_at + self.draw.between(5, 600) * MINUTE;
+            if answered_at >= end {
+                // Not answered yet: the survey is still waiting.
+                continue;
+            }
             let ces = (closed && self.draw.chance(0.35))
                 .then(|| if good { self.draw.between(5, 7) } else { self.draw.between(1, 4) });
             script.answer = Some(Answer { sent_at, answered_at, good, reason, ces });

@@ -138,6 +138,15 @@ fn a_department_of_twenty_thousand_tickets() {
     assert!(sim.scripts.iter().any(|s| s.steps.iter().any(|st| st.kind == StepKind::Close)));
     let answers = sim.scripts.iter().filter(|s| s.answer.is_some()).count();
     assert!(answers > 4_000, "{answers}");
+    // Surveys go to every solved ticket; about 38% answer, none after the end.
+    let sent = sim.scripts.iter().filter(|s| s.survey_sent_at.is_some()).count();
+    let rate = answers as f64 / sent as f64;
+    assert!((0.33..0.40).contains(&rate), "{answers} answers of {sent} surveys");
+    assert!(
+        sim.scripts
+            .iter()
+            .all(|s| s.answer.is_none_or(|a| s.survey_sent_at == Some(a.sent_at) && a.answered_at < d.end))
+    );
     for (n, s) in sim.scripts.iter().enumerate() {
         simulation::story::tell(&d, n, s).unwrap();
     }

@@ -1779,7 +1779,7 @@ pub async fn surveys_feedback_and_sentiment(store: SqlStore) {
     let imported = |ticket: TicketId, score: i64| crate::ImportedAnswer {
         invitation: inv(Some(ticket), SurveyKind::Csat, T0 + 10),
         sent_event: Some(NewEvent::new(T0 + 10, Actor::system(), EventKind::SurveySent)),
-        feedback: Feedback { ticket_id: Some(ticket), ..answer(score, Some("fine"), T0 + 45) },
+        feedback: Some(Feedback { ticket_id: Some(ticket), ..answer(score, Some("fine"), T0 + 45) }),
         answer_event: Some(NewEvent::new(T0 + 45, Actor::system(), EventKind::SatisfactionReceived)),
     };
     assert_eq!(store.import_answers(vec![imported(t2.id, 4), imported(t.id, 1)]).await.unwrap(), 1);
@@ -1791,8 +1791,18 @@ pub async fn surveys_feedback_and_sentiment(store: SqlStore) {
     assert!(kinds.contains(&EventKind::SurveySent) && kinds.contains(&EventKind::SatisfactionReceived), "{kinds:?}");
     assert_eq!(store.feedback(f).await.unwrap().unwrap().score, 5, "the first ticket's answer is untouched");
 
+    // A survey sent and not answered is stored as sent.
+    let t3 = create(&store, spec("Unanswered", "x", c, T0)).await;
+    let unanswered = crate::ImportedAnswer { feedback: None, answer_event: None, ..imported(t3.id, 1) };
+    assert_eq!(store.import_answers(vec![unanswered]).await.unwrap(), 0, "no answer stored");
+    let inv3 = store.ticket_invitation(t3.id, SurveyKind::Csat).await.unwrap().unwrap();
+    assert_eq!(inv3.answered_at, None);
+    assert!(store.invitation_feedback(inv3.id).await.unwrap().is_none());
+    let kinds: Vec<EventKind> = store.events(t3.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert!(kinds.contains(&EventKind::SurveySent) && !kinds.contains(&EventKind::SatisfactionReceived), "{kinds:?}");
+
     let count = store.response_count(SurveyKind::Csat, T0, T0 + 100).await.unwrap();
-    assert_eq!((count.sent, count.answered), (2, 2));
+    assert_eq!((count.sent, count.answered), (3, 2));
     assert_eq!(store.response_count(SurveyKind::Nps, T0, T0 + 100).await.unwrap().answered, 0);
 
     assert!(!store.unsubscribed(c).await.unwrap());

@@ -38,7 +38,8 @@ pub struct ImportedAnswer {
     pub invitation: SurveyInvitation,
     /// The `survey_sent` event on the ticket, if any.
     pub sent_event: Option<NewEvent>,
-    pub feedback: Feedback,
+    /// The answer; none for a survey sent and not (yet) answered.
+    pub feedback: Option<Feedback>,
     /// The `satisfaction_received` event on the ticket, if any.
     pub answer_event: Option<NewEvent>,
 }

@@ -546,8 +546,10 @@ pub(crate) async fn import_answers_in(tx: &mut dyn Transaction, answers: Vec<Imp
     let mut stored = 0;
     for a in answers {
         let Some(id) = insert_invitation(tx, &a.invitation, a.sent_event).await? else { continue };
-        write_feedback(tx, &Feedback { invitation_id: id, ..a.feedback }, a.answer_event).await?;
-        stored += 1;
+        if let Some(f) = a.feedback {
+            write_feedback(tx, &Feedback { invitation_id: id, ..f }, a.answer_event).await?;
+            stored += 1;
+        }
     }
     Ok(stored)
 }

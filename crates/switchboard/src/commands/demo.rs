@@ -509,7 +509,7 @@ fn kpi_settings(calendar: domain::CalendarId, technical: TeamId) -> jobs::kpi::K
 const PAGE: usize = 1_000;
 
 /// What storing a told ticket leaves to do: if it is unsolved, its SLA
-/// clocks to save and what they add, and its survey answer, if it has one
+/// clocks to save and what they add, and its survey, if one was sent
 /// (the ticket's id is filled in once stored).
 type Kept = (Option<(domain::sla::TicketSla, Vec<domain::event::NewEvent>)>, Option<super::demo_voice::Solved>);
 
@@ -533,8 +533,8 @@ fn tell_page(
             c.events.sort_by_key(|e| e.at);
         }
         let t = &c.ticket;
-        let answered = match (script.answer, t.solved_at) {
-            (Some(answer), Some(_)) => Some(super::demo_voice::Solved {
+        let answered = match (script.survey_sent_at, t.solved_at) {
+            (Some(survey_sent_at), Some(_)) => Some(super::demo_voice::Solved {
                 id: domain::TicketId(0),
                 status: t.status,
                 customer: t.requester_id,
@@ -542,7 +542,8 @@ fn tell_page(
                 team: t.team_id,
                 channel: t.channel,
                 export: script.arrival.spike || t.tags.iter().any(|g| g == "export"),
-                answer,
+                survey_sent_at,
+                answer: script.answer,
             }),
             _ => None,
         };

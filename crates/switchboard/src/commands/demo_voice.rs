@@ -17,8 +17,8 @@ use simulation::random::Draw as Rng64;
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 86_400_000;
 
-/// What the answers are about: a stored ticket as it ended, and the
-/// simulated customer's answer.
+/// What a survey is about: a stored ticket as it ended, when the survey
+/// went out, and the simulated customer's answer, if any.
 pub struct Solved {
     pub id: TicketId,
     pub status: Status,
@@ -28,7 +28,8 @@ pub struct Solved {
     pub channel: Channel,
     /// About the planted export trouble.
     pub export: bool,
-    pub answer: simulation::Answer,
+    pub survey_sent_at: Millis,
+    pub answer: Option<simulation::Answer>,
 }
 
 const GOOD: [&str; 8] = [
@@ -93,7 +94,17 @@ pub async fn seed_voice(
     let mut answers = 0;
     let mut batch = Vec::with_capacity(solved.len());
     for t in solved {
-        let a = t.answer;
+        let Some(a) = t.answer else {
+            // Most customers never answer: the survey stays sent.
+            let inv = invitation(SurveyKind::Csat, Some(t.id), t.customer, t.channel, t.survey_sent_at);
+            batch.push(store::ImportedAnswer {
+                invitation: inv,
+                sent_event: Some(sent_event(t.survey_sent_at, SurveyKind::Csat)),
+                feedback: None,
+                answer_event: None,
+            });
+            continue;
+        };
         let comment = if a.good {
             *rng.pick(&GOOD)
         } else if t.export {
@@ -104,7 +115,7 @@ pub async fn seed_voice(
         let tier = tiers.get(&t.customer).copied().unwrap_or(Tier::Standard);
         let inv = invitation(SurveyKind::Csat, Some(t.id), t.customer, t.channel, a.sent_at);
         batch.push(store::ImportedAnswer {
-            feedback: feedback(inv.clone(), i64::from(a.good), comment, a.reason, t, tier, a.answered_at),
+            feedback: Some(feedback(inv.clone(), i64::from(a.good), comment, a.reason, t, tier, a.answered_at)),
             invitation: inv,
             sent_event: Some(sent_event(a.sent_at, SurveyKind::Csat)),
             answer_event: Some(answer_event(a.answered_at, t.customer)),
@@ -112,7 +123,7 @@ pub async fn seed_voice(
         if let Some(score) = a.ces.filter(|_| t.status == Status::Closed) {
             let ces = invitation(SurveyKind::Ces, Some(t.id), t.customer, t.channel, a.answered_at);
             batch.push(store::ImportedAnswer {
-                feedback: feedback(ces.clone(), score, "", None, t, tier, a.answered_at),
+                feedback: Some(feedback(ces.clone(), score, "", None, t, tier, a.answered_at)),
                 invitation: ces,
                 sent_event: None,
                 answer_event: None,
@@ -126,12 +137,14 @@ pub async fn seed_voice(
         }
         let sent = now - rng.between(1, 60) * DAY;
         let inv = invitation(SurveyKind::Nps, None, *c, Channel::Email, sent);
-        if !rng.chance(0.55) {
-            store.create_invitation(inv, None).await.map_err(err)?;
+        let answered_at = sent + rng.between(1, 48) * HOUR;
+        if !rng.chance(0.55) || answered_at >= now {
+            let unanswered =
+                store::ImportedAnswer { invitation: inv, sent_event: None, feedback: None, answer_event: None };
+            batch.push(unanswered);
             continue;
         }
         let score = *rng.pick(&[10, 10, 9, 9, 9, 8, 8, 7, 7, 6, 5, 3, 10, 9]);
-        let answered_at = (sent + rng.between(1, 48) * HOUR).min(now - 1);
         let f = Feedback {
             id: FeedbackId(0),
             invitation_id: inv.id,
@@ -155,7 +168,7 @@ pub async fn seed_voice(
             review_note: None,
         };
         batch.push(store::ImportedAnswer {
-            feedback: with_sentiment(f),
+            feedback: Some(with_sentiment(f)),
             invitation: inv,
             sent_event: None,
             answer_event: None,
@@ -164,7 +177,7 @@ pub async fn seed_voice(
     // Stored in the order they were given, as a live department stores
     // them: the newest answers are the last (the feedback feed and the
     // cockpit's latest answers list by arrival).
-    batch.sort_by_key(|a| a.feedback.answered_at);
+    batch.sort_by_key(|a| a.feedback.as_ref().map_or(a.invitation.sent_at, |f| f.answered_at));
     while !batch.is_empty() {
         let rest = batch.split_off(batch.len().min(1_000));
         answers += store.import_answers(std::mem::replace(&mut batch, rest)).await.map_err(err)?;

@@ -179,7 +179,16 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
                                 if t.target.kpi.lower_is_better() { "≤ " } else { "≥ " },
                                 t.target.target
                             )),
-                            Cell::text(t.actual.map(|a| format!("{a:.1}")).unwrap_or_else(|| "–".into())),
+                            Cell::text(
+                                t.actual
+                                    .map(|a| match t.target.kpi {
+                                        // Tickets are counted whole; large times need no tenths.
+                                        domain::kpi::TargetKpi::Backlog => format!("{a:.0}"),
+                                        _ if a.abs() >= 100.0 => format!("{a:.0}"),
+                                        _ => format!("{a:.1}"),
+                                    })
+                                    .unwrap_or_else(|| "–".into()),
+                            ),
                             Cell::text(rag).class(format!("rag-{rag}")),
                         ]
                     })

@@ -190,18 +190,24 @@ async fn page(
     targets
         .sort_by_key(|t| (TargetKpi::ALL.iter().position(|k| *k == t.kpi), t.team_id.is_some(), team_name(t.team_id)));
     let table = Table {
-        head: vec!["KPI", "For", "Target", "Amber up to"],
+        head: vec!["KPI", "For", "Target", "Amber"],
         rows: targets
             .iter()
             .map(|t| {
                 let sign = if t.kpi.lower_is_better() { "≤ " } else { "≥ " };
                 let slack = t.target.abs() * t.amber;
-                let amber = if t.kpi.lower_is_better() { t.target + slack } else { t.target - slack };
+                let (low, high) =
+                    if t.kpi.lower_is_better() { (t.target, t.target + slack) } else { (t.target - slack, t.target) };
                 vec![
                     Cell::text(target_label(t.kpi)),
                     Cell::text(team_name(t.team_id)),
                     Cell::text(format!("{sign}{}", number_text(Some(t.target)))),
-                    Cell::text(format!("{} ({}%)", number_text(Some(amber)), number_text(Some(t.amber * 100.0)))),
+                    Cell::text(format!(
+                        "{}–{} ({}%)",
+                        number_text(Some(low)),
+                        number_text(Some(high)),
+                        number_text(Some(t.amber * 100.0))
+                    )),
                 ]
             })
             .collect(),
