@@ -118,24 +118,34 @@ pub fn render(r: &CockpitReport, cadence: Cadence, teams: &TeamNames) -> (String
     let title = title(r, cadence);
     let lines = summary_lines(r);
     let mut plain = format!("{title}\nCompared with {} to {}.\n\n", r.previous_from, r.previous_to);
-    for (n, a, b) in &lines {
-        plain.push_str(&format!("{n}: {a} (before: {b})\n"));
+    for l in &lines {
+        match &l.change {
+            Some(c) => plain.push_str(&format!("{}: {} (before: {}; {})\n", l.name, l.now, l.before, c.label())),
+            None => plain.push_str(&format!("{}: {} (before: {})\n", l.name, l.now, l.before)),
+        }
     }
     let cell = "style=\"border-bottom:1px solid #ddd;padding:4px 8px;text-align:left\"";
     let mut html = format!(
         "<div style=\"font-family:sans-serif;max-width:760px\"><h1 style=\"font-size:20px\">{}</h1><p>Compared with {} to {} ({}).</p>\
-         <table style=\"border-collapse:collapse\"><thead><tr><th {cell}>KPI</th><th {cell}>This period</th><th {cell}>Period before</th></tr></thead><tbody>",
+         <table style=\"border-collapse:collapse\"><thead><tr><th {cell}>KPI</th><th {cell}>This period</th><th {cell}>Period before</th><th {cell}>Change</th></tr></thead><tbody>",
         escape(&title),
         escape(&r.previous_from),
         escape(&r.previous_to),
         escape(&r.time_zone)
     );
-    for (n, a, b) in &lines {
+    for l in &lines {
+        // Coloured, and said in words for those who cannot see the colour.
+        let colour = match l.change.as_ref().and_then(|c| c.better) {
+            Some(true) => "color:#1a7f37;",
+            Some(false) => "color:#b42318;",
+            None => "",
+        };
         html.push_str(&format!(
-            "<tr><td {cell}>{}</td><td {cell}>{}</td><td {cell}>{}</td></tr>",
-            escape(n),
-            escape(a),
-            escape(b)
+            "<tr><td {cell}>{}</td><td {cell}>{}</td><td {cell}>{}</td><td style=\"border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;{colour}\">{}</td></tr>",
+            escape(&l.name),
+            escape(&l.now),
+            escape(&l.before),
+            escape(&l.change.as_ref().map(|c| c.label()).unwrap_or_default())
         ));
     }
     html.push_str("</tbody></table>");

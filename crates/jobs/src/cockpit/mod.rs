@@ -19,6 +19,9 @@ use serde::Serialize;
 use store::{Store, StoreError};
 
 mod cells;
+mod summary;
+
+pub use summary::{Change, SummaryLine, summary_lines};
 
 pub(crate) use cells::daily_counts;
 
@@ -752,80 +755,6 @@ pub fn duration_text(ms: f64) -> String {
 pub fn handle_text(ms: f64) -> String {
     let s = (ms / 1000.0).round() as i64;
     format!("{}:{:02} min", s / 60, s % 60)
-}
-
-fn share_text(r: &Rate) -> String {
-    r.rate.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "–".into())
-}
-
-fn median_text(d: &Option<Distribution>) -> String {
-    d.as_ref().map(|d| duration_text(d.median)).unwrap_or_else(|| "–".into())
-}
-
-fn p90_text(d: &Option<Distribution>) -> String {
-    d.as_ref().map(|d| duration_text(d.p90 as f64)).unwrap_or_else(|| "–".into())
-}
-
-/// The headline KPIs as (name, this period, previous period), as every
-/// report shows them.
-pub fn summary_lines(r: &CockpitReport) -> Vec<(String, String, String)> {
-    let (k, p) = (&r.kpis, &r.previous);
-    let (s, ps) = (&r.satisfaction, &r.previous_satisfaction);
-    let pct = |x: Option<f64>| x.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "–".into());
-    let num = |x: Option<f64>| x.map(|v| format!("{v:.1}")).unwrap_or_else(|| "–".into());
-    let line = |name: &str, a: String, b: String| (name.to_string(), a, b);
-    vec![
-        line("Tickets created", k.created.to_string(), p.created.to_string()),
-        line("Tickets solved", k.solved.to_string(), p.solved.to_string()),
-        line("First reply, median", median_text(&k.first_reply.calendar), median_text(&p.first_reply.calendar)),
-        line("First reply, 90th percentile", p90_text(&k.first_reply.calendar), p90_text(&p.first_reply.calendar)),
-        line(
-            "First reply, median in business hours",
-            median_text(&k.first_reply.business),
-            median_text(&p.first_reply.business),
-        ),
-        line("Next reply, median", median_text(&k.next_reply.calendar), median_text(&p.next_reply.calendar)),
-        line(
-            "Full resolution, median",
-            median_text(&k.full_resolution.calendar),
-            median_text(&p.full_resolution.calendar),
-        ),
-        line(
-            "Full resolution, 90th percentile",
-            p90_text(&k.full_resolution.calendar),
-            p90_text(&p.full_resolution.calendar),
-        ),
-        line(
-            "Requester wait, median",
-            median_text(&k.requester_wait.calendar),
-            median_text(&p.requester_wait.calendar),
-        ),
-        line("One-touch resolution", share_text(&k.one_touch), share_text(&p.one_touch)),
-        line("No further contact", share_text(&k.no_further_contact), share_text(&p.no_further_contact)),
-        line("Reopen rate", share_text(&k.reopen_rate), share_text(&p.reopen_rate)),
-        line(
-            "Average handle time (AHT)",
-            k.handle_time.calendar.as_ref().map(|d| handle_text(d.mean)).unwrap_or_else(|| "–".into()),
-            p.handle_time.calendar.as_ref().map(|d| handle_text(d.mean)).unwrap_or_else(|| "–".into()),
-        ),
-        line("SLA first reply attained", share_text(&k.sla_first_reply), share_text(&p.sla_first_reply)),
-        line("SLA next reply attained", share_text(&k.sla_next_reply), share_text(&p.sla_next_reply)),
-        line("SLA resolution attained", share_text(&k.sla_resolution), share_text(&p.sla_resolution)),
-        line("CSAT", pct(s.csat.csat), pct(ps.csat.csat)),
-        line("NPS", num(s.nps.nps), num(ps.nps.nps)),
-        line("CES", num(s.ces.ces), num(ps.ces.ces)),
-        line(
-            "eNPS (agents' latest pulse)",
-            r.enps.as_ref().map(|e| format!("{:.0} ({} answers)", e.enps, e.answers)).unwrap_or_else(|| "–".into()),
-            "–".into(),
-        ),
-        line("Backlog now", r.backlog.total.to_string(), "–".into()),
-        line(
-            "Cost per ticket",
-            r.cost_per_ticket_cents.map(|c| format!("{:.2}", c as f64 / 100.0)).unwrap_or_else(|| "–".into()),
-            "–".into(),
-        ),
-    ]
 }
 
 /// The bottlenecks now and the spikes of the last daily check.

@@ -289,9 +289,15 @@ pub(crate) fn table(r: &CockpitReport, which: &str) -> Option<Vec<Vec<String>>> 
             }
         }
         "summary" => {
-            rows.push(head(&["kpi", "this_period", "previous_period"]));
-            for (name, now, before) in jobs::cockpit::summary_lines(r) {
-                rows.push(vec![name, now, before]);
+            rows.push(head(&["kpi", "this_period", "previous_period", "change", "direction"]));
+            for l in jobs::cockpit::summary_lines(r) {
+                let direction = match l.change.as_ref().and_then(|c| c.better) {
+                    Some(true) => "better",
+                    Some(false) => "worse",
+                    None => "",
+                };
+                let change = l.change.map(|c| c.text).unwrap_or_default();
+                rows.push(vec![l.name, l.now, l.before, change, direction.to_string()]);
             }
         }
         _ => return None,

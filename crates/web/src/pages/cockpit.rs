@@ -207,8 +207,19 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
             if r.exact { "" } else { "; medians and percentiles from the rollup's buckets, within 5%" }
         )),
         table: Table::of(
-            vec!["KPI", "This period", "Period before"],
-            summary_lines(r).into_iter().map(|(n, a, b)| vec![Cell::text(n), Cell::text(a), Cell::text(b)]).collect(),
+            vec!["KPI", "This period", "Period before", "Change"],
+            summary_lines(r)
+                .into_iter()
+                .map(|l| {
+                    let class = match l.change.as_ref().and_then(|c| c.better) {
+                        Some(true) => "change-better",
+                        Some(false) => "change-worse",
+                        None => "",
+                    };
+                    let change = l.change.map(|c| c.label()).unwrap_or_default();
+                    vec![Cell::text(l.name), Cell::text(l.now), Cell::text(l.before), Cell::text(change).class(class)]
+                })
+                .collect(),
         ),
     });
     out.push(Section::Links {

@@ -328,6 +328,15 @@ async fn cockpit_shows_exact_kpis_slices_and_targets(app: TestApp) {
         book.windows(b"xl/worksheets/sheet8.xml".len()).any(|w| w == b"xl/worksheets/sheet8.xml"),
         "a sheet per table"
     );
+    // Today against yesterday: the three tickets arrived the day before.
+    let today = from.tomorrow().unwrap();
+    let summary = format!("/kpis.csv?from={today}&to={today}&table=summary");
+    let text = app.request(reqwest::Method::GET, &summary, &manager_auth).send().await.unwrap().text().await.unwrap();
+    assert!(text.starts_with("kpi,this_period,previous_period,change,direction\r\n"), "{text}");
+    assert!(text.contains("\r\nTickets created,0,3,−100%,\r\n"), "no better way for volumes: {text}");
+    assert!(text.contains("\r\n\"First reply, median\",–,60 min,,\r\n"), "nothing to compare: {text}");
+    let page = Browser::new(&app, manager).await.get(&format!("/cockpit?from={today}&to={today}")).await;
+    assert!(page.html.contains("<th>Change</th>") || page.html.contains(">Change<"), "{}", page.html);
     let nope = app.request(reqwest::Method::GET, "/kpis.csv?table=nope", &manager_auth).send().await.unwrap();
     assert_eq!(nope.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
