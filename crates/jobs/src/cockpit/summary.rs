@@ -86,6 +86,14 @@ fn share_text(r: &Rate) -> String {
     r.rate.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "–".into())
 }
 
+fn median(d: &Distribution) -> f64 {
+    d.median
+}
+
+fn p90(d: &Distribution) -> f64 {
+    d.p90 as f64
+}
+
 /// The headline KPIs of a report, in the order every report shows them.
 pub fn summary_lines(r: &CockpitReport) -> Vec<SummaryLine> {
     use Better::{Higher, Lower, Neither};
@@ -107,7 +115,6 @@ pub fn summary_lines(r: &CockpitReport) -> Vec<SummaryLine> {
         let text = |v: Option<f64>| v.map(duration_text).unwrap_or_else(|| "–".into());
         line(name, text(a), text(b), relative(a, b, Lower))
     };
-    let (median, p90): (fn(&Distribution) -> f64, fn(&Distribution) -> f64) = (|d| d.median, |d| d.p90 as f64);
     let share = |name: &str, a: &Rate, b: &Rate, better: Better| {
         line(name, share_text(a), share_text(b), difference(a.rate, b.rate, 100.0, " pts", better))
     };
