@@ -536,11 +536,23 @@ async fn print_report(
     let escaped = title.replace('&', "&amp;").replace('<', "&lt;");
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{escaped}</title>\
-         <style>@page {{ size: A4; margin: 18mm; }} body {{ margin: 24px; }} @media print {{ .no-print {{ display: none; }} }}</style>\
+         <style>@page {{ size: A4; margin: 18mm; }} body {{ margin: 24px; font-family: sans-serif; }} @media print {{ .no-print {{ display: none; }} }}</style>\
          </head><body><p class=\"no-print\"><a href=\"/cockpit\">Back to the cockpit</a> · use your browser's Print to print or save as PDF</p>{body}</body></html>"
     );
-    Ok(([(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (axum::http::header::CONTENT_SECURITY_POLICY, PRINT_CSP),
+        ],
+        html,
+    )
+        .into_response())
 }
+
+/// The print page is the mailed report, whose styles are inline (mail
+/// readers take no stylesheets): inline styles allowed, no script at all.
+const PRINT_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+    script-src 'none'; frame-ancestors 'none'; form-action 'none'; base-uri 'none'; object-src 'none'";
 
 /// The resource request: load, SLA trend and the staffing estimate.
 async fn resources(State(state): State<AppState>, Staff(caller): Staff) -> Result<Response, PageError> {

@@ -512,6 +512,12 @@ async fn weekly_report_by_mail(backend: crate::support::Backend) {
     let page = Browser::new(&app, head).await.get("/cockpit/report/weekly").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.html.contains(&format!("Weekly support report, {monday} to {sunday}")) && page.html.contains("@page"));
+    assert!(
+        page.html.contains("<th style=\"border-bottom:1px solid #ddd;padding:4px 8px;text-align:left\">Change</th>")
+    );
+    // The mailed report's inline styles apply on the page too; scripts do not.
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("style-src 'self' 'unsafe-inline'") && csp.contains("script-src 'none'"), "{csp}");
     assert_eq!(
         Browser::new(&app, head).await.get("/cockpit/report/daily").await.status,
         StatusCode::UNPROCESSABLE_ENTITY
