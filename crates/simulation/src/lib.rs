@@ -6,8 +6,8 @@
 //! topic ([`arrivals`]); agents with skills and shifts take them from their
 //! team's queues in SLA order, live channels first, with handle times
 //! drawn per channel ([`engine`]); customers reply, tickets reopen and
-//! close; satisfaction answers depend on how long the customer waited and
-//! how the ticket ended. Each ticket's history becomes a [`store::TicketCreate`]
+//! close; every solved ticket is surveyed and about a third answer, good or
+//! bad by how long the customer waited and how the ticket ended. Each ticket's history becomes a [`store::TicketCreate`]
 //! through the domain's own lifecycle rules ([`story`]), so its events are
 //! what real work records. The same seed gives the same department.
 
