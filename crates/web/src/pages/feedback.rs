@@ -62,6 +62,15 @@ pub(crate) fn score_text(f: &Feedback) -> String {
                 "bad".into()
             }
         }
+        // NPS answers are named as NPS counts them.
+        (domain::survey::SurveyKind::Nps, _) => {
+            let group = match f.rating {
+                domain::survey::Rating::Good => "promoter",
+                domain::survey::Rating::Neutral => "passive",
+                domain::survey::Rating::Bad => "detractor",
+            };
+            format!("{} ({group})", f.score)
+        }
         _ => format!("{} ({})", f.score, f.rating),
     }
 }
@@ -502,5 +511,48 @@ async fn keep_topic(
                 .collect();
             insights_page(&state, &caller, None, &errors, None).await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::survey::{CsatScale, Feedback, Rating, SurveyKind};
+    use domain::{CustomerId, FeedbackId, SurveyInvitationId, Tier};
+
+    fn answer(kind: SurveyKind, score: i64) -> Feedback {
+        Feedback {
+            id: FeedbackId(1),
+            invitation_id: SurveyInvitationId(1),
+            kind,
+            scale: CsatScale::GoodBad,
+            score,
+            rating: kind.rating(CsatScale::GoodBad, score),
+            reason: None,
+            comment: None,
+            sentiment: None,
+            ticket_id: None,
+            customer_id: CustomerId(1),
+            agent_id: None,
+            team_id: None,
+            channel: None,
+            tier: Tier::Standard,
+            answered_at: 0,
+            updated_at: 0,
+            reviewed_at: None,
+            reviewed_by: None,
+            review_note: None,
+        }
+    }
+
+    #[test]
+    fn ratings_read_as_their_survey_counts_them() {
+        let text = |kind, score| super::score_text(&answer(kind, score));
+        assert_eq!(text(SurveyKind::Csat, 1), "good");
+        assert_eq!(text(SurveyKind::Csat, 0), "bad");
+        assert_eq!(text(SurveyKind::Nps, 9), "9 (promoter)");
+        assert_eq!(text(SurveyKind::Nps, 7), "7 (passive)");
+        assert_eq!(text(SurveyKind::Nps, 6), "6 (detractor)");
+        assert_eq!(answer(SurveyKind::Ces, 6).rating, Rating::Good);
+        assert_eq!(text(SurveyKind::Ces, 6), "6 (good)");
     }
 }
