@@ -36,14 +36,17 @@ pub struct ResourceRequest {
     /// Oldest first, the last 8 weeks.
     pub weeks: Vec<WeekFigures>,
     pub backlog: i64,
-    /// Active agents now.
+    /// Active agents now (role agent): the people employed.
     pub agents: u32,
+    /// Of them, working at any one time: `agents` × (1 − shrinkage),
+    /// rounded, at least 1.
+    pub working: u32,
     /// Tickets per open hour of the KPI calendar over the last 4 weeks.
     pub arrivals_per_hour: f64,
     pub handle_minutes: f64,
     pub first_reply_target_minutes: f64,
     pub shrinkage: f64,
-    /// From two fewer to five more agents than now.
+    /// From two fewer to five more agents working than now.
     pub staffing: Vec<StaffingRow>,
     /// The case in a sentence.
     pub summary: String,
@@ -101,23 +104,27 @@ pub async fn resource_request_within(
     }
     let per_hour = if open_hours > 0.0 { arrived / open_hours } else { 0.0 };
     let agents = crate::kpi::active_agents(store).await?;
-    let staffing =
-        staffing_table(per_hour, handle, target, shrinkage, agents.saturating_sub(2).max(1), agents.max(1) + 5);
-    let now_row = staffing.iter().find(|r| r.agents == agents);
-    let better = staffing.iter().find(|r| r.agents > agents && r.within_target.is_some_and(|s| s >= 0.8));
+    // The people employed are not all working at once: the shrinkage
+    // (breaks, meetings, training, leave) takes its share of their time.
+    let working = ((f64::from(agents) * (1.0 - shrinkage)).round() as u32).max(1);
+    let staffing = staffing_table(per_hour, handle, target, shrinkage, working.saturating_sub(2).max(1), working + 5);
+    let now_row = staffing.iter().find(|r| r.agents == working);
+    let better = staffing.iter().find(|r| r.agents > working && r.within_target.is_some_and(|s| s >= 0.8));
     let pct = |x: Option<f64>| x.map(|v| format!("{:.0}%", v * 100.0)).unwrap_or_else(|| "none".into());
+    let employed = format!(
+        "With {agents} agents employed ({working} working at a time after {:.0}% shrinkage)",
+        shrinkage * 100.0
+    );
     let summary = match (now_row, better) {
         (Some(n), Some(b)) if n.within_target.is_none_or(|s| s < 0.8) => format!(
-            "With {} agents, {} of tickets get a first reply within {target:.0} minutes; with {} ({} more), {}.",
-            n.agents,
+            "{employed}, {} of tickets get a first reply within {target:.0} minutes; with {} working ({:.0} employed), {}.",
             pct(n.within_target),
             b.agents,
-            b.agents - n.agents,
+            b.full_time_equivalents.ceil(),
             pct(b.within_target)
         ),
         (Some(n), _) => format!(
-            "With {} agents, {} of tickets get a first reply within {target:.0} minutes at {:.0}% occupancy.",
-            n.agents,
+            "{employed}, {} of tickets get a first reply within {target:.0} minutes at {:.0}% occupancy.",
             pct(n.within_target),
             n.occupancy * 100.0
         ),
@@ -128,6 +135,7 @@ pub async fn resource_request_within(
         weeks,
         backlog,
         agents,
+        working,
         arrivals_per_hour: per_hour,
         handle_minutes: handle,
         first_reply_target_minutes: target,

@@ -581,7 +581,7 @@ async fn resources(State(state): State<AppState>, Staff(caller): Staff) -> Resul
         .staffing
         .iter()
         .map(|s| {
-            let mark = if s.agents == r.agents { " (now)" } else { "" };
+            let mark = if s.agents == r.working { " (now)" } else { "" };
             vec![
                 Cell::text(format!("{}{mark}", s.agents)),
                 Cell::text(format!("{:.1}", s.full_time_equivalents)),
@@ -599,7 +599,8 @@ async fn resources(State(state): State<AppState>, Staff(caller): Staff) -> Resul
             title: Some("Load and assumptions".into()),
             facts: vec![
                 ("Backlog now".into(), Cell::text(r.backlog.to_string())),
-                ("Active agents".into(), Cell::text(r.agents.to_string())),
+                ("Agents employed".into(), Cell::text(r.agents.to_string())),
+                ("Working at a time".into(), Cell::text(r.working.to_string())),
                 ("Tickets per open hour (4 weeks)".into(), Cell::text(format!("{:.2}", r.arrivals_per_hour))),
                 ("Work per ticket".into(), Cell::text(format!("{:.0} min", r.handle_minutes))),
                 ("First reply target".into(), Cell::text(format!("{:.0} min", r.first_reply_target_minutes))),

@@ -289,12 +289,13 @@ async fn cockpit_shows_exact_kpis_slices_and_targets(app: TestApp) {
     assert!((res.body["arrivals_per_hour"].as_f64().unwrap() - 3.0 / open_hours).abs() < 1e-9);
     let agents: Vec<i64> =
         res.body["staffing"].as_array().unwrap().iter().map(|r| r["agents"].as_i64().unwrap()).collect();
-    assert_eq!(agents, vec![1, 2, 3, 4, 5, 6, 7], "two fewer (at least one) to five more");
+    // Two employed, 30% shrinkage: 1.4, one working at a time.
+    assert_eq!(res.body["working"], 1, "{}", res.body);
+    assert_eq!(agents, vec![1, 2, 3, 4, 5, 6], "two fewer (at least one) to five more working");
     assert!(
-        res.body["summary"]
-            .as_str()
-            .unwrap()
-            .starts_with("With 2 agents, 100% of tickets get a first reply within 60 minutes"),
+        res.body["summary"].as_str().unwrap().starts_with(
+            "With 2 agents employed (1 working at a time after 30% shrinkage), 100% of tickets get a first reply within 60 minutes"
+        ),
         "{}",
         res.body["summary"]
     );
