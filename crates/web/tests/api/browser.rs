@@ -280,6 +280,8 @@ async fn workday(chrome: &Chrome, app: &TestApp) {
         ("/admin/fields", "admin-fields", "New field"),
         ("/admin/macros", "admin-macros", "Refund done"),
         ("/admin/settings", "admin-settings", "Helpdesk name"),
+        ("/admin/kpis", "admin-kpis", "Costs and staffing"),
+        ("/cockpit", "cockpit", "Period before"),
     ] {
         admin.goto(format!("{base}{path}")).await.unwrap();
         until_page_has(&admin, expect).await;
