@@ -124,7 +124,8 @@ pub fn render(r: &CockpitReport, cadence: Cadence, teams: &TeamNames) -> (String
             None => plain.push_str(&format!("{}: {} (before: {})\n", l.name, l.now, l.before)),
         }
     }
-    let cell = "style=\"border-bottom:1px solid #ddd;padding:4px 8px;text-align:left\"";
+    let style = "border-bottom:1px solid #ddd;padding:4px 8px;text-align:left";
+    let cell = format!("style=\"{style}\"");
     let mut html = format!(
         "<div style=\"font-family:sans-serif;max-width:760px\"><h1 style=\"font-size:20px\">{}</h1><p>Compared with {} to {} ({}).</p>\
          <table style=\"border-collapse:collapse\"><thead><tr><th {cell}>KPI</th><th {cell}>This period</th><th {cell}>Period before</th><th {cell}>Change</th></tr></thead><tbody>",
@@ -136,12 +137,12 @@ pub fn render(r: &CockpitReport, cadence: Cadence, teams: &TeamNames) -> (String
     for l in &lines {
         // Coloured, and said in words for those who cannot see the colour.
         let colour = match l.change.as_ref().and_then(|c| c.better) {
-            Some(true) => "color:#1a7f37;",
-            Some(false) => "color:#b42318;",
+            Some(true) => "color:#1a7f37",
+            Some(false) => "color:#b42318",
             None => "",
         };
         html.push_str(&format!(
-            "<tr><td {cell}>{}</td><td {cell}>{}</td><td {cell}>{}</td><td style=\"border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;{colour}\">{}</td></tr>",
+            "<tr><td {cell}>{}</td><td {cell}>{}</td><td {cell}>{}</td><td style=\"{style};{colour}\">{}</td></tr>",
             escape(&l.name),
             escape(&l.now),
             escape(&l.before),

@@ -26,12 +26,20 @@ pub struct Change {
 }
 
 impl Change {
+    /// The verdict as a word: `better`, `worse`, or empty.
+    pub fn direction(&self) -> &'static str {
+        match self.better {
+            Some(true) => "better",
+            Some(false) => "worse",
+            None => "",
+        }
+    }
+
     /// The change with its verdict in words: `+12% (worse)`.
     pub fn label(&self) -> String {
-        match self.better {
-            Some(true) => format!("{} (better)", self.text),
-            Some(false) => format!("{} (worse)", self.text),
-            None => self.text.clone(),
+        match self.direction() {
+            "" => self.text.clone(),
+            word => format!("{} ({word})", self.text),
         }
     }
 }

@@ -291,13 +291,9 @@ pub(crate) fn table(r: &CockpitReport, which: &str) -> Option<Vec<Vec<String>>> 
         "summary" => {
             rows.push(head(&["kpi", "this_period", "previous_period", "change", "direction"]));
             for l in jobs::cockpit::summary_lines(r) {
-                let direction = match l.change.as_ref().and_then(|c| c.better) {
-                    Some(true) => "better",
-                    Some(false) => "worse",
-                    None => "",
-                };
+                let direction = l.change.as_ref().map(|c| c.direction()).unwrap_or_default().to_string();
                 let change = l.change.map(|c| c.text).unwrap_or_default();
-                rows.push(vec![l.name, l.now, l.before, change, direction.to_string()]);
+                rows.push(vec![l.name, l.now, l.before, change, direction]);
             }
         }
         _ => return None,

@@ -211,12 +211,11 @@ fn sections(r: &CockpitReport, q: &KpiQuery, names: &dyn Fn(bool, Option<i64>) -
             summary_lines(r)
                 .into_iter()
                 .map(|l| {
-                    let class = match l.change.as_ref().and_then(|c| c.better) {
-                        Some(true) => "change-better",
-                        Some(false) => "change-worse",
-                        None => "",
+                    let (change, class) = match &l.change {
+                        Some(c) if !c.direction().is_empty() => (c.label(), format!("change-{}", c.direction())),
+                        Some(c) => (c.label(), String::new()),
+                        None => (String::new(), String::new()),
                     };
-                    let change = l.change.map(|c| c.label()).unwrap_or_default();
                     vec![Cell::text(l.name), Cell::text(l.now), Cell::text(l.before), Cell::text(change).class(class)]
                 })
                 .collect(),

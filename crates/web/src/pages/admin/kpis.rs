@@ -107,16 +107,7 @@ impl CostsForm {
             tools_monthly_cents: cents("tools_monthly", &self.tools_monthly),
             overhead_monthly_cents: cents("overhead_monthly", &self.overhead_monthly),
         };
-        let mut optional = |field: &str, raw: &str| match raw {
-            "" => None,
-            s => match s.parse::<f64>() {
-                Ok(v) if v.is_finite() => Some(v),
-                _ => {
-                    errors.push(DomainError::new(field, format!("'{s}' is not a number")));
-                    None
-                }
-            },
-        };
+        let mut optional = |field: &str, raw: &str| decimal(field, raw).map_err(|e| errors.push(e)).ok().flatten();
         let hours = optional("agent_hours_per_week", &self.agent_hours_per_week);
         let handle = optional("handle_minutes", &self.handle_minutes);
         let first_reply = optional("first_reply_target_minutes", &self.first_reply_target_minutes);
@@ -142,6 +133,17 @@ impl CostsForm {
             costs: Costs { agent_hours_per_week: hours, ..costs },
             ..current.clone()
         })
+    }
+}
+
+/// A number as typed; empty is none.
+fn decimal(field: &str, raw: &str) -> Result<Option<f64>, DomainError> {
+    match raw {
+        "" => Ok(None),
+        s => match s.parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(Some(v)),
+            _ => Err(DomainError::new(field, format!("'{s}' is not a number"))),
+        },
     }
 }
 
@@ -310,20 +312,13 @@ async fn save_target(
         "" => None,
         s => s.parse::<i64>().map_err(|_| errors.push(DomainError::new("team_id", "choose a team from the list"))).ok(),
     };
-    let number = |field: &str, raw: &str, errors: &mut Vec<DomainError>| match raw.parse::<f64>() {
-        Ok(v) if v.is_finite() => Some(v),
-        _ => {
-            errors.push(DomainError::new(field, format!("'{raw}' is not a number")));
+    let target = decimal("target", &typed.target).map_err(|e| errors.push(e)).ok().flatten();
+    let amber = match decimal("amber", &typed.amber) {
+        Ok(a) => Some(a.unwrap_or(10.0)),
+        Err(e) => {
+            errors.push(e);
             None
         }
-    };
-    let target = match typed.target.as_str() {
-        "" => None,
-        s => number("target", s, &mut errors),
-    };
-    let amber = match typed.amber.as_str() {
-        "" => Some(10.0),
-        s => number("amber", s, &mut errors),
     };
     if let Some(a) = amber.filter(|a| !(0.0..=100.0).contains(a)) {
         errors.push(DomainError::new("amber", format!("{a} is not from 0 to 100")));
