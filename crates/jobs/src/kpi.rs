@@ -84,9 +84,25 @@ pub async fn refresh(store: &dyn Store, ticket: TicketId, business: &BusinessClo
     Ok(true)
 }
 
-/// How many cells and buckets a rebuild sums in memory before adding them
-/// to the store (about 150 bytes each).
-const REBUILD_TALLY: usize = 300_000;
+/// How many cells and buckets (about 150 bytes each) a rebuild sums in
+/// memory before adding some to the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TallyLimits {
+    /// Over this many, the days its pages have passed are added.
+    pub passed_days: usize,
+    /// Over this many, all are added (a day busier than this, or tickets
+    /// numbered out of the order they came in).
+    pub all: usize,
+}
+
+impl Default for TallyLimits {
+    /// A day of 30,000 tickets (10M a year) is kept whole, mostly, so its
+    /// cells are added once, not again with each page that touches the
+    /// day (the rebuild's peak memory there ~1.1 GB, 3 times faster).
+    fn default() -> TallyLimits {
+        TallyLimits { passed_days: 300_000, all: 3_000_000 }
+    }
+}
 
 /// Empties the rollup and measures every ticket again; `progress` hears
 /// the tickets done so far. Returns how many were measured. Works in pages
@@ -140,13 +156,22 @@ async fn measured_page(
 pub struct RebuildPages {
     tallying: Option<tokio::task::JoinHandle<Tally>>,
     tally: Tally,
+    /// The zone the cells count local days in.
+    tz: jiff::tz::TimeZone,
+    limits: TallyLimits,
 }
 
 impl RebuildPages {
     /// Empties the rollup; its cells will count the local days of `zone`.
     pub async fn start(store: &dyn Store, zone: &str) -> Result<RebuildPages, StoreError> {
+        RebuildPages::start_with(store, zone, TallyLimits::default()).await
+    }
+
+    /// `start`, summing at most `limits` in memory.
+    pub async fn start_with(store: &dyn Store, zone: &str, limits: TallyLimits) -> Result<RebuildPages, StoreError> {
         store.start_rebuild(zone).await?;
-        Ok(RebuildPages { tallying: None, tally: Tally::default() })
+        let tz = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
+        Ok(RebuildPages { tallying: None, tally: Tally::default(), tz, limits })
     }
 
     /// Stores a page of measured tickets; how many were written.
@@ -157,9 +182,25 @@ impl RebuildPages {
     ) -> Result<usize, StoreError> {
         let saved = store.save_measures_untallied(&page).await?;
         let written = saved.written();
+        let first_day = page.iter().flat_map(|(_, rows, _)| rows.iter().map(|r| r.at)).min();
+        let first_day = first_day.and_then(|at| domain::kpi::cells::local_day(at, &self.tz));
         self.wait().await?;
-        if self.tally.len() > REBUILD_TALLY {
-            store.add_rebuilt(std::mem::take(&mut self.tally), false).await?;
+        if self.tally.len() > self.limits.passed_days {
+            // Tickets are numbered in the order they came in, so no later
+            // page has rows on the days before this one's: those days'
+            // cells are added once. (A later row there is added again as a
+            // delta: right, only slower.) Adding every day with each full
+            // tally added a busy day's cells over and over: 56 times in
+            // 90,000 tickets at 30,000 a day, 3 times slower.
+            if let Some(day) = first_day {
+                let passed = self.tally.take_days_before(day);
+                if !passed.is_empty() {
+                    store.add_rebuilt(passed, false).await?;
+                }
+            }
+            if self.tally.len() > self.limits.all {
+                store.add_rebuilt(std::mem::take(&mut self.tally), false).await?;
+            }
         }
         let mut sum = std::mem::take(&mut self.tally);
         self.tallying = Some(tokio::task::spawn_blocking(move || {

@@ -474,6 +474,16 @@ pub fn is_duration(m: Measure) -> bool {
 
 const EPOCH: Date = Date::constant(1970, 1, 1);
 
+/// A moment in `tz`, or none outside jiff's range.
+fn local_time(ms: i64, tz: &TimeZone) -> Option<jiff::Zoned> {
+    jiff::Timestamp::from_millisecond(ms).ok().map(|at| at.to_zoned(tz.clone()))
+}
+
+/// The local day (see `day_number`) a cell of a row at `ms` falls on.
+pub fn local_day(ms: i64, tz: &TimeZone) -> Option<i64> {
+    local_time(ms, tz).map(|t| day_number(t.date()))
+}
+
 /// Days since 1970-01-01 of a local date.
 pub fn day_number(d: Date) -> i64 {
     EPOCH.until(d).map(|s| i64::from(s.get_days())).unwrap_or(0)
@@ -583,8 +593,7 @@ impl Tally {
     }
 
     fn add(&mut self, r: &MeasureRow, subjects: &[(FactViews, String)], tag_tiers: &[TagTier], tz: &TimeZone) {
-        let Ok(at) = jiff::Timestamp::from_millisecond(r.at) else { return };
-        let local = at.to_zoned(tz.clone());
+        let Some(local) = local_time(r.at, tz) else { return };
         let day = day_number(local.date());
         let (team, agent) = (subject(r.team_id), subject(r.agent_id));
         let (team, agent) = (team.as_str(), agent.as_str());
@@ -746,6 +755,17 @@ impl Tally {
         self.buckets.retain(|_, n| *n != 0);
     }
 
+    /// Takes out the cells and buckets of the local days before `day`,
+    /// leaving the later ones. A rebuild adds the days its pages have
+    /// passed, once, instead of adding every day's cells again with each
+    /// page that touches them.
+    pub fn take_days_before(&mut self, day: i64) -> Tally {
+        Tally {
+            cells: self.cells.extract_if(|k, _| k.day < day).collect(),
+            buckets: self.buckets.extract_if(|k, _| k.day < day).collect(),
+        }
+    }
+
     /// How many cells and buckets it holds (what keeping it costs).
     pub fn len(&self) -> usize {
         self.cells.len() + self.buckets.len()
@@ -879,6 +899,31 @@ mod tests {
             channel: Channel::Email,
             priority: Priority::Normal,
         }
+    }
+
+    #[test]
+    fn a_tally_gives_up_the_days_before_one_and_keeps_the_rest() {
+        let tz = TimeZone::get("Europe/Berlin").unwrap();
+        // 2026-03-02 23:30 UTC is 00:30 on the 3rd in Berlin.
+        let at = 1_772_494_200_000;
+        let third = day_number(Date::constant(2026, 3, 3));
+        assert_eq!(local_day(at, &tz), Some(third));
+        assert_eq!(local_day(at, &TimeZone::UTC), Some(third - 1));
+        let rows = [
+            row(Measure::Created, at - DAY, 0, None),
+            row(Measure::FirstReply, at - DAY + MINUTE, MINUTE, Some(4)),
+            row(Measure::FirstReply, at + HOUR, 25 * HOUR, Some(4)),
+        ];
+        let whole = Tally::of(TicketSubjects::default(), &rows, &tz);
+        let mut later = whole.clone();
+        let before = later.take_days_before(third);
+        assert!(!before.is_empty() && !later.is_empty());
+        assert!(before.cells.keys().chain(later.cells.keys()).all(|k| (k.day < third) == before.cells.contains_key(k)));
+        assert!(before.buckets.keys().all(|k| k.day < third) && later.buckets.keys().all(|k| k.day >= third));
+        assert_eq!(before.len() + later.len(), whole.len(), "nothing lost");
+        // The first reply on the 3rd is the later part's alone.
+        assert!(later.cells.keys().all(|k| k.measure == Measure::FirstReply));
+        assert!(later.clone().take_days_before(third).is_empty());
     }
 
     #[test]
