@@ -182,8 +182,6 @@ impl RebuildPages {
     ) -> Result<usize, StoreError> {
         let saved = store.save_measures_untallied(&page).await?;
         let written = saved.written();
-        let first_day = page.iter().flat_map(|(_, rows, _)| rows.iter().map(|r| r.at)).min();
-        let first_day = first_day.and_then(|at| domain::kpi::cells::local_day(at, &self.tz));
         self.wait().await?;
         if self.tally.len() > self.limits.passed_days {
             // Tickets are numbered in the order they came in, so no later
@@ -192,7 +190,8 @@ impl RebuildPages {
             // delta: right, only slower.) Adding every day with each full
             // tally added a busy day's cells over and over: 56 times in
             // 90,000 tickets at 30,000 a day, 3 times slower.
-            if let Some(day) = first_day {
+            let first = page.iter().flat_map(|(_, rows, _)| rows.iter().map(|r| r.at)).min();
+            if let Some(day) = first.and_then(|at| domain::kpi::cells::local_day(at, &self.tz)) {
                 let passed = self.tally.take_days_before(day);
                 if !passed.is_empty() {
                     store.add_rebuilt(passed, false).await?;
