@@ -173,6 +173,11 @@ pub enum BenchCommand {
         /// load each window (7, 30, 90 days) as 10M a year would.
         #[arg(long, default_value_t = 365)]
         days: i64,
+        /// With --rollup-only: time only the views and reports whose name
+        /// holds this text (as printed, e.g. "an agent's email"), to
+        /// profile one of them.
+        #[arg(long)]
+        only: Option<String>,
     },
     /// Voice of the customer: recording survey answers, the feedback
     /// inbox's summary and first page, and the customer-insights report of

@@ -63,10 +63,18 @@ async fn time_slices(
 
 /// The reports for senior management: the weekly and monthly report, the
 /// resource request and the ROI report, as their pages and mails build them.
-async fn time_reports(store: &std::sync::Arc<dyn store::Store>, now: i64, runs: usize) -> Result<(), String> {
+async fn time_reports(
+    store: &std::sync::Arc<dyn store::Store>,
+    now: i64,
+    runs: usize,
+    chosen: &dyn Fn(&str) -> bool,
+) -> Result<(), String> {
     for (what, cadence) in
         [("weekly report", jobs::report::Cadence::Weekly), ("monthly report", jobs::report::Cadence::Monthly)]
     {
+        if !chosen(what) {
+            continue;
+        }
         let h = timed(runs, || {
             let store = store.clone();
             async move { jobs::report::build(store.as_ref(), now, cadence).await.map(|_| ()).map_err(|e| e.to_string()) }
@@ -74,21 +82,24 @@ async fn time_reports(store: &std::sync::Arc<dyn store::Store>, now: i64, runs: 
         .await?;
         line(what, &h);
     }
-    let h =
-        timed(runs, || {
+    if chosen("resource request") {
+        let h = timed(runs, || {
             let store = store.clone();
             async move {
                 jobs::resources::resource_request(store.as_ref(), now).await.map(|_| ()).map_err(|e| e.to_string())
             }
         })
         .await?;
-    line("resource request", &h);
-    let h = timed(runs, || {
-        let store = store.clone();
-        async move { jobs::roi::roi(store.as_ref(), now, 90).await.map(|_| ()).map_err(|e| e.to_string()) }
-    })
-    .await?;
-    line("ROI report, 90 days", &h);
+        line("resource request", &h);
+    }
+    if chosen("ROI report, 90 days") {
+        let h = timed(runs, || {
+            let store = store.clone();
+            async move { jobs::roi::roi(store.as_ref(), now, 90).await.map(|_| ()).map_err(|e| e.to_string()) }
+        })
+        .await?;
+        line("ROI report, 90 days", &h);
+    }
     Ok(())
 }
 
@@ -161,7 +172,7 @@ pub async fn cockpit(config: Config, tickets: usize, runs: usize) -> Result<(), 
         ("cockpit, department, 90 days", 90, Slice::default()),
     ];
     time_slices(&store, now, runs, &slices).await?;
-    time_reports(&store, now, runs).await?;
+    time_reports(&store, now, runs, &|_| true).await?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
@@ -264,6 +275,7 @@ pub async fn rollup_only(
     runs: usize,
     keep: Option<std::path::PathBuf>,
     days: i64,
+    only: Option<&str>,
 ) -> Result<(), String> {
     let days = days.max(1);
     let err = |e: store::StoreError| e.to_string();
@@ -296,7 +308,7 @@ pub async fn rollup_only(
         if days > 0 {
             println!("  folded {days} days' buckets into histograms");
         }
-        return time_synthetic(&store, now, runs).await;
+        return time_synthetic(&store, now, runs, only).await;
     }
     let mut pages = jobs::kpi::RebuildPages::start(store.as_ref(), &jobs::kpi::zone_name(store.as_ref()).await)
         .await
@@ -340,7 +352,7 @@ pub async fn rollup_only(
     if keep.is_some() {
         std::fs::write(&stamp, now.to_string()).map_err(|e| e.to_string())?;
     }
-    time_synthetic(&store, now, runs).await?;
+    time_synthetic(&store, now, runs, only).await?;
     if keep.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -348,7 +360,12 @@ pub async fn rollup_only(
 }
 
 /// The cockpit over the synthetic rollup, slice by slice.
-async fn time_synthetic(store: &std::sync::Arc<dyn store::Store>, now: i64, runs: usize) -> Result<(), String> {
+async fn time_synthetic(
+    store: &std::sync::Arc<dyn store::Store>,
+    now: i64,
+    runs: usize,
+    only: Option<&str>,
+) -> Result<(), String> {
     let slices = [
         ("cockpit, department, 30 days", 30, Slice::default()),
         ("cockpit, one team, 30 days", 30, Slice { team_id: Some(1), ..Slice::default() }),
@@ -482,6 +499,8 @@ async fn time_synthetic(store: &std::sync::Arc<dyn store::Store>, now: i64, runs
             Slice { agent_id: Some(101), channel: Some(domain::Channel::Email), ..Slice::default() },
         ),
     ];
+    let chosen = |what: &str| only.is_none_or(|o| what.contains(o));
+    let slices: Vec<_> = slices.into_iter().filter(|(what, _, _)| chosen(what)).collect();
     time_slices(store, now, runs, &slices).await?;
-    time_reports(store, now, runs).await
+    time_reports(store, now, runs, &chosen).await
 }

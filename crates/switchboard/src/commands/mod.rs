@@ -73,11 +73,11 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             init_logging("warn");
             bench_voice::feedback(config, tickets, answers).await
         }
-        Command::Bench { command: BenchCommand::Cockpit { tickets, runs, rollup_only, keep, days } } => {
+        Command::Bench { command: BenchCommand::Cockpit { tickets, runs, rollup_only, keep, days, only } } => {
             let config = Config::load(cli.global.config.as_deref(), &overrides)?;
             init_logging("warn");
             if rollup_only {
-                bench_cockpit::rollup_only(config, tickets, runs, keep, days).await
+                bench_cockpit::rollup_only(config, tickets, runs, keep, days, only.as_deref()).await
             } else {
                 bench_cockpit::cockpit(config, tickets, runs).await
             }
