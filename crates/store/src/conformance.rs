@@ -1393,9 +1393,24 @@ pub async fn service_rules_and_ticket_sla(store: SqlStore) {
         serde_json::Value::Null,
         serde_json::json!({ "cycle": T0 }),
     );
-    assert!(store.save_ticket_sla(&sla, &[warned]).await.unwrap());
+    assert!(store.save_ticket_sla(&sla, &[warned.clone()]).await.unwrap());
     assert_eq!(store.ticket(t.id).await.unwrap().unwrap().version, t.version, "SLA events do not change the version");
     assert_eq!(store.events(t.id).await.unwrap().last().unwrap().kind, EventKind::SlaWarning);
+    // Evaluated again (and twice at once, as the scheduler and a change
+    // can): an event already recorded is not recorded again.
+    let breached = NewEvent { kind: EventKind::SlaBreached, at: T0 + 2, ..warned.clone() };
+    let both = [warned.clone(), breached];
+    let (first, second) = tokio::join!(store.save_ticket_sla(&sla, &both), store.save_ticket_sla(&sla, &both));
+    assert!(first.unwrap() && second.unwrap());
+    let kinds: Vec<EventKind> = store
+        .events(t.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .filter(|k| k.as_str().starts_with("sla_"))
+        .collect();
+    assert_eq!(kinds, vec![EventKind::SlaWarning, EventKind::SlaBreached]);
     assert_eq!(store.ticket_sla(t.id).await.unwrap().unwrap(), sla);
     assert_eq!(store.tickets_with_stale_sla(T0, 10).await.unwrap(), vec![other.id]);
     let all = TicketScope::All;

@@ -182,6 +182,13 @@ impl RuleStore for SqlStore {
 
     async fn save_ticket_sla(&self, sla: &TicketSla, events: &[NewEvent]) -> Result<bool> {
         let mut tx = self.begin().await?;
+        // Two evaluations of one ticket at once (the scheduler's and a
+        // change's, or two nodes') both saw no SLA event yet: the ticket's
+        // row, locked first, orders them (PostgreSQL; SQLite's writes are
+        // one at a time), and the later one adds only events not recorded.
+        if !events.is_empty() {
+            tx.execute("UPDATE tickets SET version = version WHERE id = $1", vec![sla.ticket_id.0.into()]).await?;
+        }
         let current = tx
             .fetch("SELECT ticket_version FROM ticket_sla WHERE ticket_id = $1", vec![sla.ticket_id.0.into()])
             .await?;
@@ -218,8 +225,9 @@ impl RuleStore for SqlStore {
             ],
         )
         .await?;
+        let events = unrecorded(tx.as_mut(), sla.ticket_id, events).await?;
         if !events.is_empty() {
-            super::mail::append_events(tx.as_mut(), sla.ticket_id, events).await?;
+            super::mail::append_events(tx.as_mut(), sla.ticket_id, &events).await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -386,4 +394,31 @@ impl RuleStore for SqlStore {
             .await?;
         Ok(row.map(|r| r.opt_int(0)).transpose()?.flatten().map(MailboxId))
     }
+}
+
+/// The SLA events of `events` the ticket does not hold yet: a clock's
+/// warning, breach or fulfilment happens once at its instant, so one
+/// already recorded (kind, target and time) is the same event.
+async fn unrecorded(tx: &mut dyn crate::Transaction, ticket: TicketId, events: &[NewEvent]) -> Result<Vec<NewEvent>> {
+    if events.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut p = Params::default();
+    let id = p.push(ticket.0);
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    let list = p.list(&kinds);
+    let recorded: Vec<(String, Option<String>, i64)> = tx
+        .fetch(
+            &format!("SELECT kind, field, at FROM ticket_events WHERE ticket_id = {id} AND kind IN ({list})"),
+            p.values,
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((r.text(0)?, r.opt_text(1)?, r.int(2)?)))
+        .collect::<Result<_>>()?;
+    Ok(events
+        .iter()
+        .filter(|e| !recorded.iter().any(|(k, f, at)| k == e.kind.as_str() && *f == e.field && *at == e.at))
+        .cloned()
+        .collect())
 }
