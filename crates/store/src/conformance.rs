@@ -1393,7 +1393,7 @@ pub async fn service_rules_and_ticket_sla(store: SqlStore) {
         serde_json::Value::Null,
         serde_json::json!({ "cycle": T0 }),
     );
-    assert!(store.save_ticket_sla(&sla, &[warned.clone()]).await.unwrap());
+    assert!(store.save_ticket_sla(&sla, std::slice::from_ref(&warned)).await.unwrap());
     assert_eq!(store.ticket(t.id).await.unwrap().unwrap().version, t.version, "SLA events do not change the version");
     assert_eq!(store.events(t.id).await.unwrap().last().unwrap().kind, EventKind::SlaWarning);
     // Evaluated again (and twice at once, as the scheduler and a change
