@@ -225,10 +225,9 @@ impl RuleStore for SqlStore {
             ],
         )
         .await?;
+        // The ticket's row is locked above, so the events go straight in.
         let events = unrecorded(tx.as_mut(), sla.ticket_id, events).await?;
-        if !events.is_empty() {
-            super::mail::append_events(tx.as_mut(), sla.ticket_id, &events).await?;
-        }
+        super::tickets::insert_events(tx.as_mut(), sla.ticket_id, &events).await?;
         tx.commit().await?;
         Ok(true)
     }
