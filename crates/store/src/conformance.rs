@@ -43,7 +43,7 @@ macro_rules! conformance_tests {
                 schedules_run_once_per_occurrence, service_rules_and_ticket_sla, routing_rules_profiles_and_loads,
                 triggers_escalations_approvals_incidents, surveys_feedback_and_sentiment,
                 kpi_rollup_replaces_and_slices, open_counts_by_status_team_agent_and_age, rebuild_tallies_in_memory,
-                retention_splits_customers_by_support);
+                a_rebuilds_large_page_is_written_whole, retention_splits_customers_by_support);
         }
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {$(
@@ -2079,6 +2079,67 @@ pub async fn rebuild_tallies_in_memory(store: SqlStore) {
     assert_eq!(store.cells_zone().await.unwrap().as_deref(), Some("Europe/Berlin"));
     cells_equal_rows(&store).await;
     store.fold_buckets(i64::MAX).await.unwrap();
+    cells_equal_rows(&store).await;
+}
+
+/// A rebuild's page of many tickets (which PostgreSQL writes as two
+/// transactions at once) is written whole, each ticket tallied from its
+/// own rows: the cells equal the rows, and the page again writes nothing.
+pub async fn a_rebuilds_large_page_is_written_whole(store: SqlStore) {
+    use crate::KpiStore;
+    use domain::kpi::cells::Tally;
+    use domain::kpi::{Measure, MeasureRow, TicketFacts};
+    const DAY: i64 = 86_400_000;
+    let c = customer(&store, "page@example.com").await;
+    let mut page = Vec::new();
+    for i in 0..250i64 {
+        let id = create(&store, spec("Page", "x", c, T0)).await.id;
+        // Each ticket its own team, channel and durations, so a ticket
+        // tallied from another's rows shows in the cells.
+        let team = 1 + i % 3;
+        let channel = [Channel::Email, Channel::Chat, Channel::Phone][(i % 3) as usize];
+        let facts = TicketFacts {
+            ticket_id: id.0,
+            created_at: T0,
+            status: Status::Solved,
+            channel,
+            priority: Priority::Normal,
+            team_id: Some(team),
+            agent_id: Some(10 + i % 7),
+            requester_id: Some(c.0),
+            organization_id: None,
+            tags: vec![],
+            merged: false,
+            public_replies: 1,
+            reopens: 0,
+            solved_at: Some(T0 + (1 + i % 5) * DAY),
+        };
+        let row = |measure, at, value: i64| MeasureRow {
+            measure,
+            at,
+            value,
+            business: value / 2,
+            team_id: Some(team),
+            agent_id: Some(10 + i % 7),
+            channel,
+            priority: Priority::Normal,
+        };
+        let rows = vec![
+            row(Measure::Created, T0 + i * 60_000, 0),
+            row(Measure::FirstReply, T0 + i * 60_000 + (i + 1) * 30_000, (i + 1) * 30_000),
+            row(Measure::FullResolution, T0 + (1 + i % 5) * DAY, (1 + i % 5) * DAY - i * 60_000),
+        ];
+        page.push((facts, rows, 3));
+    }
+    store.start_rebuild("UTC").await.unwrap();
+    let saved = store.save_measures_untallied(&page).await.unwrap();
+    assert_eq!(saved.written(), 250);
+    let mut tally = Tally::default();
+    saved.tally_into(&page, &mut tally);
+    store.add_rebuilt(tally, true).await.unwrap();
+    assert_eq!(store.save_measures_untallied(&page).await.unwrap().written(), 0, "the page again writes nothing");
+    let last = page.last().map(|(f, _, _)| TicketId(f.ticket_id)).unwrap();
+    assert_eq!(store.ticket_measures(last).await.unwrap().len(), 3, "the second half's rows");
     cells_equal_rows(&store).await;
 }
 

@@ -397,10 +397,22 @@ pub struct UntalliedMeasures {
     changes: Vec<(usize, Tier, Replaced)>,
 }
 
+/// The fewest tickets a half of a page written on two connections holds
+/// (`save_measures_untallied`): smaller pages are one transaction.
+const HALF_PAGE_MIN: usize = 100;
+
 impl UntalliedMeasures {
     /// How many tickets were written.
     pub fn written(&self) -> usize {
         self.changes.len()
+    }
+
+    /// This page's first part's and `next`'s, the part that follows it
+    /// from item `offset` on, as one page's.
+    fn followed_by(mut self, next: UntalliedMeasures, offset: usize) -> UntalliedMeasures {
+        self.zone = self.zone.or(next.zone);
+        self.changes.extend(next.changes.into_iter().map(|(i, tier, old)| (i + offset, tier, old)));
+        self
     }
 
     /// Adds the written tickets' change of cells to `delta`: each one's
@@ -618,6 +630,19 @@ impl KpiStore for SqlStore {
                 let items = items.to_vec();
                 super::writer::ask(writer, |reply| super::writer::Work::MeasuresUntallied { items, reply }).await
             }
+            // The pool (PostgreSQL): a page written as two transactions at
+            // once on two connections. The database's inserts are most of a
+            // page's cost, and one connection kept one of its cores busy.
+            // A rebuild's page holds distinct tickets, each half locks its
+            // own in id order, so the halves never wait on each other.
+            None if items.len() >= 2 * HALF_PAGE_MIN => {
+                let (first, second) = items.split_at(items.len() / 2);
+                let (a, b) =
+                    tokio::try_join!(async { self.save_untallied_in(self.begin().await?, first).await }, async {
+                        self.save_untallied_in(self.begin().await?, second).await
+                    },)?;
+                Ok(a.followed_by(b, first.len()))
+            }
             None => self.save_untallied_in(self.begin().await?, items).await,
         }
     }
@@ -633,7 +658,20 @@ impl KpiStore for SqlStore {
             return super::writer::ask(writer, |reply| super::writer::Work::Rebuilt { prepared, complete, reply })
                 .await;
         }
-        self.add_rebuilt_in(self.begin().await?, prepared, complete).await
+        // The pool (PostgreSQL): the cells and the histograms, about as much
+        // work each, as two transactions at once on two connections. Their
+        // tables differ, so they never wait on each other; the rebuild is
+        // marked complete only once both are in.
+        let (cells, histograms) = prepared.into_cells_and_histograms();
+        tokio::try_join!(async { self.add_rebuilt_in(self.begin().await?, cells, false).await }, async {
+            self.add_rebuilt_in(self.begin().await?, histograms, false).await
+        },)?;
+        if complete {
+            let mut tx = self.begin().await?;
+            tx.execute("UPDATE kpi_cells_zone SET complete = TRUE", vec![]).await?;
+            tx.commit().await?;
+        }
+        Ok(())
     }
 
     async fn cells_zone(&self) -> Result<Option<String>> {

@@ -329,6 +329,18 @@ pub(super) struct PreparedTally {
 /// (lower bound, count) pairs.
 type DayCounts = (i64, Vec<(FoldKey, Vec<(i64, i64)>)>);
 
+impl PreparedTally {
+    /// The cells' part and the histograms' part: two tables each, written
+    /// apart (PostgreSQL writes them at once on two connections).
+    pub(super) fn into_cells_and_histograms(self) -> (PreparedTally, PreparedTally) {
+        let PreparedTally { cells, week_cells, days, weeks } = self;
+        (
+            PreparedTally { cells, week_cells, days: vec![], weeks: vec![] },
+            PreparedTally { cells: vec![], week_cells: vec![], days, weeks },
+        )
+    }
+}
+
 /// Makes a rebuild's summed tally into rows.
 pub(super) fn prepare_rebuilt(tally: &Tally) -> PreparedTally {
     let cells = cell_rows(tally.cells.iter().filter(|(_, s)| **s != CellSums::default()).collect());
