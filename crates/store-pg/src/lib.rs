@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use domain::search::{Term, TextQuery};
+use futures::TryStreamExt;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{
-    PgArgumentBuffer, PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow, PgTypeInfo, Postgres,
+    PgArgumentBuffer, PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow, PgTypeInfo, PgValueRef, Postgres,
 };
 use sqlx::{AssertSqlSafe, Row, TypeInfo, ValueRef};
 use store::database::TextAudience;
@@ -126,6 +127,18 @@ fn bind(mut q: PgQuery<'_>, params: Vec<SqlValue>) -> PgQuery<'_> {
     q
 }
 
+/// How a column's value is read into a `SqlValue`.
+#[derive(Clone, Copy)]
+enum Column {
+    Int8,
+    Int4,
+    Int2,
+    Bool,
+    Float8,
+    Float4,
+    Text,
+}
+
 fn row(r: &PgRow) -> Result<SqlRow, StoreError> {
     let mut values = Vec::with_capacity(r.len());
     for i in 0..r.len() {
@@ -134,18 +147,33 @@ fn row(r: &PgRow) -> Result<SqlRow, StoreError> {
             values.push(SqlValue::Null);
             continue;
         }
-        let kind = raw.type_info().name().to_string();
-        values.push(match kind.as_str() {
-            "INT8" => SqlValue::Int(r.try_get::<i64, _>(i).map_err(backend)?),
-            "INT4" => SqlValue::Int(i64::from(r.try_get::<i32, _>(i).map_err(backend)?)),
-            "INT2" => SqlValue::Int(i64::from(r.try_get::<i16, _>(i).map_err(backend)?)),
-            "BOOL" => SqlValue::Bool(r.try_get::<bool, _>(i).map_err(backend)?),
-            "FLOAT8" => SqlValue::Real(r.try_get::<f64, _>(i).map_err(backend)?),
-            "FLOAT4" => SqlValue::Real(f64::from(r.try_get::<f32, _>(i).map_err(backend)?)),
-            _ => SqlValue::Text(r.try_get_unchecked::<String, _>(i).map_err(backend)?),
+        // Decoded straight from the value the type names (no name copied,
+        // no second look-up and type check per value): a cockpit slice
+        // read from rows maps ~150,000 rows of 8 values.
+        let column = match raw.type_info().name() {
+            "INT8" => Column::Int8,
+            "INT4" => Column::Int4,
+            "INT2" => Column::Int2,
+            "BOOL" => Column::Bool,
+            "FLOAT8" => Column::Float8,
+            "FLOAT4" => Column::Float4,
+            _ => Column::Text,
+        };
+        values.push(match column {
+            Column::Int8 => SqlValue::Int(decode::<i64>(raw)?),
+            Column::Int4 => SqlValue::Int(i64::from(decode::<i32>(raw)?)),
+            Column::Int2 => SqlValue::Int(i64::from(decode::<i16>(raw)?)),
+            Column::Bool => SqlValue::Bool(decode::<bool>(raw)?),
+            Column::Float8 => SqlValue::Real(decode::<f64>(raw)?),
+            Column::Float4 => SqlValue::Real(f64::from(decode::<f32>(raw)?)),
+            Column::Text => SqlValue::Text(decode::<String>(raw)?),
         });
     }
     Ok(SqlRow(values))
+}
+
+fn decode<'r, T: sqlx::Decode<'r, Postgres>>(raw: PgValueRef<'r>) -> Result<T, StoreError> {
+    T::decode(raw).map_err(|e| StoreError::Backend(format!("decoding a value: {e}")))
 }
 
 struct PgTx {
@@ -195,8 +223,17 @@ fn ts_term(t: &Term, weight: &str) -> String {
 #[async_trait]
 impl Database for Pg {
     async fn fetch(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<SqlRow>, StoreError> {
-        let q = bind(sqlx::query(AssertSqlSafe(sql.to_string())), params);
-        q.fetch_all(&self.pool).await.map_err(backend)?.iter().map(row).collect()
+        // A task of its own, so reads made at once (the cockpit's two
+        // periods) receive and map their rows on as many cores; joined in
+        // one task they took turns on one. Rows are mapped as they arrive.
+        let pool = self.pool.clone();
+        let sql = sql.to_string();
+        tokio::spawn(async move {
+            let q = bind(sqlx::query(AssertSqlSafe(sql)), params);
+            q.fetch(&pool).map_err(backend).and_then(|r| std::future::ready(row(&r))).try_collect().await
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("reading rows: {e}")))?
     }
 
     async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
