@@ -2005,6 +2005,28 @@ pub async fn retention_splits_customers_by_support(store: SqlStore) {
     assert_eq!(r.unsupported, cohort(2, 0, 1200), "quiet churned after the end");
 }
 
+/// A measured row of normal priority whose business time is half its
+/// calendar time.
+fn measured_row(
+    measure: domain::kpi::Measure,
+    at: i64,
+    value: i64,
+    team: i64,
+    agent: i64,
+    channel: Channel,
+) -> domain::kpi::MeasureRow {
+    domain::kpi::MeasureRow {
+        measure,
+        at,
+        value,
+        business: value / 2,
+        team_id: Some(team),
+        agent_id: Some(agent),
+        channel,
+        priority: Priority::Normal,
+    }
+}
+
 /// A rebuild that sums its pages' cells in memory (`start_rebuild`,
 /// `save_measures_untallied`, `add_rebuilt`) leaves the cells and
 /// histograms a measurement at a time would: with two additions into the
@@ -2013,7 +2035,7 @@ pub async fn retention_splits_customers_by_support(store: SqlStore) {
 pub async fn rebuild_tallies_in_memory(store: SqlStore) {
     use crate::KpiStore;
     use domain::kpi::cells::Tally;
-    use domain::kpi::{Measure, MeasureRow, TicketFacts};
+    use domain::kpi::{Measure, TicketFacts};
     const DAY: i64 = 86_400_000;
     let c = customer(&store, "rebuild@example.com").await;
     let mut ids = Vec::new();
@@ -2038,16 +2060,7 @@ pub async fn rebuild_tallies_in_memory(store: SqlStore) {
     };
     // Durations that fall in the same buckets, days and weeks across tickets.
     let rows = |team: i64, first_reply: i64, solved_after: i64| {
-        let row = |measure, at, value: i64| MeasureRow {
-            measure,
-            at,
-            value,
-            business: value / 2,
-            team_id: Some(team),
-            agent_id: Some(5),
-            channel: Channel::Email,
-            priority: Priority::Normal,
-        };
+        let row = |measure, at, value| measured_row(measure, at, value, team, 5, Channel::Email);
         vec![
             row(Measure::Created, T0, 0),
             row(Measure::FirstReply, T0 + first_reply, first_reply),
@@ -2088,7 +2101,7 @@ pub async fn rebuild_tallies_in_memory(store: SqlStore) {
 pub async fn a_rebuilds_large_page_is_written_whole(store: SqlStore) {
     use crate::KpiStore;
     use domain::kpi::cells::Tally;
-    use domain::kpi::{Measure, MeasureRow, TicketFacts};
+    use domain::kpi::{Measure, TicketFacts};
     const DAY: i64 = 86_400_000;
     let c = customer(&store, "page@example.com").await;
     let mut page = Vec::new();
@@ -2114,16 +2127,7 @@ pub async fn a_rebuilds_large_page_is_written_whole(store: SqlStore) {
             reopens: 0,
             solved_at: Some(T0 + (1 + i % 5) * DAY),
         };
-        let row = |measure, at, value: i64| MeasureRow {
-            measure,
-            at,
-            value,
-            business: value / 2,
-            team_id: Some(team),
-            agent_id: Some(10 + i % 7),
-            channel,
-            priority: Priority::Normal,
-        };
+        let row = |measure, at, value| measured_row(measure, at, value, team, 10 + i % 7, channel);
         let rows = vec![
             row(Measure::Created, T0 + i * 60_000, 0),
             row(Measure::FirstReply, T0 + i * 60_000 + (i + 1) * 30_000, (i + 1) * 30_000),
