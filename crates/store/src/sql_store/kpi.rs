@@ -407,8 +407,8 @@ impl UntalliedMeasures {
         self.changes.len()
     }
 
-    /// This page's first part's and `next`'s, the part that follows it
-    /// from item `offset` on, as one page's.
+    /// One page's result from its two parts' results: `self` saved the
+    /// items before `offset`, `next` those from `offset` on.
     fn followed_by(mut self, next: UntalliedMeasures, offset: usize) -> UntalliedMeasures {
         self.zone = self.zone.or(next.zone);
         self.changes.extend(next.changes.into_iter().map(|(i, tier, old)| (i + offset, tier, old)));
